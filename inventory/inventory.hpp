@@ -1,0 +1,215 @@
+#pragma once
+// The inventory: one JSON file describing one or more shelves (a PoE switch, a fileserver and the
+// Pis plugged into the switch). It is the desired state that every other component renders or
+// reconciles against.
+//
+// Allocation is stored, not derived: `add_pi` picks the Pi's storage VLAN, its /30 and its public
+// IPv6 address once and writes them into the file, so they never move when other Pis come and go.
+// The default scheme reproduces the seed design: port N gets VLAN (vlan_first + N - 1), the N-th
+// /30 of the pool and interface id address_base + (N - 1) * address_stride; if that slot is taken
+// (a Pi moved ports) the lowest free one is used instead.
+//
+// Unknown JSON members are kept in `extra` at every level and written back after the known ones,
+// so fields added by operators or newer versions survive a rewrite.
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/error.hpp"
+#include "inventory/net.hpp"
+
+namespace picluster::inventory {
+
+using Json = nlohmann::ordered_json;
+
+enum class PiModel { pi3, pi3bplus, pi4, pi5 };
+enum class BootMode { sdcard, netboot };
+enum class CloneMethod { automatic, btrfs_snapshot, reflink, rsync };
+enum class SnmpVersion { v2c, v3 };
+enum class NetConfigStyle { ifupdown, networkd };
+enum class Transport { ssh, local };  // local: the fileserver is this machine (example shelf)
+
+// String forms as they appear in the file: "pi3", "pi3b+", "pi4", "pi5"; "sdcard", "netboot";
+// "auto", "btrfs-snapshot", "reflink", "rsync"; "v2c", "v3"; "ifupdown", "networkd"; "ssh", "local".
+std::string_view to_string(PiModel v);
+std::string_view to_string(BootMode v);
+std::string_view to_string(CloneMethod v);
+std::string_view to_string(SnmpVersion v);
+std::string_view to_string(NetConfigStyle v);
+std::string_view to_string(Transport v);
+std::optional<PiModel> parse_pi_model(std::string_view s);
+std::optional<CloneMethod> parse_clone_method(std::string_view s);
+
+inline constexpr std::string_view kDefaultCmdlineBase =
+    "dwc_otg.lpm_enable=0 console=ttyAMA0,115200 console=tty1 root=/dev/nfs rootfstype=nfs "
+    "elevator=deadline rootwait";
+
+struct Fileserver {
+  Transport transport = Transport::ssh;
+  std::string host = "fileserver";  // SSH endpoint (name or address)
+  int ssh_port = 22;
+  std::string user = "root";
+  std::string identity_file;        // private key; empty = ssh-agent / default keys
+  std::string known_hosts;          // empty = ~/.ssh/known_hosts
+  std::string trunk_interface = "eth0";
+  int trunk_port = 24;              // the switch port the trunk is plugged into
+  std::string nfs_root = "/srv/nfsroot";
+  std::string golden_image = "/srv/golden/raspios";
+  CloneMethod clone_method = CloneMethod::automatic;
+  std::string tftp_root = "/srv/tftp";
+  std::string root_prefix;          // every fileserver path is taken under this folder ("" = /)
+  NetConfigStyle net_config = NetConfigStyle::ifupdown;
+  Json extra = Json::object();
+};
+
+// Front-panel port numbering overrides for vendors whose tables number oddly. Any unset field is
+// read from the switch.
+struct PortMapOverride {
+  std::optional<int> bridge_port;
+  std::optional<int> if_index;
+  std::optional<int> poe_group;
+  std::optional<int> poe_port;
+};
+
+struct Switch {
+  std::string host = "switch";      // SNMP endpoint (name or address)
+  int snmp_port = 161;
+  SnmpVersion version = SnmpVersion::v2c;
+  std::string secrets_file;         // JSON file with community or v3 credentials; never inline
+  std::string profile = "qbridge";  // vendor profile: "qbridge" or "cisco"
+  int port_count = 24;
+  int timeout_ms = 1000;
+  int retries = 3;
+  int poe_off_seconds = 5;          // how long a power cycle keeps the port off
+  std::map<int, PortMapOverride> port_map;  // front-panel port -> overrides
+  Json extra = Json::object();
+};
+
+struct StorageNet {
+  Ipv4Net pool = *Ipv4Net::parse("172.30.0.0/20");  // carved into /30s
+  int vlan_first = 10;
+  int vlan_last = 1009;
+  Json extra = Json::object();
+};
+
+struct PublicNet {
+  int vlan = 131;
+  Ipv6Net prefix = *Ipv6Net::parse("2a00:1098:0:84::/64");
+  Ipv6 gateway = *Ipv6::parse("2a00:1098:0:84::1");
+  Ipv6 address_base = *Ipv6::parse("::1000:0:0:2");  // interface id of slot 0 ... see header
+  Ipv6 address_stride = *Ipv6::parse("::1:0:0");     // added once per slot
+  std::optional<Ipv6> fileserver_address;            // the fileserver's own address on the VLAN
+  Json extra = Json::object();
+};
+
+struct Boot {
+  BootMode mode = BootMode::sdcard;
+  std::string cmdline_base{kDefaultCmdlineBase};
+  std::string nfs_options = "vers=3,tcp";
+  Json extra = Json::object();
+};
+
+// A Pi's /30 on its storage VLAN.
+struct StorageAddresses {
+  Ipv4 network;
+  Ipv4 fileserver;  // network + 1: the fileserver's eth0.N address
+  Ipv4 pi;          // network + 2
+  Ipv4 broadcast;   // network + 3
+};
+
+struct Pi {
+  std::string name;
+  int port = 0;
+  PiModel model = PiModel::pi3;
+  std::optional<std::string> serial;  // 8 hex digits, lower case (netboot TFTP folder name)
+  std::optional<Mac> mac;
+  int vlan = 0;                       // allocated storage VLAN
+  StorageAddresses storage;           // allocated /30
+  Ipv6 ipv6;                          // allocated public address
+  Json extra = Json::object();
+};
+
+struct Shelf {
+  std::string name = "shelf1";
+  Fileserver fileserver;
+  Switch switch_;  // "switch" in the file
+  StorageNet storage;
+  PublicNet public_net;  // "public" in the file
+  Boot boot;
+  std::vector<Pi> pis;
+  Json extra = Json::object();
+
+  [[nodiscard]] const Pi* find_pi(std::string_view name) const;
+  [[nodiscard]] Pi* find_pi(std::string_view name);
+  [[nodiscard]] const Pi* pi_on_port(int port) const;
+};
+
+struct Inventory {
+  int version = 1;
+  std::vector<Shelf> shelves;
+  Json extra = Json::object();
+  std::filesystem::path source;  // where it was loaded from (for messages); not serialised
+
+  [[nodiscard]] const Shelf* find_shelf(std::string_view name) const;
+  [[nodiscard]] Shelf* find_shelf(std::string_view name);
+  // The shelf that holds a Pi of that name, or nullptr.
+  [[nodiscard]] const Shelf* shelf_of(std::string_view pi_name) const;
+};
+
+// --- reading and writing -------------------------------------------------------------------
+
+// Parses and validates. Syntax errors read "<source>:<line>:<col>: <what>"; other errors name the
+// shelf, the Pi and the field: "<source>: shelf 'a': pi 'pi09': port: 24 is the trunk port".
+Result<Inventory> parse(std::string_view text, const std::filesystem::path& source);
+Result<Inventory> load(const std::filesystem::path& path);
+
+// Stable output: 2-space indent, fixed key order for known fields, unknown fields after them,
+// trailing newline. parse(serialize(x)) == x.
+std::string serialize(const Inventory& inventory);
+
+// Writes atomically: temp file in the same folder, fsync, rename, fsync of the folder.
+Result<void> save(const Inventory& inventory, const std::filesystem::path& path);
+
+// Checks every rule (names, uniqueness, ranges, pool membership) and returns the first problem.
+Result<void> validate(const Inventory& inventory);
+
+// An exclusive advisory lock on "<inventory>.lock" (flock), held for the object's lifetime.
+class Lock {
+ public:
+  // wait=false fails at once with ErrorCode::locked if another process holds it.
+  static Result<Lock> acquire(const std::filesystem::path& inventory_path, bool wait);
+  Lock(Lock&& other) noexcept;
+  Lock& operator=(Lock&& other) noexcept;
+  Lock(const Lock&) = delete;
+  Lock& operator=(const Lock&) = delete;
+  ~Lock();
+
+ private:
+  explicit Lock(int fd) : m_fd(fd) {}
+  int m_fd = -1;
+};
+
+// --- allocation ----------------------------------------------------------------------------
+
+struct PiRequest {
+  std::string name;
+  int port = 0;
+  PiModel model = PiModel::pi3;
+  std::optional<std::string> serial;
+  std::optional<Mac> mac;
+};
+
+// Allocates VLAN, /30 and IPv6 for a new Pi and appends it to the shelf. Fails (changing nothing)
+// on an invalid or duplicate name/port/serial/MAC or an exhausted pool or VLAN range.
+Result<Pi> add_pi(Shelf& shelf, const PiRequest& request);
+Result<Pi> remove_pi(Shelf& shelf, std::string_view name);
+
+// A new inventory with one shelf and the seed's defaults.
+Inventory make_default(std::string shelf_name = "shelf1");
+
+}  // namespace picluster::inventory

@@ -1,0 +1,48 @@
+// picluster: provision and netboot Raspberry Pi shelves. This file only wires the subcommands
+// together; each area parses its own arguments in cmd_<area>.cpp.
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
+#include "orchestrator/cli/cli.hpp"
+
+int main(int argc, char** argv) {
+  using namespace picluster;
+  cli::Context ctx;
+  CLI::App app{"picluster: provision, netboot and heal Raspberry Pi shelves", "picluster"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "picluster 0.1.0");
+
+  // Global options, valid before or after the subcommand.
+  if (const char* env = std::getenv("PICLUSTER_INVENTORY"); env != nullptr) ctx.inventory_path = env;
+  if (ctx.inventory_path.empty()) ctx.inventory_path = "inventory.json";
+  app.add_option("-i,--inventory", ctx.inventory_path,
+                 "Inventory file (default: $PICLUSTER_INVENTORY or ./inventory.json)")
+      ->envname("PICLUSTER_INVENTORY")
+      ->capture_default_str();
+  app.add_option("--shelf", ctx.shelf, "Shelf to act on when the inventory holds several");
+  app.add_flag("-v,--verbose", ctx.verbose, "Print each step as it runs");
+
+  cli::register_inventory_commands(app, ctx);
+  cli::register_switch_commands(app, ctx);
+  cli::register_fileserver_commands(app, ctx);
+  cli::register_ops_commands(app, ctx);
+  cli::register_lab_commands(app, ctx);
+  cli::register_ansible_commands(app, ctx);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);  // prints help/version (0) or a usage error
+    return code == 0 ? 0 : 2;
+  }
+  if (!ctx.action) return 0;
+  auto status = ctx.action();
+  if (!status) {
+    std::fflush(stdout);
+    std::cerr << "picluster: error: " << status.error().message << "\n";
+    return exit_status(status.error());
+  }
+  return *status;
+}
