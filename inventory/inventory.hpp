@@ -43,7 +43,11 @@ std::string_view to_string(SnmpVersion v);
 std::string_view to_string(NetConfigStyle v);
 std::string_view to_string(Transport v);
 std::optional<PiModel> parse_pi_model(std::string_view s);
+std::optional<BootMode> parse_boot_mode(std::string_view s);
 std::optional<CloneMethod> parse_clone_method(std::string_view s);
+std::optional<SnmpVersion> parse_snmp_version(std::string_view s);
+std::optional<NetConfigStyle> parse_net_config_style(std::string_view s);
+std::optional<Transport> parse_transport(std::string_view s);
 
 inline constexpr std::string_view kDefaultCmdlineBase =
     "dwc_otg.lpm_enable=0 console=ttyAMA0,115200 console=tty1 root=/dev/nfs rootfstype=nfs "
@@ -101,7 +105,7 @@ struct PublicNet {
   int vlan = 131;
   Ipv6Net prefix = *Ipv6Net::parse("2a00:1098:0:84::/64");
   Ipv6 gateway = *Ipv6::parse("2a00:1098:0:84::1");
-  Ipv6 address_base = *Ipv6::parse("::1000:0:0:2");  // interface id of slot 0 ... see header
+  Ipv6 address_base = *Ipv6::parse("::1000:1:0:2");  // interface id of the Pi on port 1
   Ipv6 address_stride = *Ipv6::parse("::1:0:0");     // added once per slot
   std::optional<Ipv6> fileserver_address;            // the fileserver's own address on the VLAN
   Json extra = Json::object();

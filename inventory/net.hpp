@@ -1,7 +1,7 @@
 #pragma once
 // Value types for addresses found in the inventory. Parsing is strict (no leading zeros in IPv4
-// octets, exactly 6 MAC octets) and printing is canonical (RFC 5952 for IPv6, lower-case MACs),
-// so a value read and written back is byte-identical.
+// octets, exactly 6 MAC octets) and printing is canonical (lower-case; see Ipv6::str), so a
+// value written by picluster and read back prints the same.
 
 #include <array>
 #include <compare>
@@ -33,7 +33,9 @@ struct Ipv4Net {
 struct Ipv6 {
   std::array<std::uint8_t, 16> bytes{};
   static std::optional<Ipv6> parse(std::string_view text);
-  [[nodiscard]] std::string str() const;  // RFC 5952 canonical form
+  // Lower-case hex, the longest run of zero groups (even a single one; the last on a tie)
+  // written "::", which reproduces the seed's "2a00:1098:0:84:1000:1::2".
+  [[nodiscard]] std::string str() const;
   auto operator<=>(const Ipv6&) const = default;
 };
 

@@ -1,0 +1,166 @@
+// Allocation of a new Pi's storage VLAN, /30 and public IPv6 address. Each resource has a
+// preferred slot derived from the port (the seed's scheme: port N -> VLAN vlan_first + N - 1,
+// the N-th /30, the N-th IPv6 slot) and falls back to the lowest free slot when that one is
+// taken. The result is written into the inventory, so it never moves afterwards.
+
+#include <algorithm>
+#include <set>
+
+#include "common/text.hpp"
+#include "inventory/inventory.hpp"
+
+namespace picluster::inventory {
+namespace {
+
+Error alloc_error(const Shelf& shelf, const std::string& pi, const std::string& what) {
+  return Error{ErrorCode::invalid_inventory,
+               "shelf " + printable(shelf.name) + ": pi " + printable(pi) + ": " + what};
+}
+
+// Preferred slot if free and in [0, count), else the lowest free one; nullopt when all are used.
+std::optional<std::uint64_t> pick_slot(std::uint64_t preferred, std::uint64_t count,
+                                       const std::set<std::uint64_t>& used,
+                                       const std::set<std::uint64_t>& forbidden = {}) {
+  const auto free = [&](std::uint64_t s) { return !used.contains(s) && !forbidden.contains(s); };
+  if (preferred < count && free(preferred)) return preferred;
+  for (std::uint64_t s = 0; s < count; ++s) {
+    if (free(s)) return s;
+  }
+  return std::nullopt;
+}
+
+__extension__ using U128 = unsigned __int128;
+
+U128 to_u128(const Ipv6& ip) {
+  U128 v = 0;
+  for (auto b : ip.bytes) v = (v << 8) | b;
+  return v;
+}
+
+Ipv6 from_u128(U128 v) {
+  Ipv6 out;
+  for (int i = 15; i >= 0; --i) {
+    out.bytes[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(v & 0xff);
+    v >>= 8;
+  }
+  return out;
+}
+
+U128 host_mask(const Ipv6Net& prefix) {
+  return prefix.prefix >= 128 ? U128{0} : (~U128{0}) >> prefix.prefix;
+}
+
+// The address of IPv6 slot `slot`: the prefix with interface id base + slot * stride.
+Ipv6 slot_address(const PublicNet& pub, std::uint64_t slot) {
+  const U128 mask = host_mask(pub.prefix);
+  const U128 id = (to_u128(pub.address_base) + to_u128(pub.address_stride) * slot) & mask;
+  return from_u128((to_u128(pub.prefix.address) & ~mask) | id);
+}
+
+// The slot an address occupies, if it is one of the scheme's addresses.
+std::optional<std::uint64_t> slot_of(const PublicNet& pub, const Ipv6& address) {
+  const U128 mask = host_mask(pub.prefix);
+  const U128 base = to_u128(pub.address_base) & mask;
+  const U128 id = to_u128(address) & mask;
+  const U128 stride = to_u128(pub.address_stride);
+  if (id < base || stride == 0 || (id - base) % stride != 0) return std::nullopt;
+  const U128 slot = (id - base) / stride;
+  if (slot > 0xffffffffULL) return std::nullopt;
+  return static_cast<std::uint64_t>(slot);
+}
+
+Result<void> check_request(const Shelf& shelf, const PiRequest& r) {
+  const auto err = [&](const std::string& what) {
+    return std::unexpected(alloc_error(shelf, r.name, what));
+  };
+  if (!is_rfc1123_label(r.name)) {
+    return fail(ErrorCode::invalid_inventory,
+                "shelf " + printable(shelf.name) + ": name: " + printable(r.name) +
+                    " is not a host name (RFC 1123 label: a-z, 0-9, '-', at most 63)");
+  }
+  if (shelf.find_pi(r.name) != nullptr) return err("name: already in the inventory");
+  if (r.port < 1 || r.port > shelf.switch_.port_count) {
+    return err("port: " + std::to_string(r.port) + " is outside the switch's ports 1-" +
+               std::to_string(shelf.switch_.port_count));
+  }
+  if (r.port == shelf.fileserver.trunk_port) {
+    return err("port: " + std::to_string(r.port) + " is the fileserver's trunk port");
+  }
+  if (const Pi* other = shelf.pi_on_port(r.port)) {
+    return err("port: " + std::to_string(r.port) + " is already used by pi " +
+               printable(other->name));
+  }
+  for (const auto& pi : shelf.pis) {
+    if (r.serial && pi.serial == r.serial) {
+      return err("serial: " + *r.serial + " is already used by pi " + printable(pi.name));
+    }
+    if (r.mac && pi.mac == r.mac) {
+      return err("mac: " + r.mac->str() + " is already used by pi " + printable(pi.name));
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<Pi> add_pi(Shelf& shelf, const PiRequest& request) {
+  if (auto ok = check_request(shelf, request); !ok) return std::unexpected(ok.error());
+  const auto preferred = static_cast<std::uint64_t>(request.port - 1);
+  std::set<std::uint64_t> used_vlans, used_blocks, used_slots;
+  const auto& st = shelf.storage;
+  const auto& pub = shelf.public_net;
+  for (const auto& pi : shelf.pis) {
+    if (pi.vlan >= st.vlan_first) used_vlans.insert(static_cast<std::uint64_t>(pi.vlan - st.vlan_first));
+    if (st.pool.contains(pi.storage.network)) {
+      used_blocks.insert((pi.storage.network.value - st.pool.address.value) / 4);
+    }
+    if (const auto slot = slot_of(pub, pi.ipv6)) used_slots.insert(*slot);
+  }
+  std::set<std::uint64_t> forbidden_vlans;
+  if (pub.vlan >= st.vlan_first) forbidden_vlans.insert(static_cast<std::uint64_t>(pub.vlan - st.vlan_first));
+  if (st.vlan_first <= 1) forbidden_vlans.insert(static_cast<std::uint64_t>(1 - st.vlan_first));
+
+  const auto vlan_count = static_cast<std::uint64_t>(st.vlan_last - st.vlan_first + 1);
+  const auto vlan = pick_slot(preferred, vlan_count, used_vlans, forbidden_vlans);
+  if (!vlan) {
+    return std::unexpected(alloc_error(
+        shelf, request.name,
+        "storage: vlan_range [" + std::to_string(st.vlan_first) + ", " +
+            std::to_string(st.vlan_last) + "] is exhausted"));
+  }
+  const auto block = pick_slot(preferred, st.pool.size() / 4, used_blocks);
+  if (!block) {
+    return std::unexpected(
+        alloc_error(shelf, request.name, "storage: pool " + st.pool.str() + " is exhausted"));
+  }
+  const auto slot = pick_slot(preferred, 65536, used_slots);
+  if (!slot) {
+    return std::unexpected(alloc_error(shelf, request.name, "public: no free IPv6 slot"));
+  }
+
+  Pi pi;
+  pi.name = request.name;
+  pi.port = request.port;
+  pi.model = request.model;
+  pi.serial = request.serial;
+  pi.mac = request.mac;
+  pi.vlan = st.vlan_first + static_cast<int>(*vlan);
+  const auto network = st.pool.address.value + static_cast<std::uint32_t>(*block * 4);
+  pi.storage = {Ipv4{network}, Ipv4{network + 1}, Ipv4{network + 2}, Ipv4{network + 3}};
+  pi.ipv6 = slot_address(pub, *slot);
+  shelf.pis.push_back(pi);
+  return pi;
+}
+
+Result<Pi> remove_pi(Shelf& shelf, std::string_view name) {
+  const auto it = std::ranges::find(shelf.pis, name, &Pi::name);
+  if (it == shelf.pis.end()) {
+    return fail(ErrorCode::not_found,
+                "shelf " + printable(shelf.name) + ": no pi named " + printable(name));
+  }
+  Pi removed = *it;
+  shelf.pis.erase(it);
+  return removed;
+}
+
+}  // namespace picluster::inventory
