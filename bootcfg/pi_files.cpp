@@ -1,0 +1,201 @@
+// Per-Pi files: the kernel command line, the boot partition / TFTP folder, and the files inside
+// the Pi's NFS root.
+//
+// The Pi's storage network comes up in the kernel, from the ip= argument, before the root is
+// mounted; userspace must never touch eth0 again (an ifup or a DHCP client on eth0 would drop
+// the root file system). Userspace only adds the tagged public VLAN, IPv6 only, as in the seed.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bootcfg/bootcfg.hpp"
+#include "bootcfg/render_util.hpp"
+
+namespace picluster::bootcfg {
+
+using detail::generated_header;
+using detail::make_file;
+
+namespace {
+
+// Splits on spaces and tabs, dropping empty tokens.
+std::vector<std::string> tokens_of(std::string_view line) {
+  std::vector<std::string> out;
+  std::string current;
+  for (char c : line) {
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+      if (!current.empty()) out.push_back(std::move(current));
+      current.clear();
+    } else {
+      current += c;
+    }
+  }
+  if (!current.empty()) out.push_back(std::move(current));
+  return out;
+}
+
+// picluster owns nfsroot= and ip=: any copy in the base (the seed's bare "nfsroot=") is dropped.
+bool owned_token(std::string_view token) {
+  return token.starts_with("nfsroot=") || token.starts_with("ip=");
+}
+
+std::string model_title(inventory::PiModel model) {
+  switch (model) {
+    case inventory::PiModel::pi3: return "Raspberry Pi 3";
+    case inventory::PiModel::pi3bplus: return "Raspberry Pi 3 B+";
+    case inventory::PiModel::pi4: return "Raspberry Pi 4";
+    case inventory::PiModel::pi5: return "Raspberry Pi 5";
+  }
+  return "Raspberry Pi";
+}
+
+std::string render_config_txt(const Shelf& shelf, const Pi& pi) {
+  std::string out = generated_header(shelf);
+  out += "# " + pi.name + ": " + model_title(pi.model) + " (" +
+         std::string{inventory::to_string(pi.model)} + "), netboot with an NFS root.\n";
+  switch (pi.model) {
+    case inventory::PiModel::pi3:
+    case inventory::PiModel::pi3bplus:
+      out += "# 32-bit kernel (the firmware's default on this model).\n";
+      break;
+    case inventory::PiModel::pi4:
+    case inventory::PiModel::pi5:
+      out += "# 64-bit kernel.\narm_64bit=1\n";
+      break;
+  }
+  out += "# Serial console for console=ttyAMA0 on the kernel command line.\nenable_uart=1\n";
+  if (pi.model != inventory::PiModel::pi5) {
+    // On the 3 and 4 the PL011 (ttyAMA0) drives Bluetooth unless this overlay gives it back to
+    // GPIO 14/15, where console=ttyAMA0 expects it.
+    out += "dtoverlay=disable-bt\n";
+  }
+  return out;
+}
+
+std::string render_hosts(const Shelf& shelf, const Pi& pi) {
+  std::string out = generated_header(shelf);
+  out += "127.0.0.1\tlocalhost\n";
+  out += "::1\t\tlocalhost ip6-localhost ip6-loopback\n";
+  out += "ff02::1\t\tip6-allnodes\n";
+  out += "ff02::2\t\tip6-allrouters\n";
+  out += "\n";
+  out += "127.0.1.1\t" + pi.name + "\n";
+  out += pi.ipv6.str() + "\t" + pi.name + "\n";
+  out += "# The fileserver, on this Pi's own storage VLAN.\n";
+  out += pi.storage.fileserver.str() + "\tfileserver\n";
+  return out;
+}
+
+std::string render_fstab(const Shelf& shelf, const Pi& pi) {
+  std::string out = generated_header(shelf);
+  out += "# The root is mounted by the kernel (root=/dev/nfs); this line lets userspace remount it.\n";
+  out += "proc /proc proc defaults 0 0\n";
+  out += pi.storage.fileserver.str() + ":" + detail::pi_root_path(shelf, pi) +
+         " / nfs defaults,noatime," + shelf.boot.nfs_options + " 0 0\n";
+  out += "tmpfs /tmp tmpfs defaults,nosuid,nodev 0 0\n";
+  return out;
+}
+
+// The seed's stanza, byte for byte (tabs included), plus dad-attempts when the inventory asks.
+std::string public_stanza(const Shelf& shelf, const Pi& pi) {
+  const auto iface = "eth0." + std::to_string(shelf.public_net.vlan);
+  std::string out = "auto " + iface + "\n";
+  out += "iface " + iface + " inet6 static\n";
+  out += "\taddress\t" + pi.ipv6.str() + "\n";
+  out += "\tnetmask " + std::to_string(shelf.public_net.prefix.prefix) + "\n";
+  out += "\tgateway\t" + shelf.public_net.gateway.str() + "\n";
+  if (const auto dad = detail::dad_attempts(shelf)) {
+    out += "\tdad-attempts " + std::to_string(*dad) + "\n";
+  }
+  return out;
+}
+
+std::string render_interfaces(const Shelf& shelf, const Pi& pi) {
+  std::string out = generated_header(shelf);
+  out += "auto lo\n";
+  out += "iface lo inet loopback\n";
+  out += "\n";
+  out += "# eth0 carries the NFS root: the kernel configured it from the ip= boot argument.\n";
+  out += "# It is never brought up or down from here, and never asks for a lease.\n";
+  out += "iface eth0 inet manual\n";
+  out += "\n";
+  out += "# The public network: tagged VLAN " + std::to_string(shelf.public_net.vlan) +
+         ", IPv6 only.\n";
+  out += public_stanza(shelf, pi);
+  return out;
+}
+
+}  // namespace
+
+std::string render_cmdline(const Shelf& shelf, const Pi& pi) {
+  const auto fs = pi.storage.fileserver.str();
+  std::string ours = "nfsroot=" + fs + ":" + detail::pi_root_path(shelf, pi) + "," +
+                     shelf.boot.nfs_options;
+  ours += " ip=" + pi.storage.pi.str() + ":" + fs + "::" + std::string{detail::kStorageNetmask} +
+          ":" + pi.name + ":eth0:off";
+
+  std::vector<std::string> tokens;
+  for (auto& token : tokens_of(shelf.boot.cmdline_base)) {
+    if (!owned_token(token)) tokens.push_back(std::move(token));
+  }
+  auto at = tokens.end();
+  for (auto it = tokens.begin(); it != tokens.end(); ++it) {
+    if (*it == "rootfstype=nfs") {
+      at = it + 1;
+      break;
+    }
+  }
+  if (at == tokens.end()) {
+    for (auto it = tokens.begin(); it != tokens.end(); ++it) {
+      if (*it == "rootwait") {
+        at = it;
+        break;
+      }
+    }
+  }
+  tokens.insert(at, std::move(ours));
+
+  std::string out;
+  for (const auto& token : tokens) {
+    if (!out.empty()) out += ' ';
+    out += token;
+  }
+  return out;
+}
+
+std::vector<RenderedFile> render_pi_root_files(const Shelf& shelf, const Pi& pi) {
+  std::vector<RenderedFile> files;
+  files.push_back(make_file("etc/hostname", pi.name + "\n"));
+  files.push_back(make_file("etc/hosts", render_hosts(shelf, pi)));
+  files.push_back(make_file("etc/fstab", render_fstab(shelf, pi)));
+  files.push_back(make_file("etc/network/interfaces", render_interfaces(shelf, pi)));
+  files.push_back(make_file("etc/modules-load.d/picluster.conf",
+                            generated_header(shelf) + "# eth0." +
+                                std::to_string(shelf.public_net.vlan) +
+                                " needs 802.1Q VLAN support.\n8021q\n"));
+  return files;
+}
+
+std::vector<RenderedFile> render_boot_files(const Shelf& shelf, const Pi& pi) {
+  std::vector<RenderedFile> files;
+  files.push_back(make_file("cmdline.txt", render_cmdline(shelf, pi) + "\n"));
+  if (shelf.boot.mode == inventory::BootMode::netboot) {
+    files.push_back(make_file("config.txt", render_config_txt(shelf, pi)));
+  }
+  return files;
+}
+
+std::string tftp_folder(const Pi& pi) {
+  if (!pi.serial || pi.serial->size() != 8) return "";
+  std::string out;
+  for (char c : *pi.serial) {
+    if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
+    const bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+    if (!hex) return "";  // validation rejects it; never let it become a path
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace picluster::bootcfg

@@ -1,0 +1,144 @@
+// Golden-file tests: every rendered file of four shelves pinned byte for byte, plus the seed's
+// stanzas written out here literally, so a golden that drifted from the seed fails even in
+// update mode's aftermath.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+
+#include "bootcfg/bootcfg.hpp"
+#include "tests/unit/bootcfg/golden.hpp"
+#include "tests/unit/bootcfg/shelves.hpp"
+
+namespace picluster::bootcfg::test {
+namespace {
+
+const RenderedFile& file_named(const std::vector<RenderedFile>& files, const std::string& path) {
+  const auto it = std::find_if(files.begin(), files.end(),
+                               [&](const RenderedFile& f) { return f.path == path; });
+  if (it == files.end()) {
+    ADD_FAILURE() << path << " was not rendered";
+    static const RenderedFile none{};
+    return none;
+  }
+  return *it;
+}
+
+constexpr const char* kSeedCmdline =
+    "dwc_otg.lpm_enable=0 console=ttyAMA0,115200 console=tty1 root=/dev/nfs rootfstype=nfs "
+    "nfsroot=172.30.0.1:/srv/nfsroot/pi01,vers=3,tcp "
+    "ip=172.30.0.2:172.30.0.1::255.255.255.252:pi01:eth0:off elevator=deadline rootwait";
+
+constexpr const char* kSeedPiStanza =
+    "auto eth0.131\n"
+    "iface eth0.131 inet6 static\n"
+    "\taddress\t2a00:1098:0:84:1000:1::2\n"
+    "\tnetmask 64\n"
+    "\tgateway\t2a00:1098:0:84::1\n";
+
+constexpr const char* kSeedFileserverStanzas[] = {
+    "auto eth0.10\n"
+    "iface eth0.10 inet static\n"
+    "\taddress 172.30.0.1\n"
+    "\tnetmask 255.255.255.252\n",
+    "auto eth0.11\n"
+    "iface eth0.11 inet static\n"
+    "\taddress 172.30.0.5\n"
+    "\tnetmask 255.255.255.252\n",
+};
+
+TEST(BootcfgGolden, SeedShelfTree) {
+  const auto tree = render_tree(inventory_of(seed_shelf()), {});
+  expect_golden("seed_sdcard", tree);
+
+  EXPECT_EQ(file_named(tree, "shelf1/boot/pi01/cmdline.txt").contents,
+            std::string{kSeedCmdline} + "\n");
+  const auto& interfaces = file_named(tree, "shelf1/roots/pi01/etc/network/interfaces").contents;
+  EXPECT_TRUE(interfaces.ends_with(kSeedPiStanza)) << interfaces;
+  const auto& fileserver =
+      file_named(tree, "shelf1/fileserver/etc/network/interfaces.d/picluster").contents;
+  for (const char* stanza : kSeedFileserverStanzas) {
+    EXPECT_NE(fileserver.find(stanza), std::string::npos) << stanza << "\nnot in\n" << fileserver;
+  }
+  EXPECT_EQ(file_named(tree, "shelf1/roots/pi01/etc/hostname").contents, "pi01\n");
+}
+
+TEST(BootcfgGolden, NetbootTree) {
+  const auto tree = render_tree(inventory_of(netboot_shelf()), {});
+  expect_golden("netboot", tree);
+
+  const auto& pi3 = file_named(tree, "rack2/tftp/0a1b2c3d/config.txt").contents;
+  EXPECT_EQ(pi3.find("arm_64bit"), std::string::npos);
+  EXPECT_NE(pi3.find("\nenable_uart=1\n"), std::string::npos);
+  EXPECT_NE(file_named(tree, "rack2/tftp/1234abcd/config.txt").contents.find("\narm_64bit=1\n"),
+            std::string::npos);
+  EXPECT_NE(file_named(tree, "rack2/tftp/5eed5eed/config.txt").contents.find("\narm_64bit=1\n"),
+            std::string::npos);
+  // pi04 has no serial, hence no TFTP folder: its files stay visible under boot/.
+  file_named(tree, "rack2/boot/pi04/config.txt");
+
+  const auto& dnsmasq = file_named(tree, "rack2/fileserver/etc/dnsmasq.d/picluster.conf").contents;
+  for (const char* line :
+       {"\nport=0\n", "\nenable-tftp\n", "\ntftp-root=/srv/tftp\n",
+        "\npxe-service=0,\"Raspberry Pi Boot\"\n", "\ninterface=eth0.10\n",
+        "\ndhcp-range=172.30.0.0,static,255.255.255.252\n",
+        "\ndhcp-host=b8:27:eb:00:00:01,172.30.0.2,pi01\n", "\ninterface=eth0.11\n",
+        "\ndhcp-host=dc:a6:32:00:00:02,172.30.0.6,pi02\n"}) {
+    EXPECT_NE(dnsmasq.find(line), std::string::npos) << line;
+  }
+  // No MAC, no DHCP: pi03 and pi04's VLANs are not served.
+  EXPECT_EQ(dnsmasq.find("interface=eth0.12"), std::string::npos);
+  EXPECT_EQ(dnsmasq.find("interface=eth0.13"), std::string::npos);
+}
+
+TEST(BootcfgGolden, NetworkdLabShelf) {
+  const auto shelf = networkd_shelf();
+  auto files = under("fileserver", render_fileserver_files(shelf));
+  for (auto& f : under("roots/pi01", render_pi_root_files(shelf, shelf.pis[0]))) files.push_back(f);
+  expect_golden("networkd", files);
+
+  const auto& netdev = file_named(files, "fileserver/etc/systemd/network/60-picluster-vlan10.netdev");
+  EXPECT_NE(netdev.contents.find("[NetDev]\nName=eth0.10\nKind=vlan\n\n[VLAN]\nId=10\n"),
+            std::string::npos);
+  const auto& network =
+      file_named(files, "fileserver/etc/systemd/network/60-picluster-vlan11.network");
+  EXPECT_NE(network.contents.find("[Match]\nName=eth0.11\n\n[Network]\nAddress=172.30.0.5/30\n"),
+            std::string::npos);
+  const auto& trunk = file_named(files, "fileserver/etc/systemd/network/90-picluster-trunk.network");
+  EXPECT_NE(trunk.contents.find("Name=eth0\n\n[Network]\nVLAN=eth0.10\nVLAN=eth0.11\nVLAN=eth0.131\n"),
+            std::string::npos);
+  const auto& pub = file_named(files, "fileserver/etc/systemd/network/60-picluster-vlan131.network");
+  EXPECT_NE(pub.contents.find("Address=2a00:1098:0:84::2/64\n"), std::string::npos);
+  const auto& interfaces = file_named(files, "roots/pi01/etc/network/interfaces").contents;
+  EXPECT_TRUE(interfaces.ends_with(std::string{kSeedPiStanza} + "\tdad-attempts 0\n"))
+      << interfaces;
+}
+
+TEST(BootcfgGolden, CustomTrunkShelf) {
+  const auto shelf = custom_trunk_shelf();
+  auto files = under("fileserver", render_fileserver_files(shelf));
+  for (const auto& pi : shelf.pis) {
+    for (auto& f : under("boot/" + pi.name, render_boot_files(shelf, pi))) files.push_back(f);
+    for (auto& f : under("roots/" + pi.name, render_pi_root_files(shelf, pi))) files.push_back(f);
+  }
+  expect_golden("custom_trunk", files);
+
+  const auto& stanzas = file_named(files, "fileserver/etc/network/interfaces.d/picluster").contents;
+  EXPECT_NE(stanzas.find("auto enp1s0.10\niface enp1s0.10 inet static\n\taddress 172.30.0.1\n"
+                         "\tnetmask 255.255.255.252\n"),
+            std::string::npos);
+  EXPECT_NE(stanzas.find("auto enp1s0.131\niface enp1s0.131 inet6 static\n"
+                         "\taddress\t2a00:1098:0:84::2\n\tnetmask 64\n"),
+            std::string::npos);
+  EXPECT_EQ(stanzas.find("eth0"), std::string::npos);
+  // The Pi's side is always eth0, whatever the fileserver's trunk is called.
+  EXPECT_NE(file_named(files, "roots/pi01/etc/network/interfaces").contents.find("auto eth0.131\n"),
+            std::string::npos);
+  EXPECT_NE(file_named(files, "fileserver/etc/nftables.d/picluster.nft")
+                .contents.find("172.30.0.1 . \"enp1s0.10\""),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace picluster::bootcfg::test
