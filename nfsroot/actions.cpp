@@ -1,0 +1,164 @@
+#include "nfsroot/actions.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "common/text.hpp"
+#include "nfsroot/install.hpp"
+
+namespace picluster::nfsroot {
+
+namespace {
+
+std::string octal(unsigned mode) {
+  char text[8];
+  std::snprintf(text, sizeof text, "%04o", mode & 07777U);
+  return text;
+}
+
+std::string file_list(const std::vector<RenderedFile>& files) {
+  std::string out;
+  for (const auto& f : files) out += (out.empty() ? "" : " ") + f.path;
+  return out;
+}
+
+}  // namespace
+
+std::string describe(const Action& a, bool prefixed) {
+  switch (a.kind) {
+    case ActionKind::run:
+      if (a.live && prefixed) return "skip " + shell_join(a.argv) + " (root_prefix set)";
+      return "run " + shell_join(a.argv);
+    case ActionKind::make_dirs: return "mkdir -p " + shell_quote(a.path);
+    case ActionKind::write_file:
+      return "write " + shell_quote(a.path) + " (" + octal(a.mode) + ", " +
+             std::to_string(a.contents.size()) + " bytes)";
+    case ActionKind::rename: return "rename " + shell_quote(a.path) + " " + shell_quote(a.to);
+    case ActionKind::remove_file: return "remove " + shell_quote(a.path);
+    case ActionKind::remove_tree: return "remove tree " + shell_quote(a.path);
+    case ActionKind::install_files:
+      return "install into " + shell_quote(a.path) + ": " + file_list(a.files);
+    case ActionKind::reset_identity:
+      return "reset identity of " + shell_quote(a.path) +
+             ": empty etc/machine-id, delete golden etc/ssh/ssh_host_*, ssh-keygen -A";
+  }
+  return "?";
+}
+
+std::string describe(const Plan& plan, bool prefixed) {
+  std::string out;
+  for (const auto& a : plan) out += describe(a, prefixed) + "\n";
+  return out;
+}
+
+std::optional<Progress> parse_rsync_progress(std::string_view line) {
+  const auto words = split(line, ' ');
+  std::vector<std::string> fields;
+  for (const auto& w : words) {
+    if (!w.empty()) fields.push_back(w);
+  }
+  if (fields.size() < 4 || !fields[1].ends_with('%') || !fields[2].ends_with("/s")) return std::nullopt;
+  Progress p;
+  for (const char c : fields[0]) {
+    if (c == ',') continue;
+    if (c < '0' || c > '9') return std::nullopt;
+    p.bytes = p.bytes * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  p.percent = std::atoi(fields[1].c_str());
+  p.rate = fields[2];
+  p.eta = fields[3];
+  return p;
+}
+
+namespace {
+
+RunOptions with_timeout(std::chrono::milliseconds timeout) {
+  RunOptions run;
+  run.timeout = timeout;
+  return run;
+}
+
+}  // namespace
+
+Result<void> remove_tree(Host& host, const std::string& path) {
+  auto st = host.stat(path);
+  if (!st) return std::unexpected(st.error());
+  if (st->type == FileType::none) return {};
+  if (st->type != FileType::directory) return host.remove(path);
+  auto fs = check(host, {"stat", "-f", "-c", "%T", "--", path});
+  auto inode = check(host, {"stat", "-c", "%i", "--", path});
+  if (!fs) return std::unexpected(fs.error());
+  if (!inode) return std::unexpected(inode.error());
+  std::vector<std::string> argv{"rm", "-rf", "--one-file-system", "--", path};
+  if (fs->out.starts_with("btrfs") && inode->out.starts_with("256\n")) {
+    argv = {"btrfs", "subvolume", "delete", path};
+  }
+  auto r = check(host, argv, with_timeout(std::chrono::hours(2)));
+  if (!r) return std::unexpected(r.error());
+  return {};
+}
+
+namespace {
+
+// Feeds rsync's \r-separated progress updates to the callback, one complete update at a time.
+RunOptions progress_options(const ExecOptions& options, std::string& pending) {
+  RunOptions run;
+  run.timeout = std::chrono::hours(6);
+  run.discard_output = true;
+  if (!options.on_progress) return run;
+  run.on_output = [&options, &pending](std::string_view chunk) {
+    pending.append(chunk);
+    std::size_t end = 0;
+    while ((end = pending.find_first_of("\r\n")) != std::string::npos) {
+      if (auto p = parse_rsync_progress(std::string_view(pending).substr(0, end))) options.on_progress(*p);
+      pending.erase(0, end + 1);
+    }
+  };
+  return run;
+}
+
+Result<void> execute_run(Host& host, const Action& a, const ExecOptions& options) {
+  if (a.live && options.prefixed) {
+    if (options.on_event) options.on_event("skipped (root_prefix set): " + shell_join(a.argv));
+    return {};
+  }
+  std::string pending;
+  RunOptions run = a.progress ? progress_options(options, pending)
+                              : with_timeout(std::chrono::hours(2));
+  auto r = host.run(a.argv, run);
+  if (!r) return std::unexpected(r.error());
+  if (r->exit_status == 0) return {};
+  if (a.tolerate_failure) {
+    if (options.on_event) options.on_event("ignored: " + describe_failure(a.argv, *r));
+    return {};
+  }
+  return fail(ErrorCode::command_failed, describe_failure(a.argv, *r));
+}
+
+Result<void> execute_one(Host& host, const Action& a, const ExecOptions& options) {
+  switch (a.kind) {
+    case ActionKind::run: return execute_run(host, a, options);
+    case ActionKind::make_dirs: return host.make_dirs(a.path);
+    case ActionKind::write_file: return host.write_file(a.path, a.contents, a.mode, Owner{0, 0});
+    case ActionKind::rename: return host.rename(a.path, a.to);
+    case ActionKind::remove_file: return host.remove(a.path);
+    case ActionKind::remove_tree: return remove_tree(host, a.path);
+    case ActionKind::install_files: return install_files(host, a.path, a.files);
+    case ActionKind::reset_identity: return reset_identity(host, a.path);
+  }
+  return fail(ErrorCode::internal, "unknown action");
+}
+
+}  // namespace
+
+Result<void> execute(Host& host, const Plan& plan, const ExecOptions& options) {
+  for (const auto& a : plan) {
+    if (options.before_step) options.before_step(a.step);
+    if (auto r = execute_one(host, a, options); !r) {
+      return std::unexpected(r.error().with_context(a.step));
+    }
+  }
+  return {};
+}
+
+}  // namespace picluster::nfsroot

@@ -1,0 +1,82 @@
+#pragma once
+// Work on the fileserver is planned first, as a list of Actions, then executed. A plan is data:
+// unit tests compare it, `--dry-run` prints it with describe(), and execute() runs it step by step
+// through a Host.
+//
+// Actions whose `live` flag is set change the running host's network or NFS server (ifup,
+// exportfs, sysctl, nft, systemctl ...). With root_prefix set they are printed and reported as
+// "skipped (root_prefix set)" instead of run; file work still happens under the prefix.
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/error.hpp"
+#include "common/rendered_file.hpp"
+#include "nfsroot/host.hpp"
+
+namespace picluster::nfsroot {
+
+enum class ActionKind {
+  run,             // argv
+  make_dirs,       // path (mkdir -p)
+  write_file,      // path, contents, mode (atomic, owner root)
+  rename,          // path -> to
+  remove_file,     // path (file, symlink or empty folder)
+  remove_tree,     // path: `btrfs subvolume delete` for a subvolume, else rm -rf --one-file-system
+  install_files,   // files into the root at path, never following a symlink (see install.hpp)
+  reset_identity,  // root at path: empty etc/machine-id, new SSH host keys
+};
+
+struct Action {
+  ActionKind kind = ActionKind::run;
+  std::string step;                 // named step, e.g. "clone", "swap-in"; hooks see it
+  std::vector<std::string> argv;    // run
+  std::string path;                 // the object acted on
+  std::string to;                   // rename target
+  std::string contents;             // write_file
+  unsigned mode = 0644;             // write_file
+  std::vector<RenderedFile> files;  // install_files
+  bool live = false;                // run: skipped with root_prefix set
+  bool tolerate_failure = false;    // run: a non-zero exit is reported, not fatal
+  bool progress = false;            // run: stdout is rsync --info=progress2 output
+
+  bool operator==(const Action&) const = default;
+};
+
+using Plan = std::vector<Action>;
+
+// One line per action, exactly what execute() will do: "run exportfs -ra",
+// "write /srv/x/etc/exports.d/picluster.exports (0644, 120 bytes)",
+// "skip exportfs -ra (root_prefix set)" when prefixed and live.
+std::string describe(const Action& action, bool prefixed);
+std::string describe(const Plan& plan, bool prefixed);  // one line each, "\n"-terminated
+
+struct Progress {
+  std::uint64_t bytes = 0;
+  int percent = 0;
+  std::string rate;  // as rsync prints it, "12.34MB/s"
+  std::string eta;   // "0:00:10"
+};
+
+// Parses one rsync --info=progress2 update ("  1,234,567  45%  12.34MB/s  0:00:10 (xfr#...)").
+std::optional<Progress> parse_rsync_progress(std::string_view line);
+
+struct ExecOptions {
+  bool prefixed = false;                                 // skip live actions
+  std::function<void(std::string_view step)> before_step;  // called before each action
+  std::function<void(const Progress&)> on_progress;        // rsync copies
+  std::function<void(std::string_view line)> on_event;     // "skipped (root_prefix set): ..."
+};
+
+// Runs the actions in order and stops at the first failure (with the action described as
+// context). Failures of tolerate_failure commands are reported through on_event.
+Result<void> execute(Host& host, const Plan& plan, const ExecOptions& options);
+
+// Removes a whole tree: `btrfs subvolume delete` when `path` is a btrfs subvolume (inode 256 on a
+// btrfs filesystem), else `rm -rf --one-file-system`. A missing path is not an error.
+Result<void> remove_tree(Host& host, const std::string& path);
+
+}  // namespace picluster::nfsroot

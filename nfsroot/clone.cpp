@@ -1,0 +1,73 @@
+#include "nfsroot/clone.hpp"
+
+namespace picluster::nfsroot {
+
+namespace {
+
+struct FsFacts {
+  std::string type;   // "btrfs", "xfs", "ext2/ext3", ...
+  std::string inode;  // "256" for a btrfs subvolume root
+  std::string mount;  // mount point (as stat %m reports it)
+};
+
+std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+
+Result<FsFacts> probe(Host& host, const std::string& path) {
+  auto fs = check(host, {"stat", "-f", "-c", "%T", "--", path});
+  if (!fs) return std::unexpected(fs.error());
+  auto st = check(host, {"stat", "-c", "%i %m", "--", path});
+  if (!st) return std::unexpected(st.error());
+  FsFacts facts;
+  facts.type = first_line(fs->out);
+  const std::string line = first_line(st->out);
+  const auto space = line.find(' ');
+  facts.inode = line.substr(0, space);
+  facts.mount = space == std::string::npos ? "" : line.substr(space + 1);
+  return facts;
+}
+
+bool xfs_has_reflink(Host& host, const std::string& mount) {
+  auto info = host.run({"xfs_info", mount});
+  return info && info->exit_status == 0 && info->out.find("reflink=1") != std::string::npos;
+}
+
+}  // namespace
+
+Result<CloneChoice> choose_clone_method(Host& host, CloneMethod wanted, const std::string& golden,
+                                        const std::string& nfs_root) {
+  if (wanted != CloneMethod::automatic) return CloneChoice{wanted, "set in the inventory"};
+  auto g = probe(host, golden);
+  if (!g) return std::unexpected(g.error().with_context("probe golden image"));
+  auto r = probe(host, nfs_root);
+  if (!r) return std::unexpected(r.error().with_context("probe nfs_root"));
+  if (g->type == "btrfs" && r->type == "btrfs") {
+    if (g->inode == "256") {
+      return CloneChoice{CloneMethod::btrfs_snapshot, "golden image is a btrfs subvolume"};
+    }
+    return CloneChoice{CloneMethod::reflink, "btrfs, but the golden image is a plain folder"};
+  }
+  if (g->type == "xfs" && r->type == "xfs" && g->mount == r->mount && xfs_has_reflink(host, g->mount)) {
+    return CloneChoice{CloneMethod::reflink, "XFS with reflink=1"};
+  }
+  return CloneChoice{CloneMethod::rsync, "no snapshot or reflink support (" + g->type + ")"};
+}
+
+std::vector<std::string> clone_argv(CloneMethod method, const std::string& golden,
+                                    const std::string& dest, bool with_progress) {
+  switch (method) {
+    case CloneMethod::btrfs_snapshot: return {"btrfs", "subvolume", "snapshot", golden, dest};
+    case CloneMethod::reflink: return {"cp", "-a", "--reflink=always", "--", golden, dest};
+    case CloneMethod::automatic:
+    case CloneMethod::rsync: break;
+  }
+  std::vector<std::string> argv{"rsync", "-aHAXx", "--numeric-ids"};
+  if (with_progress) {
+    argv.emplace_back("--info=progress2");
+    argv.emplace_back("--no-inc-recursive");
+  }
+  argv.push_back(golden + "/");
+  argv.push_back(dest + "/");
+  return argv;
+}
+
+}  // namespace picluster::nfsroot

@@ -1,0 +1,183 @@
+#include "nfsroot/fileserver_config.hpp"
+
+#include <set>
+
+#include "common/text.hpp"
+#include "nfsroot/install.hpp"
+
+namespace picluster::nfsroot {
+
+namespace {
+
+std::vector<std::string> words_of(std::string_view line) {
+  std::vector<std::string> words;
+  for (auto& w : split(line, ' ')) {
+    for (auto& v : split(w, '\t')) {
+      if (!v.empty()) words.push_back(v);
+    }
+  }
+  return words;
+}
+
+bool is_stanza_start(const std::string& word) {
+  return word == "auto" || word == "iface" || word == "mapping" || word == "source" ||
+         word == "source-directory" || word.starts_with("allow-");
+}
+
+}  // namespace
+
+std::map<std::string, std::string> parse_ifupdown_stanzas(std::string_view text) {
+  std::map<std::string, std::string> stanzas;
+  std::string current;  // interface whose iface block we are in, "" outside one
+  for (const auto& line : split(text, '\n')) {
+    const auto words = words_of(line);
+    if (words.empty() || words[0].starts_with('#')) continue;
+    if (is_stanza_start(words[0])) {
+      current.clear();
+      if (words[0] == "iface" && words.size() > 1) {
+        current = words[1];
+        stanzas[current] += line + "\n";
+      } else if (words[0] == "auto" || words[0].starts_with("allow-")) {
+        for (std::size_t i = 1; i < words.size(); ++i) stanzas[words[i]] += words[0] + "\n";
+      }
+      continue;
+    }
+    if (!current.empty()) stanzas[current] += line + "\n";
+  }
+  return stanzas;
+}
+
+FileserverConfigurator::FileserverConfigurator(Host& host, const inventory::Fileserver& fileserver)
+    : m_host(host), m_layout(fileserver) {}
+
+namespace {
+
+Action run_action(std::vector<std::string> argv, std::string step) {
+  Action a;
+  a.kind = ActionKind::run;
+  a.step = std::move(step);
+  a.argv = std::move(argv);
+  a.live = true;
+  return a;
+}
+
+struct Phases {
+  Plan down, write, up, reload;
+  std::set<std::vector<std::string>> reloads_seen;
+  void reload_once(std::vector<std::string> argv) {
+    if (reloads_seen.insert(argv).second) reload.push_back(run_action(std::move(argv), "reload"));
+  }
+};
+
+void plan_interfaces(const std::string& old_text, const std::string& new_text, Phases& ph) {
+  const auto before = parse_ifupdown_stanzas(old_text);
+  const auto after = parse_ifupdown_stanzas(new_text);
+  for (const auto& [name, stanza] : before) {
+    const auto it = after.find(name);
+    if (it == after.end() || it->second != stanza) ph.down.push_back(run_action({"ifdown", name}, "ifdown"));
+  }
+  for (const auto& [name, stanza] : after) {
+    const auto it = before.find(name);
+    if (it == before.end() || it->second != stanza) ph.up.push_back(run_action({"ifup", name}, "ifup"));
+  }
+}
+
+// The follow-up that makes a changed file take effect.
+void plan_follow_up(const RenderedFile& file, const std::string& target, const std::string& old_text,
+                    Phases& ph) {
+  const std::string& p = file.path;
+  if (p.starts_with("etc/network/interfaces")) return plan_interfaces(old_text, file.contents, ph);
+  if (p.starts_with("etc/systemd/network/")) return ph.reload_once({"networkctl", "reload"});
+  if (p.starts_with("etc/exports")) return ph.reload_once({"exportfs", "-ra"});
+  if (p.starts_with("etc/sysctl.d/")) return ph.reload_once({"sysctl", "--system"});
+  if (p.starts_with("etc/nftables.d/") || p.ends_with(".nft")) return ph.reload_once({"nft", "-f", target});
+  if (p.starts_with("etc/dnsmasq.d/")) return ph.reload_once({"systemctl", "restart", "dnsmasq"});
+}
+
+}  // namespace
+
+Result<Plan> FileserverConfigurator::plan(const std::vector<RenderedFile>& files) {
+  Phases ph;
+  std::set<std::string> folders;
+  for (const auto& file : files) {
+    if (auto v = validate_relative_path(file.path); !v) return std::unexpected(v.error());
+    const std::string target = m_layout.host_path("/" + file.path);
+    auto st = m_host.stat(target);
+    if (!st) return std::unexpected(st.error());
+    std::string old_text;
+    if (st->type == FileType::regular) {
+      auto text = m_host.read_file(target);
+      if (!text) return std::unexpected(text.error());
+      old_text = std::move(*text);
+      if (old_text == file.contents && st->mode == (file.mode & 07777U)) continue;  // unchanged
+    } else if (st->type != FileType::none) {
+      return fail(ErrorCode::refused, target + " exists and is not a regular file; move it aside");
+    }
+    const std::string folder = target.substr(0, target.rfind('/'));
+    auto folder_st = m_host.stat(folder);
+    if (!folder_st) return std::unexpected(folder_st.error());
+    if (folder_st->type == FileType::none && folders.insert(folder).second) {
+      Action mk;
+      mk.kind = ActionKind::make_dirs;
+      mk.step = "write";
+      mk.path = folder;
+      ph.write.push_back(mk);
+    }
+    Action w;
+    w.kind = ActionKind::write_file;
+    w.step = "write";
+    w.path = target;
+    w.contents = file.contents;
+    w.mode = file.mode;
+    ph.write.push_back(w);
+    plan_follow_up(file, target, old_text, ph);
+  }
+  Plan out;
+  for (Plan* part : {&ph.down, &ph.write, &ph.up, &ph.reload}) {
+    out.insert(out.end(), part->begin(), part->end());
+  }
+  return out;
+}
+
+Result<void> FileserverConfigurator::apply(const Plan& plan, const ExecOptions& options) {
+  ExecOptions o = options;
+  o.prefixed = m_layout.prefixed();
+  return with_context(execute(m_host, plan, o), "fileserver apply");
+}
+
+Result<FileserverState> FileserverConfigurator::inspect(const std::vector<RenderedFile>& files) {
+  FileserverState state;
+  for (const auto& file : files) {
+    const bool interfaces = file.path.starts_with("etc/network/interfaces");
+    const bool exports = file.path.starts_with("etc/exports");
+    if (!interfaces && !exports) continue;
+    auto text = m_host.read_file(m_layout.host_path("/" + file.path));
+    if (!text && text.error().code == ErrorCode::not_found) continue;
+    if (!text) return std::unexpected(text.error());
+    if (exports) {
+      for (const auto& line : split(*text, '\n')) {
+        const auto words = words_of(line);
+        if (words.empty() || words[0].starts_with('#')) continue;
+        const auto rest = line.find(words[0]) + words[0].size();
+        state.exports.push_back({words[0], words_of(line.substr(rest)).empty() ? "" : line.substr(line.find_first_not_of(" \t", rest))});
+      }
+      continue;
+    }
+    for (const auto& [name, stanza] : parse_ifupdown_stanzas(*text)) {
+      VlanInterface vi{name, "", ""};
+      for (const auto& line : split(stanza, '\n')) {
+        const auto words = words_of(line);
+        if (words.size() >= 2 && words[0] == "address") vi.address = words[1];
+      }
+      if (!m_layout.prefixed()) {
+        auto ip = m_host.run({"ip", "-br", "link", "show", "dev", name});
+        const auto w = ip && ip->exit_status == 0 ? words_of(ip->out) : std::vector<std::string>{};
+        vi.state = w.size() >= 2 ? w[1] : "missing";
+      }
+      state.interfaces.push_back(vi);
+    }
+  }
+  return state;
+}
+
+}  // namespace picluster::nfsroot

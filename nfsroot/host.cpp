@@ -1,0 +1,58 @@
+#include "nfsroot/host.hpp"
+
+#include <cstdlib>
+
+#include "common/text.hpp"
+#include "nfsroot/local_host.hpp"
+#include "nfsroot/ssh_host.hpp"
+
+namespace picluster::nfsroot {
+
+std::string describe_failure(const std::vector<std::string>& argv, const CommandResult& result) {
+  std::string err = result.err;
+  while (!err.empty() && (err.back() == '\n' || err.back() == ' ')) err.pop_back();
+  if (const auto nl = err.rfind('\n'); nl != std::string::npos) err = err.substr(nl + 1);
+  std::string text = shell_join(argv) + ": exit " + std::to_string(result.exit_status);
+  if (!err.empty()) text += ": " + err;
+  return text;
+}
+
+Result<CommandResult> check(Host& host, const std::vector<std::string>& argv,
+                            const RunOptions& options) {
+  auto result = host.run(argv, options);
+  if (!result) return result;
+  if (result->exit_status != 0) return fail(ErrorCode::command_failed, describe_failure(argv, *result));
+  return result;
+}
+
+namespace {
+
+std::string resolve(const std::string& path, const std::filesystem::path& base) {
+  if (path.empty()) return path;
+  if (path.starts_with("~/")) {
+    const char* home = std::getenv("HOME");
+    return (std::filesystem::path(home != nullptr ? home : "/root") / path.substr(2)).string();
+  }
+  const std::filesystem::path p(path);
+  return p.is_absolute() ? path : (base / p).lexically_normal().string();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Host>> connect(const inventory::Fileserver& fileserver,
+                                      const std::filesystem::path& inventory_dir) {
+  if (fileserver.transport == inventory::Transport::local) return std::make_unique<LocalHost>();
+  SshTarget target;
+  target.host = fileserver.host;
+  target.port = fileserver.ssh_port;
+  target.user = fileserver.user;
+  target.identity_file = resolve(fileserver.identity_file, inventory_dir);
+  target.known_hosts = resolve(fileserver.known_hosts.empty() ? std::string("~/.ssh/known_hosts")
+                                                              : fileserver.known_hosts,
+                               inventory_dir);
+  auto host = SshHost::connect(target);
+  if (!host) return std::unexpected(host.error());
+  return std::unique_ptr<Host>(std::move(*host));
+}
+
+}  // namespace picluster::nfsroot

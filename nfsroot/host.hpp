@@ -1,0 +1,106 @@
+#pragma once
+// A Host is the machine that serves the Pis' root filesystems: this machine (LocalHost) or the
+// fileserver over SSH (SshHost). Everything nfsroot does to a fileserver goes through this small
+// interface, so planners and the rebuild state machine are unit-tested against a recording fake.
+//
+// Contract shared by every implementation:
+//   - Paths are absolute POSIX paths on the host, passed through unchanged (root_prefix is applied
+//     by the callers, see nfsroot/layout.hpp).
+//   - run() executes argv directly (LocalHost: no shell at all; SshHost: a remote shell receives
+//     a command line built by shell_join, so every element is quoted). A command that starts and
+//     exits non-zero is NOT an error of run(); callers use check() for that. A command that cannot
+//     be started, or runs past its timeout (it is then killed), is an error.
+//   - stat() never follows a symlink (lstat semantics); a missing path is FileType::none, not an
+//     error.
+//   - write_file() is atomic: it writes a temporary file beside `path` (O_EXCL, never following a
+//     symlink), sets mode and owner, then renames it over `path`. If `path` is a symlink, the
+//     symlink itself is replaced by a regular file; its target is never written. The parent folder
+//     must exist; callers check that no component is a symlink (RootManager does).
+//   - remove() removes one file, symlink or empty folder; a missing path is not an error.
+//   - rename() is rename(2): atomic within one filesystem, fails if `to` is a non-empty folder.
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/error.hpp"
+#include "inventory/inventory.hpp"
+
+namespace picluster::nfsroot {
+
+struct RunOptions {
+  std::string input;                                   // written to stdin, then stdin is closed
+  std::chrono::milliseconds timeout{std::chrono::minutes(10)};
+  // Called with each chunk of stdout as it arrives (progress parsing); the chunk is also kept in
+  // CommandResult::out unless discard_output is set.
+  std::function<void(std::string_view)> on_output;
+  bool discard_output = false;
+};
+
+struct CommandResult {
+  int exit_status = 0;  // 0 = success; 128+N when killed by signal N (LocalHost)
+  std::string out;
+  std::string err;
+};
+
+enum class FileType { none, regular, directory, symlink, other };
+
+struct FileStat {
+  FileType type = FileType::none;
+  std::uint64_t size = 0;   // bytes (regular files, symlink target length)
+  unsigned mode = 0;        // permission bits only
+  std::int64_t mtime = 0;   // seconds since the epoch
+  std::uint32_t uid = 0;
+  std::uint32_t gid = 0;
+};
+
+struct Owner {
+  std::uint32_t uid = 0;  // numeric: a Pi root's users are not the fileserver's
+  std::uint32_t gid = 0;
+};
+
+class Host {
+ public:
+  virtual ~Host() = default;
+  Host() = default;
+  Host(const Host&) = delete;
+  Host& operator=(const Host&) = delete;
+
+  // For messages: "local" or "ssh root@fs1:22".
+  [[nodiscard]] virtual std::string name() const = 0;
+
+  virtual Result<CommandResult> run(const std::vector<std::string>& argv,
+                                    const RunOptions& options = {}) = 0;
+  virtual Result<std::string> read_file(const std::string& path) = 0;
+  // owner nullopt = whatever the writing user gets.
+  virtual Result<void> write_file(const std::string& path, std::string_view contents,
+                                  unsigned mode, std::optional<Owner> owner) = 0;
+  virtual Result<FileStat> stat(const std::string& path) = 0;
+  // Names in a folder, without "." and "..", sorted.
+  virtual Result<std::vector<std::string>> list(const std::string& dir) = 0;
+  virtual Result<void> rename(const std::string& from, const std::string& to) = 0;
+  virtual Result<void> remove(const std::string& path) = 0;
+  // mkdir -p with mode 0755 for created folders; fails if a component is not a folder.
+  virtual Result<void> make_dirs(const std::string& path) = 0;
+};
+
+// Runs argv and turns a non-zero exit into ErrorCode::command_failed whose message names the
+// command and its stderr: "btrfs subvolume snapshot ...: exit 1: ERROR: not a subvolume".
+Result<CommandResult> check(Host& host, const std::vector<std::string>& argv,
+                            const RunOptions& options = {});
+
+// The one-line summary of a failed command used by check().
+std::string describe_failure(const std::vector<std::string>& argv, const CommandResult& result);
+
+// Connects to a shelf's fileserver: transport "local" gives a LocalHost, "ssh" an SshHost that
+// resolves identity_file and known_hosts relative to inventory_dir. Errors carry "ssh <host>: ".
+Result<std::unique_ptr<Host>> connect(const inventory::Fileserver& fileserver,
+                                      const std::filesystem::path& inventory_dir);
+
+}  // namespace picluster::nfsroot

@@ -1,0 +1,309 @@
+#include "nfsroot/root_manager.hpp"
+
+#include <chrono>
+#include <ctime>
+#include <set>
+
+#include "common/text.hpp"
+#include "nfsroot/install.hpp"
+
+namespace picluster::nfsroot {
+
+namespace {
+
+// Which of a Pi's folders exist.
+struct State {
+  bool live = false, staging = false, ready = false, previous = false, rollback = false, trash = false;
+};
+
+Action act(ActionKind kind, std::string step, std::string path, std::string to = {}) {
+  Action a;
+  a.kind = kind;
+  a.step = std::move(step);
+  a.path = std::move(path);
+  a.to = std::move(to);
+  return a;
+}
+
+// Appends the actions that bring `s` back to "live root only" and updates `s` to match.
+Result<void> recover_actions(const PiPaths& p, State& s, Plan& plan) {
+  if (s.rollback) {  // an interrupted rollback: finish it or undo it
+    if (s.live && s.previous) {
+      return fail(ErrorCode::conflict, p.rollback + ", " + p.live + " and " + p.previous +
+                                           " all exist; move one aside by hand");
+    }
+    const std::string to = s.live ? p.previous : p.live;
+    plan.push_back(act(ActionKind::rename, "recover-rollback", p.rollback, to));
+    (s.live ? s.previous : s.live) = true;
+    s.rollback = false;
+  }
+  if (s.trash) {
+    plan.push_back(act(ActionKind::remove_tree, "recover-trash", p.trash));
+    s.trash = false;
+  }
+  if (!s.live && s.staging && s.ready) {  // interrupted between swap-out and swap-in
+    plan.push_back(act(ActionKind::rename, "recover-swap-in", p.staging, p.live));
+    s.live = true;
+    s.staging = false;
+  } else if (!s.live && s.previous) {
+    plan.push_back(act(ActionKind::rename, "recover-restore", p.previous, p.live));
+    s.live = true;
+    s.previous = false;
+  }
+  if (s.staging) {
+    plan.push_back(act(ActionKind::remove_tree, "recover-staging", p.staging));
+    s.staging = false;
+  }
+  if (s.ready) {
+    plan.push_back(act(ActionKind::remove_file, "recover-marker", p.ready));
+    s.ready = false;
+  }
+  return {};
+}
+
+std::string utc_stamp() {
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y%m%dT%H%M%SZ", &tm);
+  return text;
+}
+
+}  // namespace
+
+RootManager::RootManager(Host& host, const inventory::Shelf& shelf)
+    : m_host(host), m_shelf(shelf), m_layout(shelf.fileserver) {}
+
+ExecOptions RootManager::exec_options(ExecOptions options) const {
+  options.prefixed = m_layout.prefixed();
+  return options;
+}
+
+Result<bool> RootManager::exists(const std::string& path) {
+  auto st = m_host.stat(path);
+  if (!st) return std::unexpected(st.error());
+  return st->type != FileType::none;
+}
+
+namespace {
+
+template <typename F>
+Result<State> read_state(const PiPaths& p, F&& exists) {
+  State s;
+  const std::pair<bool*, const std::string*> probes[] = {
+      {&s.live, &p.live},         {&s.staging, &p.staging},   {&s.ready, &p.ready},
+      {&s.previous, &p.previous}, {&s.rollback, &p.rollback}, {&s.trash, &p.trash}};
+  for (const auto& [flag, path] : probes) {
+    auto e = exists(*path);
+    if (!e) return std::unexpected(e.error());
+    *flag = *e;
+  }
+  return s;
+}
+
+}  // namespace
+
+Result<Plan> RootManager::plan_recover(std::string_view name) {
+  auto paths = m_layout.pi(name);
+  if (!paths) return std::unexpected(paths.error());
+  auto state = read_state(*paths, [this](const std::string& p) { return exists(p); });
+  if (!state) return std::unexpected(state.error());
+  Plan plan;
+  if (auto r = recover_actions(*paths, *state, plan); !r) return std::unexpected(r.error());
+  return plan;
+}
+
+Result<std::string> RootManager::golden_path(const std::string& from) const {
+  const std::string& image = from.empty() ? m_shelf.fileserver.golden_image : from;
+  if (!is_safe_absolute_path(image)) {
+    return fail(ErrorCode::invalid_argument,
+                "golden image " + printable(image) + ": want an absolute path of [A-Za-z0-9._/-]");
+  }
+  return m_layout.host_path(image);
+}
+
+Result<RebuildPlan> RootManager::plan_rebuild(const inventory::Pi& pi,
+                                              const std::vector<RenderedFile>& files,
+                                              const std::string& from) {
+  auto paths = m_layout.pi(pi.name);
+  if (!paths) return std::unexpected(paths.error());
+  const PiPaths& p = *paths;
+  auto golden = golden_path(from);
+  if (!golden) return std::unexpected(golden.error());
+  auto golden_st = m_host.stat(*golden);
+  if (!golden_st) return std::unexpected(golden_st.error());
+  if (golden_st->type != FileType::directory) {
+    return fail(ErrorCode::not_found, "golden image " + *golden + " is not a folder on " + m_host.name());
+  }
+  for (const auto& f : files) {
+    if (auto v = validate_relative_path(f.path); !v) return std::unexpected(v.error());
+  }
+  if (auto e = exists(m_layout.nfs_root()); !e || !*e) {
+    if (!e) return std::unexpected(e.error());
+    return fail(ErrorCode::not_found, "nfs_root " + m_layout.nfs_root() + " does not exist on " + m_host.name());
+  }
+  auto choice = choose_clone_method(m_host, m_shelf.fileserver.clone_method, *golden, m_layout.nfs_root());
+  if (!choice) return std::unexpected(choice.error());
+
+  auto state = read_state(p, [this](const std::string& path) { return exists(path); });
+  if (!state) return std::unexpected(state.error());
+  RebuildPlan out{{}, *choice};
+  Plan& plan = out.plan;
+  if (auto r = recover_actions(p, *state, plan); !r) return std::unexpected(r.error());
+
+  plan.push_back(act(ActionKind::make_dirs, "clone", m_layout.nfs_root() + "/.staging"));
+  Action clone = act(ActionKind::run, "clone", p.staging);
+  clone.argv = clone_argv(choice->method, *golden, p.staging, true);
+  clone.progress = choice->method == CloneMethod::rsync;
+  plan.push_back(clone);
+  Action install = act(ActionKind::install_files, "install", p.staging);
+  install.files = files;
+  plan.push_back(install);
+  plan.push_back(act(ActionKind::reset_identity, "install", p.staging));
+  Action ready = act(ActionKind::write_file, "ready", p.ready);
+  ready.contents = std::string(inventory::to_string(choice->method)) + "\n";
+  plan.push_back(ready);
+  if (state->previous) {
+    plan.push_back(act(ActionKind::make_dirs, "retire", m_layout.nfs_root() + "/.trash"));
+    plan.push_back(act(ActionKind::rename, "retire", p.previous, p.trash));
+  }
+  if (state->live) {
+    plan.push_back(act(ActionKind::make_dirs, "swap-out", m_layout.nfs_root() + "/.previous"));
+    plan.push_back(act(ActionKind::rename, "swap-out", p.live, p.previous));
+  }
+  plan.push_back(act(ActionKind::rename, "swap-in", p.staging, p.live));
+  plan.push_back(act(ActionKind::remove_file, "cleanup", p.ready));
+  if (state->previous) plan.push_back(act(ActionKind::remove_tree, "cleanup", p.trash));
+  return out;
+}
+
+Result<Plan> RootManager::plan_rollback(std::string_view name) {
+  auto paths = m_layout.pi(name);
+  if (!paths) return std::unexpected(paths.error());
+  const PiPaths& p = *paths;
+  auto state = read_state(p, [this](const std::string& path) { return exists(path); });
+  if (!state) return std::unexpected(state.error());
+  Plan plan;
+  if (auto r = recover_actions(p, *state, plan); !r) return std::unexpected(r.error());
+  if (!state->previous) {
+    return fail(ErrorCode::not_found, std::string(name) + ": no previous root to roll back to (" +
+                                          p.previous + " does not exist)");
+  }
+  if (!state->live) return fail(ErrorCode::not_found, std::string(name) + ": no live root at " + p.live);
+  plan.push_back(act(ActionKind::make_dirs, "rollback-hold", m_layout.nfs_root() + "/.rollback"));
+  plan.push_back(act(ActionKind::rename, "rollback-hold", p.live, p.rollback));
+  plan.push_back(act(ActionKind::rename, "rollback-restore", p.previous, p.live));
+  plan.push_back(act(ActionKind::rename, "rollback-keep", p.rollback, p.previous));
+  return plan;
+}
+
+Result<Plan> RootManager::plan_remove(const inventory::Pi& pi, bool keep) {
+  auto paths = m_layout.pi(pi.name);
+  if (!paths) return std::unexpected(paths.error());
+  const PiPaths& p = *paths;
+  auto state = read_state(p, [this](const std::string& path) { return exists(path); });
+  if (!state) return std::unexpected(state.error());
+  Plan plan;
+  // Unexport first, so the Pi never sees its root vanish under a live export. exportfs fails
+  // when the root is not exported at the moment, which is fine here.
+  Action unexport = act(ActionKind::run, "unexport", p.live);
+  unexport.argv = {"exportfs", "-u", pi.storage.pi.str() + ":" + p.live};
+  unexport.live = true;
+  unexport.tolerate_failure = true;
+  plan.push_back(unexport);
+  if (state->rollback) plan.push_back(act(ActionKind::remove_tree, "delete", p.rollback));
+  if (state->trash) plan.push_back(act(ActionKind::remove_tree, "delete", p.trash));
+  if (state->staging) plan.push_back(act(ActionKind::remove_tree, "delete", p.staging));
+  if (state->ready) plan.push_back(act(ActionKind::remove_file, "delete", p.ready));
+  if (state->previous) plan.push_back(act(ActionKind::remove_tree, "delete", p.previous));
+  if (state->live && keep) {
+    plan.push_back(act(ActionKind::make_dirs, "archive", m_layout.archive_folder()));
+    plan.push_back(act(ActionKind::rename, "archive", p.live,
+                       m_layout.archive_folder() + "/" + pi.name + "-" + utc_stamp()));
+  } else if (state->live) {
+    plan.push_back(act(ActionKind::remove_tree, "delete", p.live));
+  }
+  return plan;
+}
+
+Result<CloneChoice> RootManager::provision(const inventory::Pi& pi,
+                                           const std::vector<RenderedFile>& files,
+                                           const ExecOptions& options) {
+  auto paths = m_layout.pi(pi.name);
+  if (!paths) return std::unexpected(paths.error().with_context(pi.name));
+  auto recovered = plan_recover(pi.name);
+  if (!recovered) return std::unexpected(recovered.error().with_context(pi.name));
+  if (auto r = execute(m_host, *recovered, exec_options(options)); !r) {
+    return std::unexpected(r.error().with_context(pi.name));
+  }
+  auto live = exists(paths->live);
+  if (!live) return std::unexpected(live.error().with_context(pi.name));
+  if (*live) return CloneChoice{CloneMethod::automatic, "already provisioned"};
+  return rebuild(pi, files, {}, options);
+}
+
+Result<CloneChoice> RootManager::rebuild(const inventory::Pi& pi,
+                                         const std::vector<RenderedFile>& files,
+                                         const std::string& from, const ExecOptions& options) {
+  auto planned = plan_rebuild(pi, files, from);
+  if (!planned) return std::unexpected(planned.error().with_context(pi.name + ": rebuild"));
+  if (auto r = execute(m_host, planned->plan, exec_options(options)); !r) {
+    return std::unexpected(r.error().with_context(pi.name + ": rebuild"));
+  }
+  return planned->clone;
+}
+
+Result<void> RootManager::rollback(std::string_view name, const ExecOptions& options) {
+  const std::string context = std::string(name) + ": rollback";
+  auto plan = plan_rollback(name);
+  if (!plan) return std::unexpected(plan.error().with_context(context));
+  return with_context(execute(m_host, *plan, exec_options(options)), context);
+}
+
+Result<void> RootManager::remove(const inventory::Pi& pi, bool keep, const ExecOptions& options) {
+  auto plan = plan_remove(pi, keep);
+  if (!plan) return std::unexpected(plan.error().with_context(pi.name + ": remove root"));
+  return with_context(execute(m_host, *plan, exec_options(options)), pi.name + ": remove root");
+}
+
+Result<void> RootManager::recover(const ExecOptions& options) {
+  std::set<std::string> names;
+  for (const char* folder : {"/.staging", "/.previous", "/.rollback", "/.trash"}) {
+    auto entries = m_host.list(m_layout.nfs_root() + folder);
+    if (!entries && entries.error().code == ErrorCode::not_found) continue;
+    if (!entries) return std::unexpected(entries.error());
+    for (std::string n : *entries) {
+      if (n.ends_with(".ready")) n.resize(n.size() - 6);
+      if (is_rfc1123_label(n)) names.insert(n);
+    }
+  }
+  for (const auto& n : names) {
+    auto plan = plan_recover(n);
+    if (!plan) return std::unexpected(plan.error().with_context(n + ": recover"));
+    if (auto r = execute(m_host, *plan, exec_options(options)); !r) {
+      return std::unexpected(r.error().with_context(n + ": recover"));
+    }
+  }
+  return {};
+}
+
+Result<std::vector<RootInfo>> RootManager::list_roots() {
+  auto entries = m_host.list(m_layout.nfs_root());
+  if (!entries && entries.error().code == ErrorCode::not_found) return std::vector<RootInfo>{};
+  if (!entries) return std::unexpected(entries.error());
+  std::vector<RootInfo> roots;
+  for (const auto& n : *entries) {
+    if (!is_rfc1123_label(n)) continue;
+    const std::string path = m_layout.nfs_root() + "/" + n;
+    auto st = m_host.stat(path);
+    if (!st) return std::unexpected(st.error());
+    if (st->type != FileType::directory) continue;
+    auto prev = exists(m_layout.nfs_root() + "/.previous/" + n);
+    if (!prev) return std::unexpected(prev.error());
+    roots.push_back(RootInfo{n, path, *prev, st->mtime});
+  }
+  return roots;
+}
+
+}  // namespace picluster::nfsroot

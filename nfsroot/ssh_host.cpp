@@ -1,0 +1,359 @@
+// SshHost over libssh. One session per SshHost, one channel per command. run() writes stdin,
+// sends EOF, then polls stdout and stderr in 100 ms slices until the channel reports EOF, sending
+// an SSH ignore message (a keepalive) after 15 s of silence and giving up at the deadline.
+
+#include "nfsroot/ssh_host.hpp"
+
+#include <libssh/libssh.h>
+#include <sys/socket.h>
+
+#include <array>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+
+#include "common/text.hpp"
+
+namespace picluster::nfsroot {
+
+struct SshHost::Impl {
+  ssh_session session = nullptr;
+  SshTarget target;
+  ~Impl() {
+    if (session != nullptr) {
+      ssh_disconnect(session);
+      ssh_free(session);
+    }
+  }
+  [[nodiscard]] std::string where() const {
+    return "ssh " + target.user + "@" + target.host + ":" + std::to_string(target.port);
+  }
+  [[nodiscard]] std::string session_error() const { return ssh_get_error(session); }
+};
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr int kMissing = 44;  // exit status the scripts below use for "no such path"
+
+// The name known_hosts uses for a host: "host" on port 22, "[host]:port" otherwise.
+std::string known_hosts_name(const SshTarget& t) {
+  if (t.port == 22) return t.host;
+  return "[" + t.host + "]:" + std::to_string(t.port);
+}
+
+std::string short_key_type(std::string_view type) {
+  if (type == "ssh-ed25519") return "ed25519";
+  if (type == "ssh-rsa") return "rsa";
+  if (type.starts_with("ecdsa")) return "ecdsa";
+  return std::string(type);
+}
+
+struct ServerKey {
+  std::string type;         // "ssh-ed25519"
+  std::string fingerprint;  // "SHA256:..."
+};
+
+Result<ServerKey> server_key(ssh_session session) {
+  ssh_key key = nullptr;
+  if (ssh_get_server_publickey(session, &key) != SSH_OK) {
+    return fail(ErrorCode::ssh, std::string("cannot read the server's host key: ") +
+                                    ssh_get_error(session));
+  }
+  ServerKey out;
+  out.type = ssh_key_type_to_char(ssh_key_type(key));
+  unsigned char* hash = nullptr;
+  size_t hash_len = 0;
+  if (ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash, &hash_len) == 0) {
+    char* text = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, hash_len);
+    if (text != nullptr) {
+      out.fingerprint = text;
+      ssh_string_free_char(text);
+    }
+    ssh_clean_pubkey_hash(&hash);
+  }
+  ssh_key_free(key);
+  return out;
+}
+
+// Host-key verification: only SSH_KNOWN_HOSTS_OK passes. Every other answer becomes an error that
+// shows the fingerprint and the exact commands to verify and accept it.
+Result<void> verify_host_key(ssh_session session, const SshTarget& t) {
+  const ssh_known_hosts_e state = ssh_session_is_known_server(session);
+  if (state == SSH_KNOWN_HOSTS_OK) return {};
+  auto key = server_key(session);
+  if (!key) return std::unexpected(key.error());
+  const std::string name = known_hosts_name(t);
+  const std::string type = short_key_type(key->type);
+  const std::string verify = "verify it on the fileserver's console with `ssh-keygen -lf "
+                             "/etc/ssh/ssh_host_" + type + "_key.pub`";
+  const std::string accept = "`ssh-keyscan -p " + std::to_string(t.port) + " -t " + type + " " +
+                             shell_quote(t.host) + " >> " + shell_quote(t.known_hosts) + "`";
+  switch (state) {
+    case SSH_KNOWN_HOSTS_CHANGED:
+    case SSH_KNOWN_HOSTS_OTHER:
+      return fail(ErrorCode::refused,
+                  "host key for " + name + " CHANGED: the server offers " + key->type + " " +
+                      key->fingerprint + " but " + t.known_hosts +
+                      " holds a different key (a reinstalled fileserver, or someone in the "
+                      "middle); refusing. If the change is expected, " + verify +
+                      ", then remove the old entry with `ssh-keygen -R " + shell_quote(name) +
+                      " -f " + shell_quote(t.known_hosts) + "` and accept the new one with " +
+                      accept);
+    case SSH_KNOWN_HOSTS_UNKNOWN:
+    case SSH_KNOWN_HOSTS_NOT_FOUND:
+      return fail(ErrorCode::refused,
+                  "host key for " + name + " is not in " + t.known_hosts + " (server offers " +
+                      key->type + " " + key->fingerprint + "); picluster never accepts a key "
+                      "unverified: " + verify + ", then accept it with " + accept);
+    default:
+      return fail(ErrorCode::ssh, std::string("checking the host key against ") + t.known_hosts +
+                                      ": " + ssh_get_error(session));
+  }
+}
+
+Result<void> authenticate(ssh_session session, const SshTarget& t) {
+  if (!t.identity_file.empty()) {
+    ssh_key key = nullptr;
+    if (ssh_pki_import_privkey_file(t.identity_file.c_str(), nullptr, nullptr, nullptr, &key) !=
+        SSH_OK) {
+      return fail(ErrorCode::ssh, "cannot read identity file " + t.identity_file +
+                                      " (missing, unreadable or passphrase-protected: use "
+                                      "ssh-agent for those)");
+    }
+    const int rc = ssh_userauth_publickey(session, nullptr, key);
+    ssh_key_free(key);
+    if (rc == SSH_AUTH_SUCCESS) return {};
+    return fail(ErrorCode::ssh, "Permission denied (publickey " + t.identity_file + " for " +
+                                    t.user + ")");
+  }
+  if (std::getenv("SSH_AUTH_SOCK") != nullptr &&
+      ssh_userauth_agent(session, nullptr) == SSH_AUTH_SUCCESS) {
+    return {};
+  }
+  if (ssh_userauth_publickey_auto(session, nullptr, nullptr) == SSH_AUTH_SUCCESS) return {};
+  return fail(ErrorCode::ssh, "Permission denied (publickey: ssh-agent and default keys for " +
+                                  t.user + "; set fileserver.identity_file)");
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SshHost>> SshHost::connect(const SshTarget& target) {
+  ssh_init();
+  auto impl = std::make_unique<Impl>();
+  impl->target = target;
+  impl->session = ssh_new();
+  if (impl->session == nullptr) return fail(ErrorCode::internal, "ssh_new failed");
+  ssh_session s = impl->session;
+  const long timeout = static_cast<long>(target.connect_timeout.count());
+  const int process_config = 0;
+  ssh_options_set(s, SSH_OPTIONS_HOST, target.host.c_str());
+  ssh_options_set(s, SSH_OPTIONS_PORT, &target.port);
+  ssh_options_set(s, SSH_OPTIONS_USER, target.user.c_str());
+  ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS, target.known_hosts.c_str());
+  ssh_options_set(s, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, "/dev/null");
+  ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &process_config);
+  ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &timeout);
+  const std::string where = impl->where();
+  if (ssh_connect(s) != SSH_OK) {
+    return fail(ErrorCode::ssh, where + ": " + impl->session_error());
+  }
+  const int on = 1;
+  ::setsockopt(ssh_get_fd(s), SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+  if (auto v = verify_host_key(s, target); !v) return std::unexpected(v.error().with_context(where));
+  if (auto a = authenticate(s, target); !a) return std::unexpected(a.error().with_context(where));
+  return std::unique_ptr<SshHost>(new SshHost(std::move(impl)));
+}
+
+SshHost::SshHost(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
+SshHost::~SshHost() = default;
+
+std::string SshHost::name() const { return m_impl->where(); }
+
+namespace {
+
+struct Channel {
+  ssh_channel ch = nullptr;
+  ~Channel() {
+    if (ch != nullptr) {
+      ssh_channel_close(ch);
+      ssh_channel_free(ch);
+    }
+  }
+};
+
+// Drains whatever is available on one stream; returns bytes read or -1 on error.
+int drain(ssh_channel ch, int is_stderr, int wait_ms, std::string& sink, bool keep,
+          const std::function<void(std::string_view)>* on_chunk) {
+  std::array<char, 32768> buffer{};
+  const int n = ssh_channel_read_timeout(ch, buffer.data(), buffer.size(), is_stderr, wait_ms);
+  if (n > 0) {
+    const std::string_view chunk(buffer.data(), static_cast<std::size_t>(n));
+    if (keep) sink.append(chunk);
+    if (on_chunk != nullptr && *on_chunk) (*on_chunk)(chunk);
+  }
+  return n;
+}
+
+}  // namespace
+
+Result<CommandResult> SshHost::run(const std::vector<std::string>& argv,
+                                   const RunOptions& options) {
+  const std::string line = shell_join(argv);
+  const std::string where = m_impl->where();
+  ssh_session s = m_impl->session;
+  Channel c{ssh_channel_new(s)};
+  if (c.ch == nullptr || ssh_channel_open_session(c.ch) != SSH_OK ||
+      ssh_channel_request_exec(c.ch, line.c_str()) != SSH_OK) {
+    return fail(ErrorCode::ssh, where + ": cannot start " + line + ": " + m_impl->session_error());
+  }
+  std::string_view input = options.input;
+  while (!input.empty()) {
+    const int n = ssh_channel_write(c.ch, input.data(), static_cast<uint32_t>(input.size()));
+    if (n <= 0) return fail(ErrorCode::ssh, where + ": writing stdin of " + argv[0] + ": " + m_impl->session_error());
+    input.remove_prefix(static_cast<std::size_t>(n));
+  }
+  ssh_channel_send_eof(c.ch);
+
+  CommandResult result;
+  const auto deadline = Clock::now() + options.timeout;
+  auto last_traffic = Clock::now();
+  while (!ssh_channel_is_eof(c.ch) || ssh_channel_poll(c.ch, 0) > 0 || ssh_channel_poll(c.ch, 1) > 0) {
+    const int out = drain(c.ch, 0, 100, result.out, !options.discard_output, &options.on_output);
+    const int err = drain(c.ch, 1, 0, result.err, true, nullptr);
+    if (out < 0 || err < 0) {
+      return fail(ErrorCode::ssh, where + ": connection lost during " + argv[0] + ": " + m_impl->session_error());
+    }
+    const auto now = Clock::now();
+    if (out > 0 || err > 0) last_traffic = now;
+    if (now - last_traffic > std::chrono::seconds(15)) {
+      ssh_send_ignore(s, "keepalive");
+      last_traffic = now;
+    }
+    if (now > deadline) {
+      return fail(ErrorCode::timeout, where + ": " + line + ": still running after " +
+                                          std::to_string(options.timeout.count() / 1000) + " s");
+    }
+  }
+  const int status = ssh_channel_get_exit_status(c.ch);
+  result.exit_status = status < 0 ? 255 : status;
+  return result;
+}
+
+namespace {
+
+// Runs a fixed script with positional arguments: sh -c SCRIPT sh ARG...
+std::vector<std::string> script(std::string_view body, std::vector<std::string> args) {
+  std::vector<std::string> argv{"sh", "-c", std::string(body), "sh"};
+  for (auto& a : args) argv.push_back(std::move(a));
+  return argv;
+}
+
+constexpr std::string_view kExistsOrExit = "[ -e \"$1\" ] || [ -L \"$1\" ] || exit 44\n";
+
+Result<CommandResult> run_script(SshHost& host, std::string_view what, const std::string& path,
+                                 const std::vector<std::string>& argv, std::string input = {}) {
+  RunOptions options;
+  options.input = std::move(input);
+  options.timeout = std::chrono::minutes(2);
+  auto r = host.run(argv, options);
+  if (!r) return r;
+  if (r->exit_status == kMissing) {
+    return fail(ErrorCode::not_found, std::string(what) + " " + path + ": No such file or directory");
+  }
+  if (r->exit_status != 0) {
+    std::string err = r->err;
+    while (!err.empty() && err.back() == '\n') err.pop_back();
+    return fail(ErrorCode::command_failed, std::string(what) + " " + path + ": " + err);
+  }
+  return r;
+}
+
+}  // namespace
+
+Result<std::string> SshHost::read_file(const std::string& path) {
+  auto r = run_script(*this, "read", path,
+                      script(std::string(kExistsOrExit) + "exec cat -- \"$1\"", {path}));
+  if (!r) return std::unexpected(r.error().with_context(name()));
+  return std::move(r->out);
+}
+
+Result<void> SshHost::write_file(const std::string& path, std::string_view contents,
+                                 unsigned mode, std::optional<Owner> owner) {
+  // mktemp creates the temporary with O_EXCL and mode 0600; mv -T renames it over the target,
+  // replacing a symlink there instead of following it.
+  constexpr std::string_view body =
+      "set -e\n"
+      "tmp=$(mktemp -- \"$(dirname -- \"$1\")/.$(basename -- \"$1\").picluster-XXXXXX\")\n"
+      "trap 'rm -f -- \"$tmp\"' EXIT\n"
+      "cat > \"$tmp\"\n"
+      "[ -z \"$3\" ] || chown -- \"$3\" \"$tmp\"\n"
+      "chmod -- \"$2\" \"$tmp\"\n"
+      "sync -- \"$tmp\"\n"
+      "mv -f -T -- \"$tmp\" \"$1\"\n"
+      "trap - EXIT\n";
+  char mode_text[8];
+  std::snprintf(mode_text, sizeof mode_text, "%04o", mode & 07777U);
+  const std::string owner_text =
+      owner ? std::to_string(owner->uid) + ":" + std::to_string(owner->gid) : std::string();
+  auto r = run_script(*this, "write", path, script(body, {path, mode_text, owner_text}),
+                      std::string(contents));
+  if (!r) return std::unexpected(r.error().with_context(name()));
+  return {};
+}
+
+Result<FileStat> SshHost::stat(const std::string& path) {
+  auto r = run_script(*this, "stat", path,
+                      script("[ -e \"$1\" ] || [ -L \"$1\" ] || exit 0\n"
+                             "exec stat -c '%F|%s|%a|%Y|%u|%g' -- \"$1\"", {path}));
+  if (!r) return std::unexpected(r.error().with_context(name()));
+  FileStat st;
+  const auto fields = split(r->out.substr(0, r->out.find('\n')), '|');
+  if (fields.size() != 6) return st;  // missing
+  const std::string& kind = fields[0];
+  if (kind.find("regular") != std::string::npos) st.type = FileType::regular;
+  else if (kind == "directory") st.type = FileType::directory;
+  else if (kind == "symbolic link") st.type = FileType::symlink;
+  else st.type = FileType::other;
+  st.size = std::strtoull(fields[1].c_str(), nullptr, 10);
+  st.mode = static_cast<unsigned>(std::strtoul(fields[2].c_str(), nullptr, 8));
+  st.mtime = std::strtoll(fields[3].c_str(), nullptr, 10);
+  st.uid = static_cast<std::uint32_t>(std::strtoul(fields[4].c_str(), nullptr, 10));
+  st.gid = static_cast<std::uint32_t>(std::strtoul(fields[5].c_str(), nullptr, 10));
+  return st;
+}
+
+Result<std::vector<std::string>> SshHost::list(const std::string& dir) {
+  auto r = run_script(*this, "list", dir,
+                      script(std::string(kExistsOrExit) +
+                                 "exec find \"$1\" -mindepth 1 -maxdepth 1 -printf '%f\\0'",
+                             {dir}));
+  if (!r) return std::unexpected(r.error().with_context(name()));
+  std::vector<std::string> names = split(r->out, '\0');
+  std::erase(names, std::string());
+  std::ranges::sort(names);
+  return names;
+}
+
+Result<void> SshHost::rename(const std::string& from, const std::string& to) {
+  auto r = run_script(*this, "rename", from,
+                      script(std::string(kExistsOrExit) + "exec mv -T -- \"$1\" \"$2\"", {from, to}));
+  if (!r) return std::unexpected(r.error().with_context(name()));
+  return {};
+}
+
+Result<void> SshHost::remove(const std::string& path) {
+  auto r = run_script(*this, "remove", path,
+                      script("if [ -d \"$1\" ] && [ ! -L \"$1\" ]; then exec rmdir -- \"$1\"; "
+                             "else exec rm -f -- \"$1\"; fi", {path}));
+  if (!r) return std::unexpected(r.error().with_context(name()));
+  return {};
+}
+
+Result<void> SshHost::make_dirs(const std::string& path) {
+  auto r = run_script(*this, "create folder", path, script("exec mkdir -p -- \"$1\"", {path}));
+  if (!r) return std::unexpected(r.error().with_context(name()));
+  return {};
+}
+
+}  // namespace picluster::nfsroot

@@ -1,0 +1,48 @@
+#pragma once
+// SshHost: the fileserver over SSH (libssh). Key authentication (an identity file, else ssh-agent,
+// else the default keys), strict host-key checking against one known_hosts file (an unknown or
+// changed key is an error telling the operator how to verify and accept it; nothing is ever
+// accepted silently), TCP keepalive plus SSH-level keepalives during long commands, and a bound
+// on every wait. Every remote command line is built by shell_join, so each argv element reaches
+// the remote program unchanged. File operations run small fixed sh scripts whose arguments are
+// passed positionally ("$1"), never pasted into the script. The only file linking libssh.
+
+#include <memory>
+
+#include "nfsroot/host.hpp"
+
+namespace picluster::nfsroot {
+
+struct SshTarget {
+  std::string host;
+  int port = 22;
+  std::string user = "root";
+  std::string identity_file;  // absolute; empty = ssh-agent, then ~/.ssh/id_*
+  std::string known_hosts;    // absolute; never empty here
+  std::chrono::seconds connect_timeout{15};
+};
+
+class SshHost final : public Host {
+ public:
+  static Result<std::unique_ptr<SshHost>> connect(const SshTarget& target);
+  ~SshHost() override;
+
+  [[nodiscard]] std::string name() const override;
+  Result<CommandResult> run(const std::vector<std::string>& argv,
+                            const RunOptions& options) override;
+  Result<std::string> read_file(const std::string& path) override;
+  Result<void> write_file(const std::string& path, std::string_view contents, unsigned mode,
+                          std::optional<Owner> owner) override;
+  Result<FileStat> stat(const std::string& path) override;
+  Result<std::vector<std::string>> list(const std::string& dir) override;
+  Result<void> rename(const std::string& from, const std::string& to) override;
+  Result<void> remove(const std::string& path) override;
+  Result<void> make_dirs(const std::string& path) override;
+
+ private:
+  struct Impl;
+  explicit SshHost(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> m_impl;
+};
+
+}  // namespace picluster::nfsroot
