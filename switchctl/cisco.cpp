@@ -1,0 +1,196 @@
+// The Cisco IOS profile. A Pi port is an 802.1Q trunk (vlanTrunkPortDynamicState on) whose
+// native VLAN (sent untagged) is the Pi's storage VLAN and whose allowed VLANs are exactly
+// {storage, public}; the fileserver's trunk port must allow every managed VLAN, others kept.
+// Missing VLANs are created first through the VTP edit buffer (copy, create rows, apply,
+// release). Each port's change is one PDU of per-interface objects; the ordered fallback sends
+// the VLAN list, then the native VLAN, then the trunk mode.
+#include <algorithm>
+
+#include "switchctl/mib.hpp"
+#include "switchctl/profile.hpp"
+
+namespace picluster::switchctl {
+
+namespace {
+
+constexpr std::size_t kBitmapOctets = 128;  // 1024 VLANs per vlanTrunkPortVlansEnabled* column
+constexpr std::int64_t kTrunkOn = 1;
+
+std::uint32_t u32(int v) { return static_cast<std::uint32_t>(v); }
+
+const Oid& enabled_column(int k) {
+  static const Oid* columns[] = {&mib::vlanTrunkPortVlansEnabled, &mib::vlanTrunkPortVlansEnabled2k,
+                                 &mib::vlanTrunkPortVlansEnabled3k, &mib::vlanTrunkPortVlansEnabled4k};
+  return *columns[k];
+}
+
+PortSet slice(const PortSet& vlans, int k) {
+  PortSet out;
+  for (const int v : vlans) if (v / 1024 == k) out.insert(v);
+  return out;
+}
+
+class CiscoProfile final : public VendorProfile {
+ public:
+  [[nodiscard]] std::string_view name() const override { return "cisco"; }
+
+  Result<void> read(SnmpSession& session, SwitchState& state) const override {
+    const std::vector<Oid> roots = {mib::vtpVlanState, mib::vtpVlanName, mib::vmVlan,
+                                    mib::vlanTrunkPortNativeVlan, mib::vlanTrunkPortDynamicState,
+                                    mib::vlanTrunkPortVlansEnabled, mib::vlanTrunkPortVlansEnabled2k,
+                                    mib::vlanTrunkPortVlansEnabled3k, mib::vlanTrunkPortVlansEnabled4k,
+                                    mib::cpeExtPsePortPwrConsumption};
+    auto cols = walk_columns(session, roots);
+    if (!cols) return std::unexpected(cols.error().with_context("read VLANs"));
+    for (std::size_t c = 0; c < 2; ++c) {
+      for (const auto& vb : (*cols)[c]) {
+        if (vb.oid.size() != roots[c].size() + 2) continue;  // index: domain.vlan
+        auto& row = state.vlans[static_cast<int>(vb.oid.back())];
+        row.vlan = static_cast<int>(vb.oid.back());
+        if (c == 1) row.name = vb.value.bytes;
+      }
+    }
+    auto per_if = [&](std::size_t c, auto&& fn) {
+      for (const auto& vb : (*cols)[c]) {
+        if (vb.oid.size() == roots[c].size() + 1) fn(state.cisco[static_cast<int>(vb.oid.back())], vb.value);
+      }
+    };
+    per_if(2, [](CiscoPort& p, const Value& v) { p.access_vlan = static_cast<int>(v.number); });
+    per_if(3, [](CiscoPort& p, const Value& v) { p.native_vlan = static_cast<int>(v.number); p.has_trunk_row = true; });
+    per_if(4, [](CiscoPort& p, const Value& v) { p.dynamic_state = static_cast<int>(v.number); });
+    for (int k = 0; k < 4; ++k) {
+      per_if(static_cast<std::size_t>(5 + k), [k](CiscoPort& p, const Value& v) {
+        const PortSet bits = decode_bits(v.bytes, k * 1024);
+        p.enabled.insert(bits.begin(), bits.end());
+      });
+    }
+    for (const auto& vb : (*cols)[9]) {
+      if (vb.oid.size() != roots[9].size() + 2) continue;
+      const int group = static_cast<int>(vb.oid[vb.oid.size() - 2]), port = static_cast<int>(vb.oid.back());
+      for (const auto& p : state.map.ports) {
+        if (p.poe_group == group && p.poe_port == port) state.poe[p.port].power_mw = vb.value.number;
+      }
+    }
+    return {};
+  }
+
+  [[nodiscard]] PortView view(const SwitchState& state, const PortEntry& port) const override {
+    PortView v;
+    auto it = state.cisco.find(port.if_index);
+    if (it == state.cisco.end()) return v;
+    const CiscoPort& c = it->second;
+    if (c.trunking()) {
+      v.pvid = c.native_vlan;
+      if (c.native_vlan) v.untagged.insert(*c.native_vlan);
+      for (const int vlan : c.enabled) {
+        if (vlan != c.native_vlan && state.vlans.contains(vlan)) v.tagged.insert(vlan);
+      }
+    } else if (c.access_vlan) {
+      v.pvid = c.access_vlan;
+      v.untagged.insert(*c.access_vlan);
+    }
+    return v;
+  }
+
+  [[nodiscard]] Result<Plan> plan(const Desired& desired, const SwitchState& actual) const override {
+    Plan plan;
+    plan_vlans(desired, actual, plan);
+    for (const auto& dp : desired.ports) {
+      const PortEntry* entry = actual.map.by_port(dp.port);
+      if (entry == nullptr) {
+        return fail(ErrorCode::not_found,
+                    "port " + std::to_string(dp.port) + (dp.pi.empty() ? " (trunk)" : " (" + dp.pi + ")") +
+                        ": not in the switch's port map; check switch.port_map in the inventory");
+      }
+      auto it = actual.cisco.find(entry->if_index);
+      const CiscoPort current = it != actual.cisco.end() ? it->second : CiscoPort{};
+      PortChange ch = plan_port(dp, *entry, current);
+      if (!ch.atomic.varbinds.empty()) plan.ports.push_back(std::move(ch));
+    }
+    return plan;
+  }
+
+ private:
+  static void plan_vlans(const Desired& desired, const SwitchState& actual, Plan& plan) {
+    std::vector<VarBind> rows;
+    for (const auto& [v, name] : desired.vlan_names) {
+      if (actual.vlans.contains(v)) continue;
+      const Oid index{1, u32(v)};
+      rows.push_back({oid_cat(mib::vtpVlanEditRowStatus, index), Value::integer(mib::kCreateAndGo)});
+      rows.push_back({oid_cat(mib::vtpVlanEditType, index), Value::integer(1)});  // ethernet
+      rows.push_back({oid_cat(mib::vtpVlanEditName, index), Value::octets(name)});
+      const auto said = static_cast<std::uint32_t>(100000 + v);
+      std::string said_octets = {static_cast<char>(said >> 24), static_cast<char>((said >> 16) & 0xff),
+                                 static_cast<char>((said >> 8) & 0xff), static_cast<char>(said & 0xff)};
+      rows.push_back({oid_cat(mib::vtpVlanEditDot10Said, index), Value::octets(said_octets)});
+    }
+    if (rows.empty()) return;
+    auto op = [](std::int64_t code) { return VarBind{oid_cat(mib::vtpVlanEditOperation, {1}), Value::integer(code)}; };
+    plan.prelude.push_back({"VTP: take the edit buffer (copy)", 0,
+                            {op(2), {oid_cat(mib::vtpVlanEditBufferOwner, {1}), Value::octets("picluster")}}, {}});
+    constexpr std::size_t kPerPdu = 32;  // 8 VLANs
+    for (std::size_t i = 0; i < rows.size(); i += kPerPdu) {
+      std::vector<VarBind> chunk(rows.begin() + static_cast<long>(i),
+                                 rows.begin() + static_cast<long>(std::min(rows.size(), i + kPerPdu)));
+      plan.prelude.push_back({"VTP: create " + std::to_string(chunk.size() / 4) + " VLANs", 0, std::move(chunk), {}});
+    }
+    plan.prelude.push_back({"VTP: apply the edit buffer", 0, {op(3)}, {}});
+    plan.prelude.push_back({"VTP: release the edit buffer", 0, {op(4)}, {}});
+  }
+
+  static PortChange plan_port(const DesiredPort& dp, const PortEntry& entry, const CiscoPort& current) {
+    PortChange ch{dp.port, dp.pi, {}, {}, {}};
+    const std::uint32_t i = u32(entry.if_index);
+    PortSet want = dp.exact ? dp.untagged : current.enabled;
+    want.insert(dp.untagged.begin(), dp.untagged.end());
+    want.insert(dp.tagged.begin(), dp.tagged.end());
+    SetPdu vlans, native, mode;
+    for (int k = 0; k < 4; ++k) {
+      const PortSet w = slice(want, k), c = slice(current.enabled, k);
+      if (w == c) continue;
+      const Oid o = oid_cat(enabled_column(k), {i});
+      vlans.varbinds.push_back({o, Value::octets(encode_bits(w, kBitmapOctets, k * 1024))});
+      vlans.undo.push_back({o, Value::octets(encode_bits(c, kBitmapOctets, k * 1024))});
+    }
+    if (!vlans.varbinds.empty()) ch.changes.push_back("allowed VLANs " + format_ranges(current.enabled) + " -> " + format_ranges(want));
+    if (dp.exact && dp.pvid && current.native_vlan != dp.pvid) {
+      const Oid o = oid_cat(mib::vlanTrunkPortNativeVlan, {i});
+      native.varbinds.push_back({o, Value::integer(*dp.pvid)});
+      if (current.native_vlan) native.undo.push_back({o, Value::integer(*current.native_vlan)});
+      ch.changes.push_back("native VLAN " + (current.native_vlan ? std::to_string(*current.native_vlan) : std::string("?")) +
+                           " -> " + std::to_string(*dp.pvid));
+    }
+    if (current.dynamic_state != kTrunkOn) {
+      const Oid o = oid_cat(mib::vlanTrunkPortDynamicState, {i});
+      mode.varbinds.push_back({o, Value::integer(kTrunkOn)});
+      if (current.dynamic_state) mode.undo.push_back({o, Value::integer(*current.dynamic_state)});
+      ch.changes.push_back("trunk mode on");
+    }
+    const std::string who = "port " + std::to_string(dp.port) + (dp.pi.empty() ? " (trunk)" : " (" + dp.pi + ")");
+    const std::pair<SetPdu*, std::string_view> steps[] = {
+        {&vlans, "allowed VLANs"}, {&native, "native VLAN"}, {&mode, "trunk mode"}};
+    for (auto& [step, what] : steps) {
+      if (step->varbinds.empty()) continue;
+      step->port = dp.port;
+      step->description = who + ": " + std::string(what);
+      ch.atomic.varbinds.insert(ch.atomic.varbinds.end(), step->varbinds.begin(), step->varbinds.end());
+      ch.steps.push_back(std::move(*step));
+    }
+    ch.atomic.port = dp.port;
+    ch.atomic.description = who + ": " + std::to_string(ch.atomic.varbinds.size()) + " varbinds in one PDU";
+    return ch;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<VendorProfile> make_cisco_profile() { return std::make_unique<CiscoProfile>(); }
+std::unique_ptr<VendorProfile> make_qbridge_profile();
+
+std::unique_ptr<VendorProfile> make_profile(std::string_view name) {
+  if (name == "qbridge") return make_qbridge_profile();
+  if (name == "cisco") return make_cisco_profile();
+  return nullptr;
+}
+
+}  // namespace picluster::switchctl

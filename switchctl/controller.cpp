@@ -1,0 +1,366 @@
+#include "switchctl/controller.hpp"
+
+#include <algorithm>
+
+#include "common/text.hpp"
+#include "switchctl/mib.hpp"
+
+namespace picluster::switchctl {
+
+namespace {
+
+// Agent verdicts after which the same change may still go through as ordered steps.
+bool worth_ordered_steps(ErrorStatus s) {
+  switch (s) {
+    case ErrorStatus::no_access:
+    case ErrorStatus::not_writable:
+    case ErrorStatus::read_only:
+    case ErrorStatus::authorization_error:
+      return false;
+    default:
+      return true;
+  }
+}
+
+std::string who(int port, const std::string& pi) {
+  return pi.empty() ? "trunk port " + std::to_string(port) : pi + " (port " + std::to_string(port) + ")";
+}
+
+const inventory::Pi* find_pi(const inventory::Shelf& shelf, std::string_view name) {
+  for (const auto& pi : shelf.pis) if (pi.name == name) return &pi;
+  return nullptr;
+}
+
+const inventory::Pi* pi_on_port(const inventory::Shelf& shelf, int port) {
+  for (const auto& pi : shelf.pis) if (pi.port == port) return &pi;
+  return nullptr;
+}
+
+std::string mac_str(const inventory::Mac& mac) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (std::size_t i = 0; i < mac.bytes.size(); ++i) {
+    if (i != 0) out += ':';
+    out += kHex[mac.bytes[i] >> 4];
+    out += kHex[mac.bytes[i] & 0xf];
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string_view to_string(PowerAction action) {
+  switch (action) {
+    case PowerAction::on: return "on";
+    case PowerAction::off: return "off";
+    case PowerAction::cycle: return "cycle";
+    case PowerAction::status: return "status";
+  }
+  return "?";
+}
+
+bool is_raspberry_pi_mac(const inventory::Mac& mac) {
+  static constexpr std::uint8_t kOuis[][3] = {
+      {0xb8, 0x27, 0xeb}, {0xdc, 0xa6, 0x32}, {0xe4, 0x5f, 0x01}, {0xd8, 0x3a, 0xdd}, {0x2c, 0xcf, 0x67}};
+  return std::any_of(std::begin(kOuis), std::end(kOuis), [&](const auto& oui) {
+    return mac.bytes[0] == oui[0] && mac.bytes[1] == oui[1] && mac.bytes[2] == oui[2];
+  });
+}
+
+SwitchController::SwitchController(const inventory::Shelf& shelf, SnmpSession& session,
+                                   Clock& clock, std::unique_ptr<VendorProfile> profile)
+    : m_shelf(&shelf), m_session(&session), m_clock(&clock), m_profile(std::move(profile)) {
+  m_options.poe_off = std::chrono::seconds(shelf.switch_.poe_off_seconds);
+}
+
+Result<SwitchController> SwitchController::create(const inventory::Shelf& shelf,
+                                                  SnmpSession& session, Clock& clock) {
+  auto profile = make_profile(shelf.switch_.profile);
+  if (!profile) {
+    return fail(ErrorCode::invalid_inventory, "shelf '" + shelf.name + "': switch.profile: unknown profile '" +
+                                                  shelf.switch_.profile + "' (known: qbridge, cisco)");
+  }
+  return SwitchController(shelf, session, clock, std::move(profile));
+}
+
+std::string SwitchController::name() const { return "switch " + m_session->endpoint(); }
+
+template <typename T>
+Result<T> SwitchController::named(Result<T> r) const {
+  return with_context(std::move(r), name());
+}
+
+Result<SwitchState> SwitchController::read_state() {
+  auto state = read_common(*m_session, m_shelf->switch_.port_map);
+  if (!state) return named(std::move(state));
+  if (auto r = m_profile->read(*m_session, *state); !r) return named(Result<SwitchState>(std::unexpected(r.error())));
+  return state;
+}
+
+Result<Plan> SwitchController::plan(const SwitchState& state) const {
+  return named(m_profile->plan(desired_state(*m_shelf), state));
+}
+
+Result<Plan> SwitchController::plan() {
+  auto state = read_state();
+  if (!state) return std::unexpected(state.error());
+  return plan(*state);
+}
+
+Result<void> SwitchController::send_steps(const PortChange& change, ApplyReport& report) {
+  for (std::size_t i = 0; i < change.steps.size(); ++i) {
+    const SetPdu& step = change.steps[i];
+    auto status = m_session->set(step.varbinds);
+    ++report.pdus;
+    if (status && status->ok()) continue;
+    const Error failure = status ? Error{ErrorCode::snmp, describe_set_failure(step.varbinds, *status, change.port)}
+                                 : status.error();
+    bool undo_failed = false;
+    for (std::size_t j = i; j-- > 0;) {
+      if (change.steps[j].undo.empty()) continue;
+      auto undone = m_session->set(change.steps[j].undo);
+      ++report.pdus;
+      undo_failed = undo_failed || !undone || !undone->ok();
+    }
+    std::string msg = failure.message + " (step " + std::to_string(i + 1) + " of " + std::to_string(change.steps.size()) + ")";
+    if (i > 0) msg += undo_failed ? "; undoing the earlier steps failed, the port may be half changed"
+                                  : "; earlier steps undone";
+    return fail(failure.code, msg);
+  }
+  return {};
+}
+
+Result<void> SwitchController::apply_port(const PortChange& change, ApplyReport& report) {
+  auto attempt = [&](const PortChange& c) -> Result<void> {
+    if (m_ordered) return send_steps(c, report);
+    auto status = m_session->set(c.atomic.varbinds);
+    ++report.pdus;
+    if (!status) return std::unexpected(status.error());
+    if (status->ok()) return {};
+    const std::string why = describe_set_failure(c.atomic.varbinds, *status, c.port);
+    if (!worth_ordered_steps(status->status) || c.steps.size() <= 1) return fail(ErrorCode::snmp, why);
+    if (auto steps = send_steps(c, report); !steps) {
+      return fail(steps.error().code, why + "; step by step: " + steps.error().message);
+    }
+    m_ordered = true;
+    report.used_ordered_steps = true;
+    return {};
+  };
+  auto first = attempt(change);
+  if (first) return first;
+  // A lost response may hide a success, and a retransmitted row creation is refused by the
+  // agent: read the switch again and re-plan this port once.
+  auto state = read_state();
+  if (!state) return first;
+  auto again = plan(*state);
+  if (!again) return first;
+  const PortChange* next = again->find(change.port);
+  if (next == nullptr) return {};
+  if (next->atomic.varbinds == change.atomic.varbinds && first.error().code != ErrorCode::timeout) return first;
+  return attempt(*next);
+}
+
+Result<ApplyReport> SwitchController::apply(const Plan& plan, const Progress& progress) {
+  ApplyReport report;
+  auto say = [&](const std::string& line) {
+    report.lines.push_back(line);
+    if (progress) progress(line);
+  };
+  for (const auto& pdu : plan.prelude) {
+    ++report.pdus;
+    if (auto r = set_checked(*m_session, pdu.varbinds, 0); !r) {
+      return named(Result<ApplyReport>(std::unexpected(r.error().with_context(pdu.description))));
+    }
+    say(pdu.description);
+  }
+  for (std::size_t i = 0; i < plan.ports.size(); ++i) {
+    const PortChange& change = plan.ports[i];
+    if (auto r = apply_port(change, report); !r) {
+      std::string msg = who(change.port, change.pi) + ": " + r.error().message + "; port " +
+                        std::to_string(change.port) + " left as it was";
+      if (i + 1 < plan.ports.size()) msg += "; " + std::to_string(plan.ports.size() - i - 1) + " later port(s) not changed";
+      return named(Result<ApplyReport>(fail(r.error().code, msg)));
+    }
+    ++report.ports_changed;
+    std::string line = who(change.port, change.pi) + ":";
+    for (const auto& c : change.changes) line += " " + c + ";";
+    line.pop_back();
+    say(line);
+  }
+  if (auto v = verify(); !v) return std::unexpected(v.error());
+  return report;
+}
+
+Result<void> SwitchController::verify() {
+  auto state = read_state();
+  if (!state) return std::unexpected(state.error());
+  auto left = plan(*state);
+  if (!left) return std::unexpected(left.error());
+  if (left->empty()) return {};
+  std::string msg = "verify: the switch still differs from the inventory:";
+  for (const auto& c : left->ports) {
+    msg += " " + who(c.port, c.pi) + " (";
+    for (std::size_t k = 0; k < c.changes.size(); ++k) msg += (k ? ", " : "") + c.changes[k];
+    msg += ");";
+  }
+  if (!left->prelude.empty()) msg += " VLANs missing;";
+  msg.pop_back();
+  return named(Result<void>(fail(ErrorCode::conflict, msg)));
+}
+
+Result<PoeState> SwitchController::read_poe(const PortEntry& port) {
+  const Oid index{static_cast<std::uint32_t>(port.poe_group), static_cast<std::uint32_t>(port.poe_port)};
+  std::vector<Oid> oids = {oid_cat(mib::pethPsePortAdminEnable, index), oid_cat(mib::pethPsePortDetectionStatus, index)};
+  if (m_profile->name() == "cisco") oids.push_back(oid_cat(mib::cpeExtPsePortPwrConsumption, index));
+  auto vbs = m_session->get(oids);
+  if (!vbs) return std::unexpected(vbs.error().with_context("read PoE of port " + std::to_string(port.port)));
+  if (vbs->size() < 2 || (*vbs)[0].value.is_exception()) {
+    return fail(ErrorCode::snmp, "read PoE of port " + std::to_string(port.port) + ": " +
+                                     oid_name(oids[0]) + ": " + (vbs->empty() ? "no value" : (*vbs)[0].value.str()));
+  }
+  PoeState poe;
+  poe.admin_on = (*vbs)[0].value.number == mib::kTrue;
+  const auto d = (*vbs)[1].value.number;
+  poe.detection = d >= 1 && d <= 6 ? static_cast<PoeDetection>(d) : PoeDetection::unknown;
+  if (vbs->size() > 2 && !(*vbs)[2].value.is_exception()) poe.power_mw = (*vbs)[2].value.number;
+  return poe;
+}
+
+Result<void> SwitchController::check_identity(const inventory::Pi& pi, const PortEntry& port,
+                                              bool force, PowerResult& result) {
+  if (!pi.mac) {
+    result.notes.push_back("no MAC in the inventory; identity not checked");
+    return {};
+  }
+  auto state = read_common(*m_session, m_shelf->switch_.port_map);
+  if (!state) return std::unexpected(state.error());
+  auto learned = read_fdb(*m_session, state->map);
+  if (!learned) return std::unexpected(learned.error());
+  std::vector<std::string> on_port;
+  int elsewhere = 0;
+  bool seen = false;
+  for (const auto& l : *learned) {
+    if (l.port == port.port) {
+      on_port.push_back(mac_str(l.mac));
+      seen = seen || l.mac == *pi.mac;
+    } else if (l.mac == *pi.mac && l.port != 0) {
+      elsewhere = l.port;
+    }
+  }
+  std::string problem;
+  if (seen) return {};
+  if (!on_port.empty()) {
+    std::string list;
+    for (const auto& m : on_port) list += (list.empty() ? "" : ", ") + m;
+    problem = "port " + std::to_string(port.port) + " has learned " + list + ", not " + pi.name + "'s " + mac_str(*pi.mac);
+  } else if (elsewhere != 0) {
+    problem = pi.name + "'s MAC " + mac_str(*pi.mac) + " is learned on port " + std::to_string(elsewhere) +
+              ", not on its port " + std::to_string(port.port);
+  } else {
+    result.notes.push_back("no MAC learned on port " + std::to_string(port.port) + "; identity not checked");
+    return {};
+  }
+  if (force) {
+    result.notes.push_back("forced: " + problem);
+    return {};
+  }
+  return fail(ErrorCode::refused, problem + "; refusing to cut power (use --force to override)");
+}
+
+Result<PowerResult> SwitchController::power(std::string_view pi_name, PowerAction action, bool force) {
+  const inventory::Pi* pi = find_pi(*m_shelf, pi_name);
+  if (pi == nullptr) {
+    return fail(ErrorCode::not_found, "no Pi named " + printable(pi_name) + " in shelf '" + m_shelf->name + "'");
+  }
+  if (pi->port == m_shelf->fileserver.trunk_port) {
+    return fail(ErrorCode::refused, pi->name + ": port " + std::to_string(pi->port) + " is the fileserver's trunk port");
+  }
+  auto state = read_common(*m_session, m_shelf->switch_.port_map);
+  if (!state) return named(Result<PowerResult>(std::unexpected(state.error())));
+  const PortEntry* entry = state->map.by_port(pi->port);
+  if (entry == nullptr || !entry->has_poe()) {
+    return named(Result<PowerResult>(fail(ErrorCode::not_found, pi->name + ": port " + std::to_string(pi->port) +
+                                                                     (entry == nullptr ? " is not in the switch's port map" : " has no PoE row"))));
+  }
+  PowerResult result{pi->name, pi->port, {}, {}, {}};
+  auto body = [&]() -> Result<void> {
+    auto before = read_poe(*entry);
+    if (!before) return std::unexpected(before.error());
+    result.before = *before;
+    if (action == PowerAction::status) {
+      result.after = *before;
+      return {};
+    }
+    if (action != PowerAction::on) {
+      if (auto ok = check_identity(*pi, *entry, force, result); !ok) return ok;
+      if (auto r = set_checked(*m_session, {poe_admin_varbind(*entry, false)}, pi->port); !r) return r;
+    }
+    if (action == PowerAction::cycle) m_clock->sleep_for(m_options.poe_off);
+    if (action != PowerAction::off) {
+      if (auto r = set_checked(*m_session, {poe_admin_varbind(*entry, true)}, pi->port); !r) return r;
+    }
+    return wait_for_power(*entry, action, result);
+  };
+  if (auto r = body(); !r) return named(Result<PowerResult>(std::unexpected(r.error().with_context(pi->name))));
+  return result;
+}
+
+Result<void> SwitchController::wait_for_power(const PortEntry& entry, PowerAction action, PowerResult& result) {
+  const auto deadline = m_clock->now() + m_options.power_on_timeout;
+  for (int polls = 0;; ++polls) {
+    auto now = read_poe(entry);
+    if (!now) return std::unexpected(now.error());
+    result.after = *now;
+    if (action == PowerAction::off || now->detection == PoeDetection::delivering_power) return {};
+    if (m_clock->now() >= deadline || polls > 100000) {
+      return fail(ErrorCode::timeout, "port " + std::to_string(entry.port) + ": PoE is on but detection status is '" +
+                                          std::string(to_string(now->detection)) + "' after " +
+                                          std::to_string(m_options.power_on_timeout.count() / 1000) + " s");
+    }
+    m_clock->sleep_for(m_options.poll_interval);
+  }
+}
+
+Result<std::vector<PortStatus>> SwitchController::port_status() {
+  auto state = read_state();
+  if (!state) return std::unexpected(state.error());
+  auto learned = read_fdb(*m_session, state->map);
+  if (!learned) return named(Result<std::vector<PortStatus>>(std::unexpected(learned.error())));
+  auto planned = plan(*state);
+  std::vector<PortStatus> rows;
+  for (const auto& entry : state->map.ports) {
+    PortStatus row;
+    row.entry = entry;
+    const inventory::Pi* pi = pi_on_port(*m_shelf, entry.port);
+    row.pi = pi != nullptr ? pi->name : "";
+    row.role = pi != nullptr ? "pi" : entry.port == m_shelf->fileserver.trunk_port ? "trunk" : "unmanaged";
+    row.view = m_profile->view(*state, entry);
+    if (auto it = state->poe.find(entry.port); it != state->poe.end()) row.poe = it->second;
+    for (const auto& l : *learned) if (l.port == entry.port) row.macs.push_back(mac_str(l.mac));
+    if (planned) {
+      if (const PortChange* c = planned->find(entry.port)) row.drift = c->changes;
+    } else if (row.role != "unmanaged") {
+      row.drift.push_back(planned.error().message);
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+Result<Discovery> SwitchController::discover() {
+  auto state = read_common(*m_session, m_shelf->switch_.port_map);
+  if (!state) return named(Result<Discovery>(std::unexpected(state.error())));
+  auto learned = read_fdb(*m_session, state->map);
+  if (!learned) return named(Result<Discovery>(std::unexpected(learned.error())));
+  Discovery d;
+  d.learned = *learned;
+  for (const auto& l : d.learned) {
+    if (!is_raspberry_pi_mac(l.mac) || l.port == 0 || l.port == m_shelf->fileserver.trunk_port) continue;
+    if (pi_on_port(*m_shelf, l.port) == nullptr) d.unknown_pis.push_back(l);
+  }
+  return d;
+}
+
+std::string format_mac(const inventory::Mac& mac) { return mac_str(mac); }
+
+}  // namespace picluster::switchctl

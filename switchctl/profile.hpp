@@ -1,0 +1,43 @@
+#pragma once
+// Vendor profiles: how one family of switches stores VLAN membership and how to change it.
+// "qbridge": Q-BRIDGE-MIB (RFC 4363) static VLAN table + dot1qPvid, PoE via POWER-ETHERNET-MIB.
+// "cisco": Cisco IOS access switches; a Pi port becomes an 802.1Q trunk whose native VLAN is the
+// Pi's storage VLAN and whose allowed VLANs are {storage, public} (CISCO-VTP-MIB), VLANs are
+// created through the VTP edit buffer, power drawn comes from CISCO-POWER-ETHERNET-EXT-MIB.
+// The port map and PoE admin/detection (RFC 3621) are read the same way for both.
+
+#include <memory>
+#include <string_view>
+
+#include "switchctl/state.hpp"
+
+namespace picluster::switchctl {
+
+class VendorProfile {
+ public:
+  virtual ~VendorProfile() = default;
+  [[nodiscard]] virtual std::string_view name() const = 0;
+  // Fills VLANs and port membership (and profile-specific PoE data) into state; state.map and
+  // state.poe are already read.
+  virtual Result<void> read(SnmpSession& session, SwitchState& state) const = 0;
+  // The port's PVID and VLAN membership in profile-neutral terms.
+  [[nodiscard]] virtual PortView view(const SwitchState& state, const PortEntry& port) const = 0;
+  // Pure: the SETs that bring the ports in `desired` from `actual` to what is desired, touching
+  // nothing that belongs to other ports. Fails when a desired port is missing from the map.
+  [[nodiscard]] virtual Result<Plan> plan(const Desired& desired, const SwitchState& actual) const = 0;
+};
+
+// nullptr for an unknown name.
+std::unique_ptr<VendorProfile> make_profile(std::string_view name);
+
+// Reads the port map (with inventory overrides) and PoE admin/detection status.
+Result<SwitchState> read_common(SnmpSession& session,
+                                const std::map<int, inventory::PortMapOverride>& overrides);
+
+// Reads the forwarding database: dot1qTpFdbTable, or dot1dTpFdbTable when that is empty.
+Result<std::vector<LearnedMac>> read_fdb(SnmpSession& session, const PortMap& map);
+
+// The varbind that switches PoE on a port on or off (pethPsePortAdminEnable).
+VarBind poe_admin_varbind(const PortEntry& port, bool on);
+
+}  // namespace picluster::switchctl

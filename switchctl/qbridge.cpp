@@ -1,0 +1,217 @@
+// The Q-BRIDGE profile. Planning works on a copy of the VLAN rows: ports are taken in order (Pi
+// ports, then the trunk) and each port's PDU carries the whole egress/untagged lists of every
+// VLAN whose membership for that port changes, as they will be after this port's change and all
+// earlier ones. So PDUs must be sent in plan order, and a run that stops early leaves later
+// ports untouched. When a Pi port's change rewrites a VLAN's lists, the trunk's bits for that
+// VLAN are fixed in the same varbind, so a Pi's storage VLAN reaches the fileserver atomically.
+#include <algorithm>
+
+#include "switchctl/mib.hpp"
+#include "switchctl/profile.hpp"
+
+namespace picluster::switchctl {
+
+namespace {
+
+std::uint32_t u32(int v) { return static_cast<std::uint32_t>(v); }
+
+// What `dp` wants of VLAN v: nullopt = nothing, else {member, untagged}.
+std::optional<std::pair<bool, bool>> want(const DesiredPort& dp, int v) {
+  const bool untagged = dp.untagged.contains(v);
+  const bool member = untagged || dp.tagged.contains(v);
+  if (!dp.exact && !member) return std::nullopt;
+  return std::pair{member, untagged};
+}
+
+// Sets bridge port bp's bits in the row; true if anything changed.
+bool set_bits(VlanRow& row, int bp, std::pair<bool, bool> w) {
+  const bool was_member = row.egress.contains(bp), was_untagged = row.untagged.contains(bp);
+  if (w.first) row.egress.insert(bp); else row.egress.erase(bp);
+  if (w.second) row.untagged.insert(bp); else row.untagged.erase(bp);
+  return was_member != w.first || was_untagged != w.second;
+}
+
+std::string describe(int v, std::pair<bool, bool> w) {
+  if (!w.first) return "VLAN " + std::to_string(v) + ": leave";
+  return "VLAN " + std::to_string(v) + (w.second ? ": untagged member" : ": tagged member");
+}
+
+struct Working {
+  std::map<int, VlanRow> rows;
+  std::map<int, int> pvid;
+  std::size_t default_octets = 0;
+};
+
+class QBridgeProfile final : public VendorProfile {
+ public:
+  [[nodiscard]] std::string_view name() const override { return "qbridge"; }
+
+  Result<void> read(SnmpSession& session, SwitchState& state) const override {
+    const std::vector<Oid> roots = {mib::dot1qVlanStaticName, mib::dot1qVlanStaticEgressPorts,
+                                    mib::dot1qVlanStaticUntaggedPorts, mib::dot1qVlanStaticRowStatus,
+                                    mib::dot1qPvid};
+    auto cols = walk_columns(session, roots);
+    if (!cols) return std::unexpected(cols.error().with_context("read VLANs"));
+    auto row = [&](const Oid& oid, const Oid& root) -> VlanRow* {
+      if (oid.size() != root.size() + 1) return nullptr;
+      const int v = static_cast<int>(oid.back());
+      auto& r = state.vlans[v];
+      r.vlan = v;
+      return &r;
+    };
+    for (const auto& vb : (*cols)[0]) if (auto* r = row(vb.oid, roots[0])) r->name = vb.value.bytes;
+    for (const auto& vb : (*cols)[1]) {
+      if (auto* r = row(vb.oid, roots[1])) {
+        r->egress = decode_bits(vb.value.bytes);
+        r->list_octets = vb.value.bytes.size();
+        r->has_lists = true;
+      }
+    }
+    for (const auto& vb : (*cols)[2]) if (auto* r = row(vb.oid, roots[2])) r->untagged = decode_bits(vb.value.bytes);
+    for (const auto& vb : (*cols)[3]) (void)row(vb.oid, roots[3]);
+    for (const auto& vb : (*cols)[4]) {
+      if (vb.oid.size() == roots[4].size() + 1) state.pvid[static_cast<int>(vb.oid.back())] = static_cast<int>(vb.value.number);
+    }
+    const bool need_current = state.vlans.empty() ||
+        std::any_of(state.vlans.begin(), state.vlans.end(), [](auto& kv) { return !kv.second.has_lists; });
+    return need_current ? read_current(session, state) : Result<void>{};
+  }
+
+  [[nodiscard]] PortView view(const SwitchState& state, const PortEntry& port) const override {
+    PortView v;
+    if (auto it = state.pvid.find(port.bridge_port); it != state.pvid.end()) v.pvid = it->second;
+    for (const auto& [vlan, row] : state.vlans) {
+      if (!row.egress.contains(port.bridge_port)) continue;
+      (row.untagged.contains(port.bridge_port) ? v.untagged : v.tagged).insert(vlan);
+    }
+    return v;
+  }
+
+  [[nodiscard]] Result<Plan> plan(const Desired& desired, const SwitchState& actual) const override {
+    Working w{actual.vlans, actual.pvid, 0};
+    for (const auto& [v, r] : w.rows) w.default_octets = std::max(w.default_octets, r.list_octets);
+    for (const auto& p : actual.map.ports) {
+      w.default_octets = std::max(w.default_octets, static_cast<std::size_t>(p.bridge_port + 7) / 8);
+    }
+    const DesiredPort* trunk = desired.find(desired.trunk_port);
+    const PortEntry* trunk_entry = actual.map.by_port(desired.trunk_port);
+    Plan plan;
+    for (const auto& dp : desired.ports) {
+      const PortEntry* entry = actual.map.by_port(dp.port);
+      if (entry == nullptr) {
+        return fail(ErrorCode::not_found,
+                    "port " + std::to_string(dp.port) + (dp.pi.empty() ? " (trunk)" : " (" + dp.pi + ")") +
+                        ": not in the switch's port map; check switch.port_map in the inventory");
+      }
+      const bool is_trunk = dp.port == desired.trunk_port;
+      auto change = plan_port(desired, dp, *entry, is_trunk ? nullptr : trunk, trunk_entry, w);
+      if (!change) return std::unexpected(change.error());
+      if (!change->atomic.varbinds.empty()) plan.ports.push_back(std::move(*change));
+    }
+    return plan;
+  }
+
+ private:
+  static Result<void> read_current(SnmpSession& session, SwitchState& state) {
+    const std::vector<Oid> roots = {mib::dot1qVlanCurrentEgressPorts, mib::dot1qVlanCurrentUntaggedPorts};
+    auto cols = walk_columns(session, roots);
+    if (!cols) return std::unexpected(cols.error().with_context("read current VLANs"));
+    for (std::size_t c = 0; c < 2; ++c) {
+      for (const auto& vb : (*cols)[c]) {
+        if (vb.oid.size() != roots[c].size() + 2) continue;  // index: timeMark.vlan
+        const int v = static_cast<int>(vb.oid.back());
+        auto& r = state.vlans[v];
+        if (r.has_lists && c == 0) continue;  // the static table wins
+        r.vlan = v;
+        if (c == 0) {
+          r.egress = decode_bits(vb.value.bytes);
+          r.list_octets = vb.value.bytes.size();
+          r.has_lists = true;
+        } else if (r.list_octets == vb.value.bytes.size() || r.untagged.empty()) {
+          r.untagged = decode_bits(vb.value.bytes);
+        }
+      }
+    }
+    return {};
+  }
+
+  static Result<PortChange> plan_port(const Desired& desired, const DesiredPort& dp,
+                                      const PortEntry& entry, const DesiredPort* trunk,
+                                      const PortEntry* trunk_entry, Working& w) {
+    PortChange ch{dp.port, dp.pi, {}, {}, {}};
+    const int bp = entry.bridge_port;
+    SetPdu create, add, pvid, remove;
+    PortSet wanted = dp.untagged;
+    wanted.insert(dp.tagged.begin(), dp.tagged.end());
+    for (const int v : wanted) {
+      if (w.rows.contains(v)) continue;
+      const auto name_it = desired.vlan_names.find(v);
+      const std::string name = name_it != desired.vlan_names.end() ? name_it->second : "vlan" + std::to_string(v);
+      create.varbinds.push_back({oid_cat(mib::dot1qVlanStaticRowStatus, {u32(v)}), Value::integer(mib::kCreateAndGo)});
+      create.varbinds.push_back({oid_cat(mib::dot1qVlanStaticName, {u32(v)}), Value::octets(name)});
+      create.undo.push_back({oid_cat(mib::dot1qVlanStaticRowStatus, {u32(v)}), Value::integer(mib::kDestroy)});
+      w.rows[v] = VlanRow{v, name, false, true, {}, {}, w.default_octets};
+      ch.changes.push_back("VLAN " + std::to_string(v) + ": create '" + name + "'");
+    }
+    for (auto& [v, row] : w.rows) {
+      const auto wv = want(dp, v);
+      if (!wv) continue;
+      if (!row.has_lists) {
+        if (wv->first) return fail(ErrorCode::snmp, "VLAN " + std::to_string(v) + ": port lists not readable");
+        continue;
+      }
+      const VlanRow before = row;
+      bool changed = set_bits(row, bp, *wv);
+      if (changed) ch.changes.push_back(describe(v, *wv));
+      if (changed && trunk != nullptr && trunk_entry != nullptr) {
+        if (auto tw = want(*trunk, v); tw && set_bits(row, trunk_entry->bridge_port, *tw)) {
+          ch.changes.push_back(describe(v, *tw) + " (trunk port " + std::to_string(trunk->port) + ")");
+        }
+      }
+      if (!changed) continue;
+      SetPdu& step = wv->first ? add : remove;
+      const std::size_t octets = std::max(row.list_octets, w.default_octets);
+      const Oid e = oid_cat(mib::dot1qVlanStaticEgressPorts, {u32(v)});
+      const Oid u = oid_cat(mib::dot1qVlanStaticUntaggedPorts, {u32(v)});
+      // Untagged must stay a subset of egress: grow egress first, shrink untagged first.
+      std::vector<VarBind> vbs = {{e, Value::octets(encode_bits(row.egress, octets))},
+                                  {u, Value::octets(encode_bits(row.untagged, octets))}};
+      std::vector<VarBind> undo = {{u, Value::octets(encode_bits(before.untagged, octets))},
+                                   {e, Value::octets(encode_bits(before.egress, octets))}};
+      if (!wv->first) std::swap(vbs[0], vbs[1]), std::swap(undo[0], undo[1]);
+      step.varbinds.insert(step.varbinds.end(), vbs.begin(), vbs.end());
+      if (before.exists) step.undo.insert(step.undo.begin(), undo.begin(), undo.end());
+    }
+    if (dp.pvid) {
+      auto it = w.pvid.find(bp);
+      if (it == w.pvid.end() || it->second != *dp.pvid) {
+        const Oid o = oid_cat(mib::dot1qPvid, {u32(bp)});
+        pvid.varbinds.push_back({o, Value::gauge(*dp.pvid)});
+        if (it != w.pvid.end()) pvid.undo.push_back({o, Value::gauge(it->second)});
+        ch.changes.push_back("PVID " + (it != w.pvid.end() ? std::to_string(it->second) : std::string("?")) +
+                             " -> " + std::to_string(*dp.pvid));
+        w.pvid[bp] = *dp.pvid;
+      }
+    }
+    const std::string who = "port " + std::to_string(dp.port) + (dp.pi.empty() ? " (trunk)" : " (" + dp.pi + ")");
+    const std::pair<SetPdu*, std::string_view> steps[] = {
+        {&create, "create VLANs"}, {&add, "add memberships"}, {&pvid, "set PVID"}, {&remove, "remove memberships"}};
+    for (auto& [step, what] : steps) {
+      if (step->varbinds.empty()) continue;
+      step->port = dp.port;
+      step->description = who + ": " + std::string(what);
+      ch.atomic.varbinds.insert(ch.atomic.varbinds.end(), step->varbinds.begin(), step->varbinds.end());
+      ch.steps.push_back(std::move(*step));
+    }
+    for (auto& [v, row] : w.rows) row.exists = true;  // later undo restores lists, not rows
+    ch.atomic.port = dp.port;
+    ch.atomic.description = who + ": " + std::to_string(ch.atomic.varbinds.size()) + " varbinds in one PDU";
+    return ch;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<VendorProfile> make_qbridge_profile() { return std::make_unique<QBridgeProfile>(); }
+
+}  // namespace picluster::switchctl

@@ -1,0 +1,151 @@
+#pragma once
+// Data the switch operations work on: the port map, what was read from a switch (actual state),
+// what the inventory wants (desired state) and the plan that turns one into the other. All plain
+// values: planners are pure functions over them and are unit-tested without a switch.
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "inventory/inventory.hpp"
+#include "switchctl/portlist.hpp"
+#include "switchctl/snmp.hpp"
+
+namespace picluster::switchctl {
+
+// One front-panel port and the numbers the switch's tables use for it.
+struct PortEntry {
+  int port = 0;         // front-panel number, as in the inventory
+  int bridge_port = 0;  // dot1dBasePort: Q-BRIDGE PortList bit and dot1qPvid index
+  int if_index = 0;     // IF-MIB ifIndex: Cisco tables, ifName
+  std::string if_name;
+  int poe_group = 0;    // pethPsePortGroupIndex; 0 when the port has no PoE row
+  int poe_port = 0;     // pethPsePortIndex
+  [[nodiscard]] bool has_poe() const { return poe_group != 0; }
+};
+
+struct PortMap {
+  std::vector<PortEntry> ports;  // sorted by front-panel port
+  std::string poe_indexing;      // "ifIndex", "bridge port", "front-panel port", "" = no PoE
+  [[nodiscard]] const PortEntry* by_port(int port) const;
+  [[nodiscard]] const PortEntry* by_bridge_port(int bridge_port) const;
+  [[nodiscard]] const PortEntry* by_if_index(int if_index) const;
+};
+
+// The raw tables build_port_map reads: index -> value.
+struct PortMapTables {
+  std::map<int, int> base_port_if_index;  // dot1dBasePortIfIndex: bridge port -> ifIndex
+  std::map<int, std::string> if_name;     // ifName
+  std::map<int, int> if_type;             // ifType (may be empty)
+  std::vector<std::pair<int, int>> poe_rows;  // pethPsePortTable indexes (group, port)
+};
+
+// The trailing number of an interface name: "gi5" -> 5, "1/0/5" -> 5, "Port 5" -> 5, "5" -> 5.
+std::optional<int> trailing_number(std::string_view name);
+
+// Front-panel numbers come from ifName's trailing number (bridge port number when ifName is
+// missing); interfaces whose ifType is not Ethernet-like (LAGs, VLAN interfaces, CPU) are left
+// out when ifType is known. PoE rows are matched by ifIndex, bridge port or front-panel number,
+// whichever explains most rows. Overrides from the inventory win field by field; an override
+// for a port the switch does not list creates it. Fails on two ports with the same number.
+Result<PortMap> build_port_map(const PortMapTables& tables,
+                               const std::map<int, inventory::PortMapOverride>& overrides);
+
+enum class PoeDetection { unknown, disabled, searching, delivering_power, fault, test, other_fault };
+std::string_view to_string(PoeDetection d);  // RFC 3621 names: "deliveringPower"
+
+struct PoeState {
+  std::optional<bool> admin_on;
+  PoeDetection detection = PoeDetection::unknown;
+  std::optional<long> power_mw;  // where the switch reports it
+};
+
+// A Q-BRIDGE VLAN, port lists in bridge-port numbering. raw_* keep the octets as read so that
+// rewriting a list keeps its length.
+struct VlanRow {
+  int vlan = 0;
+  std::string name;
+  bool exists = true;            // false: only planned (created by the plan)
+  bool has_lists = false;        // egress/untagged were read (static or current table)
+  PortSet egress;
+  PortSet untagged;
+  std::size_t list_octets = 0;   // length of the lists as read
+};
+
+// Cisco per-interface state (index ifIndex).
+struct CiscoPort {
+  std::optional<int> access_vlan;    // vmVlan
+  std::optional<int> native_vlan;    // vlanTrunkPortNativeVlan
+  std::optional<int> dynamic_state;  // vlanTrunkPortDynamicState: 1 on, 2 off, 3 desirable, ...
+  PortSet enabled;                   // union of the vlanTrunkPortVlansEnabled* columns
+  bool has_trunk_row = false;
+  [[nodiscard]] bool trunking() const { return dynamic_state == 1 || dynamic_state == 5; }
+};
+
+struct LearnedMac {
+  inventory::Mac mac;
+  int port = 0;         // front-panel port, 0 when the bridge port is not in the map
+  int bridge_port = 0;
+};
+
+// What one read of the switch found.
+struct SwitchState {
+  PortMap map;
+  std::map<int, VlanRow> vlans;        // Q-BRIDGE (for Cisco: name and existence only)
+  std::map<int, int> pvid;             // bridge port -> dot1qPvid
+  std::map<int, CiscoPort> cisco;      // ifIndex -> Cisco state
+  std::map<int, PoeState> poe;         // front-panel port -> PoE
+  std::vector<LearnedMac> macs;        // only when read with discovery
+};
+
+// Per-port view derived from either profile's tables.
+struct PortView {
+  std::optional<int> pvid;
+  PortSet untagged;
+  PortSet tagged;
+};
+
+// What the inventory asks of one port. Pi ports are exact: member of these VLANs and no other.
+// The trunk is not: it must carry `tagged` (and not carry them untagged); the rest is left alone.
+struct DesiredPort {
+  int port = 0;
+  std::string pi;         // empty for the trunk
+  bool exact = true;
+  std::optional<int> pvid;
+  PortSet untagged;
+  PortSet tagged;
+};
+
+struct Desired {
+  std::map<int, std::string> vlan_names;  // every VLAN the shelf needs -> name to create it with
+  std::vector<DesiredPort> ports;         // Pi ports by port number, then the trunk
+  int trunk_port = 0;
+  [[nodiscard]] const DesiredPort* find(int port) const;
+};
+
+// Pi ports: PVID and untagged = the Pi's storage VLAN, tagged = the public VLAN. The trunk:
+// tagged in every storage VLAN and the public VLAN. VLAN names: the Pi's name, "public".
+Desired desired_state(const inventory::Shelf& shelf);
+
+// One port's change: an atomic PDU and the same change as ordered steps for switches that need
+// an order (each step with its own undo), plus human-readable lines for --dry-run and drift.
+struct PortChange {
+  int port = 0;
+  std::string pi;
+  std::vector<std::string> changes;
+  SetPdu atomic;
+  std::vector<SetPdu> steps;
+};
+
+struct Plan {
+  std::vector<SetPdu> prelude;       // switch-wide steps before any port (Cisco VLAN creation)
+  std::vector<PortChange> ports;
+  [[nodiscard]] bool empty() const { return prelude.empty() && ports.empty(); }
+  [[nodiscard]] const PortChange* find(int port) const;
+};
+
+// A text rendering of a plan: one line per PDU, one indented line per varbind.
+std::string render_plan(const Plan& plan);
+
+}  // namespace picluster::switchctl
