@@ -1,0 +1,380 @@
+// RootManager against the recording fake: clone per method, the rebuild state machine with an
+// interruption at every effectful call, rollback, remove order and symlink-escape refusal.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "nfsroot/root_manager.hpp"
+#include "tests/unit/nfsroot/fake_host.hpp"
+#include "tests/unit/nfsroot/test_shelf.hpp"
+
+namespace picluster::nfsroot {
+namespace {
+
+using testing::FakeHost;
+using ::testing::HasSubstr;
+
+const std::string kGolden = "/srv/golden/raspios";
+const std::string kLive = "/srv/nfsroot/pi01";
+
+void make_golden(FakeHost& h, const std::string& version) {
+  h.file(kGolden + "/etc/hostname", "raspberrypi\n");
+  h.file(kGolden + "/etc/version", version);
+  h.file(kGolden + "/etc/machine-id", "0123456789abcdef\n", 0444);
+  h.file(kGolden + "/etc/ssh/ssh_host_ed25519_key", "GOLDEN-KEY", 0600);
+  h.file(kGolden + "/etc/ssh/sshd_config", "PermitRootLogin no\n");
+  h.file(kGolden + "/usr/bin/true", "ELF");
+  h.dir("/srv/nfsroot");
+}
+
+std::vector<RenderedFile> pi_files(const std::string& tag = "pi01") {
+  return {{"etc/hostname", tag + "\n", 0644}, {"etc/network/interfaces", "auto lo\n", 0644}};
+}
+
+TEST(RootManager, ProvisionClonesInstallsFilesAndResetsIdentity) {
+  FakeHost h;
+  make_golden(h, "v1");
+  const auto shelf = testing::test_shelf();
+  RootManager roots(h, shelf);
+  auto r = roots.provision(shelf.pis[0], pi_files());
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->method, CloneMethod::rsync);
+  const auto live = h.tree(kLive);
+  EXPECT_EQ(live.at("etc/hostname"), "pi01\n");
+  EXPECT_EQ(live.at("etc/network/interfaces"), "auto lo\n");
+  EXPECT_EQ(live.at("etc/version"), "v1");
+  EXPECT_EQ(live.at("etc/machine-id"), "");
+  EXPECT_EQ(live.at("etc/ssh/sshd_config"), "PermitRootLogin no\n");
+  EXPECT_THAT(live.at("etc/ssh/ssh_host_ed25519_key"), HasSubstr("new-ed25519"));
+  EXPECT_EQ(h.fs.at(kLive + "/etc/ssh/ssh_host_ed25519_key").mode, 0600U);
+  EXPECT_EQ(h.names_under("/srv/nfsroot/.staging"), std::vector<std::string>{});
+  // The golden image itself is untouched.
+  EXPECT_EQ(h.tree(kGolden).at("etc/ssh/ssh_host_ed25519_key"), "GOLDEN-KEY");
+}
+
+TEST(RootManager, TwoPisNeverShareHostKeys) {
+  FakeHost h;
+  make_golden(h, "v1");
+  auto shelf = testing::test_shelf();
+  auto pi2 = shelf.pis[0];
+  pi2.name = "pi02";
+  shelf.pis.push_back(pi2);
+  RootManager roots(h, shelf);
+  ASSERT_TRUE(roots.provision(shelf.pis[0], pi_files()).has_value());
+  ASSERT_TRUE(roots.provision(shelf.pis[1], pi_files("pi02")).has_value());
+  EXPECT_NE(h.tree(kLive).at("etc/ssh/ssh_host_ed25519_key"),
+            h.tree("/srv/nfsroot/pi02").at("etc/ssh/ssh_host_ed25519_key"));
+}
+
+TEST(RootManager, ProvisionLeavesAnExistingRootAlone) {
+  FakeHost h;
+  make_golden(h, "v1");
+  h.file(kLive + "/etc/version", "mine");
+  const auto shelf = testing::test_shelf();
+  RootManager roots(h, shelf);
+  auto r = roots.provision(shelf.pis[0], pi_files());
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->reason, "already provisioned");
+  EXPECT_EQ(h.tree(kLive).at("etc/version"), "mine");
+}
+
+struct MethodCase {
+  std::string fs;
+  bool subvolume;
+  std::string xfs_info;
+  CloneMethod expected;
+  std::vector<std::string> argv_head;
+};
+
+class CloneMethods : public ::testing::TestWithParam<MethodCase> {};
+
+TEST_P(CloneMethods, AutoPicksTheFastestAndClonesWithIt) {
+  const auto& c = GetParam();
+  FakeHost h;
+  make_golden(h, "v1");
+  h.fs_type["/srv"] = c.fs;
+  if (c.subvolume) h.subvolumes.insert(kGolden);
+  h.xfs_info_output = c.xfs_info;
+  const auto shelf = testing::test_shelf();
+  RootManager roots(h, shelf);
+  auto r = roots.rebuild(shelf.pis[0], pi_files());
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->method, c.expected) << r->reason;
+  bool found = false;
+  for (const auto& argv : h.commands) {
+    if (argv.size() >= c.argv_head.size() && std::equal(c.argv_head.begin(), c.argv_head.end(), argv.begin())) found = true;
+  }
+  EXPECT_TRUE(found);
+  EXPECT_EQ(h.tree(kLive).at("etc/hostname"), "pi01\n");
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    All, CloneMethods,
+    ::testing::Values(
+        MethodCase{"btrfs", true, "", CloneMethod::btrfs_snapshot, {"btrfs", "subvolume", "snapshot", kGolden}},
+        MethodCase{"btrfs", false, "", CloneMethod::reflink, {"cp", "-a", "--reflink=always", "--", kGolden}},
+        MethodCase{"xfs", false, "meta-data=/dev/loop0 crc=1 finobt=1, reflink=1\n", CloneMethod::reflink,
+                   {"cp", "-a", "--reflink=always"}},
+        MethodCase{"xfs", false, "meta-data=/dev/loop0 reflink=0\n", CloneMethod::rsync, {"rsync", "-aHAXx", "--numeric-ids"}},
+        MethodCase{"ext2/ext3", false, "", CloneMethod::rsync, {"rsync", "-aHAXx", "--numeric-ids"}}));
+
+TEST(RootManager, ExplicitMethodIsUsedAsIsAndItsFailureIsReported) {
+  FakeHost h;
+  make_golden(h, "v1");
+  auto shelf = testing::test_shelf();
+  shelf.fileserver.clone_method = CloneMethod::btrfs_snapshot;  // golden is not a subvolume
+  RootManager roots(h, shelf);
+  auto r = roots.rebuild(shelf.pis[0], pi_files());
+  ASSERT_FALSE(r.has_value());
+  EXPECT_THAT(r.error().message, HasSubstr("pi01: rebuild: clone: 'btrfs' 'subvolume' 'snapshot'"));
+  EXPECT_THAT(r.error().message, HasSubstr("Not a Btrfs subvolume"));
+  EXPECT_FALSE(h.exists(kLive));
+}
+
+TEST(RootManager, RebuildKeepsThePreviousRootAndRollbackSwapsBack) {
+  FakeHost h;
+  make_golden(h, "v1");
+  const auto shelf = testing::test_shelf();
+  RootManager roots(h, shelf);
+  ASSERT_TRUE(roots.provision(shelf.pis[0], pi_files()).has_value());
+  h.file(kGolden + "/etc/version", "v2");
+  ASSERT_TRUE(roots.rebuild(shelf.pis[0], pi_files()).has_value());
+  EXPECT_EQ(h.tree(kLive).at("etc/version"), "v2");
+  EXPECT_EQ(h.tree("/srv/nfsroot/.previous/pi01").at("etc/version"), "v1");
+
+  ASSERT_TRUE(roots.rollback("pi01").has_value());
+  EXPECT_EQ(h.tree(kLive).at("etc/version"), "v1");
+  EXPECT_EQ(h.tree("/srv/nfsroot/.previous/pi01").at("etc/version"), "v2");
+  ASSERT_TRUE(roots.rollback("pi01").has_value());
+  EXPECT_EQ(h.tree(kLive).at("etc/version"), "v2");
+}
+
+TEST(RootManager, RollbackWithoutAPreviousRootSaysSo) {
+  FakeHost h;
+  make_golden(h, "v1");
+  const auto shelf = testing::test_shelf();
+  RootManager roots(h, shelf);
+  ASSERT_TRUE(roots.provision(shelf.pis[0], pi_files()).has_value());
+  auto r = roots.rollback("pi01");
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::not_found);
+  EXPECT_EQ(r.error().message, "pi01: rollback: pi01: no previous root to roll back to "
+                               "(/srv/nfsroot/.previous/pi01 does not exist)");
+}
+
+// The heart of atomic rebuild: crash after every possible number of effectful calls; the live
+// root must then be wholly v1 or wholly v2, and a clean run afterwards must finish with v2 live,
+// v1 as previous and no leftovers.
+TEST(RootManager, RebuildInterruptedAtEveryPointLeavesOldOrNewAndNextRunFinishes) {
+  const auto shelf = testing::test_shelf();
+  FakeHost reference;
+  make_golden(reference, "v1");
+  {
+    RootManager roots(reference, shelf);
+    ASSERT_TRUE(roots.provision(shelf.pis[0], pi_files()).has_value());
+    reference.file(kGolden + "/etc/version", "v2");
+    // Build a v0 previous as well so the retire steps are exercised.
+    ASSERT_TRUE(roots.rebuild(shelf.pis[0], pi_files()).has_value());
+    ASSERT_TRUE(roots.rollback("pi01").has_value());  // live v1, previous v2
+  }
+  const auto old_tree = reference.tree(kLive);
+  ASSERT_EQ(old_tree.at("etc/version"), "v1");
+  reference.file(kGolden + "/etc/version", "v3");
+
+  int completed_at = -1;
+  for (int budget = 0; budget < 200 && completed_at < 0; ++budget) {
+    FakeHost h = reference;
+    RootManager roots(h, shelf);
+    h.crash_after(budget);
+    auto r = roots.rebuild(shelf.pis[0], pi_files());
+    if (r.has_value()) {
+      completed_at = budget;
+    } else {
+      EXPECT_THAT(r.error().message, HasSubstr("connection lost")) << budget;
+    }
+    h.no_crash();
+    const auto live = h.tree(kLive);
+    const auto is_new = [](const std::map<std::string, std::string>& t) {
+      return t.contains("etc/version") && t.at("etc/version") == "v3" && t.at("etc/machine-id").empty() &&
+             t.at("etc/hostname") == "pi01\n" && t.at("etc/ssh/ssh_host_ed25519_key").starts_with("new-");
+    };
+    if (live.empty()) {
+      // Between swap-out and swap-in: the complete new root waits at its known path.
+      EXPECT_TRUE(h.exists("/srv/nfsroot/.staging/pi01.ready")) << "budget " << budget;
+      EXPECT_TRUE(is_new(h.tree("/srv/nfsroot/.staging/pi01"))) << "budget " << budget;
+    } else {
+      EXPECT_TRUE(live == old_tree || is_new(live)) << "budget " << budget << ": a mix";
+    }
+    // The next run finishes cleanly.
+    auto again = roots.rebuild(shelf.pis[0], pi_files());
+    ASSERT_TRUE(again.has_value()) << "budget " << budget << ": " << again.error().message;
+    EXPECT_EQ(h.tree(kLive).at("etc/version"), "v3") << budget;
+    EXPECT_EQ(h.names_under("/srv/nfsroot/.staging"), std::vector<std::string>{}) << budget;
+    EXPECT_FALSE(h.exists("/srv/nfsroot/.trash/pi01")) << budget;
+    EXPECT_TRUE(h.exists("/srv/nfsroot/.previous/pi01")) << budget;
+  }
+  EXPECT_GT(completed_at, 10);  // there were many interruption points
+}
+
+TEST(RootManager, RollbackInterruptedAtEveryPointIsRecovered) {
+  const auto shelf = testing::test_shelf();
+  FakeHost reference;
+  make_golden(reference, "v1");
+  {
+    RootManager roots(reference, shelf);
+    ASSERT_TRUE(roots.provision(shelf.pis[0], pi_files()).has_value());
+    reference.file(kGolden + "/etc/version", "v2");
+    ASSERT_TRUE(roots.rebuild(shelf.pis[0], pi_files()).has_value());
+  }
+  for (int budget = 0; budget < 10; ++budget) {
+    FakeHost h = reference;
+    RootManager roots(h, shelf);
+    h.crash_after(budget);
+    const bool done = roots.rollback("pi01").has_value();
+    h.no_crash();
+    ASSERT_TRUE(roots.recover().has_value()) << budget;
+    const auto live = h.tree(kLive).at("etc/version");
+    const auto prev = h.tree("/srv/nfsroot/.previous/pi01").at("etc/version");
+    EXPECT_TRUE((live == "v1" && prev == "v2") || (live == "v2" && prev == "v1")) << budget;
+    if (done) {
+      EXPECT_EQ(live, "v1");
+    }
+    EXPECT_FALSE(h.exists("/srv/nfsroot/.rollback/pi01")) << budget;
+  }
+}
+
+TEST(RootManager, RemoveUnexportsFirstThenDeletes) {
+  FakeHost h;
+  make_golden(h, "v1");
+  const auto shelf = testing::test_shelf();
+  RootManager roots(h, shelf);
+  ASSERT_TRUE(roots.provision(shelf.pis[0], pi_files()).has_value());
+  ASSERT_TRUE(roots.rebuild(shelf.pis[0], pi_files()).has_value());
+  h.log.clear();
+  ASSERT_TRUE(roots.remove(shelf.pis[0], false).has_value());
+  ASSERT_FALSE(h.log.empty());
+  EXPECT_EQ(h.log.front(), "'exportfs' '-u' '172.30.0.2:/srv/nfsroot/pi01'");
+  EXPECT_FALSE(h.exists(kLive));
+  EXPECT_FALSE(h.exists("/srv/nfsroot/.previous/pi01"));
+}
+
+TEST(RootManager, RemoveWithKeepArchivesTheLiveRoot) {
+  FakeHost h;
+  make_golden(h, "v1");
+  const auto shelf = testing::test_shelf();
+  RootManager roots(h, shelf);
+  ASSERT_TRUE(roots.provision(shelf.pis[0], pi_files()).has_value());
+  ASSERT_TRUE(roots.remove(shelf.pis[0], true).has_value());
+  EXPECT_FALSE(h.exists(kLive));
+  const auto archived = h.names_under("/srv/nfsroot/.archive");
+  ASSERT_EQ(archived.size(), 1U);
+  EXPECT_TRUE(archived[0].starts_with("pi01-20")) << archived[0];
+  EXPECT_EQ(h.tree("/srv/nfsroot/.archive/" + archived[0]).at("etc/hostname"), "pi01\n");
+}
+
+TEST(RootManager, SymlinkInGoldenImageIsReplacedNotFollowed) {
+  FakeHost h;
+  make_golden(h, "v1");
+  h.symlink(kGolden + "/etc/hostname", "/tmp/x");
+  h.symlink(kGolden + "/etc/machine-id", "/etc/machine-id");
+  const auto shelf = testing::test_shelf();
+  RootManager roots(h, shelf);
+  ASSERT_TRUE(roots.provision(shelf.pis[0], pi_files()).has_value());
+  EXPECT_EQ(h.fs.at(kLive + "/etc/hostname").type, FileType::regular);
+  EXPECT_EQ(h.fs.at(kLive + "/etc/machine-id").type, FileType::regular);
+  EXPECT_FALSE(h.exists("/tmp/x"));
+  EXPECT_FALSE(h.exists("/etc/machine-id"));
+}
+
+TEST(RootManager, SymlinkedFolderInGoldenImageIsRefused) {
+  FakeHost h;
+  make_golden(h, "v1");
+  h.symlink(kGolden + "/etc/network", "/etc/network");
+  const auto shelf = testing::test_shelf();
+  RootManager roots(h, shelf);
+  auto r = roots.provision(shelf.pis[0], pi_files());
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::refused);
+  EXPECT_THAT(r.error().message,
+              HasSubstr("pi01: rebuild: install: install etc/network/interfaces: etc/network is a "
+                        "symlink in the golden image; refusing to follow it out of the root"));
+  EXPECT_FALSE(h.exists(kLive));
+  EXPECT_FALSE(h.exists("/etc/network/interfaces"));
+}
+
+TEST(RootManager, RefusesFilePathsThatLeaveTheRootAndBadNames) {
+  FakeHost h;
+  make_golden(h, "v1");
+  auto shelf = testing::test_shelf();
+  RootManager roots(h, shelf);
+  auto r = roots.rebuild(shelf.pis[0], {{"etc/../../x", "", 0644}});
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::refused);
+  EXPECT_TRUE(h.log.empty());
+  auto bad = shelf.pis[0];
+  bad.name = "../pi01";
+  auto r2 = roots.rebuild(bad, pi_files());
+  ASSERT_FALSE(r2.has_value());
+  EXPECT_EQ(r2.error().code, ErrorCode::invalid_argument);
+  auto r3 = roots.rebuild(shelf.pis[0], pi_files(), "/srv/golden/../../etc");
+  ASSERT_FALSE(r3.has_value());
+  EXPECT_EQ(r3.error().code, ErrorCode::invalid_argument);
+}
+
+TEST(RootManager, RootPrefixPutsEveryPathUnderThePrefixAndSkipsLiveCommands) {
+  FakeHost h;
+  h.file("/tmp/shelf/srv/golden/raspios/etc/hostname", "raspberrypi\n");
+  h.dir("/tmp/shelf/srv/nfsroot");
+  const auto shelf = testing::test_shelf("/tmp/shelf/");
+  RootManager roots(h, shelf);
+  ASSERT_TRUE(roots.provision(shelf.pis[0], pi_files()).has_value());
+  EXPECT_EQ(h.tree("/tmp/shelf/srv/nfsroot/pi01").at("etc/hostname"), "pi01\n");
+  std::vector<std::string> events;
+  ExecOptions options;
+  options.on_event = [&](std::string_view e) { events.emplace_back(e); };
+  ASSERT_TRUE(roots.remove(shelf.pis[0], false, options).has_value());
+  EXPECT_EQ(events, std::vector<std::string>{
+                        "skipped (root_prefix set): 'exportfs' '-u' '172.30.0.2:/tmp/shelf/srv/nfsroot/pi01'"});
+  for (const auto& argv : h.commands) EXPECT_NE(argv[0], "exportfs");
+}
+
+TEST(RootManager, DryRunPlanIsExactAndChangesNothing) {
+  FakeHost h;
+  make_golden(h, "v1");
+  h.file(kLive + "/etc/version", "old");
+  const auto shelf = testing::test_shelf();
+  RootManager roots(h, shelf);
+  const auto before = h.fs;
+  auto plan = roots.plan_rebuild(shelf.pis[0], pi_files());
+  ASSERT_TRUE(plan.has_value()) << plan.error().message;
+  EXPECT_EQ(h.fs, before);
+  EXPECT_EQ(describe(plan->plan, false),
+            "mkdir -p '/srv/nfsroot/.staging'\n"
+            "run 'rsync' '-aHAXx' '--numeric-ids' '--info=progress2' '--no-inc-recursive' "
+            "'/srv/golden/raspios/' '/srv/nfsroot/.staging/pi01/'\n"
+            "install into '/srv/nfsroot/.staging/pi01': etc/hostname etc/network/interfaces\n"
+            "reset identity of '/srv/nfsroot/.staging/pi01': empty etc/machine-id, delete golden "
+            "etc/ssh/ssh_host_*, ssh-keygen -A\n"
+            "write '/srv/nfsroot/.staging/pi01.ready' (0644, 6 bytes)\n"
+            "mkdir -p '/srv/nfsroot/.previous'\n"
+            "rename '/srv/nfsroot/pi01' '/srv/nfsroot/.previous/pi01'\n"
+            "rename '/srv/nfsroot/.staging/pi01' '/srv/nfsroot/pi01'\n"
+            "remove '/srv/nfsroot/.staging/pi01.ready'\n");
+}
+
+TEST(RootManager, RsyncProgressReachesTheCallback) {
+  FakeHost h;
+  make_golden(h, "v1");
+  const auto shelf = testing::test_shelf();
+  RootManager roots(h, shelf);
+  std::vector<Progress> seen;
+  ExecOptions options;
+  options.on_progress = [&](const Progress& p) { seen.push_back(p); };
+  ASSERT_TRUE(roots.rebuild(shelf.pis[0], pi_files(), {}, options).has_value());
+  ASSERT_EQ(seen.size(), 1U);
+  EXPECT_EQ(seen[0].bytes, 1024U);
+  EXPECT_EQ(seen[0].percent, 50);
+}
+
+}  // namespace
+}  // namespace picluster::nfsroot
