@@ -142,3 +142,21 @@ TEST(BootcfgGolden, CustomTrunkShelf) {
 
 }  // namespace
 }  // namespace picluster::bootcfg::test
+
+namespace picluster::bootcfg::test {
+namespace {
+
+// The inventory's own allocator, not hand-written values: `init` + `add pi01 --port 1` and
+// `add pi02 --port 2` render the seed's files exactly as the goldens above.
+TEST(BootcfgGolden, AllocatedPisRenderTheSeedGoldens) {
+  auto inv = inventory::make_default();
+  ASSERT_EQ(inv.shelves.size(), 1U);
+  auto& shelf = inv.shelves.front();
+  ASSERT_TRUE(inventory::add_pi(shelf, {"pi01", 1, inventory::PiModel::pi3, {}, {}}));
+  ASSERT_TRUE(inventory::add_pi(shelf, {"pi02", 2, inventory::PiModel::pi3, {}, {}}));
+  EXPECT_EQ(render_cmdline(shelf, shelf.pis[0]), kSeedCmdline);
+  EXPECT_EQ(render_tree(inv, {}), render_tree(inventory_of(seed_shelf()), {}));
+}
+
+}  // namespace
+}  // namespace picluster::bootcfg::test
