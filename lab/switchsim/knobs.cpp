@@ -1,0 +1,249 @@
+#include "lab/switchsim/knobs.hpp"
+
+#include <charconv>
+#include <cstdio>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+namespace picluster::switchsim {
+
+using nlohmann::json;
+
+Result<Mac> parse_mac(std::string_view text) {
+  Mac mac{};
+  if (text.size() != 17) return fail(ErrorCode::invalid_argument, "bad MAC '" + std::string(text) + "'");
+  for (std::size_t i = 0; i < 6; ++i) {
+    if (i > 0 && text[i * 3 - 1] != ':') {
+      return fail(ErrorCode::invalid_argument, "bad MAC '" + std::string(text) + "'");
+    }
+    const char* begin = text.data() + i * 3;
+    const auto [end, ec] = std::from_chars(begin, begin + 2, mac[i], 16);
+    if (ec != std::errc{} || end != begin + 2) {
+      return fail(ErrorCode::invalid_argument, "bad MAC '" + std::string(text) + "'");
+    }
+  }
+  return mac;
+}
+
+std::string to_string(const Mac& mac) {
+  char buf[18];
+  std::snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
+                mac[4], mac[5]);
+  return buf;
+}
+
+PortKnobs Knobs::port(int front) const {
+  if (const auto it = ports.find(front); it != ports.end()) return it->second;
+  PortKnobs out = all_ports;
+  if (auto_mac) {
+    // A Raspberry Pi OUI (dc:a6:32) so discovery code sees these as Pis.
+    out.mac = Mac{0xdc, 0xa6, 0x32, 0x5e, static_cast<std::uint8_t>((front >> 8) & 0xff),
+                  static_cast<std::uint8_t>(front & 0xff)};
+  }
+  return out;
+}
+
+int Knobs::poe_port(int front) const {
+  switch (poe_index) {
+    case PoeIndex::front: return front;
+    case PoeIndex::bridge: return bridge_port(front);
+    case PoeIndex::ifindex: return if_index(front);
+  }
+  return front;
+}
+
+namespace {
+
+Error key_error(const std::string& key, const std::string& why) {
+  return Error{ErrorCode::invalid_argument, key + ": " + why};
+}
+
+Result<void> check_keys(const json& object, const std::string& where,
+                        const std::set<std::string>& allowed) {
+  if (!object.is_object()) return std::unexpected(key_error(where, "must be an object"));
+  for (const auto& [key, value] : object.items()) {
+    if (!allowed.contains(key)) {
+      return std::unexpected(key_error(where.empty() ? key : where + "." + key, "unknown key"));
+    }
+  }
+  return {};
+}
+
+template <typename T>
+Result<void> read(const json& object, const std::string& key, const std::string& where, T& out) {
+  if (!object.contains(key)) return {};
+  try {
+    out = object.at(key).get<T>();
+  } catch (const json::exception&) {
+    return std::unexpected(key_error(where + key, "wrong type"));
+  }
+  return {};
+}
+
+Result<PortKnobs> parse_port(const json& object, const std::string& where, bool allow_auto,
+                             bool* auto_mac) {
+  if (auto ok = check_keys(object, where, {"mac", "device", "external_power", "power_mw", "class"});
+      !ok) {
+    return std::unexpected(ok.error());
+  }
+  PortKnobs out;
+  const std::string prefix = where + ".";
+  std::string mac;
+  for (auto ok : {read(object, "mac", prefix, mac), read(object, "device", prefix, out.device),
+                  read(object, "external_power", prefix, out.external_power),
+                  read(object, "power_mw", prefix, out.power_mw),
+                  read(object, "class", prefix, out.power_class)}) {
+    if (!ok) return std::unexpected(ok.error());
+  }
+  if (allow_auto && mac == "auto") {
+    *auto_mac = true;
+  } else if (!mac.empty()) {
+    auto parsed = parse_mac(mac);
+    if (!parsed) return std::unexpected(key_error(prefix + "mac", parsed.error().message));
+    out.mac = *parsed;
+  }
+  if (out.power_mw < 0 || out.power_mw > 100000) {
+    return std::unexpected(key_error(prefix + "power_mw", "must be 0..100000"));
+  }
+  if (out.power_class < 0 || out.power_class > 4) {
+    return std::unexpected(key_error(prefix + "class", "must be 0..4"));
+  }
+  return out;
+}
+
+Result<void> parse_fail_rules(const json& list, Knobs& out) {
+  if (!list.is_array()) return std::unexpected(key_error("fail_set", "must be a list"));
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const std::string where = "fail_set." + std::to_string(i);
+    if (auto ok = check_keys(list[i], where, {"oid", "status"}); !ok) return ok;
+    std::string oid_text;
+    std::string status_text;
+    if (auto ok = read(list[i], "oid", where + ".", oid_text); !ok) return ok;
+    if (auto ok = read(list[i], "status", where + ".", status_text); !ok) return ok;
+    auto oid = parse_oid(oid_text);
+    if (!oid) return std::unexpected(key_error(where + ".oid", oid.error().message));
+    const auto status = parse_status(status_text);
+    if (!status || *status == SnmpStatus::no_error) {
+      return std::unexpected(key_error(where + ".status", "unknown SNMP error status '" +
+                                                               status_text + "'"));
+    }
+    out.fail_set.push_back({*oid, *status});
+  }
+  return {};
+}
+
+Result<void> parse_ports(const json& object, Knobs& out) {
+  if (!object.is_object()) return std::unexpected(key_error("ports", "must be an object"));
+  for (const auto& [key, value] : object.items()) {
+    int front = 0;
+    const auto [end, ec] = std::from_chars(key.data(), key.data() + key.size(), front);
+    if (ec != std::errc{} || end != key.data() + key.size() || front < 1) {
+      return std::unexpected(key_error("ports." + key, "port must be a number from 1"));
+    }
+    auto port = parse_port(value, "ports." + key, false, nullptr);
+    if (!port) return std::unexpected(port.error());
+    out.ports[front] = *port;
+  }
+  return {};
+}
+
+Result<void> parse_scalars(const json& j, Knobs& out) {
+  std::string poe_index = "front";
+  std::optional<std::uint32_t> seed;
+  if (j.contains("seed")) {
+    std::uint32_t value = 0;
+    if (auto ok = read(j, "seed", "", value); !ok) return ok;
+    seed = value;
+  }
+  out.seed = seed;
+  for (auto ok : {read(j, "drop_fraction", "", out.drop_fraction),
+                  read(j, "delay_fraction", "", out.delay_fraction),
+                  read(j, "delay_ms", "", out.delay_ms), read(j, "strict_pvid", "", out.strict_pvid),
+                  read(j, "bridge_port_offset", "", out.bridge_port_offset),
+                  read(j, "ifindex_offset", "", out.ifindex_offset),
+                  read(j, "poe_index", "", poe_index),
+                  read(j, "ifname_prefix", "", out.ifname_prefix),
+                  read(j, "ifdescr_prefix", "", out.ifdescr_prefix),
+                  read(j, "sys_name", "", out.sys_name),
+                  read(j, "pse_power_w", "", out.pse_power_w)}) {
+    if (!ok) return ok;
+  }
+  if (poe_index == "front") out.poe_index = PoeIndex::front;
+  else if (poe_index == "bridge") out.poe_index = PoeIndex::bridge;
+  else if (poe_index == "ifindex") out.poe_index = PoeIndex::ifindex;
+  else return std::unexpected(key_error("poe_index", "must be front, bridge or ifindex"));
+  return {};
+}
+
+}  // namespace
+
+Result<Knobs> parse_knobs(const json& j) {
+  static const std::set<std::string> k_keys{
+      "drop_fraction", "delay_fraction", "delay_ms",       "seed",           "fail_set",
+      "strict_pvid",   "bridge_port_offset", "ifindex_offset", "poe_index",  "ifname_prefix",
+      "ifdescr_prefix", "sys_name",      "pse_power_w",    "all_ports",      "ports"};
+  if (auto ok = check_keys(j, "", k_keys); !ok) return std::unexpected(ok.error());
+  Knobs out;
+  if (auto ok = parse_scalars(j, out); !ok) return std::unexpected(ok.error());
+  if (j.contains("fail_set")) {
+    if (auto ok = parse_fail_rules(j.at("fail_set"), out); !ok) return std::unexpected(ok.error());
+  }
+  if (j.contains("all_ports")) {
+    auto all = parse_port(j.at("all_ports"), "all_ports", true, &out.auto_mac);
+    if (!all) return std::unexpected(all.error());
+    out.all_ports = *all;
+  }
+  if (j.contains("ports")) {
+    if (auto ok = parse_ports(j.at("ports"), out); !ok) return std::unexpected(ok.error());
+  }
+  if (out.drop_fraction < 0 || out.drop_fraction > 1) {
+    return std::unexpected(key_error("drop_fraction", "must be within 0..1"));
+  }
+  if (out.delay_fraction < 0 || out.delay_fraction > 1) {
+    return std::unexpected(key_error("delay_fraction", "must be within 0..1"));
+  }
+  if (out.delay_ms < 0 || out.delay_ms > 60000) {
+    return std::unexpected(key_error("delay_ms", "must be within 0..60000"));
+  }
+  if (out.pse_power_w < 1 || out.pse_power_w > 65535) {
+    return std::unexpected(key_error("pse_power_w", "must be within 1..65535"));
+  }
+  return out;
+}
+
+Result<Knobs> load_knobs(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) return fail(ErrorCode::io, path.string() + ": cannot open");
+  std::stringstream text;
+  text << in.rdbuf();
+  json j;
+  try {
+    j = json::parse(text.str());
+  } catch (const json::parse_error& e) {
+    return fail(ErrorCode::invalid_argument,
+                path.string() + ": JSON parse error at byte " + std::to_string(e.byte));
+  }
+  return with_context(parse_knobs(j), path.string());
+}
+
+Result<void> validate_knobs(const Knobs& knobs, int port_count) {
+  for (const auto& [front, port] : knobs.ports) {
+    if (front > port_count) {
+      return fail(ErrorCode::invalid_argument, "ports." + std::to_string(front) +
+                                                   ": the switch has only " +
+                                                   std::to_string(port_count) + " ports");
+    }
+  }
+  if (knobs.bridge_port_offset < 0 || knobs.ifindex_offset < 0) {
+    return fail(ErrorCode::invalid_argument, "bridge_port_offset and ifindex_offset must be >= 0");
+  }
+  if (knobs.bridge_port_offset + port_count > 4096) {
+    return fail(ErrorCode::invalid_argument, "bridge_port_offset: bridge ports must stay <= 4096");
+  }
+  return {};
+}
+
+}  // namespace picluster::switchsim

@@ -1,0 +1,76 @@
+#pragma once
+// Knobs: the simulated switch's physical world and vendor habits, read from a JSON file.
+// They are configuration, not state: nothing here is written back. docs/switchsim.md lists every
+// key; unknown keys are refused so a typo never silently does nothing.
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "common/error.hpp"
+#include "lab/switchsim/snmp_types.hpp"
+
+namespace picluster::switchsim {
+
+using Mac = std::array<std::uint8_t, 6>;
+
+Result<Mac> parse_mac(std::string_view text);
+std::string to_string(const Mac& mac);
+
+// How pethPsePortTable's second index (pethPsePortIndex) is numbered; vendors differ.
+enum class PoeIndex { front, bridge, ifindex };
+
+// What is plugged into one front-panel port.
+struct PortKnobs {
+  std::optional<Mac> mac;       // the MAC the switch learns on this port (on the port's PVID)
+  bool device = false;          // a PoE powered device (a Pi) is attached
+  bool external_power = false;  // the device powers itself (fileserver): link up, no PoE draw
+  int power_mw = 4500;          // drawn while the port delivers power, in milliwatts
+  int power_class = 0;          // IEEE 802.3af class 0..4
+};
+
+// Fail every SET that touches an OID under `prefix` with `status` (commitFailed/undoFailed are
+// raised in the commit phase, everything else while validating).
+struct FailRule {
+  Oid prefix;
+  SnmpStatus status = SnmpStatus::gen_err;
+};
+
+struct Knobs {
+  double drop_fraction = 0.0;   // requests answered with silence, 0..1
+  double delay_fraction = 0.0;  // requests answered late, 0..1
+  int delay_ms = 0;             // how late, in milliseconds
+  std::optional<std::uint32_t> seed;  // for the drop/delay dice; random when absent
+  std::vector<FailRule> fail_set;
+  bool strict_pvid = false;     // PVID change needs prior untagged membership (inconsistentValue)
+  int bridge_port_offset = 0;   // bridge port = front port + offset
+  int ifindex_offset = 0;       // ifIndex = front port + offset
+  PoeIndex poe_index = PoeIndex::front;
+  std::string ifname_prefix = "gi";                // ifName = prefix + front port
+  std::string ifdescr_prefix = "gigabitethernet";  // ifDescr = prefix + front port
+  std::string sys_name = "switchsim";
+  int pse_power_w = 370;        // pethMainPsePower, watts
+  PortKnobs all_ports;          // defaults for every port ("mac": "auto" makes a Pi MAC per port)
+  bool auto_mac = false;
+  std::map<int, PortKnobs> ports;  // per front port overrides
+
+  // The facts for one front port: the per-port entry, else all_ports (with its auto MAC).
+  [[nodiscard]] PortKnobs port(int front) const;
+  [[nodiscard]] int bridge_port(int front) const { return front + bridge_port_offset; }
+  [[nodiscard]] int if_index(int front) const { return front + ifindex_offset; }
+  [[nodiscard]] int poe_port(int front) const;
+};
+
+// Parses the knobs object; errors name the key ("ports.3.mac: ...").
+Result<Knobs> parse_knobs(const nlohmann::json& json);
+Result<Knobs> load_knobs(const std::filesystem::path& path);
+// Checks what depends on the port count (per-port keys within 1..port_count, offsets >= 0).
+Result<void> validate_knobs(const Knobs& knobs, int port_count);
+
+}  // namespace picluster::switchsim

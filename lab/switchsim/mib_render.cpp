@@ -1,0 +1,261 @@
+#include "lab/switchsim/mib_render.hpp"
+
+#include <set>
+
+#include "lab/switchsim/mib_oids.hpp"
+#include "lab/switchsim/port_list.hpp"
+
+namespace picluster::switchsim {
+
+namespace {
+
+using std::uint32_t;
+
+uint32_t u(int v) { return static_cast<uint32_t>(v); }
+
+Oid mac_index(const Mac& mac) {
+  Oid out;
+  for (const auto b : mac) out.push_back(b);
+  return out;
+}
+
+std::string mac_bytes(const Mac& mac) { return std::string(mac.begin(), mac.end()); }
+
+int highest_bridge_port(const SwitchState& s, const Knobs& k) { return k.bridge_port(s.port_count); }
+
+// Front-port set -> PortList in bridge-port numbering.
+std::string port_list(const std::set<int>& fronts, const SwitchState& s, const Knobs& k) {
+  std::set<int> bridge;
+  for (const int f : fronts) bridge.insert(k.bridge_port(f));
+  return encode_port_list(bridge, highest_bridge_port(s, k));
+}
+
+bool link_up(const PortState& port, const PortKnobs& pk) {
+  return pk.device && (pk.external_power || detection(port, pk) == Detection::delivering_power);
+}
+
+void render_system(MibMap& m, const SwitchState& s, const Knobs& k, Mode mode) {
+  const std::string descr = "picluster-switchsim " + std::to_string(s.port_count) +
+                            "-port PoE switch (" + (mode == Mode::cisco ? "cisco" : "qbridge") +
+                            " mode)";
+  m[oids::sys_descr] = Value::octets(descr);
+  m[oids::sys_object_id] =
+      Value::object(mode == Mode::cisco ? oids::sim_cisco_object_id : oids::sim_object_id);
+  m[oids::sys_uptime] = Value::ticks(0);
+  m[oids::sys_name] = Value::octets(k.sys_name);
+  m[oids::if_number] = Value::integer(s.port_count);
+  for (int f = 1; f <= s.port_count; ++f) {
+    const uint32_t ifx = u(k.if_index(f));
+    const PortKnobs pk = k.port(f);
+    const Mac port_mac{0x02, 0x5e, 0x00, 0x00, static_cast<std::uint8_t>((f >> 8) & 0xff),
+                       static_cast<std::uint8_t>(f & 0xff)};
+    m[append(oids::if_entry, {1, ifx})] = Value::integer(ifx);
+    m[append(oids::if_entry, {2, ifx})] = Value::octets(k.ifdescr_prefix + std::to_string(f));
+    m[append(oids::if_entry, {3, ifx})] = Value::integer(6);  // ethernetCsmacd
+    m[append(oids::if_entry, {5, ifx})] = Value::gauge(1000000000);
+    m[append(oids::if_entry, {6, ifx})] = Value::octets(mac_bytes(port_mac));
+    m[append(oids::if_entry, {7, ifx})] = Value::integer(1);  // up
+    m[append(oids::if_entry, {8, ifx})] = Value::integer(link_up(s.port(f), pk) ? 1 : 2);
+    m[append(oids::if_x_entry, {1, ifx})] = Value::octets(k.ifname_prefix + std::to_string(f));
+  }
+}
+
+void render_bridge(MibMap& m, const SwitchState& s, const Knobs& k,
+                   const std::vector<FdbEntry>& fdb) {
+  m[oids::dot1d_base_bridge_address] = Value::octets(mac_bytes({0x02, 0x5e, 0, 0, 0, 0}));
+  m[oids::dot1d_base_num_ports] = Value::integer(s.port_count);
+  m[oids::dot1d_base_type] = Value::integer(2);  // transparent-only
+  for (int f = 1; f <= s.port_count; ++f) {
+    const uint32_t bp = u(k.bridge_port(f));
+    m[append(oids::dot1d_base_port_entry, {1, bp})] = Value::integer(bp);
+    m[append(oids::dot1d_base_port_entry, {2, bp})] = Value::integer(k.if_index(f));
+  }
+  std::set<Mac> seen;
+  for (const auto& e : fdb) {
+    if (e.front_port < 1 || e.front_port > s.port_count || !seen.insert(e.mac).second) continue;
+    const Oid idx = mac_index(e.mac);
+    m[append(append(oids::dot1d_tp_fdb_entry, {1}), idx)] = Value::octets(mac_bytes(e.mac));
+    m[append(append(oids::dot1d_tp_fdb_entry, {2}), idx)] = Value::integer(k.bridge_port(e.front_port));
+    m[append(append(oids::dot1d_tp_fdb_entry, {3}), idx)] = Value::integer(3);  // learned
+  }
+}
+
+void render_qbridge_vlans(MibMap& m, const SwitchState& s, const Knobs& k) {
+  int active = 0;
+  for (const auto& [vid, vlan] : s.vlans) {
+    const uint32_t v = u(vid);
+    const auto st = [&](uint32_t col) { return append(oids::dot1q_vlan_static_entry, {col, v}); };
+    m[st(oids::static_name)] = Value::octets(vlan.name);
+    m[st(oids::static_egress)] = Value::octets(port_list(vlan.egress, s, k));
+    m[st(oids::static_forbidden)] = Value::octets(port_list(vlan.forbidden, s, k));
+    m[st(oids::static_untagged)] = Value::octets(port_list(vlan.untagged, s, k));
+    m[st(oids::static_row_status)] = Value::integer(static_cast<int>(vlan.status));
+    if (vlan.status != RowStatus::active) continue;
+    ++active;
+    // dot1qVlanCurrentTable, indexed by dot1qVlanTimeMark (always 0 here) and the VLAN id.
+    const auto cur = [&](uint32_t col) { return append(oids::dot1q_vlan_current_entry, {col, 0, v}); };
+    m[cur(3)] = Value::gauge(vid);  // dot1qVlanFdbId: independent learning, FDB id = VLAN id
+    m[cur(4)] = Value::octets(port_list(vlan.egress, s, k));
+    m[cur(5)] = Value::octets(port_list(vlan.untagged, s, k));
+    m[cur(6)] = Value::integer(2);  // permanent
+    m[cur(7)] = Value::ticks(0);
+  }
+  m[oids::dot1q_vlan_version_number] = Value::integer(1);
+  m[oids::dot1q_max_vlan_id] = Value::integer(4094);
+  m[oids::dot1q_max_supported_vlans] = Value::gauge(4094);
+  m[oids::dot1q_num_vlans] = Value::gauge(active);
+  m[oids::dot1q_gvrp_status] = Value::integer(2);  // disabled
+  m[oids::dot1q_vlan_num_deletes] = Value::counter(s.vlan_deletes);
+  for (int f = 1; f <= s.port_count; ++f) {
+    const uint32_t bp = u(k.bridge_port(f));
+    m[append(oids::dot1q_port_vlan_entry, {1, bp})] = Value::gauge(s.port(f).pvid);
+    m[append(oids::dot1q_port_vlan_entry, {2, bp})] = Value::integer(1);  // admitAll
+    m[append(oids::dot1q_port_vlan_entry, {3, bp})] = Value::integer(2);  // no ingress filtering
+  }
+}
+
+void render_qbridge_fdb(MibMap& m, const SwitchState& s, const Knobs& k,
+                        const std::vector<FdbEntry>& fdb) {
+  std::map<int, int> per_vlan;
+  for (const auto& e : fdb) {
+    if (e.front_port < 1 || e.front_port > s.port_count) continue;
+    const Oid idx = append(Oid{u(e.vlan)}, mac_index(e.mac));
+    m[append(append(oids::dot1q_tp_fdb_entry, {2}), idx)] = Value::integer(k.bridge_port(e.front_port));
+    m[append(append(oids::dot1q_tp_fdb_entry, {3}), idx)] = Value::integer(3);  // learned
+    ++per_vlan[e.vlan];
+  }
+  for (const auto& [vid, vlan] : s.vlans) {
+    if (vlan.status != RowStatus::active) continue;
+    m[append(oids::dot1q_fdb_entry, {2, u(vid)})] = Value::counter(per_vlan[vid]);
+  }
+}
+
+void render_poe(MibMap& m, const SwitchState& s, const Knobs& k, Mode mode) {
+  long total_mw = 0;
+  for (int f = 1; f <= s.port_count; ++f) {
+    const PortState& p = s.port(f);
+    const PortKnobs pk = k.port(f);
+    const uint32_t pp = u(k.poe_port(f));
+    const auto col = [&](uint32_t c) { return append(oids::peth_pse_port_entry, {c, 1, pp}); };
+    const int mw = drawn_mw(p, pk);
+    total_mw += mw;
+    m[col(3)] = Value::integer(p.poe_enabled ? 1 : 2);
+    m[col(4)] = Value::integer(2);  // PowerPairsControlAbility false
+    m[col(5)] = Value::integer(1);  // signal
+    m[col(6)] = Value::integer(static_cast<int>(detection(p, pk)));
+    m[col(7)] = Value::integer(3);  // low priority
+    m[col(8)] = Value::counter(0);
+    m[col(9)] = Value::octets("");
+    m[col(10)] = Value::integer(pk.power_class + 1);  // class0(1)..class4(5)
+    m[append(oids::sim_pse_port_power_mw, {1, pp})] = Value::gauge(mw);
+    if (mode != Mode::cisco) continue;
+    const auto cpe = [&](uint32_t c) { return append(oids::cpe_ext_pse_port_entry, {c, 1, pp}); };
+    const bool powered = detection(p, pk) == Detection::delivering_power;
+    m[cpe(1)] = Value::integer(p.poe_enabled ? p.cisco_poe_mode : 4);
+    m[cpe(2)] = Value::integer(3);  // ieee
+    m[cpe(3)] = Value::integer(powered ? 1 : 2);
+    m[cpe(4)] = Value::integer(powered ? 1 : 2);
+    m[cpe(6)] = Value::gauge(15400);
+    m[cpe(7)] = Value::gauge(powered ? 15400 : 0);
+    m[cpe(9)] = Value::gauge(mw);
+    m[cpe(10)] = Value::gauge(mw);
+  }
+  const auto main = [&](uint32_t c) { return append(oids::peth_main_pse_entry, {c, 1}); };
+  m[main(2)] = Value::gauge(k.pse_power_w);
+  m[main(3)] = Value::integer(1);  // on
+  m[main(4)] = Value::gauge((total_mw + 500) / 1000);
+  m[main(5)] = Value::integer(80);
+}
+
+std::string said(int vid) {
+  const uint32_t v = 100000U + u(vid);
+  return {static_cast<char>(v >> 24), static_cast<char>((v >> 16) & 0xff),
+          static_cast<char>((v >> 8) & 0xff), static_cast<char>(v & 0xff)};
+}
+
+void render_vtp(MibMap& m, const SwitchState& s) {
+  for (const auto& [vid, vlan] : s.vlans) {
+    if (vlan.status != RowStatus::active) continue;
+    const auto col = [&](uint32_t c) { return append(oids::vtp_vlan_entry, {c, 1, u(vid)}); };
+    m[col(2)] = Value::integer(1);  // operational
+    m[col(3)] = Value::integer(1);  // ethernet
+    m[col(4)] = Value::octets(vlan.name);
+    m[col(5)] = Value::integer(1500);
+    m[col(6)] = Value::octets(said(vid));
+  }
+  m[append(oids::vtp_edit_control_entry, {1, 1})] = Value::integer(1);  // none
+  m[append(oids::vtp_edit_control_entry, {2, 1})] = Value::integer(s.vtp_apply_status);
+  m[append(oids::vtp_edit_control_entry, {3, 1})] = Value::octets(s.vtp_edit_owner);
+  if (!s.vtp_edit) return;
+  for (const auto& [vid, row] : *s.vtp_edit) {
+    const auto col = [&](uint32_t c) { return append(oids::vtp_vlan_edit_entry, {c, 1, u(vid)}); };
+    m[col(2)] = Value::integer(row.state);
+    m[col(3)] = Value::integer(row.type);
+    m[col(4)] = Value::octets(row.name);
+    m[col(5)] = Value::integer(1500);
+    m[col(6)] = Value::octets(said(vid));
+    m[col(11)] = Value::integer(static_cast<int>(row.status));
+  }
+}
+
+std::set<int> bits_to_set(const VlanBits& bits) {
+  std::set<int> out;
+  for (std::size_t i = 0; i < bits.size(); ++i) {
+    if (bits.test(i)) out.insert(static_cast<int>(i));
+  }
+  return out;
+}
+
+void render_cisco_ports(MibMap& m, const SwitchState& s, const Knobs& k) {
+  for (int f = 1; f <= s.port_count; ++f) {
+    const PortState& p = s.port(f);
+    const uint32_t ifx = u(k.if_index(f));
+    const auto tr = [&](uint32_t c) { return append(oids::vlan_trunk_port_entry, {c, ifx}); };
+    const std::set<int> enabled = bits_to_set(p.trunk_vlans);
+    m[tr(oids::trunk_domain)] = Value::integer(1);
+    m[tr(oids::trunk_encapsulation)] = Value::integer(4);  // dot1Q
+    m[tr(oids::trunk_vlans_enabled)] = Value::octets(encode_vlan_bitmap(enabled, 0, 128));
+    m[tr(oids::trunk_native_vlan)] = Value::integer(p.native_vlan);
+    m[tr(oids::trunk_row_status)] = Value::integer(1);
+    m[tr(oids::trunk_dynamic_state)] = Value::integer(p.dynamic_state);
+    m[tr(oids::trunk_dynamic_status)] = Value::integer(p.trunking() ? 1 : 2);
+    m[tr(oids::trunk_vlans_enabled_2k)] = Value::octets(encode_vlan_bitmap(enabled, 1024, 128));
+    m[tr(oids::trunk_vlans_enabled_3k)] = Value::octets(encode_vlan_bitmap(enabled, 2048, 128));
+    m[tr(oids::trunk_vlans_enabled_4k)] = Value::octets(encode_vlan_bitmap(enabled, 3072, 128));
+    const auto vm = [&](uint32_t c) { return append(oids::vm_membership_entry, {c, ifx}); };
+    m[vm(1)] = Value::integer(1);  // static
+    m[vm(2)] = Value::integer(p.access_vlan);
+    m[vm(3)] = Value::integer(p.trunking() ? 1 : 2);  // inactive(1) while trunking, active(2)
+  }
+}
+
+}  // namespace
+
+Detection detection(const PortState& port, const PortKnobs& knobs) {
+  if (!port.poe_enabled) return Detection::disabled;
+  if (knobs.device && !knobs.external_power) return Detection::delivering_power;
+  return Detection::searching;
+}
+
+int drawn_mw(const PortState& port, const PortKnobs& knobs) {
+  return detection(port, knobs) == Detection::delivering_power ? knobs.power_mw : 0;
+}
+
+MibMap render_mib(const SwitchState& state, const Knobs& knobs, Mode mode,
+                  const std::vector<FdbEntry>& fdb) {
+  MibMap m;
+  render_system(m, state, knobs, mode);
+  render_bridge(m, state, knobs, fdb);
+  if (mode == Mode::qbridge) {
+    render_qbridge_vlans(m, state, knobs);
+    render_qbridge_fdb(m, state, knobs, fdb);
+  }
+  render_poe(m, state, knobs, mode);
+  if (mode == Mode::cisco) {
+    render_vtp(m, state);
+    render_cisco_ports(m, state, knobs);
+  }
+  return m;
+}
+
+}  // namespace picluster::switchsim

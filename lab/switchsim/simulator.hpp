@@ -1,0 +1,74 @@
+#pragma once
+// Simulator: the switch behind the agent, free of net-snmp. It answers GET/GETNEXT from a cached
+// rendering of the state and runs a SET in net-snmp's phases:
+//   reserve (RESERVE1: validate the whole PDU into a staged state)
+//   action  (ACTION: push changed ports and power to the DataPlane; on failure put them back)
+//   commit  (COMMIT: adopt the staged state, write the state file atomically)
+//   free / undo (FREE: drop the staged state; UNDO: also restore the data plane)
+// A SET that fails in any phase leaves the state exactly as it was.
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "lab/switchsim/dataplane.hpp"
+#include "lab/switchsim/knobs.hpp"
+#include "lab/switchsim/mib_render.hpp"
+#include "lab/switchsim/switch_state.hpp"
+
+namespace picluster::switchsim {
+
+struct SimulatorConfig {
+  Mode mode = Mode::qbridge;
+  Knobs knobs;
+  std::filesystem::path state_file;  // empty: do not persist (unit tests)
+};
+
+class Simulator {
+ public:
+  Simulator(SimulatorConfig config, SwitchState state, std::unique_ptr<DataPlane> dataplane);
+
+  // Pushes every port's membership and power to the data plane (at start-up).
+  Result<void> sync_dataplane();
+
+  // Exact lookup / the first object after `oid`; sysUpTime.0 reports `uptime_ticks`.
+  std::optional<std::pair<Oid, Value>> get(const Oid& oid, std::uint32_t uptime_ticks);
+  std::optional<std::pair<Oid, Value>> get_next(const Oid& oid, std::uint32_t uptime_ticks);
+  // True if some served object lies under `prefix` (noSuchInstance vs noSuchObject).
+  bool serves_under(const Oid& prefix);
+
+  std::optional<SetFailure> reserve(const std::vector<VarBind>& varbinds);
+  std::optional<SetFailure> action();
+  void commit();
+  void undo();
+  void free();
+
+  // All phases in a row, as the agent would run them; for tests and benches.
+  std::optional<SetFailure> set(const std::vector<VarBind>& varbinds);
+
+  [[nodiscard]] const SwitchState& state() const { return m_state; }
+  [[nodiscard]] Mode mode() const { return m_config.mode; }
+  [[nodiscard]] const Knobs& knobs() const { return m_config.knobs; }
+  Result<void> save() const;
+
+ private:
+  const MibMap& mib();
+  // Pushes the difference between `from` and `to` for the listed ports; returns the ports it
+  // changed (for rollback) or the first error.
+  Result<void> push(const SwitchState& from, const SwitchState& to, std::vector<int>* changed);
+
+  SimulatorConfig m_config;
+  SwitchState m_state;
+  std::unique_ptr<DataPlane> m_dataplane;
+  std::optional<SwitchState> m_staged;
+  std::vector<VarBind> m_staged_varbinds;
+  std::vector<int> m_pushed;  // ports pushed to the data plane by the current ACTION
+  MibMap m_mib;
+  bool m_mib_dirty = true;
+  std::chrono::steady_clock::time_point m_mib_time;
+};
+
+}  // namespace picluster::switchsim
