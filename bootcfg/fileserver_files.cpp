@@ -41,7 +41,8 @@ RenderedFile render_sysctl(const Shelf& shelf) {
   out += "# Announce only the address of the outgoing interface.\n";
   out += "net.ipv4.conf.all.arp_announce = 2\n";
   out += "net.ipv4.conf.default.arp_announce = 2\n";
-  out += "# Drop packets whose source would not be routed back out of the interface they came in.\n";
+  out +=
+      "# Drop packets whose source would not be routed back out of the interface they came in.\n";
   out += "net.ipv4.conf.all.rp_filter = 1\n";
   out += "net.ipv4.conf.default.rp_filter = 1\n";
   out += "# The fileserver never routes between the Pis' VLANs.\n";

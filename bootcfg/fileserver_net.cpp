@@ -12,8 +12,8 @@ namespace picluster::bootcfg::detail {
 namespace {
 
 std::string pi_comment(const Pi& pi) {
-  return "# " + pi.name + " (port " + std::to_string(pi.port) + ", VLAN " + std::to_string(pi.vlan) +
-         ")\n";
+  return "# " + pi.name + " (port " + std::to_string(pi.port) + ", VLAN " +
+         std::to_string(pi.vlan) + ")\n";
 }
 
 RenderedFile render_ifupdown(const Shelf& shelf) {
@@ -81,18 +81,18 @@ std::vector<RenderedFile> render_networkd(const Shelf& shelf) {
   for (const Pi* pi : pis_by_vlan(shelf)) {
     const auto comment = pi_comment(*pi);
     files.push_back(vlan_netdev(shelf, pi->vlan, comment));
-    files.push_back(vlan_network(shelf, pi->vlan, comment,
-                                 pi->storage.fileserver.str() + "/" +
-                                     std::to_string(kStoragePrefix)));
+    files.push_back(
+        vlan_network(shelf, pi->vlan, comment,
+                     pi->storage.fileserver.str() + "/" + std::to_string(kStoragePrefix)));
     vlans.push_back(pi->vlan);
   }
   if (const auto& address = shelf.public_net.fileserver_address) {
     const int vlan = shelf.public_net.vlan;
     const std::string comment = "# The public VLAN, IPv6 only.\n";
     files.push_back(vlan_netdev(shelf, vlan, comment));
-    files.push_back(vlan_network(shelf, vlan, comment,
-                                 address->str() + "/" +
-                                     std::to_string(shelf.public_net.prefix.prefix)));
+    files.push_back(
+        vlan_network(shelf, vlan, comment,
+                     address->str() + "/" + std::to_string(shelf.public_net.prefix.prefix)));
     vlans.push_back(vlan);
   }
   files.push_back(trunk_network(shelf, vlans));

@@ -42,10 +42,14 @@ bool owned_token(std::string_view token) {
 
 std::string model_title(inventory::PiModel model) {
   switch (model) {
-    case inventory::PiModel::pi3: return "Raspberry Pi 3";
-    case inventory::PiModel::pi3bplus: return "Raspberry Pi 3 B+";
-    case inventory::PiModel::pi4: return "Raspberry Pi 4";
-    case inventory::PiModel::pi5: return "Raspberry Pi 5";
+    case inventory::PiModel::pi3:
+      return "Raspberry Pi 3";
+    case inventory::PiModel::pi3bplus:
+      return "Raspberry Pi 3 B+";
+    case inventory::PiModel::pi4:
+      return "Raspberry Pi 4";
+    case inventory::PiModel::pi5:
+      return "Raspberry Pi 5";
   }
   return "Raspberry Pi";
 }
@@ -89,7 +93,8 @@ std::string render_hosts(const Shelf& shelf, const Pi& pi) {
 
 std::string render_fstab(const Shelf& shelf, const Pi& pi) {
   std::string out = generated_header(shelf);
-  out += "# The root is mounted by the kernel (root=/dev/nfs); this line lets userspace remount it.\n";
+  out +=
+      "# The root is mounted by the kernel (root=/dev/nfs); this line lets userspace remount it.\n";
   out += "proc /proc proc defaults 0 0\n";
   out += pi.storage.fileserver.str() + ":" + detail::pi_root_path(shelf, pi) +
          " / nfs defaults,noatime," + shelf.boot.nfs_options + " 0 0\n";
@@ -130,8 +135,8 @@ std::string render_interfaces(const Shelf& shelf, const Pi& pi) {
 
 std::string render_cmdline(const Shelf& shelf, const Pi& pi) {
   const auto fs = pi.storage.fileserver.str();
-  std::string ours = "nfsroot=" + fs + ":" + detail::pi_root_path(shelf, pi) + "," +
-                     shelf.boot.nfs_options;
+  std::string ours =
+      "nfsroot=" + fs + ":" + detail::pi_root_path(shelf, pi) + "," + shelf.boot.nfs_options;
   ours += " ip=" + pi.storage.pi.str() + ":" + fs + "::" + std::string{detail::kStorageNetmask} +
           ":" + pi.name + ":eth0:off";
 
@@ -170,10 +175,10 @@ std::vector<RenderedFile> render_pi_root_files(const Shelf& shelf, const Pi& pi)
   files.push_back(make_file("etc/hosts", render_hosts(shelf, pi)));
   files.push_back(make_file("etc/fstab", render_fstab(shelf, pi)));
   files.push_back(make_file("etc/network/interfaces", render_interfaces(shelf, pi)));
-  files.push_back(make_file("etc/modules-load.d/picluster.conf",
-                            generated_header(shelf) + "# eth0." +
-                                std::to_string(shelf.public_net.vlan) +
-                                " needs 802.1Q VLAN support.\n8021q\n"));
+  files.push_back(
+      make_file("etc/modules-load.d/picluster.conf", generated_header(shelf) + "# eth0." +
+                                                         std::to_string(shelf.public_net.vlan) +
+                                                         " needs 802.1Q VLAN support.\n8021q\n"));
   return files;
 }
 

@@ -32,7 +32,8 @@ std::string pi_root_path(const Shelf& shelf, const Pi& pi);
 // The fileserver's interface for a storage or public VLAN: "<trunk_interface>.<vlan>".
 std::string vlan_interface(const Shelf& shelf, int vlan);
 
-// The shelf's Pis ordered by storage VLAN, then port, then name: the order of every shelf-wide file.
+// The shelf's Pis ordered by storage VLAN, then port, then name: the order of every shelf-wide
+// file.
 std::vector<const Pi*> pis_by_vlan(const Shelf& shelf);
 
 // public_net.extra["dad_attempts"] when it is a non-negative integer (the lab sets 0).

@@ -2,13 +2,14 @@
 // stanzas written out here literally, so a golden that drifted from the seed fails even in
 // update mode's aftermath.
 
+#include "tests/unit/bootcfg/golden.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <string>
 
 #include "bootcfg/bootcfg.hpp"
-#include "tests/unit/bootcfg/golden.hpp"
 #include "tests/unit/bootcfg/shelves.hpp"
 
 namespace picluster::bootcfg::test {
@@ -98,17 +99,21 @@ TEST(BootcfgGolden, NetworkdLabShelf) {
   for (auto& f : under("roots/pi01", render_pi_root_files(shelf, shelf.pis[0]))) files.push_back(f);
   expect_golden("networkd", files);
 
-  const auto& netdev = file_named(files, "fileserver/etc/systemd/network/60-picluster-vlan10.netdev");
+  const auto& netdev =
+      file_named(files, "fileserver/etc/systemd/network/60-picluster-vlan10.netdev");
   EXPECT_NE(netdev.contents.find("[NetDev]\nName=eth0.10\nKind=vlan\n\n[VLAN]\nId=10\n"),
             std::string::npos);
   const auto& network =
       file_named(files, "fileserver/etc/systemd/network/60-picluster-vlan11.network");
   EXPECT_NE(network.contents.find("[Match]\nName=eth0.11\n\n[Network]\nAddress=172.30.0.5/30\n"),
             std::string::npos);
-  const auto& trunk = file_named(files, "fileserver/etc/systemd/network/90-picluster-trunk.network");
-  EXPECT_NE(trunk.contents.find("Name=eth0\n\n[Network]\nVLAN=eth0.10\nVLAN=eth0.11\nVLAN=eth0.131\n"),
-            std::string::npos);
-  const auto& pub = file_named(files, "fileserver/etc/systemd/network/60-picluster-vlan131.network");
+  const auto& trunk =
+      file_named(files, "fileserver/etc/systemd/network/90-picluster-trunk.network");
+  EXPECT_NE(
+      trunk.contents.find("Name=eth0\n\n[Network]\nVLAN=eth0.10\nVLAN=eth0.11\nVLAN=eth0.131\n"),
+      std::string::npos);
+  const auto& pub =
+      file_named(files, "fileserver/etc/systemd/network/60-picluster-vlan131.network");
   EXPECT_NE(pub.contents.find("Address=2a00:1098:0:84::2/64\n"), std::string::npos);
   const auto& interfaces = file_named(files, "roots/pi01/etc/network/interfaces").contents;
   EXPECT_TRUE(interfaces.ends_with(std::string{kSeedPiStanza} + "\tdad-attempts 0\n"))

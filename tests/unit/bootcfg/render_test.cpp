@@ -78,7 +78,8 @@ TEST(BootcfgCmdline, NfsRootIsThePathThePiSeesWithoutRootPrefix) {
 
 TEST(BootcfgPiRoot, InterfacesLeaveEth0ToTheKernel) {
   const auto shelf = seed_shelf();
-  const auto text = contents_of(render_pi_root_files(shelf, shelf.pis[0]), "etc/network/interfaces");
+  const auto text =
+      contents_of(render_pi_root_files(shelf, shelf.pis[0]), "etc/network/interfaces");
   const auto lines = body_lines(text);
   EXPECT_NE(std::find(lines.begin(), lines.end(), "iface eth0 inet manual"), lines.end());
   for (const auto& line : lines) {
@@ -102,7 +103,8 @@ TEST(BootcfgPiRoot, DadAttemptsOnlyWhenTheInventoryAsks) {
   EXPECT_TRUE(interfaces().ends_with("\tgateway\t2a00:1098:0:84::1\n\tdad-attempts 0\n"));
   shelf.public_net.extra["dad_attempts"] = 3;
   EXPECT_TRUE(interfaces().ends_with("\tdad-attempts 3\n"));
-  for (const auto& junk : {inventory::Json(-1), inventory::Json("0"), inventory::Json(1.5), inventory::Json(nullptr)}) {
+  for (const auto& junk : {inventory::Json(-1), inventory::Json("0"), inventory::Json(1.5),
+                           inventory::Json(nullptr)}) {
     shelf.public_net.extra["dad_attempts"] = junk;
     EXPECT_EQ(interfaces().find("dad-attempts"), std::string::npos) << junk.dump();
   }
@@ -112,9 +114,9 @@ TEST(BootcfgPiRoot, HostsFstabAndModules) {
   const auto shelf = seed_shelf();
   const auto files = render_pi_root_files(shelf, shelf.pis[1]);
   const auto hosts = body_lines(contents_of(files, "etc/hosts"));
-  for (const char* line : {"127.0.0.1\tlocalhost", "::1\t\tlocalhost ip6-localhost ip6-loopback",
-                           "127.0.1.1\tpi02", "2a00:1098:0:84:1000:2::2\tpi02",
-                           "172.30.0.5\tfileserver"}) {
+  for (const char* line :
+       {"127.0.0.1\tlocalhost", "::1\t\tlocalhost ip6-localhost ip6-loopback", "127.0.1.1\tpi02",
+        "2a00:1098:0:84:1000:2::2\tpi02", "172.30.0.5\tfileserver"}) {
     EXPECT_NE(std::find(hosts.begin(), hosts.end(), line), hosts.end()) << line;
   }
   const auto fstab = body_lines(contents_of(files, "etc/fstab"));
@@ -155,8 +157,8 @@ TEST(BootcfgFileserver, ExportsNameOnlyEachPiAddress) {
 }
 
 TEST(BootcfgFileserver, SysctlHardening) {
-  const auto lines =
-      body_lines(contents_of(render_fileserver_files(seed_shelf()), "etc/sysctl.d/60-picluster.conf"));
+  const auto lines = body_lines(
+      contents_of(render_fileserver_files(seed_shelf()), "etc/sysctl.d/60-picluster.conf"));
   for (const char* line :
        {"net.ipv4.conf.all.arp_ignore = 1", "net.ipv4.conf.default.arp_ignore = 1",
         "net.ipv4.conf.all.arp_announce = 2", "net.ipv4.conf.default.arp_announce = 2",
@@ -179,8 +181,8 @@ TEST(BootcfgFileserver, NftablesTiesEachAddressToItsVlanAndPi) {
        {"\t\t\t172.30.0.1 . \"eth0.10\",\t# pi01\n", "\t\t\t172.30.0.5 . \"eth0.11\",\t# pi02\n",
         "\t\t\t\"eth0.10\" . 172.30.0.2,\t# pi01\n", "\t\t\t\"eth0.11\" . 172.30.0.6,\t# pi02\n",
         "ip daddr @storage_address ip daddr . iifname != @home_interface drop\n",
-        "iifname @storage_interface iifname . ip saddr != @pi_source drop\n",
-        "\tchain forward {\n", "\t\tiifname @storage_interface drop\n"}) {
+        "iifname @storage_interface iifname . ip saddr != @pi_source drop\n", "\tchain forward {\n",
+        "\t\tiifname @storage_interface drop\n"}) {
     EXPECT_NE(nft.find(text), std::string::npos) << text;
   }
   // No DHCP hole without netboot.
@@ -199,8 +201,8 @@ TEST(BootcfgFileserver, EmptyShelfRendersNoEmptyElementLists) {
   EXPECT_EQ(body_lines(contents_of(files, "etc/exports.d/picluster.exports")).size(), 0U);
   shelf.boot.mode = inventory::BootMode::netboot;
   // Without any Pi to serve dnsmasq must not fall back to every interface.
-  const auto dnsmasq = body_lines(contents_of(render_fileserver_files(shelf),
-                                              "etc/dnsmasq.d/picluster.conf"));
+  const auto dnsmasq =
+      body_lines(contents_of(render_fileserver_files(shelf), "etc/dnsmasq.d/picluster.conf"));
   EXPECT_NE(std::find(dnsmasq.begin(), dnsmasq.end(), "interface=lo"), dnsmasq.end());
 }
 
@@ -219,7 +221,8 @@ TEST(BootcfgTree, NamedPisOnlyAndTheirShelf) {
   const auto tree = render_tree(inv, {"pi02"});
   std::vector<std::string> roots;
   for (const auto& f : tree) {
-    if (f.path.find("/roots/") != std::string::npos) roots.push_back(f.path.substr(0, f.path.find("/etc/")));
+    if (f.path.find("/roots/") != std::string::npos)
+      roots.push_back(f.path.substr(0, f.path.find("/etc/")));
   }
   roots.erase(std::unique(roots.begin(), roots.end()), roots.end());
   // pi02 exists on both shelves; each shelf renders its own.
