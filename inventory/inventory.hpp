@@ -176,6 +176,9 @@ Result<Inventory> load(const std::filesystem::path& path);
 // trailing newline. parse(serialize(x)) == x.
 std::string serialize(const Inventory& inventory);
 
+// One Pi as it appears in the file (for --json output).
+Json to_json(const Pi& pi);
+
 // Writes atomically: temp file in the same folder, fsync, rename, fsync of the folder.
 Result<void> save(const Inventory& inventory, const std::filesystem::path& path);
 

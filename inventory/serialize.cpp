@@ -443,6 +443,8 @@ Result<Inventory> parse(std::string_view text, const std::filesystem::path& sour
   return inv;
 }
 
+Json to_json(const Pi& pi) { return write_pi(pi); }
+
 std::string serialize(const Inventory& inventory) {
   Json root;
   root["version"] = inventory.version;

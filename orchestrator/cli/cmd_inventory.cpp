@@ -1,0 +1,339 @@
+// Inventory verbs: init, add, remove, list, show, validate, render. These work offline: they
+// read and write the inventory file and render files, and touch no switch or fileserver.
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include "bootcfg/bootcfg.hpp"
+#include "common/text.hpp"
+#include "orchestrator/cli/cli.hpp"
+#include "orchestrator/cli/table.hpp"
+
+namespace picluster::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using inventory::Json;
+
+Result<int> run_init(const Context& ctx, const std::string& shelf_name, bool force, bool dry_run) {
+  if (!is_rfc1123_label(shelf_name)) {
+    return fail(ErrorCode::invalid_argument, "--shelf-name: " + printable(shelf_name) +
+                                                 " is not a name (RFC 1123 label)");
+  }
+  const fs::path path = ctx.inventory_path;
+  if (fs::exists(path) && !force) {
+    return fail(ErrorCode::conflict,
+                path.string() + ": already exists (use --force to replace it with a new one)");
+  }
+  auto inv = inventory::make_default(shelf_name);
+  inv.source = path;
+  const fs::path secrets = path.parent_path() / inv.shelves.front().switch_.secrets_file;
+  if (dry_run) {
+    std::cout << "would write " << path.string() << "\n";
+    if (!fs::exists(secrets)) std::cout << "would write " << secrets.string() << " (mode 0600)\n";
+    return 0;
+  }
+  if (auto ok = inventory::save(inv, path); !ok) return std::unexpected(ok.error());
+  if (!fs::exists(secrets)) {
+    // The switch's SNMP secrets live beside the inventory, readable by the owner alone.
+    const int fd = ::open(secrets.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) return fail(ErrorCode::io, secrets.string() + ": cannot create");
+    const std::string text = "{\n  \"community\": \"private\"\n}\n";
+    const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    ::close(fd);
+    if (!ok) return fail(ErrorCode::io, secrets.string() + ": write failed");
+  }
+  std::cout << "wrote " << path.string() << " (shelf " << shelf_name << ") and "
+            << secrets.string() << "\n"
+            << "next: edit the fileserver and switch endpoints, set the SNMP secrets, then "
+               "`picluster add NAME --port N`\n";
+  return 0;
+}
+
+struct AddOptions {
+  std::string name;
+  int port = 0;
+  std::string model = "pi3";
+  std::string serial;
+  std::string mac;
+  bool dry_run = false;
+  bool json = false;
+};
+
+Result<inventory::PiRequest> make_request(const AddOptions& o) {
+  inventory::PiRequest r;
+  r.name = o.name;
+  r.port = o.port;
+  const auto model = inventory::parse_pi_model(o.model);
+  if (!model) {
+    return fail(ErrorCode::invalid_argument,
+                "--model: " + printable(o.model) + " is not one of pi3, pi3b+, pi4, pi5");
+  }
+  r.model = *model;
+  if (!o.serial.empty()) {
+    std::string lower;
+    for (char c : o.serial) lower += static_cast<char>(c >= 'A' && c <= 'F' ? c - 'A' + 'a' : c);
+    const bool hex = lower.size() == 8 && lower.find_first_not_of("0123456789abcdef") == std::string::npos;
+    if (!hex) return fail(ErrorCode::invalid_argument, "--serial: " + printable(o.serial) + " is not 8 hex digits");
+    r.serial = lower;
+  }
+  if (!o.mac.empty()) {
+    const auto mac = inventory::Mac::parse(o.mac);
+    if (!mac) return fail(ErrorCode::invalid_argument, "--mac: " + printable(o.mac) + " is not a MAC address");
+    r.mac = *mac;
+  }
+  return r;
+}
+
+void print_pi_summary(const inventory::Shelf& shelf, const inventory::Pi& pi) {
+  std::cout << pi.name << ": shelf " << shelf.name << ", port " << pi.port << ", VLAN " << pi.vlan
+            << ", storage " << pi.storage.network.str() << "/30 (pi " << pi.storage.pi.str()
+            << ", fileserver " << pi.storage.fileserver.str() << "), public " << pi.ipv6.str()
+            << "\n";
+}
+
+Result<int> run_add(const Context& ctx, const AddOptions& o) {
+  auto request = make_request(o);
+  if (!request) return std::unexpected(request.error());
+  inventory::Pi added;
+  inventory::Shelf shelf_copy;
+  auto ok = modify_inventory(ctx, o.dry_run, [&](inventory::Inventory& inv) -> Result<void> {
+    auto shelf = select_shelf(inv, ctx);
+    if (!shelf) return std::unexpected(shelf.error());
+    if (const auto* other = inv.shelf_of(o.name)) {
+      return fail(ErrorCode::conflict, inv.source.string() + ": pi " + printable(o.name) +
+                                           " already exists on shelf " + printable(other->name));
+    }
+    auto pi = inventory::add_pi(**shelf, *request);
+    if (!pi) return std::unexpected(pi.error().with_context(inv.source.string()));
+    added = *pi;
+    shelf_copy = **shelf;
+    return {};
+  });
+  if (!ok) return std::unexpected(ok.error());
+  if (o.json) {
+    Json out = inventory::to_json(added);
+    out["shelf"] = shelf_copy.name;
+    out["dry_run"] = o.dry_run;
+    std::cout << out.dump(2) << "\n";
+  } else {
+    if (o.dry_run) std::cout << "dry run: would add ";
+    print_pi_summary(shelf_copy, added);
+  }
+  return 0;
+}
+
+Result<int> run_remove(const Context& ctx, const std::string& name, bool dry_run) {
+  auto ok = modify_inventory(ctx, dry_run, [&](inventory::Inventory& inv) -> Result<void> {
+    for (auto& shelf : inv.shelves) {
+      if (shelf.find_pi(name) != nullptr) {
+        auto removed = inventory::remove_pi(shelf, name);
+        if (!removed) return std::unexpected(removed.error());
+        return {};
+      }
+    }
+    return fail(ErrorCode::not_found, inv.source.string() + ": no pi named " + printable(name));
+  });
+  if (!ok) return std::unexpected(ok.error());
+  std::cout << (dry_run ? "dry run: would remove " : "removed ") << name << " from "
+            << ctx.inventory_path << "\n";
+  return 0;
+}
+
+Result<int> run_list(const Context& ctx, bool json) {
+  auto inv = load_inventory(ctx);
+  if (!inv) return std::unexpected(inv.error());
+  Json out = Json::array();
+  Table table({"NAME", "SHELF", "PORT", "VLAN", "PI", "FILESERVER", "IPV6", "MODEL", "SERIAL", "MAC"});
+  for (const auto& shelf : inv->shelves) {
+    if (!ctx.shelf.empty() && shelf.name != ctx.shelf) continue;
+    for (const auto& pi : shelf.pis) {
+      Json j = inventory::to_json(pi);
+      j["shelf"] = shelf.name;
+      out.push_back(j);
+      table.add({pi.name, shelf.name, std::to_string(pi.port), std::to_string(pi.vlan),
+                 pi.storage.pi.str(), pi.storage.fileserver.str(), pi.ipv6.str(),
+                 std::string(to_string(pi.model)), pi.serial.value_or("-"),
+                 pi.mac ? pi.mac->str() : "-"});
+    }
+  }
+  if (json) {
+    std::cout << out.dump(2) << "\n";
+  } else {
+    table.print(std::cout);
+  }
+  return 0;
+}
+
+Result<int> run_show(const Context& ctx, const std::string& name, bool json) {
+  auto inv = load_inventory(ctx);
+  if (!inv) return std::unexpected(inv.error());
+  const auto* shelf = inv->shelf_of(name);
+  if (shelf == nullptr) {
+    return fail(ErrorCode::not_found, inv->source.string() + ": no pi named " + printable(name));
+  }
+  const auto& pi = *shelf->find_pi(name);
+  const std::string cmdline = bootcfg::render_cmdline(*shelf, pi);
+  if (json) {
+    Json j = inventory::to_json(pi);
+    j["shelf"] = shelf->name;
+    j["cmdline"] = cmdline;
+    j["nfs_root"] = shelf->fileserver.nfs_root + "/" + pi.name;
+    std::cout << j.dump(2) << "\n";
+    return 0;
+  }
+  Table t({"FIELD", "VALUE"});
+  t.add({"name", pi.name});
+  t.add({"shelf", shelf->name});
+  t.add({"port", std::to_string(pi.port)});
+  t.add({"model", std::string(to_string(pi.model))});
+  t.add({"serial", pi.serial.value_or("-")});
+  t.add({"mac", pi.mac ? pi.mac->str() : "-"});
+  t.add({"storage vlan", std::to_string(pi.vlan)});
+  t.add({"storage network", pi.storage.network.str() + "/30"});
+  t.add({"pi address", pi.storage.pi.str()});
+  t.add({"fileserver address", pi.storage.fileserver.str()});
+  t.add({"broadcast", pi.storage.broadcast.str()});
+  t.add({"public vlan", std::to_string(shelf->public_net.vlan)});
+  t.add({"public address", pi.ipv6.str()});
+  t.add({"nfs root", shelf->fileserver.nfs_root + "/" + pi.name});
+  t.print(std::cout);
+  std::cout << "cmdline.txt: " << cmdline << "\n";
+  return 0;
+}
+
+Result<int> run_validate(const Context& ctx) {
+  auto inv = load_inventory(ctx);
+  if (!inv) return std::unexpected(inv.error());
+  std::size_t pis = 0;
+  for (const auto& shelf : inv->shelves) pis += shelf.pis.size();
+  std::cout << ctx.inventory_path << ": ok (" << inv->shelves.size()
+            << (inv->shelves.size() == 1 ? " shelf, " : " shelves, ") << pis
+            << (pis == 1 ? " pi)" : " pis)") << "\n";
+  return 0;
+}
+
+Result<void> write_tree(const fs::path& out, const std::vector<RenderedFile>& files) {
+  for (const auto& file : files) {
+    const fs::path target = out / file.path;
+    std::error_code ec;
+    fs::create_directories(target.parent_path(), ec);
+    if (ec) return fail(ErrorCode::io, target.parent_path().string() + ": " + ec.message());
+    std::ofstream f(target, std::ios::binary | std::ios::trunc);
+    f << file.contents;
+    if (!f) return fail(ErrorCode::io, target.string() + ": write failed");
+    f.close();
+    fs::permissions(target, static_cast<fs::perms>(file.mode), ec);
+  }
+  return {};
+}
+
+Result<int> run_render(const Context& ctx, const std::string& out, std::vector<std::string> names) {
+  auto inv = load_inventory(ctx);
+  if (!inv) return std::unexpected(inv.error());
+  for (const auto& name : names) {
+    if (inv->shelf_of(name) == nullptr) {
+      return fail(ErrorCode::not_found, inv->source.string() + ": no pi named " + printable(name));
+    }
+  }
+  if (!ctx.shelf.empty()) {
+    if (auto shelf = select_shelf(*inv, ctx); !shelf) return std::unexpected(shelf.error());
+    std::erase_if(inv->shelves, [&](const auto& s) { return s.name != ctx.shelf; });
+  }
+  const auto files = bootcfg::render_tree(*inv, names);
+  if (out.empty()) {
+    for (const auto& file : files) std::cout << "==> " << file.path << " <==\n" << file.contents;
+    return 0;
+  }
+  if (auto ok = write_tree(out, files); !ok) return std::unexpected(ok.error());
+  std::cout << "rendered " << files.size() << " files into " << out << "\n";
+  return 0;
+}
+
+}  // namespace
+
+void register_inventory_commands(CLI::App& app, Context& ctx) {
+  // Option values live in shared state captured by each callback (CLI11 binds by reference).
+  struct InitOptions {
+    std::string shelf_name = "shelf1";
+    bool force = false;
+    bool dry_run = false;
+  };
+  auto init_opts = std::make_shared<InitOptions>();
+  auto* init = app.add_subcommand("init", "Create a new inventory with one shelf and defaults");
+  init->add_option("--shelf-name", init_opts->shelf_name, "Name of the first shelf")
+      ->capture_default_str();
+  init->add_flag("--force", init_opts->force, "Replace an existing inventory");
+  init->add_flag("-n,--dry-run", init_opts->dry_run, "Show what would be written");
+  init->callback([&ctx, init_opts] {
+    ctx.action = [&ctx, init_opts] {
+      return run_init(ctx, init_opts->shelf_name, init_opts->force, init_opts->dry_run);
+    };
+  });
+
+  auto add_opts = std::make_shared<AddOptions>();
+  auto* add = app.add_subcommand("add", "Add a Pi: allocate its VLAN, /30 and IPv6 address");
+  add->add_option("name", add_opts->name, "Pi name (RFC 1123 label, e.g. pi09)")->required();
+  add->add_option("-p,--port", add_opts->port, "Switch port the Pi is plugged into")->required();
+  add->add_option("--model", add_opts->model, "pi3, pi3b+, pi4 or pi5")->capture_default_str();
+  add->add_option("--serial", add_opts->serial, "Board serial, 8 hex digits (netboot)");
+  add->add_option("--mac", add_opts->mac, "Ethernet MAC address");
+  add->add_flag("-n,--dry-run", add_opts->dry_run, "Show the allocation without writing it");
+  add->add_flag("--json", add_opts->json, "Print the new Pi as JSON");
+  add->callback([&ctx, add_opts] { ctx.action = [&ctx, add_opts] { return run_add(ctx, *add_opts); }; });
+
+  struct NameOptions {
+    std::string name;
+    bool dry_run = false;
+    bool json = false;
+  };
+  auto remove_opts = std::make_shared<NameOptions>();
+  auto* remove = app.add_subcommand("remove", "Remove a Pi from the inventory");
+  remove->add_option("name", remove_opts->name, "Pi name")->required();
+  remove->add_flag("-n,--dry-run", remove_opts->dry_run, "Show what would change without writing");
+  remove->callback([&ctx, remove_opts] {
+    ctx.action = [&ctx, remove_opts] {
+      return run_remove(ctx, remove_opts->name, remove_opts->dry_run);
+    };
+  });
+
+  auto list_opts = std::make_shared<NameOptions>();
+  auto* list = app.add_subcommand("list", "List the Pis with their allocations");
+  list->add_flag("--json", list_opts->json, "Print JSON");
+  list->callback([&ctx, list_opts] {
+    ctx.action = [&ctx, list_opts] { return run_list(ctx, list_opts->json); };
+  });
+
+  auto show_opts = std::make_shared<NameOptions>();
+  auto* show = app.add_subcommand("show", "Show one Pi, with its kernel command line");
+  show->add_option("name", show_opts->name, "Pi name")->required();
+  show->add_flag("--json", show_opts->json, "Print JSON");
+  show->callback([&ctx, show_opts] {
+    ctx.action = [&ctx, show_opts] { return run_show(ctx, show_opts->name, show_opts->json); };
+  });
+
+  auto* validate = app.add_subcommand("validate", "Check the inventory and report the first problem");
+  validate->callback([&ctx] { ctx.action = [&ctx] { return run_validate(ctx); }; });
+
+  struct RenderOptions {
+    std::string out;
+    std::vector<std::string> names;
+  };
+  auto render_opts = std::make_shared<RenderOptions>();
+  auto* render = app.add_subcommand("render", "Render every file picluster would install");
+  render->add_option("--out", render_opts->out, "Write the tree into this folder (default: print)");
+  render->add_option("names", render_opts->names, "Only these Pis (default: all)");
+  render->callback([&ctx, render_opts] {
+    ctx.action = [&ctx, render_opts] {
+      return run_render(ctx, render_opts->out, render_opts->names);
+    };
+  });
+}
+
+}  // namespace picluster::cli

@@ -1,0 +1,108 @@
+#include <gtest/gtest.h>
+
+#include "inventory/inventory.hpp"
+#include "tests/unit/inventory/test_util.hpp"
+
+namespace picluster::inventory {
+namespace {
+
+PiRequest req(std::string name, int port) { return PiRequest{std::move(name), port, PiModel::pi3, {}, {}}; }
+
+TEST(Allocate, ReproducesTheSeedScheme) {
+  auto inv = testing::seed_inventory(2);
+  const auto& pi01 = inv.shelves[0].pis[0];
+  EXPECT_EQ(pi01.vlan, 10);
+  EXPECT_EQ(pi01.storage.network.str(), "172.30.0.0");
+  EXPECT_EQ(pi01.storage.fileserver.str(), "172.30.0.1");
+  EXPECT_EQ(pi01.storage.pi.str(), "172.30.0.2");
+  EXPECT_EQ(pi01.storage.broadcast.str(), "172.30.0.3");
+  EXPECT_EQ(pi01.ipv6.str(), "2a00:1098:0:84:1000:1::2");
+  const auto& pi02 = inv.shelves[0].pis[1];
+  EXPECT_EQ(pi02.vlan, 11);
+  EXPECT_EQ(pi02.storage.network.str(), "172.30.0.4");
+  EXPECT_EQ(pi02.ipv6.str(), "2a00:1098:0:84:1000:2::2");
+}
+
+TEST(Allocate, Pi09OnPort9) {
+  auto inv = testing::seed_inventory(0);
+  auto pi = add_pi(inv.shelves[0], req("pi09", 9));
+  ASSERT_TRUE(pi) << pi.error().message;
+  EXPECT_EQ(pi->vlan, 18);
+  EXPECT_EQ(pi->storage.network.str(), "172.30.0.32");
+  EXPECT_EQ(pi->ipv6.str(), "2a00:1098:0:84:1000:9::2");
+}
+
+TEST(Allocate, StableWhenOthersComeAndGo) {
+  auto inv = testing::seed_inventory(8);
+  auto& shelf = inv.shelves[0];
+  const Pi before = *shelf.find_pi("pi05");
+  ASSERT_TRUE(remove_pi(shelf, "pi03"));
+  ASSERT_TRUE(remove_pi(shelf, "pi01"));
+  ASSERT_TRUE(add_pi(shelf, req("pi20", 20)));
+  ASSERT_TRUE(add_pi(shelf, req("pi21", 3)));  // takes pi03's old port and its slots
+  const Pi after = *shelf.find_pi("pi05");
+  EXPECT_EQ(after.vlan, before.vlan);
+  EXPECT_EQ(after.storage.network, before.storage.network);
+  EXPECT_EQ(after.ipv6, before.ipv6);
+  EXPECT_EQ(shelf.find_pi("pi21")->vlan, 12);
+  EXPECT_TRUE(validate(inv));
+}
+
+TEST(Allocate, FallsBackToLowestFreeWhenThePortSlotIsTaken) {
+  auto inv = testing::seed_inventory(2);
+  auto& shelf = inv.shelves[0];
+  // pi02 moved to port 5 by hand: it keeps VLAN 11, so a Pi on port 2 gets the lowest free.
+  shelf.find_pi("pi02")->port = 5;
+  auto pi = add_pi(shelf, req("pi22", 2));
+  ASSERT_TRUE(pi) << pi.error().message;
+  EXPECT_EQ(pi->vlan, 12);
+  EXPECT_EQ(pi->storage.network.str(), "172.30.0.8");
+  EXPECT_TRUE(validate(inv));
+}
+
+TEST(Allocate, SkipsThePublicVlan) {
+  auto inv = testing::seed_inventory(0);
+  auto& shelf = inv.shelves[0];
+  shelf.storage.vlan_first = 130;
+  shelf.storage.vlan_last = 132;
+  ASSERT_EQ(add_pi(shelf, req("a", 1))->vlan, 130);
+  ASSERT_EQ(add_pi(shelf, req("b", 2))->vlan, 132);  // 131 is the public VLAN
+  const auto full = add_pi(shelf, req("c", 3));
+  ASSERT_FALSE(full);
+  EXPECT_EQ(full.error().message,
+            "shelf \"shelf1\": pi \"c\": storage: vlan_range [130, 132] is exhausted");
+}
+
+TEST(Allocate, ExhaustedPool) {
+  auto inv = testing::seed_inventory(0);
+  auto& shelf = inv.shelves[0];
+  shelf.storage.pool = *Ipv4Net::parse("172.30.0.0/29");  // two /30s
+  ASSERT_TRUE(add_pi(shelf, req("a", 1)));
+  ASSERT_TRUE(add_pi(shelf, req("b", 2)));
+  const auto full = add_pi(shelf, req("c", 3));
+  ASSERT_FALSE(full);
+  EXPECT_EQ(full.error().message, "shelf \"shelf1\": pi \"c\": storage: pool 172.30.0.0/29 is exhausted");
+  EXPECT_EQ(shelf.pis.size(), 2U);
+}
+
+TEST(Allocate, RefusesBadRequestsAndChangesNothing) {
+  auto inv = testing::seed_inventory(1);
+  auto& shelf = inv.shelves[0];
+  const auto expect_refused = [&](PiRequest r, const std::string& message) {
+    const auto result = add_pi(shelf, r);
+    ASSERT_FALSE(result) << r.name;
+    EXPECT_EQ(result.error().message, message);
+    EXPECT_EQ(shelf.pis.size(), 1U);
+  };
+  expect_refused(req("pi01", 2), "shelf \"shelf1\": pi \"pi01\": name: already in the inventory");
+  expect_refused(req("pi02", 1), "shelf \"shelf1\": pi \"pi02\": port: 1 is already used by pi \"pi01\"");
+  expect_refused(req("pi02", 24), "shelf \"shelf1\": pi \"pi02\": port: 24 is the fileserver's trunk port");
+  expect_refused(req("pi02", 0), "shelf \"shelf1\": pi \"pi02\": port: 0 is outside the switch's ports 1-24");
+  expect_refused(req("pi 02", 2),
+                 "shelf \"shelf1\": name: \"pi 02\" is not a host name (RFC 1123 label: a-z, 0-9, '-', at most 63)");
+  expect_refused(req("a/../b", 2),
+                 "shelf \"shelf1\": name: \"a/../b\" is not a host name (RFC 1123 label: a-z, 0-9, '-', at most 63)");
+}
+
+}  // namespace
+}  // namespace picluster::inventory

@@ -1,0 +1,191 @@
+#include <gtest/gtest.h>
+
+#include "inventory/inventory.hpp"
+#include "tests/unit/inventory/test_util.hpp"
+
+namespace picluster::inventory {
+namespace {
+
+using testing::parse_json;
+using testing::seed_inventory;
+using testing::seed_json;
+
+// The message of a failed parse, or "" when it parsed.
+std::string error_of(const Json& j) {
+  auto r = parse_json(j);
+  return r ? "" : r.error().message;
+}
+
+TEST(Parse, SyntaxErrorNamesFileLineAndColumn) {
+  const auto r = parse("{\n  \"version\": 1,\n  \"shelves\": [,]\n}\n", "/etc/picluster/inv.json");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::invalid_inventory);
+  EXPECT_TRUE(r.error().message.starts_with("/etc/picluster/inv.json:3:15: syntax error"))
+      << r.error().message;
+}
+
+TEST(Parse, TruncatedFileIsASyntaxError) {
+  const auto r = parse("{\"version\": 1, \"shelves\": [", "inv.json");
+  ASSERT_FALSE(r);
+  EXPECT_TRUE(r.error().message.starts_with("inv.json:1:")) << r.error().message;
+}
+
+TEST(Parse, MinimalShelfGetsTheSeedDefaults) {
+  const auto r = parse(R"({"version": 1, "shelves": [{"name": "rack1"}]})", "inv.json");
+  ASSERT_TRUE(r) << r.error().message;
+  const auto& shelf = r->shelves.at(0);
+  EXPECT_EQ(shelf.fileserver.trunk_port, 24);
+  EXPECT_EQ(shelf.fileserver.trunk_interface, "eth0");
+  EXPECT_EQ(shelf.public_net.vlan, 131);
+  EXPECT_EQ(shelf.boot.cmdline_base,
+            "dwc_otg.lpm_enable=0 console=ttyAMA0,115200 console=tty1 root=/dev/nfs "
+            "rootfstype=nfs elevator=deadline rootwait");
+  EXPECT_EQ(shelf.boot.nfs_options, "vers=3,tcp");
+}
+
+TEST(Parse, WrongTypesNameTheField) {
+  auto j = seed_json(2);
+  j["shelves"][0]["pis"][1]["port"] = "two";
+  EXPECT_EQ(error_of(j), "inventory.json: shelf \"shelf1\": pi \"pi02\": port: expected an integer");
+  j = seed_json(1);
+  j["shelves"][0]["switch"]["port_count"] = 0;
+  EXPECT_EQ(error_of(j), "inventory.json: shelf \"shelf1\": switch: port_count: 0 is out of range 1-4096");
+  j = seed_json(1);
+  j["shelves"][0]["pis"][0].erase("vlan");
+  EXPECT_EQ(error_of(j),
+            "inventory.json: shelf \"shelf1\": pi \"pi01\": vlan: missing (allocations are "
+            "written by `picluster add`)");
+}
+
+struct BadField {
+  const char* label;
+  std::function<void(Json&)> edit;
+  const char* message;
+};
+
+class Validation : public ::testing::TestWithParam<BadField> {};
+
+TEST_P(Validation, RejectsWithAMessageNamingShelfPiAndField) {
+  auto j = seed_json(3);
+  GetParam().edit(j);
+  EXPECT_EQ(error_of(j), GetParam().message);
+}
+
+Json& pi(Json& j, int i) { return j["shelves"][0]["pis"][static_cast<std::size_t>(i)]; }
+Json& shelf(Json& j) { return j["shelves"][0]; }
+
+INSTANTIATE_TEST_SUITE_P(
+    EveryRule, Validation,
+    ::testing::Values(
+        BadField{"duplicate_name", [](Json& j) { pi(j, 1)["name"] = "pi01"; },
+                 "inventory.json: shelf \"shelf1\": pi \"pi01\": name: \"pi01\" is already used by another pi"},
+        BadField{"duplicate_port", [](Json& j) { pi(j, 2)["port"] = 1; },
+                 "inventory.json: shelf \"shelf1\": pi \"pi03\": port: 1 is already used by pi \"pi01\""},
+        BadField{"duplicate_vlan", [](Json& j) { pi(j, 1)["vlan"] = 10; },
+                 "inventory.json: shelf \"shelf1\": pi \"pi02\": vlan: 10 is already used by pi \"pi01\""},
+        BadField{"duplicate_serial",
+                 [](Json& j) { pi(j, 0)["serial"] = "a1b2c3d4"; pi(j, 1)["serial"] = "A1B2C3D4"; },
+                 "inventory.json: shelf \"shelf1\": pi \"pi02\": serial: a1b2c3d4 is already used by pi \"pi01\""},
+        BadField{"duplicate_mac",
+                 [](Json& j) { pi(j, 0)["mac"] = "b8:27:eb:00:00:01"; pi(j, 2)["mac"] = "B8-27-EB-00-00-01"; },
+                 "inventory.json: shelf \"shelf1\": pi \"pi03\": mac: b8:27:eb:00:00:01 is already used by pi \"pi01\""},
+        BadField{"duplicate_storage",
+                 [](Json& j) { pi(j, 1)["storage"] = pi(j, 0)["storage"]; },
+                 "inventory.json: shelf \"shelf1\": pi \"pi02\": storage: network: 172.30.0.0/30 is already used by pi \"pi01\""},
+        BadField{"duplicate_ipv6", [](Json& j) { pi(j, 2)["ipv6"] = pi(j, 0)["ipv6"]; },
+                 "inventory.json: shelf \"shelf1\": pi \"pi03\": ipv6: 2a00:1098:0:84:1000:1::2 is already used by pi \"pi01\""},
+        BadField{"name_not_rfc1123", [](Json& j) { pi(j, 0)["name"] = "Pi_01"; },
+                 "inventory.json: shelf \"shelf1\": pi \"Pi_01\": name: \"Pi_01\" is not a host name (RFC 1123 label: a-z, 0-9, '-', at most 63)"},
+        BadField{"name_with_shell", [](Json& j) { pi(j, 0)["name"] = "pi01;rm -rf /"; },
+                 "inventory.json: shelf \"shelf1\": pi \"pi01;rm -rf /\": name: \"pi01;rm -rf /\" is not a host name (RFC 1123 label: a-z, 0-9, '-', at most 63)"},
+        BadField{"name_with_subst", [](Json& j) { pi(j, 0)["name"] = "$(reboot)"; },
+                 "inventory.json: shelf \"shelf1\": pi \"$(reboot)\": name: \"$(reboot)\" is not a host name (RFC 1123 label: a-z, 0-9, '-', at most 63)"},
+        BadField{"name_with_newline", [](Json& j) { pi(j, 0)["name"] = "pi01\nevil"; },
+                 "inventory.json: shelf \"shelf1\": pi \"pi01\\x0aevil\": name: \"pi01\\x0aevil\" is not a host name (RFC 1123 label: a-z, 0-9, '-', at most 63)"},
+        BadField{"name_with_dotdot", [](Json& j) { pi(j, 0)["name"] = "../etc"; },
+                 "inventory.json: shelf \"shelf1\": pi \"../etc\": name: \"../etc\" is not a host name (RFC 1123 label: a-z, 0-9, '-', at most 63)"},
+        BadField{"port_out_of_range", [](Json& j) { pi(j, 0)["port"] = 25; },
+                 "inventory.json: shelf \"shelf1\": pi \"pi01\": port: 25 is outside the switch's ports 1-24"},
+        BadField{"port_is_trunk", [](Json& j) { pi(j, 0)["port"] = 24; },
+                 "inventory.json: shelf \"shelf1\": pi \"pi01\": port: 24 is the fileserver's trunk port"},
+        BadField{"vlan_out_of_range", [](Json& j) { pi(j, 0)["vlan"] = 4095; },
+                 "inventory.json: shelf \"shelf1\": pi \"pi01\": vlan: 4095 is out of range 1-4094"},
+        BadField{"vlan_is_public", [](Json& j) { pi(j, 0)["vlan"] = 131; },
+                 "inventory.json: shelf \"shelf1\": pi \"pi01\": vlan: 131 is the public VLAN"},
+        BadField{"bad_mac", [](Json& j) { pi(j, 0)["mac"] = "b8:27:eb:00:00"; },
+                 "inventory.json: shelf \"shelf1\": pi \"pi01\": mac: \"b8:27:eb:00:00\" is not a MAC address (b8:27:eb:12:34:56)"},
+        BadField{"bad_serial", [](Json& j) { pi(j, 0)["serial"] = "1234567"; },
+                 "inventory.json: shelf \"shelf1\": pi \"pi01\": serial: \"1234567\" is not 8 hex digits"},
+        BadField{"bad_cidr", [](Json& j) { shelf(j)["storage"]["pool"] = "172.30.0.1/20"; },
+                 "inventory.json: shelf \"shelf1\": storage: pool: \"172.30.0.1/20\" is not an IPv4 network in CIDR form (a.b.c.d/n)"},
+        BadField{"bad_ipv6", [](Json& j) { pi(j, 1)["ipv6"] = "2a00:1098::84::2"; },
+                 "inventory.json: shelf \"shelf1\": pi \"pi02\": ipv6: \"2a00:1098::84::2\" is not an IPv6 address"},
+        BadField{"ipv6_outside_prefix", [](Json& j) { pi(j, 1)["ipv6"] = "2a00:1098:0:85::2"; },
+                 "inventory.json: shelf \"shelf1\": pi \"pi02\": ipv6: 2a00:1098:0:85::2 is not in 2a00:1098:0:84::/64"},
+        BadField{"storage_outside_pool",
+                 [](Json& j) {
+                   pi(j, 0)["storage"] = Json{{"network", "10.0.0.0"}, {"fileserver", "10.0.0.1"},
+                                              {"pi", "10.0.0.2"}, {"broadcast", "10.0.0.3"}};
+                 },
+                 "inventory.json: shelf \"shelf1\": pi \"pi01\": storage: network: 10.0.0.0 is not in the pool 172.30.0.0/20"},
+        BadField{"storage_inconsistent", [](Json& j) { pi(j, 0)["storage"]["pi"] = "172.30.0.1"; },
+                 "inventory.json: shelf \"shelf1\": pi \"pi01\": storage: addresses must be network, network+1 (fileserver), network+2 (pi), network+3 (broadcast) of one /30"},
+        BadField{"nfs_root_escape", [](Json& j) { shelf(j)["fileserver"]["nfs_root"] = "/srv/../etc"; },
+                 "inventory.json: shelf \"shelf1\": fileserver: nfs_root: \"/srv/../etc\" is not a safe absolute path ([A-Za-z0-9._/-], no '..')"},
+        BadField{"nfs_root_space", [](Json& j) { shelf(j)["fileserver"]["nfs_root"] = "/srv/nfs root"; },
+                 "inventory.json: shelf \"shelf1\": fileserver: nfs_root: \"/srv/nfs root\" is not a safe absolute path ([A-Za-z0-9._/-], no '..')"},
+        BadField{"trunk_interface_shell", [](Json& j) { shelf(j)["fileserver"]["trunk_interface"] = "eth0;id"; },
+                 "inventory.json: shelf \"shelf1\": fileserver: trunk_interface: \"eth0;id\" is not an interface name (1-10 of [A-Za-z0-9_-])"},
+        BadField{"cmdline_newline", [](Json& j) { shelf(j)["boot"]["cmdline_base"] = "root=/dev/nfs\ninit=/bin/sh"; },
+                 "inventory.json: shelf \"shelf1\": boot: cmdline_base: must be one line of printable ASCII"},
+        BadField{"vlan_range", [](Json& j) { shelf(j)["storage"]["vlan_range"] = Json::array({10, 5000}); },
+                 "inventory.json: shelf \"shelf1\": storage: vlan_range: [10, 5000] is not a range within 1-4094"},
+        BadField{"unknown_model", [](Json& j) { pi(j, 0)["model"] = "pi2"; },
+                 "inventory.json: shelf \"shelf1\": pi \"pi01\": model: \"pi2\" is not one of pi3, pi3b+, pi4, pi5"},
+        BadField{"pi_name_across_shelves",
+                 [](Json& j) {
+                   Json second = shelf(j);
+                   second["name"] = "shelf2";
+                   second["pis"] = Json::array({pi(j, 0)});
+                   j["shelves"].push_back(second);
+                 },
+                 "inventory.json: shelf \"shelf2\": pi \"pi01\": name: \"pi01\" is already used by another pi"}),
+    [](const auto& test_info) { return std::string(test_info.param.label); });
+
+TEST(RoundTrip, UnknownFieldsSurviveARewrite) {
+  auto j = seed_json(2);
+  j["x-site"] = "london";
+  shelf(j)["x-rack"] = Json{{"row", 3}};
+  shelf(j)["switch"]["x-model"] = "GS724TP";
+  pi(j, 1)["x-owner"] = "web team";
+  shelf(j)["boot"]["x-note"] = true;
+  auto inv = parse_json(j);
+  ASSERT_TRUE(inv) << inv.error().message;
+  ASSERT_TRUE(add_pi(inv->shelves[0], PiRequest{"pi09", 9, PiModel::pi4, {}, {}}));
+  const Json back = Json::parse(serialize(*inv));
+  EXPECT_EQ(back["x-site"], "london");
+  EXPECT_EQ(back["shelves"][0]["x-rack"]["row"], 3);
+  EXPECT_EQ(back["shelves"][0]["switch"]["x-model"], "GS724TP");
+  EXPECT_EQ(back["shelves"][0]["pis"][1]["x-owner"], "web team");
+  EXPECT_EQ(back["shelves"][0]["boot"]["x-note"], true);
+  EXPECT_EQ(back["shelves"][0]["pis"][2]["name"], "pi09");
+}
+
+TEST(RoundTrip, OutputIsStableAndOrdered) {
+  const auto inv = seed_inventory(3);
+  const std::string once = serialize(inv);
+  auto again = parse(once, "inventory.json");
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ(serialize(*again), once);
+  EXPECT_TRUE(once.starts_with("{\n  \"version\": 1,\n  \"shelves\": [\n    {\n      \"name\": \"shelf1\",\n"))
+      << once.substr(0, 200);
+  EXPECT_EQ(once.back(), '\n');
+  // Known keys of a Pi come in a fixed order.
+  const auto pos = [&](const char* key) { return once.find(key); };
+  EXPECT_LT(pos("\"name\": \"pi01\""), pos("\"port\": 1"));
+  EXPECT_LT(pos("\"port\": 1"), pos("\"vlan\": 10"));
+  EXPECT_LT(pos("\"vlan\": 10"), pos("\"ipv6\": \"2a00:1098:0:84:1000:1::2\""));
+}
+
+}  // namespace
+}  // namespace picluster::inventory
