@@ -1,8 +1,237 @@
-// Subcommands for the 'switch' area. Placeholder until that area's issue lands.
+// Subcommands for the switch: `switch show`, `switch apply`, `power`, `discover`. All switch work
+// goes through switchctl::SwitchController; this file only parses arguments and prints.
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+
 #include "orchestrator/cli/cli.hpp"
+#include "switchctl/controller.hpp"
+#include "switchctl/net_snmp_session.hpp"
 
 namespace picluster::cli {
 
-void register_switch_commands(CLI::App& /*app*/, Context& /*ctx*/) {}
+namespace {
+
+using namespace switchctl;
+using nlohmann::ordered_json;
+
+// Everything a switch subcommand needs, kept at stable addresses (the controller points into it).
+struct SwitchContext {
+  inventory::Inventory inventory;
+  const inventory::Shelf* shelf = nullptr;
+  std::unique_ptr<SnmpSession> session;
+  SystemClock clock;
+  std::unique_ptr<SwitchController> controller;
+};
+
+Result<std::unique_ptr<SwitchContext>> open_switch(const Context& ctx, bool connect = true) {
+  auto out = std::make_unique<SwitchContext>();
+  auto inv = load_inventory(ctx);
+  if (!inv) return std::unexpected(inv.error());
+  out->inventory = std::move(*inv);
+  auto shelf = select_shelf(out->inventory, ctx);
+  if (!shelf) return std::unexpected(shelf.error());
+  out->shelf = *shelf;
+  if (!connect) return out;
+  std::filesystem::path source = out->inventory.source;
+  if (source.empty()) source = ctx.inventory_path;
+  const std::filesystem::path dir = source.parent_path().empty() ? std::filesystem::path(".") : source.parent_path();
+  auto session = open_switch_session(*out->shelf, dir);
+  if (!session) return std::unexpected(session.error());
+  out->session = std::move(*session);
+  auto controller = SwitchController::create(*out->shelf, *out->session, out->clock);
+  if (!controller) return std::unexpected(controller.error());
+  out->controller = std::make_unique<SwitchController>(std::move(*controller));
+  return out;
+}
+
+ordered_json poe_json(const std::optional<PoeState>& poe) {
+  if (!poe) return nullptr;
+  ordered_json j;
+  j["admin"] = poe->admin_on ? (*poe->admin_on ? "on" : "off") : "unknown";
+  j["detection"] = std::string(to_string(poe->detection));
+  j["power_mw"] = poe->power_mw ? ordered_json(*poe->power_mw) : ordered_json(nullptr);
+  return j;
+}
+
+std::string poe_text(const std::optional<PoeState>& poe) {
+  if (!poe) return "-";
+  std::string out = poe->admin_on ? (*poe->admin_on ? "on " : "off ") : "? ";
+  out += to_string(poe->detection);
+  if (poe->power_mw) out += " " + std::to_string(*poe->power_mw / 1000) + "." + std::to_string(*poe->power_mw % 1000 / 100) + "W";
+  return out;
+}
+
+ordered_json status_json(const SwitchController& c, const std::string& profile, const std::vector<PortStatus>& rows) {
+  ordered_json ports = ordered_json::array();
+  for (const auto& r : rows) {
+    ordered_json p;
+    p["port"] = r.entry.port;
+    p["bridge_port"] = r.entry.bridge_port;
+    p["if_index"] = r.entry.if_index;
+    p["if_name"] = r.entry.if_name;
+    p["poe_index"] = r.entry.has_poe() ? ordered_json(std::to_string(r.entry.poe_group) + "." + std::to_string(r.entry.poe_port))
+                                        : ordered_json(nullptr);
+    p["role"] = r.role;
+    p["pi"] = r.pi.empty() ? ordered_json(nullptr) : ordered_json(r.pi);
+    p["pvid"] = r.view.pvid ? ordered_json(*r.view.pvid) : ordered_json(nullptr);
+    p["untagged"] = r.view.untagged;
+    p["tagged"] = r.view.tagged;
+    p["poe"] = poe_json(r.poe);
+    p["macs"] = r.macs;
+    p["drift"] = r.drift;
+    ports.push_back(std::move(p));
+  }
+  return ordered_json{{"switch", c.name().substr(7)}, {"profile", profile}, {"ports", ports}};
+}
+
+Result<int> run_show(const Context& ctx, bool json) {
+  auto sw = open_switch(ctx);
+  if (!sw) return std::unexpected(sw.error());
+  auto rows = (*sw)->controller->port_status();
+  if (!rows) return std::unexpected(rows.error());
+  if (json) {
+    std::cout << status_json(*(*sw)->controller, (*sw)->shelf->switch_.profile, *rows).dump(2) << "\n";
+    return 0;
+  }
+  std::printf("%-5s %-10s %-5s %-10s %-14s %-28s %-18s %s\n", "PORT", "PI", "PVID", "UNTAGGED",
+              "TAGGED", "POE", "MACS", "DRIFT");
+  for (const auto& r : *rows) {
+    std::string macs;
+    for (const auto& m : r.macs) macs += (macs.empty() ? "" : ",") + m;
+    std::string drift;
+    for (const auto& d : r.drift) drift += (drift.empty() ? "" : "; ") + d;
+    const std::string name = r.pi.empty() ? (r.role == "trunk" ? "(trunk)" : "-") : r.pi;
+    std::printf("%-5d %-10s %-5s %-10s %-14s %-28s %-18s %s\n", r.entry.port, name.c_str(),
+                r.view.pvid ? std::to_string(*r.view.pvid).c_str() : "-",
+                format_ranges(r.view.untagged).c_str(), format_ranges(r.view.tagged).c_str(),
+                poe_text(r.poe).c_str(), macs.empty() ? "-" : macs.c_str(), drift.empty() ? "in sync" : drift.c_str());
+  }
+  return 0;
+}
+
+Result<int> run_apply(const Context& ctx, bool dry_run) {
+  auto sw = open_switch(ctx);
+  if (!sw) return std::unexpected(sw.error());
+  SwitchController& c = *(*sw)->controller;
+  auto plan = c.plan();
+  if (!plan) return std::unexpected(plan.error());
+  if (plan->empty()) {
+    std::cout << c.name() << ": in sync with the inventory, nothing to change\n";
+    return 0;
+  }
+  if (dry_run) {
+    std::cout << "# " << c.name() << ": would send " << plan->prelude.size() + plan->ports.size()
+              << " SET PDU(s) for " << plan->ports.size() << " port(s) (dry run, nothing sent)\n"
+              << render_plan(*plan);
+    return 0;
+  }
+  const bool tty = stdout_is_terminal();
+  Progress progress;
+  if (tty) progress = [](std::string_view line) { std::cout << "  " << line << "\n" << std::flush; };
+  auto report = c.apply(*plan, progress);
+  if (!report) return std::unexpected(report.error());
+  if (!tty) for (const auto& line : report->lines) std::cout << "  " << line << "\n";
+  std::cout << c.name() << ": changed " << report->ports_changed << " port(s) with " << report->pdus
+            << " SET PDU(s)" << (report->used_ordered_steps ? " (ordered steps)" : "") << "; verified\n";
+  return 0;
+}
+
+Result<int> run_power(const Context& ctx, const std::string& action_text, const std::vector<std::string>& names,
+                      bool all, bool force, bool json, bool dry_run) {
+  if (names.empty() && !all) return fail(ErrorCode::invalid_argument, "power " + action_text + ": name at least one Pi, or say --all");
+  if (!names.empty() && all) return fail(ErrorCode::invalid_argument, "power " + action_text + ": give Pi names or --all, not both");
+  const PowerAction action = action_text == "on" ? PowerAction::on : action_text == "off" ? PowerAction::off
+                           : action_text == "cycle" ? PowerAction::cycle : PowerAction::status;
+  auto sw = open_switch(ctx, !dry_run);
+  if (!sw) return std::unexpected(sw.error());
+  std::vector<std::string> targets = names;
+  if (all) for (const auto& pi : (*sw)->shelf->pis) targets.push_back(pi.name);
+  if (dry_run) {
+    for (const auto& n : targets) {
+      const auto* pi = (*sw)->shelf->find_pi(n);
+      if (pi == nullptr) return fail(ErrorCode::not_found, "no Pi named " + n + " in shelf '" + (*sw)->shelf->name + "'");
+      std::cout << "would power " << action_text << " " << n << " (port " << pi->port << ") (dry run, nothing sent)\n";
+    }
+    return 0;
+  }
+  ordered_json out = ordered_json::array();
+  for (const auto& n : targets) {
+    auto r = (*sw)->controller->power(n, action, force);
+    if (!r) return std::unexpected(r.error());
+    if (json) {
+      out.push_back({{"pi", r->pi}, {"port", r->port}, {"before", poe_json(r->before)}, {"after", poe_json(r->after)}, {"notes", r->notes}});
+      continue;
+    }
+    std::cout << r->pi << " (port " << r->port << "): " << (action == PowerAction::status ? "" : "power " + action_text + ": ")
+              << poe_text(r->after) << "\n";
+    for (const auto& note : r->notes) std::cout << "  note: " << note << "\n";
+  }
+  if (json) std::cout << out.dump(2) << "\n";
+  return 0;
+}
+
+Result<int> run_discover(const Context& ctx, bool json) {
+  auto sw = open_switch(ctx);
+  if (!sw) return std::unexpected(sw.error());
+  auto d = (*sw)->controller->discover();
+  if (!d) return std::unexpected(d.error());
+  if (json) {
+    ordered_json learned = ordered_json::array(), unknown = ordered_json::array();
+    for (const auto& l : d->learned) learned.push_back({{"mac", format_mac(l.mac)}, {"port", l.port}, {"bridge_port", l.bridge_port}, {"raspberry_pi", is_raspberry_pi_mac(l.mac)}});
+    for (const auto& l : d->unknown_pis) unknown.push_back({{"mac", format_mac(l.mac)}, {"port", l.port}});
+    std::cout << ordered_json{{"learned", learned}, {"unknown_pis", unknown}}.dump(2) << "\n";
+    return 0;
+  }
+  if (d->unknown_pis.empty()) {
+    std::cout << "no Raspberry Pi MACs on ports without a Pi in the inventory (" << d->learned.size() << " MACs learned)\n";
+    return 0;
+  }
+  std::printf("%-5s %s\n", "PORT", "MAC (Raspberry Pi, not in the inventory)");
+  for (const auto& l : d->unknown_pis) std::printf("%-5d %s\n", l.port, format_mac(l.mac).c_str());
+  return 0;
+}
+
+}  // namespace
+
+void register_switch_commands(CLI::App& app, Context& ctx) {
+  auto* sw = app.add_subcommand("switch", "Show or configure the PoE switch (VLANs, PVIDs) over SNMP");
+  sw->require_subcommand(1);
+
+  auto* show = sw->add_subcommand("show", "One row per port: Pi, PVID, VLANs, PoE, learned MACs, drift");
+  auto show_json = std::make_shared<bool>(false);
+  show->add_flag("--json", *show_json, "Print JSON");
+  show->callback([&ctx, show_json] { ctx.action = [&ctx, show_json] { return run_show(ctx, *show_json); }; });
+
+  auto* apply = sw->add_subcommand("apply", "Make the switch match the inventory (only inventory ports and the trunk)");
+  auto apply_dry = std::make_shared<bool>(false);
+  apply->add_flag("--dry-run", *apply_dry, "Print the SET PDUs without sending them");
+  apply->callback([&ctx, apply_dry] { ctx.action = [&ctx, apply_dry] { return run_apply(ctx, *apply_dry); }; });
+
+  struct PowerArgs {
+    std::string action;
+    std::vector<std::string> names;
+    bool all = false, force = false, json = false, dry_run = false;
+  };
+  auto pa = std::make_shared<PowerArgs>();
+  auto* power = app.add_subcommand("power", "Switch PoE on, off, cycle it, or show its status, for named Pis");
+  power->add_option("action", pa->action, "on | off | cycle | status")
+      ->required()
+      ->check(CLI::IsMember({"on", "off", "cycle", "status"}));
+  power->add_option("names", pa->names, "Pi names");
+  power->add_flag("--all", pa->all, "Every Pi in the shelf (must be said explicitly)");
+  power->add_flag("--force", pa->force, "Cut power even if the MAC learned on the port is not the Pi's");
+  power->add_flag("--json", pa->json, "Print JSON");
+  power->add_flag("--dry-run", pa->dry_run, "Say what would be done, send nothing");
+  power->callback([&ctx, pa] {
+    ctx.action = [&ctx, pa] { return run_power(ctx, pa->action, pa->names, pa->all, pa->force, pa->json, pa->dry_run); };
+  });
+
+  auto* discover = app.add_subcommand("discover", "List Raspberry Pi MACs seen on ports that have no Pi in the inventory");
+  auto disc_json = std::make_shared<bool>(false);
+  discover->add_flag("--json", *disc_json, "Print JSON (every learned MAC and the unknown Pis)");
+  discover->callback([&ctx, disc_json] { ctx.action = [&ctx, disc_json] { return run_discover(ctx, *disc_json); }; });
+}
 
 }  // namespace picluster::cli
