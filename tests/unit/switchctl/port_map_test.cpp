@@ -1,0 +1,107 @@
+// Port maps from real recordings (read as data files) and from the inventory's overrides.
+#include <gtest/gtest.h>
+
+#include "fake_snmp.hpp"
+#include "switchctl/profile.hpp"
+
+namespace picluster::switchctl {
+namespace {
+
+using testing::FakeSnmp;
+
+const std::filesystem::path kRecordings = "/work/shared/snmp-recordings";
+
+// Reads "OID|type|value" lines under prefix straight from the file: index -> value text.
+std::map<int, std::string> column(const std::filesystem::path& file, const std::string& prefix) {
+  std::map<int, std::string> out;
+  std::ifstream in(file);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(prefix + ".", 0) != 0) continue;
+    const auto a = line.find('|'), b = line.find('|', a + 1);
+    const std::string index = line.substr(prefix.size() + 1, a - prefix.size() - 1);
+    if (index.find('.') != std::string::npos) continue;
+    out[std::stoi(index)] = line.substr(b + 1);
+  }
+  return out;
+}
+
+TEST(TrailingNumber, ParsesCommonInterfaceNames) {
+  EXPECT_EQ(trailing_number("gi5"), 5);
+  EXPECT_EQ(trailing_number("1/5"), 5);
+  EXPECT_EQ(trailing_number("1/0/17"), 17);
+  EXPECT_EQ(trailing_number("Port 5"), 5);
+  EXPECT_EQ(trailing_number("24"), 24);
+  EXPECT_EQ(trailing_number("GigabitEthernet0/12"), 12);
+  EXPECT_EQ(trailing_number("CPU"), std::nullopt);
+}
+
+TEST(PortMap, LinksysBridgePortsAreNotFrontPanelNumbers) {
+  const auto file = kRecordings / "librenms_linksys-ss_lgs318p.snmprec";
+  if (!std::filesystem::exists(file)) GTEST_SKIP() << file << " missing";
+  FakeSnmp fake = FakeSnmp::from_snmprec(file);
+  auto state = read_common(fake, {});
+  ASSERT_TRUE(state) << state.error().message;
+  const auto if_index = column(file, "1.3.6.1.2.1.17.1.4.1.2");
+  const auto if_name = column(file, "1.3.6.1.2.1.31.1.1.1.1");
+  int physical = 0;
+  for (const auto& [bridge_port, ifi] : if_index) {
+    const std::string name = if_name.at(std::stoi(ifi));
+    if (name.rfind("gi", 0) != 0) continue;  // Po1..Po4 are LAGs
+    ++physical;
+    const PortEntry* p = state->map.by_bridge_port(bridge_port);
+    ASSERT_NE(p, nullptr) << "bridge port " << bridge_port;
+    EXPECT_EQ(p->port, std::stoi(name.substr(2)));
+    EXPECT_EQ(p->if_name, name);
+  }
+  EXPECT_EQ(static_cast<int>(state->map.ports.size()), physical);
+  // PoE rows are indexed 1.<ifIndex> in this recording; every physical port has one.
+  const PortEntry* first = state->map.by_port(1);
+  ASSERT_NE(first, nullptr);
+  EXPECT_EQ(first->poe_group, 1);
+  EXPECT_EQ(first->poe_port, first->if_index);
+  EXPECT_NE(first->bridge_port, 1);
+}
+
+TEST(PortMap, EdgeSwitchLeavesOutLagsNamedLikePorts) {
+  const auto file = kRecordings / "librenms_edgeswitch_us-8-v2.snmprec";
+  if (!std::filesystem::exists(file)) GTEST_SKIP() << file << " missing";
+  FakeSnmp fake = FakeSnmp::from_snmprec(file);
+  auto state = read_common(fake, {});
+  ASSERT_TRUE(state) << state.error().message;
+  const auto types = column(file, "1.3.6.1.2.1.2.2.1.3");
+  const auto if_index = column(file, "1.3.6.1.2.1.17.1.4.1.2");
+  int ethernet = 0;
+  for (const auto& [bp, ifi] : if_index) ethernet += types.at(std::stoi(ifi)) == "6" ? 1 : 0;
+  EXPECT_EQ(static_cast<int>(state->map.ports.size()), ethernet);
+  EXPECT_EQ(state->map.poe_indexing, "");
+}
+
+TEST(PortMap, OddNumberingAndOverrides) {
+  FakeSnmp fake = testing::fresh_qbridge(8, 100);
+  std::map<int, inventory::PortMapOverride> overrides;
+  overrides[3].bridge_port = 7;
+  overrides[3].poe_port = 42;
+  auto state = read_common(fake, overrides);
+  ASSERT_TRUE(state) << state.error().message;
+  EXPECT_EQ(state->map.by_port(5)->bridge_port, 105);
+  EXPECT_EQ(state->map.by_port(5)->if_index, 105);
+  EXPECT_EQ(state->map.poe_indexing, "front-panel port");
+  EXPECT_EQ(state->map.by_port(3)->bridge_port, 7);
+  EXPECT_EQ(state->map.by_port(3)->poe_port, 42);
+  EXPECT_EQ(state->map.by_port(3)->if_index, 103);
+}
+
+TEST(PortMap, TwoPortsWithTheSameNumberIsAnErrorNamingBoth) {
+  PortMapTables t;
+  t.base_port_if_index = {{1, 1}, {2, 2}};
+  t.if_name = {{1, "1/1"}, {2, "2/1"}};
+  auto map = build_port_map(t, {});
+  ASSERT_FALSE(map);
+  EXPECT_NE(map.error().message.find("bridge ports 1 and 2 both look like front-panel port 1"), std::string::npos)
+      << map.error().message;
+  EXPECT_NE(map.error().message.find("switch.port_map"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace picluster::switchctl
