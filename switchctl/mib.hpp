@@ -42,7 +42,7 @@ inline const Oid vlanTrunkPortVlansEnabled2k{1, 3, 6, 1, 4, 1, 9, 9, 46, 1, 6, 1
 inline const Oid vlanTrunkPortVlansEnabled3k{1, 3, 6, 1, 4, 1, 9, 9, 46, 1, 6, 1, 1, 18};
 inline const Oid vlanTrunkPortVlansEnabled4k{1, 3, 6, 1, 4, 1, 9, 9, 46, 1, 6, 1, 1, 19};
 // CISCO-POWER-ETHERNET-EXT-MIB, index group.port; milliwatts
-inline const Oid cpeExtPsePortPwrConsumption{1, 3, 6, 1, 4, 1, 9, 9, 402, 1, 2, 1, 1, 9};
+inline const Oid cpeExtPsePortPwrConsumption{1, 3, 6, 1, 4, 1, 9, 9, 402, 1, 2, 1, 9};
 
 // RowStatus (RFC 2579) and TruthValue values.
 inline constexpr std::int64_t kActive = 1;
