@@ -156,6 +156,12 @@ Result<RunResult> run_checked(const std::vector<std::string>& argv, const RunOpt
                                              (detail.empty() ? "" : ": " + detail));
 }
 
+Result<void> run_ok(const std::vector<std::string>& argv, const RunOptions& options) {
+  auto result = run_checked(argv, options);
+  if (!result) return std::unexpected(result.error());
+  return {};
+}
+
 bool process_matches(pid_t pid, const std::string& exe_name) {
   if (pid <= 1) return false;
   std::error_code ec;

@@ -38,6 +38,9 @@ Result<RunResult> run(const std::vector<std::string>& argv, const RunOptions& op
 // last line of its stderr (or of the log file).
 Result<RunResult> run_checked(const std::vector<std::string>& argv, const RunOptions& options = {});
 
+// run_checked() for callers that only care whether it worked.
+Result<void> run_ok(const std::vector<std::string>& argv, const RunOptions& options = {});
+
 // True when `pid` is alive and /proc/PID/exe has the file name `exe_name` (e.g. "vde_switch").
 bool process_matches(pid_t pid, const std::string& exe_name);
 

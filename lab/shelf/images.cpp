@@ -1,0 +1,287 @@
+#include "lab/shelf/images.hpp"
+
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "common/text.hpp"
+#include "lab/shelf/process.hpp"
+
+namespace picluster::lab {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr auto kLongStep = std::chrono::minutes(20);
+
+const char* const kFileserverInterfaces =
+    "# The lab fileserver. eth0: management (QEMU user networking, SSH forwarded from the host's\n"
+    "# loopback). eth1: the trunk to the lab switch; picluster adds its VLAN interfaces in\n"
+    "# interfaces.d.\n"
+    "source /etc/network/interfaces.d/*\n\n"
+    "auto lo\niface lo inet loopback\n\n"
+    "auto eth0\niface eth0 inet static\n\taddress 10.0.2.15/24\n\tgateway 10.0.2.2\n\n"
+    "auto eth1\niface eth1 inet manual\n\tup ip link set dev eth1 up\n";
+
+const char* const kPiInterfaces =
+    "# Replaced by picluster's rendered file for each Pi.\nauto lo\niface lo inet loopback\n";
+
+std::string join(const std::vector<std::string>& items, char sep) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : std::string(1, sep)) + i;
+  return out;
+}
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+Result<void> write_text(const fs::path& path, const std::string& contents, fs::perms mode) {
+  std::error_code ec;
+  fs::create_directories(path.parent_path(), ec);
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << contents;
+  out.close();
+  if (!out) return fail(ErrorCode::io, "write " + path.string());
+  fs::permissions(path, mode, ec);
+  if (ec) return fail(ErrorCode::io, "chmod " + path.string() + ": " + ec.message());
+  return {};
+}
+
+Result<void> install_files(const fs::path& root, const std::vector<std::pair<std::string, std::string>>& files) {
+  for (const auto& [rel, contents] : files) {
+    if (auto r = write_text(root / rel, contents, fs::perms(0644)); !r) return r;
+  }
+  return {};
+}
+
+// The one "<root>/boot/<prefix>-<version>" file mmdebstrap left behind.
+Result<fs::path> find_boot_file(const fs::path& root, const std::string& prefix) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(root / "boot", ec)) {
+    if (entry.path().filename().string().starts_with(prefix + "-")) return entry.path();
+  }
+  return fail(ErrorCode::not_found, "no " + prefix + "-* in " + (root / "boot").string());
+}
+
+Result<void> mmdebstrap(const Recipe& recipe, const std::vector<std::string>& packages,
+                        const fs::path& target, const fs::path& log) {
+  const std::vector<std::string> argv = {
+      "mmdebstrap", "--variant=minbase", "--mode=root", "--include=" + join(packages, ','),
+      "--aptopt=Acquire::Retries \"3\";", recipe.suite, target.string(),
+      "deb " + recipe.mirror + " " + recipe.suite + " main"};
+  return with_context(run_ok(argv, RunOptions{kLongStep, log}), "mmdebstrap " + target.filename().string());
+}
+
+Result<void> keygen(const fs::path& key, const std::string& comment) {
+  std::error_code ec;
+  fs::remove(key, ec);
+  fs::remove(key.string() + ".pub", ec);
+  return run_ok({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", key.string()});
+}
+
+// Root password removed (console login in the lab), root's authorized keys installed.
+Result<void> prepare_root_account(const fs::path& root, const std::string& authorized_keys) {
+  const fs::path shadow = root / "etc/shadow";
+  std::string text = read_text(shadow);
+  if (text.starts_with("root:*:")) text.replace(0, 7, "root::");
+  if (text.starts_with("root:!*:")) text.replace(0, 8, "root::");
+  if (auto r = write_text(shadow, text, fs::perms(0640)); !r) return r;
+  std::error_code ec;
+  fs::create_directories(root / "root/.ssh", ec);
+  fs::permissions(root / "root/.ssh", fs::perms(0700), ec);
+  return write_text(root / "root/.ssh/authorized_keys", authorized_keys, fs::perms(0600));
+}
+
+void remove_host_keys(const fs::path& root) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(root / "etc/ssh", ec)) {
+    if (entry.path().filename().string().starts_with("ssh_host_")) fs::remove(entry.path(), ec);
+  }
+}
+
+// Copies the 802.1Q stack (8021q, garp, mrp, stp, llc) of `version` into the Pi root.
+Result<void> copy_vlan_modules(const fs::path& fs_root, const fs::path& pi_root, const std::string& version) {
+  const fs::path rel = fs::path("usr/lib/modules") / version;
+  std::error_code ec;
+  for (const char* sub : {"kernel/net/8021q", "kernel/net/802", "kernel/net/llc"}) {
+    fs::create_directories(pi_root / rel / sub, ec);
+    fs::copy(fs_root / rel / sub, pi_root / rel / sub, fs::copy_options::recursive | fs::copy_options::overwrite_existing, ec);
+    if (ec) return fail(ErrorCode::io, "copy modules " + std::string(sub) + ": " + ec.message());
+  }
+  for (const char* file : {"modules.order", "modules.builtin", "modules.builtin.modinfo"}) {
+    fs::copy_file(fs_root / rel / file, pi_root / rel / file, fs::copy_options::overwrite_existing, ec);
+  }
+  return run_ok({"chroot", pi_root.string(), "depmod", version});
+}
+
+// Steps 3 and 4 for the staged roots: keys, accounts, golden image.
+Result<void> configure_roots(const fs::path& stage, const Recipe& recipe, const std::string& kernel_version) {
+  const fs::path fs_root = stage / "fileserver-root";
+  const fs::path pi_root = stage / "pi-root";
+  if (auto r = copy_vlan_modules(fs_root, pi_root, kernel_version); !r) return r;
+  if (auto r = keygen(stage / "client_key", "picluster-lab"); !r) return r;
+  if (auto r = keygen(stage / "host_key", "lab-fileserver"); !r) return r;
+  if (auto r = keygen(stage / "fileserver_client_key", "lab-fileserver-to-pis"); !r) return r;
+  const std::string client_pub = read_text(stage / "client_key.pub");
+  const std::string fs_client_pub = read_text(stage / "fileserver_client_key.pub");
+  // Pi root: lab client and fileserver may log in as root; no host keys (nfsroot makes each Pi's).
+  if (auto r = install_files(pi_root, recipe.pi_files); !r) return r;
+  if (auto r = prepare_root_account(pi_root, client_pub + fs_client_pub); !r) return r;
+  remove_host_keys(pi_root);
+  // Fileserver root: pinned host key, lab client authorized, its own key to reach the Pis.
+  if (auto r = install_files(fs_root, recipe.fileserver_files); !r) return r;
+  if (auto r = prepare_root_account(fs_root, client_pub); !r) return r;
+  remove_host_keys(fs_root);
+  std::error_code ec;
+  fs::copy_file(stage / "host_key", fs_root / "etc/ssh/ssh_host_ed25519_key", ec);
+  fs::copy_file(stage / "host_key.pub", fs_root / "etc/ssh/ssh_host_ed25519_key.pub", ec);
+  fs::copy_file(stage / "fileserver_client_key", fs_root / "root/.ssh/id_ed25519", ec);
+  fs::copy_file(stage / "fileserver_client_key.pub", fs_root / "root/.ssh/id_ed25519.pub", ec);
+  if (ec) return fail(ErrorCode::io, "install keys: " + ec.message());
+  fs::permissions(fs_root / "etc/ssh/ssh_host_ed25519_key", fs::perms(0600), ec);
+  fs::permissions(fs_root / "root/.ssh/id_ed25519", fs::perms(0600), ec);
+  // The golden image: the Pi root, inside the fileserver's disk.
+  fs::create_directories(fs_root / "srv/golden", ec);
+  fs::create_directories(fs_root / "srv/nfsroot", ec);
+  fs::create_directories(fs_root / "srv/tftp", ec);
+  return run_ok({"cp", "-a", pi_root.string(), (fs_root / "srv/golden/pi").string()});
+}
+
+}  // namespace
+
+Recipe default_recipe() {
+  Recipe r;
+  r.mirror = default_mirror(r.suite);
+  r.fileserver_packages = {"systemd-sysv", "udev", "linux-image-amd64", "initramfs-tools",
+                           "nfs-kernel-server", "nfs-common", "ifupdown", "vlan", "iproute2",
+                           "openssh-server", "kmod", "iputils-ping", "procps", "netbase", "rsync",
+                           "nftables"};
+  r.pi_packages = {"systemd-sysv", "udev", "kmod", "ifupdown", "vlan", "iproute2",
+                   "openssh-server", "iputils-ping", "procps", "netbase"};
+  r.fileserver_files = {
+      {"etc/network/interfaces", kFileserverInterfaces},
+      {"etc/modules-load.d/lab.conf", "8021q\n"},
+      {"etc/hostname", "labfs\n"},
+      {"etc/hosts", "127.0.0.1\tlocalhost\n127.0.1.1\tlabfs\n"},
+      {"etc/fstab", "/dev/vda / ext4 defaults,errors=remount-ro 0 1\n"},
+      {"etc/ssh/sshd_config.d/lab.conf", "HostKey /etc/ssh/ssh_host_ed25519_key\nUseDNS no\n"},
+      {"etc/ssh/ssh_config.d/lab.conf", "StrictHostKeyChecking accept-new\nConnectTimeout 10\n"},
+      {"etc/exports", "# picluster writes /etc/exports.d/picluster.exports\n"}};
+  r.pi_files = {{"etc/network/interfaces", kPiInterfaces},
+                {"etc/hostname", "pi\n"},
+                {"etc/ssh/sshd_config.d/lab.conf", "UseDNS no\n"}};
+  return r;
+}
+
+std::string default_mirror(const std::string& suite) {
+  std::error_code ec;
+  std::vector<fs::path> files = {"/etc/apt/sources.list"};
+  for (const auto& e : fs::directory_iterator("/etc/apt/sources.list.d", ec)) files.push_back(e.path());
+  for (const auto& file : files) {
+    std::string uri;
+    bool suite_ok = false;
+    for (const auto& raw : split(read_text(file), '\n')) {
+      const std::string line = raw.substr(0, raw.find('#'));
+      const auto w = split(line, ' ');
+      if (line.starts_with("deb ") && w.size() >= 3 && w[2] == suite) return w[1];
+      if (line.starts_with("URIs:")) uri = line.size() > 6 ? line.substr(6) : "";
+      if (line.starts_with("Suites:")) suite_ok = (" " + line.substr(7) + " ").find(" " + suite + " ") != std::string::npos;
+      if (line.empty() || raw.empty()) {
+        if (!uri.empty() && suite_ok) return uri;
+        uri.clear();
+        suite_ok = false;
+      }
+    }
+    if (!uri.empty() && suite_ok) return uri;
+  }
+  return "http://deb.debian.org/debian";
+}
+
+std::string recipe_key(const Recipe& recipe) {
+  std::uint64_t hash = 1469598103934665603ULL;
+  const auto mix = [&](std::string_view text) {
+    for (const char c : text) {
+      hash ^= static_cast<unsigned char>(c);
+      hash *= 1099511628211ULL;
+    }
+    hash ^= 0xff;  // field separator
+    hash *= 1099511628211ULL;
+  };
+  mix(recipe.suite);
+  mix(recipe.mirror);
+  for (const auto& p : recipe.fileserver_packages) mix(p);
+  mix("|");
+  for (const auto& p : recipe.pi_packages) mix(p);
+  for (const auto& [path, text] : recipe.fileserver_files) mix(path + "\n" + text);
+  mix("|");
+  for (const auto& [path, text] : recipe.pi_files) mix(path + "\n" + text);
+  mix(recipe.disk_size);
+  mix(std::to_string(recipe.version));
+  char out[17];
+  std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(hash));
+  return out;
+}
+
+Images images_at(const fs::path& cache_dir, const Recipe& recipe) {
+  return images_at_dir(fs::absolute(cache_dir) / recipe_key(recipe));
+}
+
+Images images_at_dir(const fs::path& dir) {
+  return Images{dir, dir / "fileserver.img", dir / "vmlinuz", dir / "initrd.img", dir / "client_key",
+                dir / "host_key.pub"};
+}
+
+bool images_ready(const Images& images) {
+  std::error_code ec;
+  for (const auto& p : {images.fileserver_disk, images.kernel, images.initrd, images.client_key, images.host_key_pub}) {
+    if (!fs::is_regular_file(p, ec)) return false;
+  }
+  return true;
+}
+
+Result<Images> ensure_images(const fs::path& cache_dir, const Recipe& recipe,
+                             const std::function<void(const std::string&)>& progress) {
+  const Images images = images_at(cache_dir, recipe);
+  if (images_ready(images)) return images;
+  std::error_code ec;
+  const fs::path stage = images.dir.string() + ".stage-" + std::to_string(getpid());
+  const fs::path log = images.dir.string() + ".build.log";
+  fs::remove_all(stage, ec);
+  fs::create_directories(stage, ec);
+  if (ec) return fail(ErrorCode::io, "create " + stage.string() + ": " + ec.message());
+  fs::remove(log, ec);
+  progress("building lab images into " + images.dir.string() + " (log: " + log.string() + ")");
+  progress("mmdebstrap fileserver root (" + recipe.mirror + ")");
+  if (auto r = mmdebstrap(recipe, recipe.fileserver_packages, stage / "fileserver-root", log); !r) return std::unexpected(r.error());
+  progress("mmdebstrap Pi root template");
+  if (auto r = mmdebstrap(recipe, recipe.pi_packages, stage / "pi-root", log); !r) return std::unexpected(r.error());
+  auto kernel = find_boot_file(stage / "fileserver-root", "vmlinuz");
+  auto initrd = find_boot_file(stage / "fileserver-root", "initrd.img");
+  if (!kernel) return std::unexpected(kernel.error());
+  if (!initrd) return std::unexpected(initrd.error());
+  const std::string version = kernel->filename().string().substr(std::string("vmlinuz-").size());
+  fs::copy_file(*kernel, stage / "vmlinuz", ec);
+  fs::copy_file(*initrd, stage / "initrd.img", ec);
+  if (ec) return fail(ErrorCode::io, "copy kernel: " + ec.message());
+  progress("keys, accounts and the golden image (kernel " + version + ")");
+  if (auto r = configure_roots(stage, recipe, version); !r) return std::unexpected(r.error().with_context("configure roots"));
+  progress("mkfs.ext4 -d: fileserver disk image (" + recipe.disk_size + ", sparse)");
+  if (auto r = run_ok({"mkfs.ext4", "-q", "-F", "-L", "labfs", "-d", (stage / "fileserver-root").string(),
+                            (stage / "fileserver.img").string(), recipe.disk_size},
+                           RunOptions{kLongStep, log});
+      !r) {
+    return std::unexpected(r.error());
+  }
+  fs::remove_all(stage / "fileserver-root", ec);
+  fs::remove_all(stage / "pi-root", ec);
+  fs::permissions(stage / "fileserver.img", fs::perms(0444), ec);  // a backing file: never written
+  fs::rename(stage, images.dir, ec);
+  if (ec) return fail(ErrorCode::io, "rename " + stage.string() + " -> " + images.dir.string() + ": " + ec.message());
+  return images;
+}
+
+}  // namespace picluster::lab

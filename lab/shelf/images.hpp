@@ -1,0 +1,75 @@
+#pragma once
+// The lab's images, built once and cached: a Debian bookworm fileserver disk and, inside it, the
+// Pi root template that becomes the shelf's golden image.
+//
+// How a build goes (all as root, nothing mounted):
+//   1. mmdebstrap --variant=minbase the fileserver root and the Pi root into a staging folder,
+//      from the Debian mirror that /etc/apt already uses.
+//   2. Copy the kernel and the stock Debian initrd out of the fileserver root (the Pis boot the
+//      same kernel: its initrd handles root=/dev/nfs), and copy the 802.1Q modules into the Pi
+//      root (the only modules a Pi needs after switch_root), then depmod.
+//   3. Generate the fileserver's SSH host key (pinned by the lab), the lab's client key
+//      (authorized on the fileserver and the Pis) and the fileserver's own key for reaching Pis.
+//   4. Put the Pi root at /srv/golden/pi inside the fileserver root, then `mkfs.ext4 -d` the
+//      fileserver root into a sparse raw disk image.
+//   5. Rename the staging folder to <cache>/<key>: a crash leaves only a staging folder behind,
+//      never a half-built cache entry.
+// The key is a hash of the recipe (package lists, configuration files, recipe version), so
+// changing any of them builds a new entry and never reuses a stale one.
+
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/error.hpp"
+
+namespace picluster::lab {
+
+struct Recipe {
+  std::string suite = "bookworm";
+  std::string mirror;  // from /etc/apt, see default_mirror()
+  std::vector<std::string> fileserver_packages;
+  std::vector<std::string> pi_packages;
+  // Files written into the roots after mmdebstrap: path relative to the root -> contents.
+  std::vector<std::pair<std::string, std::string>> fileserver_files;
+  std::vector<std::pair<std::string, std::string>> pi_files;
+  std::string disk_size = "6G";
+  int version = 1;  // bump when the build steps change in a way the fields do not show
+};
+
+// The recipe the lab uses.
+Recipe default_recipe();
+
+// The first Debian mirror for `suite` in /etc/apt/sources.list(.d) (one-line or deb822 format),
+// else http://deb.debian.org/debian.
+std::string default_mirror(const std::string& suite);
+
+// 16 hex digits: FNV-1a 64 over every field of the recipe.
+std::string recipe_key(const Recipe& recipe);
+
+// What a finished cache entry holds (all paths absolute).
+struct Images {
+  std::filesystem::path dir;
+  std::filesystem::path fileserver_disk;  // raw ext4 image (used read-only as a qcow2 backing file)
+  std::filesystem::path kernel;           // vmlinuz for the fileserver and the Pis
+  std::filesystem::path initrd;           // stock Debian initrd (virtio, NFS root capable)
+  std::filesystem::path client_key;       // private key authorized on the fileserver and Pis
+  std::filesystem::path host_key_pub;     // the fileserver's SSH host public key ("ssh-ed25519 AAAA...")
+};
+
+// The paths a cache entry for `recipe` has under `cache_dir` (whether or not it exists).
+Images images_at(const std::filesystem::path& cache_dir, const Recipe& recipe);
+
+// The paths inside an existing cache entry folder.
+Images images_at_dir(const std::filesystem::path& entry_dir);
+
+// True when the cache entry is complete.
+bool images_ready(const Images& images);
+
+// Builds the entry unless it is already there. `progress` gets one line per step. The build log
+// (mmdebstrap's output) is <cache_dir>/<key>.build.log.
+Result<Images> ensure_images(const std::filesystem::path& cache_dir, const Recipe& recipe,
+                             const std::function<void(const std::string&)>& progress);
+
+}  // namespace picluster::lab

@@ -1,0 +1,362 @@
+#include "lab/shelf/lab.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "inventory/inventory.hpp"
+#include "lab/shelf/images.hpp"
+#include "lab/shelf/process.hpp"
+
+namespace picluster::lab {
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+namespace {
+
+std::string two_digits(int n) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%02d", n);
+  return buf;
+}
+
+Result<void> write_file(const fs::path& path, const std::string& text, fs::perms mode) {
+  std::error_code ec;
+  fs::create_directories(path.parent_path(), ec);
+  const fs::path tmp = path.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << text;
+    if (!out) return fail(ErrorCode::io, "write " + path.string());
+  }
+  fs::permissions(tmp, mode, ec);
+  fs::rename(tmp, path, ec);
+  if (ec) return fail(ErrorCode::io, "rename " + path.string() + ": " + ec.message());
+  return {};
+}
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string random_community() {
+  static const char alphabet[] = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+  std::random_device rd;
+  std::string out;
+  for (int i = 0; i < 20; ++i) out += alphabet[rd() % (sizeof alphabet - 1)];
+  return out;
+}
+
+Result<void> save_state(const LabPaths& paths, const LabState& s) {
+  const nlohmann::json j = {{"version", 1}, {"pis", s.pis}, {"ssh_port", s.ssh_port}, {"snmp_port", s.snmp_port},
+                            {"images", s.images}, {"fileserver_boot_seconds", s.fileserver_boot_seconds}};
+  return write_file(paths.state(), j.dump(2) + "\n", fs::perms(0644));
+}
+
+// The lab's inventory: one shelf "lab" whose endpoints are the lab's own processes.
+Result<void> write_inventory(const LabPaths& paths, const LabState& s) {
+  auto inv = inventory::make_default("lab");
+  auto& shelf = inv.shelves.front();
+  auto& f = shelf.fileserver;
+  f.transport = inventory::Transport::ssh;
+  f.host = "127.0.0.1";
+  f.ssh_port = s.ssh_port;
+  f.user = "root";
+  f.identity_file = "keys/id_ed25519";
+  f.known_hosts = "known_hosts";
+  f.trunk_interface = "eth1";
+  f.trunk_port = kTrunkPort;
+  f.nfs_root = "/srv/nfsroot";
+  f.golden_image = "/srv/golden/pi";
+  f.clone_method = inventory::CloneMethod::rsync;
+  auto& sw = shelf.switch_;
+  sw.host = "127.0.0.1";
+  sw.snmp_port = s.snmp_port;
+  sw.version = inventory::SnmpVersion::v2c;
+  sw.secrets_file = "snmp-secrets.json";
+  sw.port_count = kLabPorts;
+  sw.timeout_ms = 2000;
+  sw.poe_off_seconds = 2;
+  auto& pub = shelf.public_net;
+  pub.prefix = *inventory::Ipv6Net::parse("fd00:131::/64");  // unique local: never routed anywhere
+  pub.gateway = *inventory::Ipv6::parse("fd00:131::1");
+  pub.fileserver_address = *inventory::Ipv6::parse("fd00:131::a");
+  pub.extra["dad_attempts"] = 0;  // no DAD delay on the Pis' eth0.131 in the lab
+  if (auto ok = inventory::validate(inv); !ok) return std::unexpected(ok.error().with_context("lab inventory"));
+  return inventory::save(inv, paths.inventory());
+}
+
+Result<void> write_switch_config(const LabPaths& paths, int pis) {
+  nlohmann::json ports = nlohmann::json::object();
+  for (int p = 1; p <= pis; ++p) ports[std::to_string(p)] = {{"mac", lab_pi_mac(p)}, {"device", true}};
+  ports[std::to_string(kTrunkPort)] = {{"mac", "52:54:00:1a:b0:02"}, {"external_power", true}, {"power_mw", 0}};
+  const nlohmann::json knobs = {{"sys_name", "lab-switch"}, {"ports", ports}};
+  return write_file(paths.switch_dir() / "knobs.json", knobs.dump(2) + "\n", fs::perms(0644));
+}
+
+Result<void> write_access(const LabPaths& paths, const Images& images, int ssh_port) {
+  std::error_code ec;
+  fs::create_directories(paths.client_key().parent_path(), ec);
+  fs::permissions(paths.client_key().parent_path(), fs::perms(0700), ec);
+  if (auto r = write_file(paths.client_key(), read_text(images.client_key), fs::perms(0600)); !r) return r;
+  // known_hosts: "[127.0.0.1]:PORT ssh-ed25519 AAAA..." (the key generated with the image).
+  std::istringstream pub(read_text(images.host_key_pub));
+  std::string type;
+  std::string key;
+  pub >> type >> key;
+  if (type.empty() || key.empty()) return fail(ErrorCode::io, images.host_key_pub.string() + ": not an SSH public key");
+  if (auto r = write_file(paths.known_hosts(), "[127.0.0.1]:" + std::to_string(ssh_port) + " " + type + " " + key + "\n",
+                          fs::perms(0644));
+      !r) {
+    return r;
+  }
+  if (fs::exists(paths.secrets())) return {};
+  return write_file(paths.secrets(), nlohmann::json{{"community", random_community()}}.dump() + "\n", fs::perms(0600));
+}
+
+Result<int> start_fileserver(const LabPaths& paths, const Images& images, int ssh_port) {
+  const VmFiles files = paths.fileserver();
+  std::error_code ec;
+  fs::create_directories(files.dir, ec);
+  const fs::path disk = files.dir / "disk.qcow2";
+  if (!fs::exists(disk)) {
+    if (auto r = run_ok({"qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b",
+                         images.fileserver_disk.string(), disk.string()});
+        !r) {
+      return std::unexpected(r.error().with_context("fileserver disk"));
+    }
+  }
+  FileserverVm vm{files, images.kernel, images.initrd, disk, paths.vde().ctl_dir, kTrunkPort, ssh_port, 1024};
+  return launch(fileserver_argv(vm), files);
+}
+
+// Starts the simulator in the background and waits for its pidfile ("ready" is printed then).
+Result<void> start_switch(const LabPaths& paths, const UpOptions& options, int snmp_port) {
+  const fs::path dir = paths.switch_dir();
+  const std::vector<std::string> argv = {
+      "setsid", "-f", options.switch_binary.string(), "--listen", "udp:127.0.0.1:" + std::to_string(snmp_port),
+      "--ports", std::to_string(kLabPorts), "--state", (dir / "state.json").string(),
+      "--config", (dir / "knobs.json").string(), "--secrets", paths.secrets().string(),
+      "--pidfile", (dir / "pid").string(), "--dataplane", "vde",
+      "--dataplane-option", "lab=" + paths.dir.string()};
+  std::error_code ec;
+  fs::remove(dir / "pid", ec);
+  if (auto r = run_ok(argv, RunOptions{std::chrono::seconds(10), dir / "switch.log"}); !r) {
+    return std::unexpected(r.error().with_context("start switch simulator"));
+  }
+  for (int i = 0; i < 300; ++i) {  // bounded: 30 s
+    if (auto pid = read_pidfile(dir / "pid"); pid && process_matches(*pid, options.switch_binary.filename().string())) {
+      return {};
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  const std::string log = read_text(dir / "switch.log");
+  return fail(ErrorCode::io, "switch simulator did not start: " + (log.empty() ? "no output" : log));
+}
+
+std::vector<int> pi_ports_with_dirs(const LabPaths& paths) {
+  std::vector<int> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(paths.dir / "pi", ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.size() == 2 && std::isdigit(static_cast<unsigned char>(name[0])) != 0) out.push_back(std::stoi(name));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+VmFiles LabPaths::pi(int port) const { return {dir / "pi" / two_digits(port)}; }
+
+std::string lab_pi_mac(int port) { return "b8:27:eb:1a:b0:" + two_digits(port % 100); }
+
+Result<LabState> load_state(const LabPaths& paths) {
+  const std::string text = read_text(paths.state());
+  if (text.empty()) return fail(ErrorCode::not_found, "no lab in " + paths.dir.string() + " (run `picluster lab up`)");
+  const auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return fail(ErrorCode::io, paths.state().string() + ": not JSON");
+  LabState s;
+  s.pis = j.value("pis", 0);
+  s.ssh_port = j.value("ssh_port", 0);
+  s.snmp_port = j.value("snmp_port", 0);
+  s.images = j.value("images", "");
+  s.fileserver_boot_seconds = j.value("fileserver_boot_seconds", 0.0);
+  return s;
+}
+
+Result<void> wait_for_ssh_banner(int port, std::chrono::seconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  while (Clock::now() < deadline) {
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<std::uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd >= 0 && connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+      pollfd pfd{fd, POLLIN, 0};
+      char buf[8] = {};
+      // QEMU accepts the forwarded connection at once and closes it if the guest is not listening.
+      if (poll(&pfd, 1, 3000) > 0 && read(fd, buf, 4) == 4 && std::string(buf, 4) == "SSH-") {
+        close(fd);
+        return {};
+      }
+    }
+    if (fd >= 0) close(fd);
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+  return fail(ErrorCode::timeout, "no SSH banner on 127.0.0.1:" + std::to_string(port) + " after " +
+                                      std::to_string(timeout.count()) + " s");
+}
+
+Result<LabState> lab_up(const UpOptions& options) {
+  if (options.pis < 0 || options.pis >= kTrunkPort) return fail(ErrorCode::invalid_argument, "--pis: 0..23");
+  const LabPaths paths{fs::absolute(options.dir)};
+  if (auto st = lab_status(paths.dir); st) {
+    for (const auto& p : st->processes) {
+      if (p.running) return fail(ErrorCode::conflict, "a lab is already running in " + paths.dir.string() + " (" + p.name + ", pid " + std::to_string(p.pid) + "); run `picluster lab down` first");
+    }
+  }
+  // 1. Images (cached), ports, keys, inventory.
+  auto images = ensure_images(options.cache, default_recipe(), options.progress);
+  if (!images) return std::unexpected(images.error().with_context("images"));
+  LabState s;
+  s.pis = options.pis;
+  s.images = images->dir.string();
+  auto ssh_port = free_loopback_port(false);
+  auto snmp_port = free_loopback_port(true);
+  if (!ssh_port || !snmp_port) return std::unexpected((!ssh_port ? ssh_port : snmp_port).error());
+  s.ssh_port = *ssh_port;
+  s.snmp_port = *snmp_port;
+  if (auto r = save_state(paths, s); !r) return std::unexpected(r.error());
+  if (auto r = write_access(paths, *images, s.ssh_port); !r) return std::unexpected(r.error());
+  if (auto r = write_inventory(paths, s); !r) return std::unexpected(r.error());
+  if (auto r = write_switch_config(paths, s.pis); !r) return std::unexpected(r.error());
+  const auto cleanup = [&](const Error& e) -> Result<LabState> {
+    (void)lab_down(paths.dir);
+    return std::unexpected(e);
+  };
+  // 2. The data plane: vde_switch with every port created.
+  options.progress("starting vde_switch");
+  std::error_code ec;
+  fs::create_directories(paths.vde().ctl_dir.parent_path(), ec);
+  if (auto sw = VdeSwitch::start(paths.vde(), kLabPorts); !sw) return cleanup(sw.error());
+  // 3. The fileserver VM, then its SSH banner.
+  options.progress("booting the fileserver VM (TCG; about a minute)");
+  const auto boot_start = Clock::now();
+  if (auto pid = start_fileserver(paths, *images, s.ssh_port); !pid) return cleanup(pid.error());
+  if (auto r = wait_for_ssh_banner(s.ssh_port, options.ssh_timeout); !r) {
+    return cleanup(r.error().with_context("fileserver (console log: " + paths.fileserver().serial_log().string() + ")"));
+  }
+  s.fileserver_boot_seconds = std::chrono::duration<double>(Clock::now() - boot_start).count();
+  // 4. The switch's control plane, driving vde_switch and the Pis' power.
+  options.progress("starting the switch simulator on udp:127.0.0.1:" + std::to_string(s.snmp_port));
+  if (auto r = start_switch(paths, options, s.snmp_port); !r) return cleanup(r.error());
+  if (auto r = save_state(paths, s); !r) return cleanup(r.error());
+  return s;
+}
+
+Result<void> lab_down(const fs::path& dir) {
+  const LabPaths paths{fs::absolute(dir)};
+  std::optional<Error> first;
+  const auto note = [&](Result<void> r) {
+    if (!r && !first) first = r.error();
+  };
+  // The simulator first, so nothing powers a Pi back on; then the Pis, the fileserver, the switch.
+  if (auto pid = read_pidfile(paths.switch_dir() / "pid")) note(stop_process(*pid, "picluster-lab-switch"));
+  for (int port : pi_ports_with_dirs(paths)) note(kill_vm(paths.pi(port)));
+  if (auto pid = running_pid(paths.fileserver())) {
+    note(stop_process(*pid, kQemuBinary, std::chrono::seconds(2)));
+  }
+  if (auto pid = read_pidfile(paths.vde().pidfile)) note(stop_process(*pid, "vde_switch"));
+  if (first) return std::unexpected(*first);
+  return {};
+}
+
+Result<LabStatus> lab_status(const fs::path& dir) {
+  const LabPaths paths{fs::absolute(dir)};
+  LabStatus out;
+  auto state = load_state(paths);
+  if (!state) return std::unexpected(state.error());
+  out.state = *state;
+  const auto entry = [](std::string name, std::optional<pid_t> pid, const std::string& exe) {
+    const bool alive = pid && process_matches(*pid, exe);
+    return ProcessStatus{std::move(name), alive ? static_cast<int>(*pid) : 0, alive};
+  };
+  out.processes.push_back(entry("vde_switch", read_pidfile(paths.vde().pidfile), "vde_switch"));
+  out.processes.push_back(entry("switch", read_pidfile(paths.switch_dir() / "pid"), "picluster-lab-switch"));
+  out.processes.push_back(entry("fileserver", read_pidfile(paths.fileserver().pidfile()), kQemuBinary));
+  for (int port : pi_ports_with_dirs(paths)) {
+    out.processes.push_back(entry("port" + two_digits(port), read_pidfile(paths.pi(port).pidfile()), kQemuBinary));
+  }
+  return out;
+}
+
+Result<VmFiles> vm_files_for(const fs::path& dir, const std::string& name) {
+  const LabPaths paths{fs::absolute(dir)};
+  if (name == "fileserver" || name == "fs") return paths.fileserver();
+  if (name.size() == 6 && name.starts_with("port") && std::isdigit(static_cast<unsigned char>(name[4])) != 0 &&
+      std::isdigit(static_cast<unsigned char>(name[5])) != 0) {
+    return paths.pi(std::stoi(name.substr(4)));
+  }
+  auto inv = inventory::load(paths.inventory());
+  if (!inv) return std::unexpected(inv.error());
+  for (const auto& shelf : inv->shelves) {
+    if (const auto* pi = shelf.find_pi(name)) return paths.pi(pi->port);
+  }
+  return fail(ErrorCode::not_found, "lab: no VM named '" + name + "' (fileserver, a Pi of the lab inventory, or portNN)");
+}
+
+Result<void> attach_console(const VmFiles& vm) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  const std::string path = vm.serial_socket().string();
+  if (path.size() >= sizeof addr.sun_path) return fail(ErrorCode::invalid_argument, "socket path too long: " + path);
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    if (fd >= 0) close(fd);
+    return fail(ErrorCode::not_found, "console " + path + ": not running (log: " + vm.serial_log().string() + ")");
+  }
+  termios saved{};
+  const bool tty = isatty(0) != 0 && tcgetattr(0, &saved) == 0;
+  if (tty) {
+    termios raw = saved;
+    cfmakeraw(&raw);
+    tcsetattr(0, TCSANOW, &raw);
+  }
+  pollfd fds[2] = {{0, POLLIN, 0}, {fd, POLLIN, 0}};
+  char buf[4096];
+  for (;;) {
+    if (poll(fds, 2, -1) < 0 && errno != EINTR) break;
+    if ((fds[1].revents & (POLLIN | POLLHUP)) != 0) {
+      const ssize_t n = read(fd, buf, sizeof buf);
+      if (n <= 0 || write(1, buf, static_cast<std::size_t>(n)) < 0) break;
+    }
+    if ((fds[0].revents & (POLLIN | POLLHUP)) != 0) {
+      const ssize_t n = read(0, buf, sizeof buf);
+      if (n <= 0 || (tty && std::memchr(buf, 0x1d, static_cast<std::size_t>(n)) != nullptr)) break;  // Ctrl-]
+      if (write(fd, buf, static_cast<std::size_t>(n)) < 0) break;
+    }
+  }
+  if (tty) tcsetattr(0, TCSANOW, &saved);
+  close(fd);
+  return {};
+}
+
+}  // namespace picluster::lab

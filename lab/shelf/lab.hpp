@@ -1,0 +1,102 @@
+#pragma once
+// The virtual shelf: one folder holds everything a running lab is made of.
+//
+//   DIR/lab.json            state: ports, image folder, and the PID of every process started
+//   DIR/inventory.json      the lab's own inventory (switch = simulator on 127.0.0.1:<udp port>,
+//                           fileserver = the VM over SSH on 127.0.0.1:<tcp port>)
+//   DIR/snmp-secrets.json   the community (0600), shared by the simulator and switchctl
+//   DIR/known_hosts, DIR/keys/id_ed25519   the fileserver's pinned host key, the lab's client key
+//   DIR/vde/                vde_switch: ctl folder, management socket, pidfile
+//   DIR/switch/             the simulator: state, knobs, pidfile, log
+//   DIR/fs/                 fileserver VM: qcow2 overlay on the cached image, sockets, logs
+//   DIR/pi/NN/              the Pi VM on switch port NN (started and killed by the data plane)
+//
+// `lab up` starts vde_switch, the fileserver VM (waits for its SSH banner) and the simulator with
+// the "vde" data plane; `lab down` stops them by recorded PID, Pis first. Nothing outside DIR,
+// loopback and the VMs is touched.
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/error.hpp"
+#include "lab/shelf/qemu.hpp"
+#include "lab/shelf/vde_switch.hpp"
+
+namespace picluster::lab {
+
+inline constexpr int kLabPorts = 24;
+inline constexpr int kTrunkPort = 24;
+
+struct LabPaths {
+  std::filesystem::path dir;
+  [[nodiscard]] std::filesystem::path state() const { return dir / "lab.json"; }
+  [[nodiscard]] std::filesystem::path inventory() const { return dir / "inventory.json"; }
+  [[nodiscard]] std::filesystem::path secrets() const { return dir / "snmp-secrets.json"; }
+  [[nodiscard]] std::filesystem::path known_hosts() const { return dir / "known_hosts"; }
+  [[nodiscard]] std::filesystem::path client_key() const { return dir / "keys/id_ed25519"; }
+  [[nodiscard]] VdeSwitchPaths vde() const { return {dir / "vde/ctl", dir / "vde/mgmt", dir / "vde/pid"}; }
+  [[nodiscard]] std::filesystem::path switch_dir() const { return dir / "switch"; }
+  [[nodiscard]] VmFiles fileserver() const { return {dir / "fs"}; }
+  [[nodiscard]] VmFiles pi(int port) const;
+};
+
+// The MAC of the virtual Pi plugged into `port` (Raspberry Pi Foundation OUI b8:27:eb, so
+// `picluster discover` lists it): b8:27:eb:1a:b0:NN.
+std::string lab_pi_mac(int port);
+
+struct LabState {
+  int pis = 0;                   // Pi ports: 1..pis
+  int ssh_port = 0;              // 127.0.0.1:ssh_port -> fileserver:22
+  int snmp_port = 0;             // simulator on udp:127.0.0.1:snmp_port
+  std::string images;            // cache entry folder (kernel, initrd, disk)
+  double fileserver_boot_seconds = 0;
+};
+
+Result<LabState> load_state(const LabPaths& paths);
+
+struct UpOptions {
+  std::filesystem::path dir;
+  std::filesystem::path cache;
+  int pis = 2;
+  std::filesystem::path switch_binary;  // picluster-lab-switch
+  std::chrono::seconds ssh_timeout{600};
+  std::function<void(const std::string&)> progress = [](const std::string&) {};
+};
+
+// Builds or reuses the images, writes the lab's inventory, starts vde_switch, the fileserver VM
+// and the simulator. Fails with `conflict` if a lab is already running in that folder. On
+// failure, whatever was started is stopped again.
+Result<LabState> lab_up(const UpOptions& options);
+
+// Stops everything recorded in the folder (Pis, simulator, fileserver, vde_switch), by PID.
+// Succeeds when nothing is running. The folder itself (disks, logs, inventory) is kept.
+Result<void> lab_down(const std::filesystem::path& dir);
+
+struct ProcessStatus {
+  std::string name;   // "vde_switch", "switch", "fileserver", "pi01"... (port-based for Pis: "port01")
+  int pid = 0;        // 0 when not running
+  bool running = false;
+};
+
+struct LabStatus {
+  LabState state;
+  std::vector<ProcessStatus> processes;
+};
+
+Result<LabStatus> lab_status(const std::filesystem::path& dir);
+
+// The serial-console socket and log of a VM: "fileserver", a Pi name from the lab inventory, or
+// "portNN".
+Result<VmFiles> vm_files_for(const std::filesystem::path& dir, const std::string& name);
+
+// Attaches the terminal to a VM's serial console until EOF on stdin or Ctrl-] .
+Result<void> attach_console(const VmFiles& vm);
+
+// Waits until 127.0.0.1:port sends an SSH banner. Bounded by `timeout`.
+Result<void> wait_for_ssh_banner(int port, std::chrono::seconds timeout);
+
+}  // namespace picluster::lab

@@ -1,0 +1,77 @@
+#pragma once
+// QEMU command lines for the lab's VMs, and the little that is done to a running VM.
+//
+// Every VM runs under TCG (`-accel tcg -cpu max`: the build machines' KVM hangs), daemonizes
+// with a pidfile, has no display, logs its serial console to a file and also offers it on a UNIX
+// socket (for `picluster lab console`), and has a human monitor socket (the tests `stop` a VM to
+// freeze it). The builders are pure; launch() runs the argv and waits for the pidfile.
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/error.hpp"
+
+namespace picluster::lab {
+
+// Where one VM keeps its files (all inside the lab folder).
+struct VmFiles {
+  std::filesystem::path dir;
+  [[nodiscard]] std::filesystem::path pidfile() const { return dir / "qemu.pid"; }
+  [[nodiscard]] std::filesystem::path monitor() const { return dir / "monitor.sock"; }
+  [[nodiscard]] std::filesystem::path serial_socket() const { return dir / "serial.sock"; }
+  [[nodiscard]] std::filesystem::path serial_log() const { return dir / "serial.log"; }
+  [[nodiscard]] std::filesystem::path qemu_log() const { return dir / "qemu.log"; }
+};
+
+struct FileserverVm {
+  VmFiles files;
+  std::filesystem::path kernel;
+  std::filesystem::path initrd;
+  std::filesystem::path disk;     // qcow2 overlay in the lab folder
+  std::filesystem::path vde_ctl;  // vde_switch -s folder
+  int trunk_port = 24;            // switch port of the trunk NIC
+  int ssh_port = 0;               // host loopback port forwarded to the VM's port 22
+  int memory_mb = 1024;
+};
+
+struct PiVm {
+  VmFiles files;
+  std::string name;               // for messages
+  std::filesystem::path kernel;
+  std::filesystem::path initrd;
+  std::string cmdline;            // the full kernel command line (see pi_cmdline)
+  std::string mac;                // "b8:27:eb:.."
+  std::filesystem::path vde_ctl;
+  int port = 0;                   // switch access port
+  int memory_mb = 512;
+};
+
+// argv for the fileserver: management NIC first (eth0, user networking restricted to the
+// forwarded SSH port: the guest cannot reach anything else), trunk NIC second (eth1).
+std::vector<std::string> fileserver_argv(const FileserverVm& vm);
+
+// argv for a Pi: one NIC on its access port with the inventory's MAC, kernel + initrd + cmdline
+// instead of the SD card's boot partition, no disk.
+std::vector<std::string> pi_argv(const PiVm& vm);
+
+// picluster's rendered cmdline.txt plus what an x86 guest needs: the serial console (last, so it
+// becomes /dev/console) and classic interface names (the cmdline's ip= names eth0).
+std::string pi_cmdline(const std::string& rendered_cmdline);
+
+// Runs argv (which must daemonize with -pidfile) and returns the VM's PID.
+Result<int> launch(const std::vector<std::string>& argv, const VmFiles& files);
+
+// Sends one human-monitor command ("stop", "cont", "system_reset") and returns its output.
+Result<std::string> monitor_command(const std::filesystem::path& monitor_socket, const std::string& command);
+
+// The recorded PID of a running VM, if its pidfile names a live qemu-system-x86_64.
+std::optional<int> running_pid(const VmFiles& files);
+
+// Hard power cut: SIGKILL to the recorded QEMU process; the pidfile is removed.
+Result<void> kill_vm(const VmFiles& files);
+
+inline constexpr const char* kQemuBinary = "qemu-system-x86_64";
+
+}  // namespace picluster::lab
