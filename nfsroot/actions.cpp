@@ -126,6 +126,10 @@ Result<void> execute_run(Host& host, const Action& a, const ExecOptions& options
   RunOptions run = a.progress ? progress_options(options, pending)
                               : with_timeout(std::chrono::hours(2));
   auto r = host.run(a.argv, run);
+  if (!r && a.tolerate_failure && r.error().code != ErrorCode::ssh) {
+    if (options.on_event) options.on_event("ignored: " + r.error().message);
+    return {};
+  }
   if (!r) return std::unexpected(r.error());
   if (r->exit_status == 0) return {};
   if (a.tolerate_failure) {

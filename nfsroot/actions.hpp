@@ -40,7 +40,7 @@ struct Action {
   unsigned mode = 0644;             // write_file
   std::vector<RenderedFile> files;  // install_files
   bool live = false;                // run: skipped with root_prefix set
-  bool tolerate_failure = false;    // run: a non-zero exit is reported, not fatal
+  bool tolerate_failure = false;    // run: a non-zero exit or a missing program is reported, not fatal
   bool progress = false;            // run: stdout is rsync --info=progress2 output
 
   bool operator==(const Action&) const = default;

@@ -1,0 +1,143 @@
+// Clone methods on real filesystems: a btrfs and an XFS (reflink=1) image on loop devices, and a
+// plain folder for rsync. The images are always unmounted and their loop devices detached.
+
+#include <gmock/gmock.h>
+
+#include "nfsroot/root_manager.hpp"
+#include "tests/integration/nfsroot/helpers.hpp"
+
+namespace picluster::nfsroot {
+namespace {
+
+namespace fs = std::filesystem;
+
+class LoopFs : public ::testing::Test {
+ protected:
+  void mount_image(const std::string& mkfs, const std::vector<std::string>& mkfs_args) {
+    if (::geteuid() != 0 || !it::have(mkfs)) GTEST_SKIP() << "needs root and " << mkfs;
+    m_dir = it::make_temp_dir("loopfs");
+    ASSERT_FALSE(m_dir.empty());
+    m_mnt = m_dir + "/mnt";
+    fs::create_directories(m_mnt);
+    it::sh({"truncate", "-s", "512M", m_dir + "/image"});
+    std::vector<std::string> argv{mkfs};
+    argv.insert(argv.end(), mkfs_args.begin(), mkfs_args.end());
+    argv.push_back(m_dir + "/image");
+    it::sh(argv);
+    LocalHost host;
+    auto r = host.run({"mount", "-o", "loop", m_dir + "/image", m_mnt}, {});
+    if (!r || r->exit_status != 0) GTEST_SKIP() << "cannot mount a loop image here";
+    m_mounted = true;
+  }
+  void TearDown() override {
+    LocalHost host;
+    if (m_mounted) (void)host.run({"umount", "-d", m_mnt}, {});  // -d detaches the loop device
+    if (!m_dir.empty()) fs::remove_all(m_dir);
+  }
+  inventory::Shelf shelf(const std::string& golden) const {
+    inventory::Shelf s;
+    s.fileserver.transport = inventory::Transport::local;
+    s.fileserver.nfs_root = m_mnt + "/nfsroot";
+    s.fileserver.golden_image = golden;
+    return s;
+  }
+  static std::vector<RenderedFile> files() { return {{"etc/hostname", "pi01\n", 0644}}; }
+
+  std::string m_dir, m_mnt;
+  bool m_mounted = false;
+};
+
+TEST_F(LoopFs, BtrfsSubvolumeGoldenIsSnapshottedAndRootsAreSubvolumesDeletedProperly) {
+  mount_image("mkfs.btrfs", {"-q"});
+  const std::string golden = m_mnt + "/golden";
+  it::sh({"btrfs", "subvolume", "create", golden});
+  it::make_golden(golden, 200, "v1");
+  fs::create_directories(m_mnt + "/nfsroot");
+  const auto s = shelf(golden);
+  LocalHost host;
+  RootManager roots(host, s);
+  inventory::Pi pi;
+  pi.name = "pi01";
+  auto r = roots.rebuild(pi, files());
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->method, CloneMethod::btrfs_snapshot);
+  EXPECT_EQ(r->reason, "golden image is a btrfs subvolume");
+  EXPECT_EQ(it::slurp(m_mnt + "/nfsroot/pi01/etc/hostname"), "pi01\n");
+  EXPECT_EQ(it::slurp(golden + "/etc/hostname"), "raspberrypi\n");  // the snapshot is independent
+
+  it::spit(golden + "/etc/version", "v2");
+  ASSERT_TRUE(roots.rebuild(pi, files()).has_value());
+  ASSERT_TRUE(roots.rebuild(pi, files()).has_value());  // retires a subvolume through .trash
+  EXPECT_EQ(it::slurp(m_mnt + "/nfsroot/pi01/etc/version"), "v2");
+  ASSERT_TRUE(roots.rollback("pi01").has_value());
+  EXPECT_EQ(it::slurp(m_mnt + "/nfsroot/pi01/etc/version"), "v2");
+  auto removed = roots.remove(pi, false);
+  ASSERT_TRUE(removed.has_value()) << removed.error().message;
+  const std::string subvolumes = it::sh({"btrfs", "subvolume", "list", "-o", m_mnt});
+  EXPECT_THAT(subvolumes, ::testing::Not(::testing::HasSubstr("nfsroot")));
+  EXPECT_FALSE(fs::exists(m_mnt + "/nfsroot/pi01"));
+}
+
+TEST_F(LoopFs, BtrfsPlainFolderGoldenIsReflinked) {
+  mount_image("mkfs.btrfs", {"-q"});
+  const std::string golden = m_mnt + "/golden";
+  it::make_golden(golden, 100, "v1");
+  fs::create_directories(m_mnt + "/nfsroot");
+  const auto s = shelf(golden);
+  LocalHost host;
+  RootManager roots(host, s);
+  inventory::Pi pi;
+  pi.name = "pi02";
+  auto r = roots.rebuild(pi, files());
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->method, CloneMethod::reflink);
+  EXPECT_TRUE(fs::exists(m_mnt + "/nfsroot/pi02/usr/share/d0/f99"));
+  // The data extents are shared with the golden image, not copied.
+  const std::string du = it::sh({"btrfs", "filesystem", "du", "-s", "--raw", m_mnt + "/nfsroot/pi02"});
+  EXPECT_THAT(du, ::testing::Not(::testing::HasSubstr(" 0 ")));
+}
+
+TEST_F(LoopFs, XfsWithReflinkIsReflinked) {
+  mount_image("mkfs.xfs", {"-q", "-m", "reflink=1"});
+  const std::string golden = m_mnt + "/golden";
+  it::make_golden(golden, 100, "v1");
+  fs::create_directories(m_mnt + "/nfsroot");
+  const auto s = shelf(golden);
+  LocalHost host;
+  RootManager roots(host, s);
+  inventory::Pi pi;
+  pi.name = "pi03";
+  auto r = roots.rebuild(pi, files());
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->method, CloneMethod::reflink);
+  EXPECT_EQ(r->reason, "XFS with reflink=1");
+  EXPECT_EQ(it::slurp(m_mnt + "/nfsroot/pi03/etc/version"), "v1");
+}
+
+TEST(PlainFolder, RsyncWhenNothingFasterIsAvailable) {
+  if (::geteuid() != 0 || !it::have("rsync")) GTEST_SKIP() << "needs root and rsync";
+  const std::string dir = it::make_temp_dir("rsync");
+  it::make_golden(dir + "/golden", 100, "v1");
+  fs::create_directories(dir + "/nfsroot");
+  inventory::Shelf s;
+  s.fileserver.transport = inventory::Transport::local;
+  s.fileserver.nfs_root = dir + "/nfsroot";
+  s.fileserver.golden_image = dir + "/golden";
+  LocalHost host;
+  RootManager roots(host, s);
+  inventory::Pi pi;
+  pi.name = "pi04";
+  const std::string type = it::sh({"stat", "-f", "-c", "%T", dir});
+  auto r = roots.rebuild(pi, {{"etc/hostname", "pi04\n", 0644}});
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  if (type != "btrfs\n" && type != "xfs\n") {
+    EXPECT_EQ(r->method, CloneMethod::rsync);
+  }
+  EXPECT_EQ(it::slurp(dir + "/nfsroot/pi04/etc/hostname"), "pi04\n");
+  EXPECT_TRUE(fs::exists(dir + "/nfsroot/pi04/usr/share/d0/f99"));
+  EXPECT_TRUE(fs::is_regular_file(dir + "/nfsroot/pi04/etc/hostname"));
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace picluster::nfsroot
