@@ -65,7 +65,7 @@ std::expected<std::set<int>, SetFailure> Txn::front_ports(const Value& value) co
 }
 
 std::optional<SetFailure> Txn::not_settable(const Oid& oid) const {
-  if (m_ctx.current.contains(oid)) return refuse(SnmpStatus::not_writable, "object is read-only");
+  if (m_ctx.exists(oid)) return refuse(SnmpStatus::not_writable, "object is read-only");
   return refuse(SnmpStatus::no_creation, "no such object, and it cannot be created");
 }
 

@@ -6,6 +6,7 @@
 // the final state and blamed on the varbind that last touched the object.
 
 #include <expected>
+#include <functional>
 #include <vector>
 
 #include "lab/switchsim/knobs.hpp"
@@ -18,7 +19,9 @@ namespace picluster::switchsim {
 struct SetContext {
   const Knobs& knobs;
   Mode mode;
-  const MibMap& current;  // the rendered MIB before the SET (tells notWritable from noCreation)
+  // Whether an object exists before the SET (tells notWritable from noCreation); only asked on
+  // the failure path, so a SET never needs a full rendering of the MIB.
+  std::function<bool(const Oid&)> exists;
 };
 
 // Returns the new state, or the failure of the first bad varbind (index is 0-based). Knob

@@ -65,7 +65,8 @@ bool Simulator::serves_under(const Oid& prefix) {
 
 std::optional<SetFailure> Simulator::reserve(const std::vector<VarBind>& varbinds) {
   m_staged.reset();
-  const SetContext context{m_config.knobs, m_config.mode, mib()};
+  const SetContext context{m_config.knobs, m_config.mode,
+                           [this](const Oid& oid) { return mib().contains(oid); }};
   auto next = apply_set(m_state, varbinds, context);
   if (!next) {
     const SetFailure& f = next.error();

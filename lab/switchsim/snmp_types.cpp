@@ -27,7 +27,10 @@ Result<Oid> parse_oid(std::string_view text) {
 
 std::string to_string(const Oid& oid) {
   std::string out;
-  for (const auto part : oid) out += "." + std::to_string(part);
+  for (const auto part : oid) {
+    out += '.';
+    out += std::to_string(part);
+  }
   return out;
 }
 

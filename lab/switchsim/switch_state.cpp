@@ -79,7 +79,10 @@ std::string format_ranges(const VlanBits& bits) {
     while (j + 1 < bits.size() && bits.test(j + 1)) ++j;
     if (!out.empty()) out += ",";
     out += std::to_string(i);
-    if (j > i) out += "-" + std::to_string(j);
+    if (j > i) {
+      out += '-';
+      out += std::to_string(j);
+    }
     i = j + 1;
   }
   return out;

@@ -28,7 +28,9 @@ class CiscoSet : public ::testing::Test {
     ASSERT_TRUE(copied);
     state = *copied;
     for (int vid : vids) {
-      auto row = set({vb(edit_col(11, vid), Value::integer(4)), vb(edit_col(4, vid), Value::octets("v" + std::to_string(vid)))});
+      std::string name = "v";
+      name += std::to_string(vid);
+      auto row = set({vb(edit_col(11, vid), Value::integer(4)), vb(edit_col(4, vid), Value::octets(name))});
       ASSERT_TRUE(row) << row.error().why;
       state = *row;
     }

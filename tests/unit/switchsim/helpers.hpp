@@ -18,7 +18,8 @@ inline Value bytes(std::initializer_list<unsigned char> octets) {
 inline std::expected<SwitchState, SetFailure> try_set(const SwitchState& state, const Knobs& knobs,
                                                       Mode mode, const std::vector<VarBind>& vbs) {
   const MibMap current = render_mib(state, knobs, mode, {});
-  return apply_set(state, vbs, SetContext{knobs, mode, current});
+  return apply_set(state, vbs,
+                   SetContext{knobs, mode, [&current](const Oid& oid) { return current.contains(oid); }});
 }
 
 // dot1qVlanStaticTable column OIDs.
