@@ -68,7 +68,7 @@ fs::path cached_root(std::string& error) {
   const fs::path partial = tarball.string() + ".partial";
   std::string include = "--include=";
   for (std::size_t i = 0; i < kPackages.size(); ++i) include += (i ? "," : "") + kPackages[i];
-  auto r = run({"mmdebstrap", "--quiet", "--variant=minbase", include, "bookworm", partial.string()},
+  auto r = run({"mmdebstrap", "--quiet", "--variant=minbase", "--format=tar", include, "bookworm", partial.string()},
                with_env({}, 900));
   if (r.status != 0) {
     error = "mmdebstrap failed (" + std::to_string(r.status) + "): " + r.err;
@@ -149,7 +149,7 @@ class RoleInChroot : public ::testing::Test {
   fs::path m_tarball;
 };
 
-TEST_F(RoleInChroot, FirstRunChangesSecondRunChangesNothing) {
+TEST_F(RoleInChroot, FirstRunChangesSecondRunChangesNothingGoldenImageUpdates) {
   const fs::path root = fresh_root("root");
   const Recap first = play("fileservers.yml", root, "golden-v1.tar");
   ASSERT_EQ(first.failures, 0) << first.output;
@@ -179,20 +179,16 @@ TEST_F(RoleInChroot, FirstRunChangesSecondRunChangesNothing) {
   const Recap second = play("fileservers.yml", root, "golden-v1.tar");
   ASSERT_EQ(second.failures, 0) << second.output;
   EXPECT_EQ(second.changed, 0) << second.output;
-}
 
-TEST_F(RoleInChroot, GoldenImagePlaybookSwapsInAnUpdatedImage) {
-  const fs::path root = fresh_root("root");
-  ASSERT_EQ(play("fileservers.yml", root, "golden-v1.tar").failures, 0);
+  // golden-image.yml on the same root (one test, to keep the runtime down): a new tarball is
+  // swapped in and the old image kept; the same tarball again changes nothing.
   make_golden_tarball("golden-v2.tar", "v2");
-
   const Recap update = play("golden-image.yml", root, "golden-v2.tar");
   ASSERT_EQ(update.failures, 0) << update.output;
   EXPECT_GT(update.changed, 0) << update.output;
   EXPECT_EQ(read(root / "srv/golden/raspios/etc/golden-version"), "v2\n");
   EXPECT_EQ(read(root / "srv/golden/raspios.previous/etc/golden-version"), "v1\n");
   EXPECT_FALSE(fs::exists(root / "srv/golden/raspios.staging"));
-
   const Recap again = play("golden-image.yml", root, "golden-v2.tar");
   ASSERT_EQ(again.failures, 0) << again.output;
   EXPECT_EQ(again.changed, 0) << again.output;
