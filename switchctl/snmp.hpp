@@ -125,8 +125,8 @@ class SnmpSession {
   [[nodiscard]] virtual SessionStats stats() const = 0;
 };
 
-// "set dot1qPvid.5 (port 5): inconsistentValue" for a failed SET. port_of maps an OID to the
-// front-panel port it belongs to (0 = unknown) so the message can name it.
+// "set dot1qPvid.5 (port 5): inconsistentValue" for a failed SET: names the varbind at
+// error-index and the front-panel port the PDU changes (0 = not about one port).
 std::string describe_set_failure(const std::vector<VarBind>& varbinds, const PduStatus& status,
                                  int port);
 
