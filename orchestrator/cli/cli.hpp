@@ -25,6 +25,7 @@ void register_fileserver_commands(CLI::App& app, Context& ctx);  // fileserver s
 void register_ops_commands(CLI::App& app, Context& ctx);         // plan apply status watch log example
 void register_lab_commands(CLI::App& app, Context& ctx);         // lab up/down/status/console
 void register_ansible_commands(CLI::App& app, Context& ctx);     // ansible-inventory
+void register_watch_commands(CLI::App& app, Context& ctx);       // watch
 
 // Loads the inventory named by the context (no lock: read-only use).
 Result<inventory::Inventory> load_inventory(const Context& ctx);

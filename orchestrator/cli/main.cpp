@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   cli::register_ops_commands(app, ctx);
   cli::register_lab_commands(app, ctx);
   cli::register_ansible_commands(app, ctx);
+  cli::register_watch_commands(app, ctx);
 
   try {
     app.parse(argc, argv);
