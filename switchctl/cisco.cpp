@@ -15,6 +15,14 @@ namespace {
 
 constexpr std::size_t kBitmapOctets = 128;  // 1024 VLANs per vlanTrunkPortVlansEnabled* column
 constexpr std::int64_t kTrunkOn = 1;
+constexpr std::int64_t kTrunkOff = 2;  // vlanTrunkPortDynamicState off: an access port
+
+// IOS's "switchport trunk allowed vlan all". A port whose allowed list covers it is left alone.
+PortSet all_vlans() {
+  PortSet out;
+  for (int v = 1; v <= 4094; ++v) out.insert(out.end(), v);
+  return out;
+}
 
 std::uint32_t u32(int v) { return static_cast<std::uint32_t>(v); }
 
@@ -110,7 +118,75 @@ class CiscoProfile final : public VendorProfile {
     return plan;
   }
 
+  // Back to a fresh IOS port: access mode (trunk off) in VLAN 1, native VLAN 1, every VLAN
+  // allowed. Ordered steps: access VLAN, mode, native VLAN, allowed VLANs. The VLAN is deleted
+  // through the VTP edit buffer (copy, destroy the row, apply, release).
+  [[nodiscard]] Result<Plan> plan_release(const Release& release, const SwitchState& actual) const override {
+    const std::string who = "port " + std::to_string(release.port) + " (release)";
+    const PortEntry* entry = actual.map.by_port(release.port);
+    if (entry == nullptr) {
+      return fail(ErrorCode::not_found, who + ": not in the switch's port map; check switch.port_map in the inventory");
+    }
+    auto it = actual.cisco.find(entry->if_index);
+    const CiscoPort current = it != actual.cisco.end() ? it->second : CiscoPort{};
+    Plan plan;
+    if (PortChange ch = release_port(release.port, *entry, current, who); !ch.atomic.varbinds.empty()) {
+      plan.ports.push_back(std::move(ch));
+    }
+    if (release.drop_vlan && actual.vlans.contains(release.vlan)) {
+      auto op = [](std::int64_t code) { return VarBind{oid_cat(mib::vtpVlanEditOperation, {1}), Value::integer(code)}; };
+      const std::string vlan = "VLAN " + std::to_string(release.vlan);
+      plan.postlude.push_back({"VTP: take the edit buffer (copy)", 0,
+                               {op(2), {oid_cat(mib::vtpVlanEditBufferOwner, {1}), Value::octets("picluster")}}, {}});
+      plan.postlude.push_back({"VTP: delete " + vlan + " (no Pi port left in it)", release.port,
+                               {{oid_cat(mib::vtpVlanEditRowStatus, {1, u32(release.vlan)}), Value::integer(mib::kDestroy)}}, {}});
+      plan.postlude.push_back({"VTP: apply the edit buffer", 0, {op(3)}, {}});
+      plan.postlude.push_back({"VTP: release the edit buffer", 0, {op(4)}, {}});
+    }
+    return plan;
+  }
+
  private:
+  static PortChange release_port(int port, const PortEntry& entry, const CiscoPort& current, const std::string& who) {
+    PortChange ch{port, "", {}, {}, {}};
+    const std::uint32_t i = u32(entry.if_index);
+    SetPdu access, mode, native, vlans;
+    auto integer = [&](SetPdu& step, const Oid& column, const std::optional<int>& now, std::int64_t want,
+                       const std::string& what) {
+      if (!now || *now == want) return;
+      const Oid o = oid_cat(column, {i});
+      step.varbinds.push_back({o, Value::integer(want)});
+      step.undo.push_back({o, Value::integer(*now)});
+      ch.changes.push_back(what + " " + std::to_string(*now) + " -> " + std::to_string(want));
+    };
+    integer(access, mib::vmVlan, current.access_vlan, kDefaultVlan, "access VLAN");
+    integer(mode, mib::vlanTrunkPortDynamicState, current.dynamic_state, kTrunkOff, "trunk mode");
+    integer(native, mib::vlanTrunkPortNativeVlan, current.native_vlan, kDefaultVlan, "native VLAN");
+    const PortSet all = all_vlans();
+    if (current.has_trunk_row && !std::includes(current.enabled.begin(), current.enabled.end(), all.begin(), all.end())) {
+      for (int k = 0; k < 4; ++k) {
+        const PortSet w = slice(all, k), c = slice(current.enabled, k);
+        if (std::includes(c.begin(), c.end(), w.begin(), w.end())) continue;
+        const Oid o = oid_cat(enabled_column(k), {i});
+        vlans.varbinds.push_back({o, Value::octets(encode_bits(w, kBitmapOctets, k * 1024))});
+        vlans.undo.push_back({o, Value::octets(encode_bits(c, kBitmapOctets, k * 1024))});
+      }
+      ch.changes.push_back("allowed VLANs " + format_ranges(current.enabled) + " -> " + format_ranges(all));
+    }
+    const std::pair<SetPdu*, std::string_view> steps[] = {
+        {&access, "access VLAN"}, {&mode, "access mode"}, {&native, "native VLAN"}, {&vlans, "allowed VLANs"}};
+    for (auto& [step, what] : steps) {
+      if (step->varbinds.empty()) continue;
+      step->port = port;
+      step->description = who + ": " + std::string(what);
+      ch.atomic.varbinds.insert(ch.atomic.varbinds.end(), step->varbinds.begin(), step->varbinds.end());
+      ch.steps.push_back(std::move(*step));
+    }
+    ch.atomic.port = port;
+    ch.atomic.description = who + ": " + std::to_string(ch.atomic.varbinds.size()) + " varbinds in one PDU";
+    return ch;
+  }
+
   static void plan_vlans(const Desired& desired, const SwitchState& actual, Plan& plan) {
     std::vector<VarBind> rows;
     for (const auto& [v, name] : desired.vlan_names) {

@@ -22,8 +22,10 @@ bool worth_ordered_steps(ErrorStatus s) {
   }
 }
 
-std::string who(int port, const std::string& pi) {
-  return pi.empty() ? "trunk port " + std::to_string(port) : pi + " (port " + std::to_string(port) + ")";
+// "pi05 (port 5)", "trunk port 24", or "port 5" for a port without a Pi (release).
+std::string who(int port, const std::string& pi, int trunk_port) {
+  if (!pi.empty()) return pi + " (port " + std::to_string(port) + ")";
+  return (port == trunk_port ? "trunk port " : "port ") + std::to_string(port);
 }
 
 const inventory::Pi* find_pi(const inventory::Shelf& shelf, std::string_view name) {
@@ -130,7 +132,7 @@ Result<void> SwitchController::send_steps(const PortChange& change, ApplyReport&
   return {};
 }
 
-Result<void> SwitchController::apply_port(const PortChange& change, ApplyReport& report) {
+Result<void> SwitchController::apply_port(const PortChange& change, ApplyReport& report, const Replan& replan) {
   auto attempt = [&](const PortChange& c) -> Result<void> {
     if (m_ordered) return send_steps(c, report);
     auto status = m_session->set(c.atomic.varbinds);
@@ -152,7 +154,7 @@ Result<void> SwitchController::apply_port(const PortChange& change, ApplyReport&
   // agent: read the switch again and re-plan this port once.
   auto state = read_state();
   if (!state) return first;
-  auto again = plan(*state);
+  auto again = replan(*state);
   if (!again) return first;
   const PortChange* next = again->find(change.port);
   if (next == nullptr) return {};
@@ -161,6 +163,13 @@ Result<void> SwitchController::apply_port(const PortChange& change, ApplyReport&
 }
 
 Result<ApplyReport> SwitchController::apply(const Plan& plan, const Progress& progress) {
+  auto report = send_plan(plan, progress, [this](const SwitchState& s) { return this->plan(s); });
+  if (!report) return report;
+  if (auto v = verify(); !v) return std::unexpected(v.error());
+  return report;
+}
+
+Result<ApplyReport> SwitchController::send_plan(const Plan& plan, const Progress& progress, const Replan& replan) {
   ApplyReport report;
   auto say = [&](const std::string& line) {
     report.lines.push_back(line);
@@ -173,21 +182,28 @@ Result<ApplyReport> SwitchController::apply(const Plan& plan, const Progress& pr
     }
     say(pdu.description);
   }
+  const int trunk = m_shelf->fileserver.trunk_port;
   for (std::size_t i = 0; i < plan.ports.size(); ++i) {
     const PortChange& change = plan.ports[i];
-    if (auto r = apply_port(change, report); !r) {
-      std::string msg = who(change.port, change.pi) + ": " + r.error().message + "; port " +
+    if (auto r = apply_port(change, report, replan); !r) {
+      std::string msg = who(change.port, change.pi, trunk) + ": " + r.error().message + "; port " +
                         std::to_string(change.port) + " left as it was";
       if (i + 1 < plan.ports.size()) msg += "; " + std::to_string(plan.ports.size() - i - 1) + " later port(s) not changed";
       return named(Result<ApplyReport>(fail(r.error().code, msg)));
     }
     ++report.ports_changed;
-    std::string line = who(change.port, change.pi) + ":";
+    std::string line = who(change.port, change.pi, trunk) + ":";
     for (const auto& c : change.changes) line += " " + c + ";";
     line.pop_back();
     say(line);
   }
-  if (auto v = verify(); !v) return std::unexpected(v.error());
+  for (const auto& pdu : plan.postlude) {
+    ++report.pdus;
+    if (auto r = set_checked(*m_session, pdu.varbinds, pdu.port); !r) {
+      return named(Result<ApplyReport>(std::unexpected(r.error().with_context(pdu.description))));
+    }
+    say(pdu.description);
+  }
   return report;
 }
 
@@ -199,7 +215,7 @@ Result<void> SwitchController::verify() {
   if (left->empty()) return {};
   std::string msg = "verify: the switch still differs from the inventory:";
   for (const auto& c : left->ports) {
-    msg += " " + who(c.port, c.pi) + " (";
+    msg += " " + who(c.port, c.pi, m_shelf->fileserver.trunk_port) + " (";
     for (std::size_t k = 0; k < c.changes.size(); ++k) msg += (k ? ", " : "") + c.changes[k];
     msg += ");";
   }

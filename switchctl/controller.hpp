@@ -11,6 +11,11 @@
 // or as it was. After a failed PDU the switch is read again and the port re-planned once (a
 // lost response may have hidden a success). The run stops at the first port that cannot be
 // changed; ports after it are not touched. At the end the switch is read again and must match.
+//
+// Release undoes apply for one port whose Pi has left the inventory: the port goes back to the
+// switch default and the Pi's old storage VLAN is destroyed once nothing but the trunk is left in
+// it. It is planned like apply (profile-specific, ordered steps on strict switches, re-planned
+// after a failed PDU) and verified by reading back.
 
 #include <chrono>
 #include <functional>
@@ -32,7 +37,7 @@ struct ApplyReport {
   int ports_changed = 0;
   int pdus = 0;                // SET PDUs sent (including fallback steps and undo)
   bool used_ordered_steps = false;
-  std::vector<std::string> lines;  // what was done, one line per port
+  std::vector<std::string> lines;  // what was done (or, for a dry run, would be), one per step
 };
 
 enum class PowerAction { on, off, cycle, status };
@@ -91,6 +96,22 @@ class SwitchController {
   // Reads the switch and fails, naming the ports, if anything still differs from the inventory.
   Result<void> verify();
 
+  // Pure: what release(port, vlan) would send against `state`; empty when already released.
+  // Refuses (ErrorCode::refused) the fileserver's trunk port, a port where a Pi of the inventory
+  // sits, VLAN 1, the public VLAN and a VLAN a Pi of the inventory uses; invalid_argument for a
+  // port < 1 or a VLAN outside 1..4094. `vlan` is dropped when no port but the trunk and `port`
+  // is a member of it or has it as PVID (so other ports keep a VLAN they still use).
+  [[nodiscard]] Result<Plan> plan_release(const SwitchState& state, int port, int vlan) const;
+  Result<Plan> plan_release(int port, int vlan);  // read_state + plan_release
+  // Undoes apply for a Pi that has left the inventory: the caller removes it from the shelf
+  // first, then passes its old front-panel port and storage VLAN. Afterwards the port has PVID 1
+  // and is an untagged member of VLAN 1 only (qbridge), or an access port in VLAN 1 with native
+  // VLAN 1 and every VLAN allowed (cisco); `vlan` is gone from the switch unless another port
+  // still uses it. Other ports are not touched (the trunk only loses the destroyed VLAN).
+  // Idempotent: nothing to do sends no SET. Read back and verified. dry_run reads the switch
+  // and fills report.lines with what would be done, sending nothing (pdus = 0).
+  Result<ApplyReport> release(int port, int vlan, const Progress& progress, bool dry_run = false);
+
   // Power a Pi's port. Refuses the trunk port and ports without a Pi. off and cycle check that the
   // Pi's MAC (when the inventory knows it) is the one learned on its port, unless force.
   Result<PowerResult> power(std::string_view pi_name, PowerAction action, bool force);
@@ -101,7 +122,12 @@ class SwitchController {
  private:
   SwitchController(const inventory::Shelf& shelf, SnmpSession& session, Clock& clock,
                    std::unique_ptr<VendorProfile> profile);
-  Result<void> apply_port(const PortChange& change, ApplyReport& report);
+  // Re-plans from a fresh read after a failed PDU: plan() for apply, plan_release for release.
+  using Replan = std::function<Result<Plan>(const SwitchState&)>;
+  Result<ApplyReport> send_plan(const Plan& plan, const Progress& progress, const Replan& replan);
+  Result<void> apply_port(const PortChange& change, ApplyReport& report, const Replan& replan);
+  [[nodiscard]] Result<void> check_release(int port, int vlan) const;
+  Result<void> verify_release(int port, int vlan);
   Result<void> send_steps(const PortChange& change, ApplyReport& report);
   Result<PoeState> read_poe(const PortEntry& port);
   Result<void> wait_for_power(const PortEntry& entry, PowerAction action, PowerResult& result);

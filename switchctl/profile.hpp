@@ -25,6 +25,10 @@ class VendorProfile {
   // Pure: the SETs that bring the ports in `desired` from `actual` to what is desired, touching
   // nothing that belongs to other ports. Fails when a desired port is missing from the map.
   [[nodiscard]] virtual Result<Plan> plan(const Desired& desired, const SwitchState& actual) const = 0;
+  // Pure: the SETs that put release.port back to the switch default (see Release) as one
+  // PortChange, then, when release.drop_vlan and the VLAN exists, its deletion in the postlude.
+  // Empty when the switch is already there. Touches no other port's membership.
+  [[nodiscard]] virtual Result<Plan> plan_release(const Release& release, const SwitchState& actual) const = 0;
 };
 
 // nullptr for an unknown name.

@@ -88,11 +88,7 @@ class QBridgeProfile final : public VendorProfile {
   }
 
   [[nodiscard]] Result<Plan> plan(const Desired& desired, const SwitchState& actual) const override {
-    Working w{actual.vlans, actual.pvid, 0};
-    for (const auto& [v, r] : w.rows) w.default_octets = std::max(w.default_octets, r.list_octets);
-    for (const auto& p : actual.map.ports) {
-      w.default_octets = std::max(w.default_octets, static_cast<std::size_t>(p.bridge_port + 7) / 8);
-    }
+    Working w = working(actual);
     const DesiredPort* trunk = desired.find(desired.trunk_port);
     const PortEntry* trunk_entry = actual.map.by_port(desired.trunk_port);
     Plan plan;
@@ -104,14 +100,53 @@ class QBridgeProfile final : public VendorProfile {
                         ": not in the switch's port map; check switch.port_map in the inventory");
       }
       const bool is_trunk = dp.port == desired.trunk_port;
-      auto change = plan_port(desired, dp, *entry, is_trunk ? nullptr : trunk, trunk_entry, w);
+      const std::string who = "port " + std::to_string(dp.port) + (dp.pi.empty() ? " (trunk)" : " (" + dp.pi + ")");
+      auto change = plan_port(desired, dp, *entry, is_trunk ? nullptr : trunk, trunk_entry, w, who);
       if (!change) return std::unexpected(change.error());
       if (!change->atomic.varbinds.empty()) plan.ports.push_back(std::move(*change));
     }
     return plan;
   }
 
+  // The port becomes an exact port wanting {PVID 1, untagged in VLAN 1, nothing else}, planned
+  // like any port (so strict switches get add, PVID, remove as ordered steps); no trunk bits are
+  // touched. The VLAN row goes last, as its own PDU, when asked and still there.
+  [[nodiscard]] Result<Plan> plan_release(const Release& release, const SwitchState& actual) const override {
+    const std::string who = "port " + std::to_string(release.port) + " (release)";
+    const PortEntry* entry = actual.map.by_port(release.port);
+    if (entry == nullptr) {
+      return fail(ErrorCode::not_found, who + ": not in the switch's port map; check switch.port_map in the inventory");
+    }
+    const auto one = actual.vlans.find(kDefaultVlan);
+    if (one == actual.vlans.end() || !one->second.has_lists) {
+      return fail(ErrorCode::not_found, who + ": the switch lists no VLAN 1 (default) with readable port lists; "
+                                              "cannot put the port back in it");
+    }
+    Working w = working(actual);
+    const DesiredPort dp{release.port, {}, true, kDefaultVlan, {kDefaultVlan}, {}};
+    auto change = plan_port(Desired{}, dp, *entry, nullptr, nullptr, w, who);
+    if (!change) return std::unexpected(change.error());
+    Plan plan;
+    if (!change->atomic.varbinds.empty()) plan.ports.push_back(std::move(*change));
+    if (release.drop_vlan && actual.vlans.contains(release.vlan)) {
+      const std::string vlan = "VLAN " + std::to_string(release.vlan);
+      plan.postlude.push_back({vlan + ": destroy (no Pi port left in it)", release.port,
+                               {{oid_cat(mib::dot1qVlanStaticRowStatus, {u32(release.vlan)}), Value::integer(mib::kDestroy)}},
+                               {}});
+    }
+    return plan;
+  }
+
  private:
+  static Working working(const SwitchState& actual) {
+    Working w{actual.vlans, actual.pvid, 0};
+    for (const auto& [v, r] : w.rows) w.default_octets = std::max(w.default_octets, r.list_octets);
+    for (const auto& p : actual.map.ports) {
+      w.default_octets = std::max(w.default_octets, static_cast<std::size_t>(p.bridge_port + 7) / 8);
+    }
+    return w;
+  }
+
   static Result<void> read_current(SnmpSession& session, SwitchState& state) {
     const std::vector<Oid> roots = {mib::dot1qVlanCurrentEgressPorts, mib::dot1qVlanCurrentUntaggedPorts};
     auto cols = walk_columns(session, roots);
@@ -137,7 +172,7 @@ class QBridgeProfile final : public VendorProfile {
 
   static Result<PortChange> plan_port(const Desired& desired, const DesiredPort& dp,
                                       const PortEntry& entry, const DesiredPort* trunk,
-                                      const PortEntry* trunk_entry, Working& w) {
+                                      const PortEntry* trunk_entry, Working& w, const std::string& who) {
     PortChange ch{dp.port, dp.pi, {}, {}, {}};
     const int bp = entry.bridge_port;
     SetPdu create, add, pvid, remove;
@@ -193,7 +228,6 @@ class QBridgeProfile final : public VendorProfile {
         w.pvid[bp] = *dp.pvid;
       }
     }
-    const std::string who = "port " + std::to_string(dp.port) + (dp.pi.empty() ? " (trunk)" : " (" + dp.pi + ")");
     const std::pair<SetPdu*, std::string_view> steps[] = {
         {&create, "create VLANs"}, {&add, "add memberships"}, {&pvid, "set PVID"}, {&remove, "remove memberships"}};
     for (auto& [step, what] : steps) {

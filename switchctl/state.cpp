@@ -168,6 +168,7 @@ std::string render_plan(const Plan& plan) {
     for (const auto& line : c.changes) out += "# port " + std::to_string(c.port) + ": " + line + "\n";
     pdu(c.atomic);
   }
+  for (const auto& p : plan.postlude) pdu(p);
   return out;
 }
 

@@ -141,8 +141,22 @@ struct PortChange {
 struct Plan {
   std::vector<SetPdu> prelude;       // switch-wide steps before any port (Cisco VLAN creation)
   std::vector<PortChange> ports;
-  [[nodiscard]] bool empty() const { return prelude.empty() && ports.empty(); }
+  std::vector<SetPdu> postlude;      // switch-wide steps after every port (release: drop a VLAN)
+  [[nodiscard]] bool empty() const { return prelude.empty() && ports.empty() && postlude.empty(); }
   [[nodiscard]] const PortChange* find(int port) const;
+};
+
+// The VLAN every port of a fresh switch is an untagged member of, with PVID 1 (Q-BRIDGE) or as
+// access VLAN and native VLAN (Cisco). It is never created nor destroyed by a plan.
+inline constexpr int kDefaultVlan = 1;
+
+// What releasing one port asks (a Pi left the inventory): the port goes back to the switch
+// default, out of every other VLAN, and `vlan` (its old storage VLAN) is destroyed when
+// drop_vlan is set. The controller decides drop_vlan (no port but the trunk left in the VLAN).
+struct Release {
+  int port = 0;
+  int vlan = 0;
+  bool drop_vlan = false;
 };
 
 // A text rendering of a plan: one line per PDU, one indented line per varbind.
