@@ -55,7 +55,7 @@ inline constexpr std::string_view kDefaultCmdlineBase =
 
 struct Fileserver {
   Transport transport = Transport::ssh;
-  std::string host = "fileserver";  // SSH endpoint (name or address)
+  std::string host;                 // SSH endpoint (name or address); "" = not configured yet
   int ssh_port = 22;
   std::string user = "root";
   std::string identity_file;        // private key; empty = ssh-agent / default keys
@@ -81,7 +81,7 @@ struct PortMapOverride {
 };
 
 struct Switch {
-  std::string host = "switch";      // SNMP endpoint (name or address)
+  std::string host;                 // SNMP endpoint (name or address); "" = not configured yet
   int snmp_port = 161;
   SnmpVersion version = SnmpVersion::v2c;
   std::string secrets_file;         // JSON file with community or v3 credentials; never inline

@@ -91,7 +91,8 @@ std::string shown(std::string_view s) { return printable(s); }
 
 void check_fileserver(Checker& c, const std::string& w, const Shelf& shelf) {
   const auto& fs = shelf.fileserver;
-  c.check(is_host(fs.host), w + ": host", shown(fs.host) + " is not a host name or address");
+  c.check(fs.host.empty() || is_host(fs.host), w + ": host",
+          shown(fs.host) + " is not a host name or address");
   c.check(is_user(fs.user), w + ": user", shown(fs.user) + " is not a valid user name");
   c.check(fs.identity_file.empty() || is_local_path(fs.identity_file), w + ": identity_file",
           "contains control characters");
@@ -113,7 +114,8 @@ void check_fileserver(Checker& c, const std::string& w, const Shelf& shelf) {
 }
 
 void check_switch(Checker& c, const std::string& w, const Switch& sw) {
-  c.check(is_host(sw.host), w + ": host", shown(sw.host) + " is not a host name or address");
+  c.check(sw.host.empty() || is_host(sw.host), w + ": host",
+          shown(sw.host) + " is not a host name or address");
   c.check(sw.profile == "qbridge" || sw.profile == "cisco", w + ": profile",
           shown(sw.profile) + " is not a known profile (qbridge, cisco)");
   c.check(sw.secrets_file.empty() || is_local_path(sw.secrets_file), w + ": secrets_file",

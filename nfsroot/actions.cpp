@@ -165,4 +165,10 @@ Result<void> execute(Host& host, const Plan& plan, const ExecOptions& options) {
   return {};
 }
 
+Result<std::uint64_t> tree_size(Host& host, const std::string& path) {
+  auto du = check(host, {"du", "-s", "-B1", "-x", "--", path});
+  if (!du) return std::unexpected(du.error());
+  return std::strtoull(du->out.c_str(), nullptr, 10);
+}
+
 }  // namespace picluster::nfsroot

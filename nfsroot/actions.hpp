@@ -79,4 +79,7 @@ Result<void> execute(Host& host, const Plan& plan, const ExecOptions& options);
 // btrfs filesystem), else `rm -rf --one-file-system`. A missing path is not an error.
 Result<void> remove_tree(Host& host, const std::string& path);
 
+// Bytes used by the tree at `path` on its own filesystem (`du -s -B1 -x`).
+Result<std::uint64_t> tree_size(Host& host, const std::string& path);
+
 }  // namespace picluster::nfsroot

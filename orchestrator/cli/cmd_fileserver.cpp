@@ -11,6 +11,9 @@
 #include "nfsroot/fileserver_config.hpp"
 #include "nfsroot/root_manager.hpp"
 #include "orchestrator/cli/cli.hpp"
+#include "orchestrator/journal.hpp"
+#include "orchestrator/reconcile.hpp"
+#include "orchestrator/verbs.hpp"
 #include "orchestrator/cli/table.hpp"
 
 namespace picluster::cli {
@@ -44,28 +47,6 @@ Result<std::unique_ptr<FileserverContext>> open_fileserver(const Context& ctx) {
   return out;
 }
 
-std::string human_bytes(std::uint64_t bytes) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(bytes);
-  int u = 0;
-  while (v >= 1024 && u < 4) {
-    v /= 1024;
-    ++u;
-  }
-  char text[32];
-  std::snprintf(text, sizeof text, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
-  return text;
-}
-
-std::string utc_time(std::int64_t seconds) {
-  const auto t = static_cast<std::time_t>(seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M UTC", &tm);
-  return text;
-}
-
 // Progress on a terminal only, never with --json: one line rewritten in place.
 ExecOptions progress_options(const std::string& name, bool json, std::vector<std::string>& events) {
   ExecOptions options;
@@ -90,7 +71,35 @@ struct RebuildArgs {
   std::string from;
   bool dry_run = false;
   bool json = false;
+  bool no_power = false;
 };
+
+// Rebuild is power off -> atomic rebuild -> power on, each step journaled like every other verb.
+Result<void> rebuild_power(const Context& ctx, const inventory::Shelf& shelf, const std::string& name,
+                           switchctl::PowerAction action, bool json) {
+  if (!orchestrator::switch_configured(shelf)) return {};
+  orchestrator::VerbContext v;
+  v.inventory_path = ctx.inventory_path;
+  v.shelf = shelf.name;
+  v.reporter = [json](const orchestrator::StepReport& step) {
+    if (!json) std::cout << step.pi << ": " << step.step << ": " << step.result << " (" << step.detail << ")\n";
+  };
+  auto done = orchestrator::power_pis(v, {name}, action, false);
+  if (!done) return std::unexpected(done.error().with_context(name));
+  return {};
+}
+
+void journal_rebuild(const Context& ctx, const std::string& shelf, const std::string& name,
+                     const std::string& result, const std::string& detail) {
+  orchestrator::JournalEntry e;
+  e.verb = "rebuild";
+  e.shelf = shelf;
+  e.pi = name;
+  e.step = "root";
+  e.result = result;
+  e.detail = detail;
+  (void)orchestrator::Journal(orchestrator::state_dir(ctx.inventory_path)).append(e);
+}
 
 Result<int> run_rebuild(const Context& ctx, const RebuildArgs& args) {
   std::optional<inventory::Lock> lock;
@@ -123,8 +132,26 @@ Result<int> run_rebuild(const Context& ctx, const RebuildArgs& args) {
       }
     } else {
       std::vector<std::string> events;
+      // 1. PoE off: the Pi must not write into a root that is being swapped
+      if (!args.no_power) {
+        if (auto ok = rebuild_power(ctx, *f.shelf, name, switchctl::PowerAction::off, args.json); !ok) {
+          return std::unexpected(ok.error());
+        }
+      }
+      // 2. atomic rebuild, the old root kept for rollback
       auto done = roots.rebuild(*pi, files, args.from, progress_options(name, args.json, events));
-      if (!done) return std::unexpected(done.error());
+      if (!done) {
+        journal_rebuild(ctx, f.shelf->name, name, "failed", done.error().message);
+        return std::unexpected(done.error());
+      }
+      journal_rebuild(ctx, f.shelf->name, name, "ok",
+                      "rebuilt with " + std::string(inventory::to_string(done->method)));
+      // 3. PoE on: the Pi cold-boots into its new root
+      if (!args.no_power) {
+        if (auto ok = rebuild_power(ctx, *f.shelf, name, switchctl::PowerAction::on, args.json); !ok) {
+          return std::unexpected(ok.error());
+        }
+      }
       j["method"] = std::string(inventory::to_string(done->method));
       j["reason"] = done->reason;
       j["events"] = events;
@@ -164,12 +191,6 @@ Result<int> run_rollback(const Context& ctx, const std::string& name, bool dry_r
   return 0;
 }
 
-Result<std::uint64_t> tree_size(Host& host, const std::string& path) {
-  auto du = check(host, {"du", "-s", "-B1", "-x", "--", path});
-  if (!du) return std::unexpected(du.error());
-  return std::strtoull(du->out.c_str(), nullptr, 10);
-}
-
 Result<int> run_show(const Context& ctx, bool json) {
   auto fs = open_fileserver(ctx);
   if (!fs) return std::unexpected(fs.error());
@@ -189,7 +210,7 @@ Result<int> run_show(const Context& ctx, bool json) {
   for (const auto& e : state->exports) j["exports"].push_back(ordered_json{{"path", e.path}, {"clients", e.clients}});
   j["roots"] = ordered_json::array();
   for (const auto& r : *list) {
-    auto size = tree_size(*f.host, r.path);
+    auto size = nfsroot::tree_size(*f.host, r.path);
     if (!size) return std::unexpected(size.error());
     j["roots"].push_back(ordered_json{{"name", r.name}, {"path", r.path}, {"bytes", *size}, {"modified", utc_time(r.mtime)},
                           {"previous", r.has_previous}});
@@ -245,6 +266,7 @@ void register_fileserver_commands(CLI::App& app, Context& ctx) {
   rebuild->add_option("--from", rebuild_args->from, "Golden image folder on the fileserver (default: the shelf's golden_image)");
   rebuild->add_flag("--dry-run", rebuild_args->dry_run, "Print the plan, change nothing");
   rebuild->add_flag("--json", rebuild_args->json, "Machine-readable output, no progress");
+  rebuild->add_flag("--no-power", rebuild_args->no_power, "Do not switch the Pi's PoE off and on around the rebuild");
   rebuild->callback([&ctx, rebuild_args] { ctx.action = [&ctx, rebuild_args] { return run_rebuild(ctx, *rebuild_args); }; });
 
   auto rollback_name = std::make_shared<std::string>();

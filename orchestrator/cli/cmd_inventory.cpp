@@ -1,5 +1,6 @@
-// Inventory verbs: init, add, remove, list, show, validate, render. These work offline: they
-// read and write the inventory file and render files, and touch no switch or fileserver.
+// Inventory verbs: init, add, remove, list, show, validate, render. list/show/validate/render
+// and `--offline` add/remove only read and write the inventory; add and remove otherwise act on
+// the switch and the fileserver through the orchestrator (skipping parts not configured yet).
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -13,6 +14,8 @@
 #include "bootcfg/bootcfg.hpp"
 #include "common/text.hpp"
 #include "orchestrator/cli/cli.hpp"
+#include "orchestrator/cli/report.hpp"
+#include "orchestrator/verbs.hpp"
 #include "orchestrator/cli/table.hpp"
 
 namespace picluster::cli {
@@ -64,6 +67,7 @@ struct AddOptions {
   std::string mac;
   bool dry_run = false;
   bool json = false;
+  bool offline = false;
 };
 
 Result<inventory::PiRequest> make_request(const AddOptions& o) {
@@ -98,9 +102,30 @@ void print_pi_summary(const inventory::Shelf& shelf, const inventory::Pi& pi) {
             << "\n";
 }
 
+orchestrator::VerbContext verb_context(const Context& ctx, bool dry_run, orchestrator::Reporter r) {
+  orchestrator::VerbContext v;
+  v.inventory_path = ctx.inventory_path;
+  v.shelf = ctx.shelf;
+  v.dry_run = dry_run;
+  v.reporter = std::move(r);
+  return v;
+}
+
+// add: allocate, switch port, VLAN interface, root, export, boot files, PoE on.
+Result<int> run_add_live(const Context& ctx, const AddOptions& o, const inventory::PiRequest& request) {
+  StepPrinter printer(o.json);
+  auto added = orchestrator::add_pi(verb_context(ctx, o.dry_run, printer.reporter()), request);
+  inventory::Json extra = inventory::Json::object();
+  if (added) extra["pi"] = inventory::to_json(*added);
+  printer.finish(added ? Result<void>{} : Result<void>(std::unexpected(added.error())), extra);
+  if (!added) return std::unexpected(added.error());
+  return 0;
+}
+
 Result<int> run_add(const Context& ctx, const AddOptions& o) {
   auto request = make_request(o);
   if (!request) return std::unexpected(request.error());
+  if (!o.offline) return run_add_live(ctx, o, *request);
   inventory::Pi added;
   inventory::Shelf shelf_copy;
   auto ok = modify_inventory(ctx, o.dry_run, [&](inventory::Inventory& inv) -> Result<void> {
@@ -126,6 +151,15 @@ Result<int> run_add(const Context& ctx, const AddOptions& o) {
     if (o.dry_run) std::cout << "dry run: would add ";
     print_pi_summary(shelf_copy, added);
   }
+  return 0;
+}
+
+Result<int> run_remove_live(const Context& ctx, const std::string& name, bool dry_run, bool keep,
+                            bool force, bool json) {
+  StepPrinter printer(json);
+  auto done = orchestrator::remove_pi(verb_context(ctx, dry_run, printer.reporter()), name, keep, force);
+  printer.finish(done);
+  if (!done) return std::unexpected(done.error());
   return 0;
 }
 
@@ -285,21 +319,32 @@ void register_inventory_commands(CLI::App& app, Context& ctx) {
   add->add_option("--serial", add_opts->serial, "Board serial, 8 hex digits (netboot)");
   add->add_option("--mac", add_opts->mac, "Ethernet MAC address");
   add->add_flag("-n,--dry-run", add_opts->dry_run, "Show the allocation without writing it");
-  add->add_flag("--json", add_opts->json, "Print the new Pi as JSON");
+  add->add_flag("--json", add_opts->json, "Print the new Pi and the steps as JSON");
+  add->add_flag("--offline", add_opts->offline,
+                "Only allocate in the inventory; touch no switch or fileserver (apply later)");
   add->callback([&ctx, add_opts] { ctx.action = [&ctx, add_opts] { return run_add(ctx, *add_opts); }; });
 
   struct NameOptions {
     std::string name;
     bool dry_run = false;
     bool json = false;
+    bool offline = false;
+    bool keep = false;
+    bool force = false;
   };
   auto remove_opts = std::make_shared<NameOptions>();
   auto* remove = app.add_subcommand("remove", "Remove a Pi from the inventory");
   remove->add_option("name", remove_opts->name, "Pi name")->required();
   remove->add_flag("-n,--dry-run", remove_opts->dry_run, "Show what would change without writing");
+  remove->add_flag("--offline", remove_opts->offline, "Only remove it from the inventory");
+  remove->add_flag("--keep", remove_opts->keep, "Archive the Pi's root instead of deleting it");
+  remove->add_flag("--force", remove_opts->force, "Power off even if another MAC is learned on the port");
+  remove->add_flag("--json", remove_opts->json, "Print the steps as JSON");
   remove->callback([&ctx, remove_opts] {
     ctx.action = [&ctx, remove_opts] {
-      return run_remove(ctx, remove_opts->name, remove_opts->dry_run);
+      const auto& o = *remove_opts;
+      if (o.offline) return run_remove(ctx, o.name, o.dry_run);
+      return run_remove_live(ctx, o.name, o.dry_run, o.keep, o.force, o.json);
     };
   });
 

@@ -1,8 +1,134 @@
-// Subcommands for the 'ops' area. Placeholder until that area's issue lands.
+// Shelf-wide operator verbs: plan, apply, status, log. They act on the switch, the fileserver
+// and the boot files together through the orchestrator.
+
+#include <iostream>
+#include <memory>
+
 #include "orchestrator/cli/cli.hpp"
+#include "orchestrator/cli/report.hpp"
+#include "orchestrator/cli/table.hpp"
+#include "orchestrator/reconcile.hpp"
+#include "orchestrator/status.hpp"
+#include "orchestrator/verbs.hpp"
 
 namespace picluster::cli {
+namespace {
 
-void register_ops_commands(CLI::App& /*app*/, Context& /*ctx*/) {}
+using inventory::Json;
+
+orchestrator::VerbContext verb_context(const Context& ctx, bool dry_run, orchestrator::Reporter reporter) {
+  orchestrator::VerbContext v;
+  v.inventory_path = ctx.inventory_path;
+  v.shelf = ctx.shelf;
+  v.dry_run = dry_run;
+  v.reporter = std::move(reporter);
+  return v;
+}
+
+Result<int> run_plan(const Context& ctx, bool json) {
+  auto session = orchestrator::open_session(verb_context(ctx, true, {}), "plan");
+  if (!session) return std::unexpected(session.error());
+  auto plan = orchestrator::plan_shelf(**session, {});
+  if (!plan) return std::unexpected(plan.error());
+  if (json) {
+    std::cout << orchestrator::to_json(*plan).dump(2) << "\n";
+  } else {
+    std::cout << orchestrator::describe(*plan, stdout_is_terminal());
+  }
+  return 0;
+}
+
+Result<int> run_apply(const Context& ctx, bool dry_run, bool json) {
+  StepPrinter printer(json);
+  auto result = orchestrator::apply(verb_context(ctx, dry_run, printer.reporter()));
+  printer.finish(result);
+  if (!result) return std::unexpected(result.error());
+  return 0;
+}
+
+std::string yes_no(const std::optional<bool>& v, const char* yes, const char* no) {
+  return v ? (*v ? yes : no) : "unknown";
+}
+
+Result<int> run_status(const Context& ctx, bool json) {
+  auto session = orchestrator::open_session(verb_context(ctx, false, {}), "status");
+  if (!session) return std::unexpected(session.error());
+  const auto status = orchestrator::collect_status(**session, {});
+  if (json) {
+    std::cout << orchestrator::to_json(status).dump(2) << "\n";
+    return 0;
+  }
+  Table t({"PI", "PORT", "POE", "POWER", "VLAN", "ROOT", "SIZE", "MODIFIED", "EXPORT", "REACHABLE", "LAST ACTION"});
+  for (const auto& st : status.pis) {
+    std::string last = "-";
+    if (st.last_action) last = st.last_action->time + " " + st.last_action->verb + "/" + st.last_action->step + " " + st.last_action->result;
+    t.add({st.name, std::to_string(st.port), st.poe,
+           st.power_mw ? std::to_string(*st.power_mw / 1000) + "." + std::to_string(*st.power_mw % 1000 / 100) + " W" : "-",
+           st.vlan, yes_no(st.root_present, "present", "missing"),
+           st.root_bytes ? human_bytes(*st.root_bytes) : "-", st.root_mtime ? utc_time(*st.root_mtime) : "-",
+           yes_no(st.exported, "ok", "missing"), st.reachable ? (*st.reachable ? "yes" : "no") : "not probed", last});
+  }
+  t.print(std::cout);
+  for (const auto& p : status.problems) std::cout << "warning: " << p << "\n";
+  return status.problems.empty() ? 0 : 1;
+}
+
+Result<int> run_log(const Context& ctx, const std::string& name, bool json, std::size_t limit) {
+  orchestrator::Journal journal(orchestrator::state_dir(ctx.inventory_path));
+  auto entries = journal.read(name);
+  if (!entries) return std::unexpected(entries.error());
+  const std::size_t skip = limit > 0 && entries->size() > limit ? entries->size() - limit : 0;
+  if (json) {
+    Json out = Json::array();
+    for (std::size_t i = skip; i < entries->size(); ++i) out.push_back(orchestrator::to_json((*entries)[i]));
+    std::cout << out.dump(2) << "\n";
+    return 0;
+  }
+  Table t({"TIME", "USER", "VERB", "PI", "STEP", "RESULT", "DETAIL"});
+  for (std::size_t i = skip; i < entries->size(); ++i) {
+    const auto& e = (*entries)[i];
+    std::string detail = e.detail.substr(0, e.detail.find('\n'));
+    t.add({e.time, e.user, e.verb, e.pi.empty() ? "-" : e.pi, e.step, e.result, detail});
+  }
+  t.print(std::cout);
+  return 0;
+}
+
+}  // namespace
+
+void register_ops_commands(CLI::App& app, Context& ctx) {
+  struct Options {
+    bool dry_run = false;
+    bool json = false;
+    std::string name;
+    std::size_t limit = 0;
+  };
+  auto plan_opts = std::make_shared<Options>();
+  auto* plan = app.add_subcommand("plan", "Show what apply would change on the switch, fileserver and boot files");
+  plan->add_flag("--json", plan_opts->json, "Print JSON");
+  plan->callback([&ctx, plan_opts] { ctx.action = [&ctx, plan_opts] { return run_plan(ctx, plan_opts->json); }; });
+
+  auto apply_opts = std::make_shared<Options>();
+  auto* apply = app.add_subcommand("apply", "Bring the switch, fileserver and boot files in line with the inventory");
+  apply->add_flag("-n,--dry-run", apply_opts->dry_run, "Show the plan without changing anything");
+  apply->add_flag("--json", apply_opts->json, "Print the steps as JSON");
+  apply->callback([&ctx, apply_opts] {
+    ctx.action = [&ctx, apply_opts] { return run_apply(ctx, apply_opts->dry_run, apply_opts->json); };
+  });
+
+  auto status_opts = std::make_shared<Options>();
+  auto* status = app.add_subcommand("status", "One row per Pi: PoE, VLANs, root, export, last action");
+  status->add_flag("--json", status_opts->json, "Print JSON");
+  status->callback([&ctx, status_opts] { ctx.action = [&ctx, status_opts] { return run_status(ctx, status_opts->json); }; });
+
+  auto log_opts = std::make_shared<Options>();
+  auto* log = app.add_subcommand("log", "Show the audit journal (every change picluster made)");
+  log->add_option("name", log_opts->name, "Only entries for this Pi");
+  log->add_option("--limit", log_opts->limit, "Only the newest N entries");
+  log->add_flag("--json", log_opts->json, "Print JSON");
+  log->callback([&ctx, log_opts] {
+    ctx.action = [&ctx, log_opts] { return run_log(ctx, log_opts->name, log_opts->json, log_opts->limit); };
+  });
+}
 
 }  // namespace picluster::cli

@@ -1,11 +1,18 @@
 #pragma once
-// Plain-text tables for terminal output: columns padded to their widest cell, two spaces apart.
+// Plain-text output helpers: tables whose columns are padded to their widest cell, two spaces
+// apart, and human-readable sizes and times.
 
+#include <cstdint>
 #include <ostream>
 #include <string>
 #include <vector>
 
 namespace picluster::cli {
+
+// "1.5 GiB", "312 B"
+std::string human_bytes(std::uint64_t bytes);
+// "2026-11-22 03:20 UTC" for seconds since the epoch.
+std::string utc_time(std::int64_t seconds);
 
 class Table {
  public:

@@ -1,0 +1,26 @@
+#pragma once
+// How the operator verbs show their named steps: one line per step on the terminal (with colour
+// when stdout is one), or collected and printed as one JSON document with --json.
+
+#include <iostream>
+#include <memory>
+
+#include "orchestrator/shelf_session.hpp"
+
+namespace picluster::cli {
+
+class StepPrinter {
+ public:
+  explicit StepPrinter(bool json);
+  // The reporter to hand to the orchestrator; the printer must outlive it.
+  orchestrator::Reporter reporter();
+  // With --json: prints {"ok": ..., "steps": [...], "error": ...}; without: nothing more.
+  void finish(const Result<void>& result, inventory::Json extra = inventory::Json::object());
+
+ private:
+  bool m_json;
+  bool m_colour;
+  inventory::Json m_steps = inventory::Json::array();
+};
+
+}  // namespace picluster::cli

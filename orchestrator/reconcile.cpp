@@ -1,0 +1,327 @@
+#include "orchestrator/reconcile.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "bootcfg/bootcfg.hpp"
+
+namespace picluster::orchestrator {
+namespace {
+
+bool starts_with_any(const std::string& path, std::initializer_list<std::string_view> prefixes) {
+  return std::ranges::any_of(prefixes, [&](std::string_view p) { return path.starts_with(p); });
+}
+
+bool is_export_file(const RenderedFile& f) {
+  return starts_with_any(f.path, {"etc/exports", "etc/dnsmasq.d/"});
+}
+
+bool in_scope(const ApplyOptions& options, const std::string& pi) {
+  return options.pis.empty() || std::ranges::find(options.pis, pi) != options.pis.end();
+}
+
+// The switch plan limited to the Pis in scope; the trunk's and switch-wide changes always stay.
+switchctl::Plan scoped(switchctl::Plan plan, const ApplyOptions& options) {
+  std::erase_if(plan.ports, [&](const switchctl::PortChange& c) {
+    return !c.pi.empty() && !in_scope(options, c.pi);
+  });
+  return plan;
+}
+
+Result<std::set<std::string>> live_roots(ShelfSession& session) {
+  auto roots = session.roots();
+  if (!roots) return std::unexpected(roots.error());
+  auto list = (*roots)->list_roots();
+  if (!list) return std::unexpected(list.error());
+  std::set<std::string> names;
+  for (const auto& r : *list) names.insert(r.name);
+  return names;
+}
+
+Result<std::vector<PowerChange>> ports_to_power(ShelfSession& session, const ApplyOptions& options) {
+  auto sw = session.switch_controller();
+  if (!sw) return std::unexpected(sw.error());
+  auto rows = (*sw)->port_status();
+  if (!rows) return std::unexpected(rows.error());
+  std::vector<PowerChange> out;
+  for (const auto& row : *rows) {
+    if (row.pi.empty() || !in_scope(options, row.pi) || !row.poe) continue;
+    if (row.poe->admin_on == false) out.push_back({row.pi, row.entry.port});
+  }
+  return out;
+}
+
+std::string plan_lines(const nfsroot::Plan& plan, bool prefixed) {
+  return nfsroot::describe(plan, prefixed);
+}
+
+// Runs one fileserver stage: plan the files, apply, report.
+Result<void> file_stage(ShelfSession& session, const std::string& step,
+                        const std::vector<RenderedFile>& files) {
+  auto cfg = session.configurator();
+  if (!cfg) return std::unexpected(cfg.error());
+  auto plan = (*cfg)->plan(files);
+  if (!plan) return std::unexpected(plan.error().with_context(step));
+  if (plan->empty()) {
+    session.report({"", step, "unchanged", ""});
+    return {};
+  }
+  if (auto ok = (*cfg)->apply(*plan, session.exec_options("")); !ok) {
+    session.report({"", step, "failed", ok.error().message});
+    return std::unexpected(ok.error().with_context(step));
+  }
+  const bool prefixed = !session.shelf().fileserver.root_prefix.empty();
+  session.report({"", step, "ok", plan_lines(*plan, prefixed)});
+  return {};
+}
+
+Result<void> switch_stage(ShelfSession& session, const ApplyOptions& options) {
+  auto sw = session.switch_controller();
+  if (!sw) return std::unexpected(sw.error());
+  auto plan = (*sw)->plan();
+  if (!plan) return std::unexpected(plan.error());
+  const auto mine = scoped(*plan, options);
+  if (mine.empty()) {
+    session.report({"", "switch", "unchanged", ""});
+    return {};
+  }
+  auto report = (*sw)->apply(mine, [](std::string_view) {});
+  if (!report) {
+    session.report({"", "switch", "failed", report.error().message});
+    return std::unexpected(report.error());
+  }
+  std::string detail;
+  for (const auto& line : report->lines) detail += (detail.empty() ? "" : "\n") + line;
+  session.report({"", "switch", "ok", detail});
+  return {};
+}
+
+Result<void> roots_stage(ShelfSession& session, const ApplyOptions& options) {
+  auto roots = session.roots();
+  if (!roots) return std::unexpected(roots.error());
+  if (auto ok = (*roots)->recover(session.exec_options("")); !ok) return ok;
+  auto live = live_roots(session);
+  if (!live) return std::unexpected(live.error());
+  const auto& shelf = session.shelf();
+  for (const auto& pi : shelf.pis) {
+    if (!in_scope(options, pi.name) || live->contains(pi.name)) continue;
+    auto choice = (*roots)->provision(pi, bootcfg::render_pi_root_files(shelf, pi),
+                                      session.exec_options(pi.name));
+    if (!choice) {
+      session.report({pi.name, "root", "failed", choice.error().message});
+      return std::unexpected(choice.error().with_context(pi.name + ": clone root"));
+    }
+    session.report({pi.name, "root", "ok",
+                    "cloned with " + std::string(to_string(choice->method)) + " (" +
+                        choice->reason + ")"});
+  }
+  return {};
+}
+
+Result<void> power_stage(ShelfSession& session, const ApplyOptions& options) {
+  auto todo = ports_to_power(session, options);
+  if (!todo) return std::unexpected(todo.error());
+  auto sw = session.switch_controller();
+  for (const auto& change : *todo) {
+    auto result = (*sw)->power(change.pi, switchctl::PowerAction::on, false);
+    if (!result) {
+      session.report({change.pi, "power", "failed", result.error().message});
+      return std::unexpected(result.error());
+    }
+    session.report({change.pi, "power", "ok", "PoE on, port " + std::to_string(change.port)});
+  }
+  if (todo->empty()) session.report({"", "power", "unchanged", ""});
+  return {};
+}
+
+}  // namespace
+
+bool switch_configured(const inventory::Shelf& shelf) { return !shelf.switch_.host.empty(); }
+
+bool fileserver_configured(const inventory::Shelf& shelf) {
+  return shelf.fileserver.transport == inventory::Transport::local || !shelf.fileserver.host.empty();
+}
+
+bool ShelfPlan::empty() const {
+  return switch_plan.empty() && network.empty() && missing_roots.empty() && exports.empty() &&
+         boot.empty() && power_on.empty();
+}
+
+std::vector<RenderedFile> network_files(const inventory::Shelf& shelf) {
+  auto files = bootcfg::render_fileserver_files(shelf);
+  std::erase_if(files, is_export_file);
+  return files;
+}
+
+std::vector<RenderedFile> export_files(const inventory::Shelf& shelf) {
+  auto files = bootcfg::render_fileserver_files(shelf);
+  std::erase_if(files, [](const RenderedFile& f) { return !is_export_file(f); });
+  return files;
+}
+
+std::string boot_folder(const inventory::Shelf& shelf, const inventory::Pi& pi) {
+  const std::string root = shelf.fileserver.tftp_root.substr(1);  // validated: absolute
+  const std::string serial = bootcfg::tftp_folder(pi);
+  if (shelf.boot.mode == inventory::BootMode::netboot && !serial.empty()) return root + "/" + serial;
+  return root + "/sdcard/" + pi.name;
+}
+
+std::vector<RenderedFile> boot_files(const inventory::Shelf& shelf) {
+  std::vector<RenderedFile> out;
+  for (const auto& pi : shelf.pis) {
+    for (auto file : bootcfg::render_boot_files(shelf, pi)) {
+      file.path = boot_folder(shelf, pi) + "/" + file.path;
+      out.push_back(std::move(file));
+    }
+  }
+  return out;
+}
+
+Result<ShelfPlan> plan_shelf(ShelfSession& session, const ApplyOptions& options) {
+  ShelfPlan out;
+  const auto& shelf = session.shelf();
+  out.prefixed = !shelf.fileserver.root_prefix.empty();
+  if (!switch_configured(shelf)) {
+    return fail(ErrorCode::invalid_inventory, "shelf " + shelf.name + ": switch: host is not set; "
+                "describe the switch in the inventory before planning");
+  }
+  if (!fileserver_configured(shelf)) {
+    return fail(ErrorCode::invalid_inventory, "shelf " + shelf.name + ": fileserver: host is not set; "
+                "describe the fileserver in the inventory before planning");
+  }
+  auto sw = session.switch_controller();
+  if (!sw) return std::unexpected(sw.error());
+  auto plan = (*sw)->plan();
+  if (!plan) return std::unexpected(plan.error());
+  out.switch_plan = scoped(*plan, options);
+
+  auto cfg = session.configurator();
+  if (!cfg) return std::unexpected(cfg.error());
+  auto network = (*cfg)->plan(network_files(shelf));
+  if (!network) return std::unexpected(network.error());
+  out.network = *network;
+  auto live = live_roots(session);
+  if (!live) return std::unexpected(live.error());
+  for (const auto& pi : shelf.pis) {
+    if (in_scope(options, pi.name) && !live->contains(pi.name)) out.missing_roots.push_back(pi.name);
+  }
+  auto exports = (*cfg)->plan(export_files(shelf));
+  if (!exports) return std::unexpected(exports.error());
+  out.exports = *exports;
+  auto boot = (*cfg)->plan(boot_files(shelf));
+  if (!boot) return std::unexpected(boot.error());
+  out.boot = *boot;
+  if (options.power) {
+    auto power = ports_to_power(session, options);
+    if (!power) return std::unexpected(power.error());
+    out.power_on = *power;
+  }
+  return out;
+}
+
+std::string describe(const ShelfPlan& plan, bool colour) {
+  const std::string add = colour ? "\033[32m+ " : "+ ";
+  const std::string change = colour ? "\033[33m~ " : "~ ";
+  const std::string reset = colour ? "\033[0m" : "";
+  if (plan.empty()) return "no changes: the shelf matches the inventory\n";
+  std::string out;
+  const auto section = [&](const std::string& title, const std::string& body, const std::string& mark) {
+    if (body.empty()) return;
+    out += title + ":\n";
+    std::size_t start = 0;
+    while (start < body.size()) {
+      auto end = body.find('\n', start);
+      if (end == std::string::npos) end = body.size();
+      out += "  " + mark + body.substr(start, end - start) + reset + "\n";
+      start = end + 1;
+    }
+  };
+  std::string sw;
+  for (const auto& pdu : plan.switch_plan.prelude) sw += pdu.description + "\n";
+  for (const auto& port : plan.switch_plan.ports) {
+    for (const auto& c : port.changes) {
+      sw += "port " + std::to_string(port.port) + (port.pi.empty() ? "" : " (" + port.pi + ")") +
+            ": " + c + "\n";
+    }
+  }
+  section("switch", sw, change);
+  section("fileserver network", plan_lines(plan.network, plan.prefixed), change);
+  std::string roots;
+  for (const auto& name : plan.missing_roots) roots += "clone root for " + name + "\n";
+  section("roots", roots, add);
+  section("exports", plan_lines(plan.exports, plan.prefixed), change);
+  section("boot files", plan_lines(plan.boot, plan.prefixed), change);
+  std::string power;
+  for (const auto& p : plan.power_on) power += "PoE on: " + p.pi + " (port " + std::to_string(p.port) + ")\n";
+  section("power", power, add);
+  return out;
+}
+
+inventory::Json to_json(const ShelfPlan& plan) {
+  using inventory::Json;
+  Json j;
+  j["changes"] = !plan.empty();
+  Json sw = Json::array();
+  for (const auto& pdu : plan.switch_plan.prelude) sw.push_back(Json{{"port", nullptr}, {"change", pdu.description}});
+  for (const auto& port : plan.switch_plan.ports) {
+    for (const auto& c : port.changes) {
+      sw.push_back(Json{{"port", port.port}, {"pi", port.pi}, {"change", c}});
+    }
+  }
+  j["switch"] = sw;
+  const auto actions = [&](const nfsroot::Plan& p) {
+    Json a = Json::array();
+    for (const auto& action : p) a.push_back(nfsroot::describe(action, plan.prefixed));
+    return a;
+  };
+  j["network"] = actions(plan.network);
+  j["roots"] = plan.missing_roots;
+  j["exports"] = actions(plan.exports);
+  j["boot"] = actions(plan.boot);
+  Json power = Json::array();
+  for (const auto& p : plan.power_on) power.push_back(Json{{"pi", p.pi}, {"port", p.port}});
+  j["power_on"] = power;
+  return j;
+}
+
+Result<void> apply_shelf(ShelfSession& session, const ApplyOptions& options) {
+  if (options.dry_run && (!switch_configured(session.shelf()) || !fileserver_configured(session.shelf()))) {
+    session.report({"", "plan", "skipped", "switch or fileserver not configured in the inventory yet"});
+    return {};
+  }
+  if (options.dry_run) {
+    auto plan = plan_shelf(session, options);
+    if (!plan) return std::unexpected(plan.error());
+    session.report({"", "plan", "planned", describe(*plan, false)});
+    return {};
+  }
+  const auto& shelf = session.shelf();
+  const bool sw = switch_configured(shelf);
+  const bool fs = fileserver_configured(shelf);
+  const auto skipped = [&](const char* step, const char* what) {
+    session.report({"", step, "skipped", std::string(what) + " not configured in the inventory yet"});
+  };
+  // 1. switch VLANs, memberships and PVIDs
+  if (!sw) skipped("switch", "switch");
+  else if (auto ok = switch_stage(session, options); !ok) return ok;
+  if (!fs) {
+    for (const char* step : {"network", "roots", "exports", "boot"}) skipped(step, "fileserver");
+  } else {
+    // 2. fileserver VLAN interfaces and isolation hardening
+    if (auto ok = file_stage(session, "network", network_files(shelf)); !ok) return ok;
+    // 3. missing roots cloned and customised
+    if (auto ok = roots_stage(session, options); !ok) return ok;
+    // 4. exports (each root to its Pi alone), dnsmasq for netboot
+    if (auto ok = file_stage(session, "exports", export_files(shelf)); !ok) return ok;
+    // 5. boot files
+    if (auto ok = file_stage(session, "boot", boot_files(shelf)); !ok) return ok;
+  }
+  // 6. PoE on
+  if (options.power && !sw) skipped("power", "switch");
+  else if (options.power) {
+    if (auto ok = power_stage(session, options); !ok) return ok;
+  }
+  return {};
+}
+
+}  // namespace picluster::orchestrator

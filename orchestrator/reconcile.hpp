@@ -1,0 +1,70 @@
+#pragma once
+// Reconcile: the inventory is the desired state; the switch (SNMP), the fileserver (its files and
+// roots, over SSH or locally) and the boot files are the actual state. plan_shelf() reads all
+// three and returns the differences as data; apply_shelf() carries them out in a safe order:
+//
+//   1. switch      VLAN rows, port memberships and PVIDs (one SET PDU per port)
+//   2. network     fileserver VLAN interfaces and the isolation hardening
+//   3. roots       a missing Pi root is cloned from the golden image and customised
+//   4. exports     each root exported to its Pi's address alone (and dnsmasq for netboot)
+//   5. boot        cmdline.txt/config.txt into the TFTP folder
+//   6. power       PoE on for Pi ports that are off
+//
+// Every stage re-reads what it changes right before changing it and does nothing when it is in
+// step, so apply is idempotent: a second run reports no changes, and a run interrupted at any
+// stage (SIGKILL, lost connection) is finished by running apply again.
+
+#include <string>
+#include <vector>
+
+#include "common/rendered_file.hpp"
+#include "nfsroot/actions.hpp"
+#include "orchestrator/shelf_session.hpp"
+#include "switchctl/state.hpp"
+
+namespace picluster::orchestrator {
+
+struct PowerChange {
+  std::string pi;
+  int port = 0;
+};
+
+struct ShelfPlan {
+  switchctl::Plan switch_plan;
+  nfsroot::Plan network;
+  std::vector<std::string> missing_roots;  // Pis whose root does not exist yet
+  nfsroot::Plan exports;
+  nfsroot::Plan boot;
+  std::vector<PowerChange> power_on;
+  bool prefixed = false;  // root_prefix set: live fileserver commands are skipped
+
+  [[nodiscard]] bool empty() const;
+};
+
+struct ApplyOptions {
+  bool dry_run = false;
+  bool power = true;              // stage 6
+  std::vector<std::string> pis;   // limit per-Pi stages (switch ports, roots, power) to these
+};
+
+// A shelf described before its hardware: an empty switch host, or an empty fileserver host with
+// the ssh transport, means "not configured yet"; the stages for it are reported as skipped.
+bool switch_configured(const inventory::Shelf& shelf);
+bool fileserver_configured(const inventory::Shelf& shelf);
+
+// The fileserver files of each stage (paths relative to the fileserver's /).
+std::vector<RenderedFile> network_files(const inventory::Shelf& shelf);
+std::vector<RenderedFile> export_files(const inventory::Shelf& shelf);
+std::vector<RenderedFile> boot_files(const inventory::Shelf& shelf);
+// Where a Pi's boot files land on the fileserver: <tftp_root>/<serial> for netboot, else
+// <tftp_root>/sdcard/<name> (to copy onto the SD card's boot partition).
+std::string boot_folder(const inventory::Shelf& shelf, const inventory::Pi& pi);
+
+Result<ShelfPlan> plan_shelf(ShelfSession& session, const ApplyOptions& options);
+std::string describe(const ShelfPlan& plan, bool colour);
+inventory::Json to_json(const ShelfPlan& plan);
+
+// Carries out the plan stage by stage (see the header). Each stage reports one or more steps.
+Result<void> apply_shelf(ShelfSession& session, const ApplyOptions& options);
+
+}  // namespace picluster::orchestrator

@@ -1,0 +1,79 @@
+#pragma once
+// ShelfSession: everything the operator's verbs need for one shelf, opened lazily — the switch
+// (SNMP session + SwitchController), the fileserver (Host + RootManager + FileserverConfigurator)
+// and the journal. Verbs that never touch the switch never open an SNMP session, and a dry run
+// that only plans never writes anything.
+//
+// Every step a verb takes is reported through a Reporter (for the terminal or --json) and
+// appended to the journal, so `picluster log` shows what happened even after a crash.
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/error.hpp"
+#include "inventory/inventory.hpp"
+#include "nfsroot/fileserver_config.hpp"
+#include "nfsroot/host.hpp"
+#include "nfsroot/root_manager.hpp"
+#include "orchestrator/journal.hpp"
+#include "switchctl/controller.hpp"
+
+namespace picluster::orchestrator {
+
+struct StepReport {
+  std::string pi;      // empty for shelf-wide steps
+  std::string step;    // switch, fileserver, root, exports, boot, power, inventory, ...
+  std::string result;  // ok, unchanged, planned, skipped, failed
+  std::string detail;
+};
+
+using Reporter = std::function<void(const StepReport&)>;
+
+class ShelfSession {
+ public:
+  // `inventory` is the loaded inventory; `shelf_name` one of its shelves.
+  ShelfSession(inventory::Inventory inventory, const std::string& shelf_name,
+               std::filesystem::path inventory_path, std::string verb, Reporter reporter);
+  ShelfSession(const ShelfSession&) = delete;
+  ShelfSession& operator=(const ShelfSession&) = delete;
+  ~ShelfSession();
+
+  [[nodiscard]] const inventory::Inventory& inventory() const { return m_inventory; }
+  [[nodiscard]] const inventory::Shelf& shelf() const;
+  [[nodiscard]] const std::filesystem::path& inventory_path() const { return m_inventory_path; }
+  [[nodiscard]] std::filesystem::path inventory_dir() const;
+  [[nodiscard]] const Journal& journal() const { return m_journal; }
+
+  // Replaces the inventory (after add/remove changed it); resets the switch controller, which
+  // points into the shelf.
+  void reset_inventory(inventory::Inventory inventory);
+
+  Result<switchctl::SwitchController*> switch_controller();
+  Result<nfsroot::Host*> host();
+  Result<nfsroot::RootManager*> roots();
+  Result<nfsroot::FileserverConfigurator*> configurator();
+  // ExecOptions for nfsroot work: root_prefix handling, and events forwarded as report lines.
+  nfsroot::ExecOptions exec_options(const std::string& pi);
+
+  // Reports a step and journals it (journal failures are reported, never fatal).
+  void report(StepReport step);
+
+ private:
+  inventory::Inventory m_inventory;
+  std::string m_shelf_name;
+  std::filesystem::path m_inventory_path;
+  std::string m_verb;
+  Reporter m_reporter;
+  Journal m_journal;
+  switchctl::SystemClock m_clock;
+  std::unique_ptr<switchctl::SnmpSession> m_snmp;
+  std::unique_ptr<switchctl::SwitchController> m_switch;
+  std::unique_ptr<nfsroot::Host> m_host;
+  std::unique_ptr<nfsroot::RootManager> m_roots;
+  std::unique_ptr<nfsroot::FileserverConfigurator> m_configurator;
+};
+
+}  // namespace picluster::orchestrator

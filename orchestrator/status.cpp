@@ -1,0 +1,112 @@
+#include "orchestrator/status.hpp"
+
+#include <map>
+
+#include "orchestrator/reconcile.hpp"
+
+namespace picluster::orchestrator {
+namespace {
+
+void read_switch(ShelfSession& session, ShelfStatus& out, std::map<std::string, PiStatus*>& by_name) {
+  auto sw = session.switch_controller();
+  auto rows = sw ? (*sw)->port_status() : std::unexpected(sw.error());
+  if (!rows) {
+    out.problems.push_back(rows.error().message);
+    return;
+  }
+  for (const auto& row : *rows) {
+    const auto it = by_name.find(row.pi);
+    if (row.pi.empty() || it == by_name.end()) continue;
+    PiStatus& st = *it->second;
+    if (row.poe) {
+      st.poe = std::string(row.poe->admin_on ? (*row.poe->admin_on ? "on " : "off ") : "? ") +
+               std::string(switchctl::to_string(row.poe->detection));
+      st.power_mw = row.poe->power_mw;
+    } else {
+      st.poe = "no PoE";
+    }
+    st.vlan = row.drift.empty() ? "ok" : "drift: " + row.drift.front();
+  }
+}
+
+void read_fileserver(ShelfSession& session, ShelfStatus& out, std::map<std::string, PiStatus*>& by_name) {
+  auto roots = session.roots();
+  auto list = roots ? (*roots)->list_roots() : std::unexpected(roots.error());
+  if (!list) {
+    out.problems.push_back(list.error().message);
+    return;
+  }
+  for (auto& [name, st] : by_name) st->root_present = false;
+  auto host = session.host();
+  for (const auto& root : *list) {
+    const auto it = by_name.find(root.name);
+    if (it == by_name.end()) continue;
+    it->second->root_present = true;
+    it->second->root_mtime = root.mtime;
+    if (auto size = nfsroot::tree_size(**host, root.path)) it->second->root_bytes = *size;
+  }
+  auto cfg = session.configurator();
+  auto state = cfg ? (*cfg)->inspect(export_files(session.shelf())) : std::unexpected(cfg.error());
+  if (!state) {
+    out.problems.push_back(state.error().message);
+    return;
+  }
+  for (const auto& pi : session.shelf().pis) {
+    const std::string path = session.shelf().fileserver.nfs_root + "/" + pi.name;
+    bool ok = false;
+    for (const auto& e : state->exports) {
+      // The export line must name this Pi's address alone: "<addr>(options)".
+      if (e.path == path && e.clients.starts_with(pi.storage.pi.str() + "(") &&
+          e.clients.find(' ') == std::string::npos) {
+        ok = true;
+      }
+    }
+    by_name[pi.name]->exported = ok;
+  }
+}
+
+}  // namespace
+
+ShelfStatus collect_status(ShelfSession& session, const StatusProbe& probe) {
+  ShelfStatus out;
+  out.shelf = session.shelf().name;
+  for (const auto& pi : session.shelf().pis) {
+    PiStatus st;
+    st.name = pi.name;
+    st.port = pi.port;
+    out.pis.push_back(st);
+  }
+  std::map<std::string, PiStatus*> by_name;
+  for (auto& st : out.pis) by_name[st.name] = &st;
+  read_switch(session, out, by_name);
+  read_fileserver(session, out, by_name);
+  for (const auto& pi : session.shelf().pis) {
+    if (probe) by_name[pi.name]->reachable = probe(pi);
+    by_name[pi.name]->last_action = session.journal().last_for(pi.name);
+  }
+  return out;
+}
+
+inventory::Json to_json(const ShelfStatus& status) {
+  using inventory::Json;
+  const auto opt = [](const auto& v) { return v ? Json(*v) : Json(nullptr); };
+  Json pis = Json::array();
+  for (const auto& st : status.pis) {
+    Json j;
+    j["name"] = st.name;
+    j["port"] = st.port;
+    j["poe"] = st.poe;
+    j["power_mw"] = opt(st.power_mw);
+    j["vlan"] = st.vlan;
+    j["root_present"] = opt(st.root_present);
+    j["root_bytes"] = opt(st.root_bytes);
+    j["root_mtime"] = opt(st.root_mtime);
+    j["exported"] = opt(st.exported);
+    j["reachable"] = opt(st.reachable);
+    j["last_action"] = st.last_action ? to_json(*st.last_action) : Json(nullptr);
+    pis.push_back(j);
+  }
+  return Json{{"shelf", status.shelf}, {"pis", pis}, {"problems", status.problems}};
+}
+
+}  // namespace picluster::orchestrator

@@ -1,0 +1,41 @@
+#pragma once
+// `picluster status`: one row per Pi joining what the switch, the fileserver and the journal say.
+// A part that cannot be read (switch down, fileserver unreachable) leaves its columns "unknown"
+// and is named in `problems`, so status still answers during an outage.
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "orchestrator/shelf_session.hpp"
+
+namespace picluster::orchestrator {
+
+struct PiStatus {
+  std::string name;
+  int port = 0;
+  std::string poe = "unknown";          // "on deliveringPower", "off disabled", ...
+  std::optional<long> power_mw;
+  std::string vlan = "unknown";         // "ok" or "drift: <first change>"
+  std::optional<bool> root_present;
+  std::optional<std::uint64_t> root_bytes;
+  std::optional<std::int64_t> root_mtime;  // seconds since the epoch
+  std::optional<bool> exported;         // exported to this Pi's address alone
+  std::optional<bool> reachable;        // nullopt: not probed
+  std::optional<JournalEntry> last_action;
+};
+
+struct ShelfStatus {
+  std::string shelf;
+  std::vector<PiStatus> pis;
+  std::vector<std::string> problems;  // parts that could not be read
+};
+
+// probe: returns whether the Pi answers (nullopt = not probed).
+using StatusProbe = std::function<std::optional<bool>(const inventory::Pi&)>;
+
+ShelfStatus collect_status(ShelfSession& session, const StatusProbe& probe);
+inventory::Json to_json(const ShelfStatus& status);
+
+}  // namespace picluster::orchestrator

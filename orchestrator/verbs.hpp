@@ -1,0 +1,47 @@
+#pragma once
+// The operator's verbs on a whole shelf, each a checklist of named steps reported through the
+// session (and so journaled). Mutating verbs hold the shelf lock for their whole run.
+//
+//   add      allocate (inventory) -> switch port -> fileserver VLAN interface -> root clone
+//            -> export -> boot files -> PoE on
+//   remove   PoE off -> boot files -> unexport + delete root -> fileserver interface/exports
+//            -> switch port released -> deallocate (inventory)
+//   rebuild  PoE off -> atomic rebuild (old root kept for rollback) -> PoE on
+//   power    on | off | cycle | status through the switch, with the MAC identity check
+//
+// A verb that fails part-way says which step failed and how to finish: every step is
+// idempotent, so `picluster apply` (after add) or the same verb again (remove, rebuild) completes
+// the job.
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "inventory/inventory.hpp"
+#include "orchestrator/shelf_session.hpp"
+#include "switchctl/controller.hpp"
+
+namespace picluster::orchestrator {
+
+struct VerbContext {
+  std::filesystem::path inventory_path;
+  std::string shelf;  // "" = the only shelf (or the Pi's shelf for verbs that name Pis)
+  bool dry_run = false;
+  Reporter reporter;
+};
+
+Result<inventory::Pi> add_pi(const VerbContext& ctx, const inventory::PiRequest& request);
+Result<void> remove_pi(const VerbContext& ctx, const std::string& name, bool keep, bool force);
+Result<void> rebuild_pis(const VerbContext& ctx, const std::vector<std::string>& names,
+                         const std::string& from, bool power);
+Result<std::vector<switchctl::PowerResult>> power_pis(const VerbContext& ctx,
+                                                      const std::vector<std::string>& names,
+                                                      switchctl::PowerAction action, bool force);
+// Reconcile the whole shelf (plan/apply).
+Result<void> apply(const VerbContext& ctx);
+
+// Opens a session for the shelf named in ctx (or the shelf that holds `pi`).
+Result<std::unique_ptr<ShelfSession>> open_session(const VerbContext& ctx, const std::string& verb,
+                                                   const std::string& pi = {});
+
+}  // namespace picluster::orchestrator
