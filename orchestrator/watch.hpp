@@ -1,0 +1,190 @@
+#pragma once
+// `picluster watch`: probe every Pi each round, power-cycle the ones that stay dead.
+//
+// The decisions are made by Watchdog, a pure state machine fed with one round of probe results
+// and the time; it returns what to do as data and never touches the network. Per Pi it keeps the
+// consecutive failed probes, the cycles since the Pi was last seen alive (for the backoff) and
+// the times of its cycles in the last hour (for the cap). A round goes:
+//   1. Guard: if at least 2 Pis and more than `outage_fraction` of the probed Pis failed, the
+//      network (or the watcher's own link) is the likely culprit: no Pi is cycled, failure counts
+//      are held where they were, and the round reports `outage`.
+//   2. A Pi that answers is reset (failures 0, backoff back to the initial value).
+//   3. A Pi that fails counts one more failure; at `failures` in a row it is due a cycle, unless
+//      it already had `max_cycles_per_hour` cycles in the last hour (capped) or the backoff since
+//      its last cycle has not run out (backoff = initial * 2^(cycles since last alive - 1)).
+// The caller carries out a `cycle` decision and reports it back with cycled(); that restarts the
+// Pi's failure count, so a freshly cycled Pi gets `failures` rounds to boot before it is judged.
+//
+// WatchLoop runs rounds: probe (Prober), decide (Watchdog), cycle (PowerCycler), report each
+// event to a sink and journal it, sleep `interval`, until `rounds` are done or stop is asked.
+
+#include <chrono>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/error.hpp"
+#include "inventory/inventory.hpp"
+#include "orchestrator/journal.hpp"
+#include "orchestrator/probe.hpp"
+#include "switchctl/snmp.hpp"
+
+namespace picluster::orchestrator {
+
+using WatchTime = std::chrono::steady_clock::time_point;
+
+struct WatchPolicy {
+  int failures = 3;                      // consecutive failed probes before a cycle (>= 1)
+  int max_cycles_per_hour = 3;           // per Pi, sliding hour (>= 1)
+  std::chrono::seconds backoff{300};     // wait after a Pi's first cycle; doubles per further one
+  double outage_fraction = 0.5;          // guard when more than this fraction fails (0 < f <= 1)
+  int outage_min_pis = 2;                // ... and at least this many Pis fail
+};
+
+enum class WatchAction {
+  none,       // alive and nothing to report
+  recovered,  // alive after failures or cycles: counters reset
+  failing,    // failed, fewer than `failures` in a row
+  cycle,      // due a power cycle now
+  backoff,    // due, but the backoff since its last cycle has not run out
+  capped,     // due, but it had max_cycles_per_hour cycles in the last hour
+  guarded,    // failed in an outage round: nothing counted, nothing cycled
+};
+std::string_view to_string(WatchAction action);
+
+struct WatchDecision {
+  std::string pi;
+  WatchAction action = WatchAction::none;
+  int failures = 0;          // consecutive failed probes after this round
+  bool was_cycled = false;   // recovered: it had been power-cycled since it was last alive
+  bool repeat = false;       // backoff/capped: same as this Pi's decision in the previous round
+  std::string detail;        // the probe's failure text, or why a cycle waits
+};
+
+struct WatchRound {
+  int probed = 0;
+  int failing = 0;
+  bool outage = false;        // the guard held this round
+  bool outage_repeat = false; // ... and the previous round too
+  bool outage_ended = false;  // the previous round was an outage, this one is not
+  std::vector<WatchDecision> decisions;  // one per probe result, same order
+};
+
+class Watchdog {
+ public:
+  explicit Watchdog(WatchPolicy policy) : m_policy(policy) {}
+  WatchRound decide(const std::vector<ProbeResult>& results, WatchTime now);
+  // A cycle of `pi` was attempted at `now` (done, or failed at the switch): it counts towards
+  // the backoff and the hourly cap, and the Pi's failure count starts again from 0. Not called
+  // when the cycle was skipped (shelf busy), so the next round decides again.
+  void cycled(const std::string& pi, WatchTime now);
+  [[nodiscard]] const WatchPolicy& policy() const { return m_policy; }
+
+ private:
+  struct PiState {
+    int failures = 0;
+    int cycles_since_alive = 0;
+    std::optional<WatchTime> last_cycle;
+    std::deque<WatchTime> cycles;  // within the last hour
+    WatchAction last = WatchAction::none;
+  };
+  WatchDecision judge_failure(const ProbeResult& r, PiState& s, WatchTime now) const;
+
+  WatchPolicy m_policy;
+  std::map<std::string, PiState> m_pis;
+  bool m_outage = false;
+};
+
+// --- settings ------------------------------------------------------------------------------
+
+struct WatchSettings {
+  ProbeSpec probe;                                 // default tcp:22
+  std::chrono::milliseconds probe_timeout{5000};
+  std::chrono::milliseconds interval{30000};
+  WatchPolicy policy;
+};
+
+// The defaults overlaid with the shelf's extra["watch"] object (keys probe, probe_timeout,
+// failures, interval, max_cycles_per_hour, backoff_seconds, outage_fraction; times in seconds).
+// Errors (invalid_inventory) name the shelf and key; unknown keys are refused.
+Result<WatchSettings> watch_settings(const inventory::Shelf& shelf, WatchSettings defaults = {});
+// Range checks (after command-line overrides); errors are invalid_argument naming the option.
+Result<void> check_settings(const WatchSettings& settings);
+
+// --- effects ---------------------------------------------------------------------------------
+
+// Power-cycles one Pi. Contract: returns a one-line description of the result ("port 5: on
+// deliveringPower"); fails with ErrorCode::locked when another run holds the shelf (nothing was
+// done), any other error when the cycle was tried and failed.
+class PowerCycler {
+ public:
+  virtual ~PowerCycler() = default;
+  virtual Result<std::string> cycle(const std::string& pi) = 0;
+};
+
+// The real cycler: takes the shelf lock (fails at once with `locked` if a mutating run holds
+// it), opens the switch's SNMP session on first use, and cycles through SwitchController::power
+// (with the MAC identity check, never forced).
+class SwitchPowerCycler final : public PowerCycler {
+ public:
+  SwitchPowerCycler(inventory::Shelf shelf, std::filesystem::path inventory_dir, std::filesystem::path state_dir);
+  ~SwitchPowerCycler() override;
+  Result<std::string> cycle(const std::string& pi) override;
+  // After the inventory changed: the new shelf (the SNMP session is opened again).
+  void set_shelf(inventory::Shelf shelf);
+
+ private:
+  inventory::Shelf m_shelf;
+  std::filesystem::path m_inventory_dir;
+  std::filesystem::path m_state_dir;
+  std::unique_ptr<switchctl::SnmpSession> m_session;
+  switchctl::SystemClock m_clock;
+};
+
+// --- the loop --------------------------------------------------------------------------------
+
+struct WatchEvent {
+  int round = 0;
+  // probe-failed recovered cycled would-cycle cycle-failed shelf-busy backoff capped guard
+  // guard-lifted
+  std::string kind;
+  std::string pi;  // empty for guard events
+  int failures = 0;
+  std::string detail;
+  bool repeat = false;       // the same hold (guard, backoff, cap) as the previous round: not journaled
+  bool after_cycle = false;  // recovered: the Pi had been power-cycled since it was last alive
+};
+
+// The journal line for an event, or nothing for events that are not decisions (probe-failed,
+// repeats, and recovered unless the Pi had been cycled). verb "watch"; step "power-cycle" or "guard"
+// (or "probe" for a recovery); result ok, planned, failed or skipped.
+std::optional<JournalEntry> journal_entry(const WatchEvent& event, const std::string& shelf);
+inventory::Json to_json(const WatchEvent& event);
+std::string to_text(const WatchEvent& event);  // "round 3: pi01: cycled: port 1: on deliveringPower"
+
+struct WatchLoopOptions {
+  WatchSettings settings;
+  int rounds = 0;        // stop after this many rounds; 0 = until stop is asked
+  bool dry_run = false;  // decide and report "would-cycle", power nothing (still counts the cycle)
+  std::string shelf;     // for the journal
+};
+
+struct WatchLoopHooks {
+  std::function<std::vector<ProbeTarget>()> targets;  // called each round (may reload the inventory)
+  std::function<void(const WatchEvent&)> on_event;    // printing
+  std::function<bool()> stop_requested;               // checked between rounds and while sleeping
+  std::function<void(const Error&)> on_journal_error; // journal failures are never fatal
+};
+
+// Runs rounds until options.rounds are done or stop_requested(); returns the rounds completed.
+// A round whose probing was interrupted by a stop request is discarded (a probe killed by the
+// operator's Ctrl-C is no evidence against the Pi). `journal` may be null.
+int run_watch(const WatchLoopOptions& options, Prober& prober, PowerCycler& cycler, switchctl::Clock& clock,
+              const Journal* journal, const WatchLoopHooks& hooks);
+
+}  // namespace picluster::orchestrator
