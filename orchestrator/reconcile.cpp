@@ -109,7 +109,7 @@ Result<void> roots_stage(ShelfSession& session, const ApplyOptions& options) {
                                       session.exec_options(pi.name));
     if (!choice) {
       session.report({pi.name, "root", "failed", choice.error().message});
-      return std::unexpected(choice.error().with_context(pi.name + ": clone root"));
+      return std::unexpected(choice.error());
     }
     session.report({pi.name, "root", "ok",
                     "cloned with " + std::string(to_string(choice->method)) + " (" +

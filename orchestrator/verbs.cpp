@@ -105,7 +105,7 @@ Result<inventory::Pi> add_pi(const VerbContext& ctx, const inventory::PiRequest&
   options.dry_run = ctx.dry_run;
   options.pis = {added.name};
   if (auto ok = apply_shelf(s, options); !ok) {
-    return std::unexpected(finish_hint(ok.error().with_context(added.name),
+    return std::unexpected(finish_hint(ok.error(),
                                        added.name + " is in the inventory; run `picluster apply` to finish"));
   }
   return added;

@@ -7,6 +7,7 @@
 #include "orchestrator/cli/cli.hpp"
 #include "orchestrator/cli/report.hpp"
 #include "orchestrator/cli/table.hpp"
+#include "orchestrator/example.hpp"
 #include "orchestrator/reconcile.hpp"
 #include "orchestrator/status.hpp"
 #include "orchestrator/verbs.hpp"
@@ -94,6 +95,42 @@ Result<int> run_log(const Context& ctx, const std::string& name, bool json, std:
   return 0;
 }
 
+Result<int> run_example(const Context& ctx, const std::string& dir, int pis, bool keep, bool json) {
+  if (pis < 1 || pis > 23) return fail(ErrorCode::invalid_argument, "--pis: 1-23 (port 24 is the trunk)");
+  StepPrinter printer(json);
+  orchestrator::ExampleOptions o;
+  o.dir = std::filesystem::absolute(dir);
+  o.pis = pis;
+  o.keep_running = keep;
+  o.switchsim = orchestrator::find_switchsim(std::filesystem::read_symlink("/proc/self/exe"));
+  int status_rc = 0;
+  o.before_stop = [&](const std::filesystem::path& inventory) {
+    Context c = ctx;
+    c.inventory_path = inventory.string();
+    c.shelf.clear();
+    if (!json) std::cout << "\n== picluster status\n";
+    auto rc = run_status(c, json);
+    status_rc = rc ? *rc : 1;
+  };
+  if (!json) {
+    std::cout << "== picluster example: a " << pis << "-Pi shelf on this machine, in " << o.dir.string() << "\n";
+  }
+  auto done = orchestrator::run_example(o, printer.reporter());
+  printer.finish(done);
+  if (!done) return std::unexpected(done.error());
+  if (!json) {
+    const std::string inv = (o.dir / "inventory.json").string();
+    std::cout << "\nWhat happened, and where to look:\n"
+              << "  inventory:          " << inv << "\n"
+              << "  fileserver files:   " << (o.dir / "fileserver/etc").string() << " (VLAN interfaces, exports, isolation)\n"
+              << "  Pi roots:           " << (o.dir / "fileserver/srv/nfsroot").string() << "\n"
+              << "  boot files:         " << (o.dir / "fileserver/srv/tftp").string() << "\n"
+              << "  audit journal:      picluster --inventory " << inv << " log\n"
+              << "  every rendered file: picluster --inventory " << inv << " render --out DIR\n";
+  }
+  return status_rc;
+}
+
 }  // namespace
 
 void register_ops_commands(CLI::App& app, Context& ctx) {
@@ -120,6 +157,21 @@ void register_ops_commands(CLI::App& app, Context& ctx) {
   auto* status = app.add_subcommand("status", "One row per Pi: PoE, VLANs, root, export, last action");
   status->add_flag("--json", status_opts->json, "Print JSON");
   status->callback([&ctx, status_opts] { ctx.action = [&ctx, status_opts] { return run_status(ctx, status_opts->json); }; });
+
+  struct ExampleArgs {
+    std::string dir = "picluster-example";
+    int pis = 8;
+    bool keep = false;
+    bool json = false;
+  };
+  auto ex = std::make_shared<ExampleArgs>();
+  auto* example = app.add_subcommand(
+      "example", "Run the whole job on a built-in example shelf: switch simulator on 127.0.0.1, this machine as fileserver");
+  example->add_option("--dir", ex->dir, "Folder for the example shelf (must not hold one already)")->capture_default_str();
+  example->add_option("--pis", ex->pis, "How many Pis to add (1-23)")->capture_default_str();
+  example->add_flag("--keep-running", ex->keep, "Leave the switch simulator running afterwards");
+  example->add_flag("--json", ex->json, "Print the steps as JSON");
+  example->callback([&ctx, ex] { ctx.action = [&ctx, ex] { return run_example(ctx, ex->dir, ex->pis, ex->keep, ex->json); }; });
 
   auto log_opts = std::make_shared<Options>();
   auto* log = app.add_subcommand("log", "Show the audit journal (every change picluster made)");
