@@ -46,13 +46,12 @@ WatchDecision Watchdog::judge_failure(const ProbeResult& r, PiState& s, WatchTim
                std::to_string(seconds_until(s.cycles.front() + kHour, now)) + " s";
     return d;
   }
-  if (s.cycles_since_alive > 0 && s.last_cycle) {
-    const int doublings = std::min(s.cycles_since_alive - 1, 20);
+  if (s.last_cycle) {
+    const int doublings = std::clamp(s.cycles_since_alive - 1, 0, 20);
     const auto wait = m_policy.backoff * (1LL << doublings);
     if (now < *s.last_cycle + wait) {
       d.action = WatchAction::backoff;
-      d.detail = "backoff " + std::to_string(wait.count()) + " s after cycle " + std::to_string(s.cycles_since_alive) +
-                 "; next allowed in " + std::to_string(seconds_until(*s.last_cycle + wait, now)) + " s";
+      d.detail = "backoff " + std::to_string(wait.count()) + " s since its last cycle; next allowed in " + std::to_string(seconds_until(*s.last_cycle + wait, now)) + " s";
       return d;
     }
   }

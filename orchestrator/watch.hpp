@@ -11,7 +11,8 @@
 //   2. A Pi that answers is reset (failures 0, backoff back to the initial value).
 //   3. A Pi that fails counts one more failure; at `failures` in a row it is due a cycle, unless
 //      it already had `max_cycles_per_hour` cycles in the last hour (capped) or the backoff since
-//      its last cycle has not run out (backoff = initial * 2^(cycles since last alive - 1)).
+//      its last cycle has not run out (backoff = initial * 2^(cycles since last alive - 1), so
+//      the initial value again once the Pi has been seen alive).
 // The caller carries out a `cycle` decision and reports it back with cycled(); that restarts the
 // Pi's failure count, so a freshly cycled Pi gets `failures` rounds to boot before it is judged.
 //
