@@ -3,12 +3,14 @@
 // state the recording holds. Expected values are computed here straight from the .snmprec file.
 #include <gtest/gtest.h>
 
+#include "tests/support/shared_data.hpp"
+
 #include "harness.hpp"
 
 namespace picluster::switchctl::it {
 namespace {
 
-const fs::path kRecordings = "/work/shared/snmp-recordings";
+const fs::path kRecordings = picluster::testing::snmp_recordings_dir();
 
 struct Recording {
   std::map<std::string, std::string> values;  // OID -> value text (hex for 4x)

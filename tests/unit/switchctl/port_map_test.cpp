@@ -1,6 +1,8 @@
 // Port maps from real recordings (read as data files) and from the inventory's overrides.
 #include <gtest/gtest.h>
 
+#include "tests/support/shared_data.hpp"
+
 #include "fake_snmp.hpp"
 #include "switchctl/profile.hpp"
 
@@ -9,7 +11,7 @@ namespace {
 
 using testing::FakeSnmp;
 
-const std::filesystem::path kRecordings = "/work/shared/snmp-recordings";
+const std::filesystem::path kRecordings = picluster::testing::snmp_recordings_dir();
 
 // Reads "OID|type|value" lines under prefix straight from the file: index -> value text.
 std::map<int, std::string> column(const std::filesystem::path& file, const std::string& prefix) {
