@@ -102,15 +102,6 @@ void print_pi_summary(const inventory::Shelf& shelf, const inventory::Pi& pi) {
             << "\n";
 }
 
-orchestrator::VerbContext verb_context(const Context& ctx, bool dry_run, orchestrator::Reporter r) {
-  orchestrator::VerbContext v;
-  v.inventory_path = ctx.inventory_path;
-  v.shelf = ctx.shelf;
-  v.dry_run = dry_run;
-  v.reporter = std::move(r);
-  return v;
-}
-
 // add: allocate, switch port, VLAN interface, root, export, boot files, PoE on.
 Result<int> run_add_live(const Context& ctx, const AddOptions& o, const inventory::PiRequest& request) {
   StepPrinter printer(o.json);

@@ -17,15 +17,6 @@ namespace {
 
 using inventory::Json;
 
-orchestrator::VerbContext verb_context(const Context& ctx, bool dry_run, orchestrator::Reporter reporter) {
-  orchestrator::VerbContext v;
-  v.inventory_path = ctx.inventory_path;
-  v.shelf = ctx.shelf;
-  v.dry_run = dry_run;
-  v.reporter = std::move(reporter);
-  return v;
-}
-
 Result<int> run_plan(const Context& ctx, bool json) {
   auto session = orchestrator::open_session(verb_context(ctx, true, {}), "plan");
   if (!session) return std::unexpected(session.error());

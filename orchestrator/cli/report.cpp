@@ -4,6 +4,15 @@
 
 namespace picluster::cli {
 
+orchestrator::VerbContext verb_context(const Context& ctx, bool dry_run, orchestrator::Reporter reporter) {
+  orchestrator::VerbContext v;
+  v.inventory_path = ctx.inventory_path;
+  v.shelf = ctx.shelf;
+  v.dry_run = dry_run;
+  v.reporter = std::move(reporter);
+  return v;
+}
+
 StepPrinter::StepPrinter(bool json) : m_json(json), m_colour(!json && stdout_is_terminal()) {}
 
 orchestrator::Reporter StepPrinter::reporter() {

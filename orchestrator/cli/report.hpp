@@ -6,8 +6,14 @@
 #include <memory>
 
 #include "orchestrator/shelf_session.hpp"
+#include "orchestrator/verbs.hpp"
 
 namespace picluster::cli {
+
+struct Context;
+
+// The orchestrator's view of the global options, with the reporter the verb should use.
+orchestrator::VerbContext verb_context(const Context& ctx, bool dry_run, orchestrator::Reporter reporter);
 
 class StepPrinter {
  public:
