@@ -68,11 +68,11 @@ Result<fs::path> find_boot_file(const fs::path& root, const std::string& prefix)
 }
 
 Result<void> mmdebstrap(const Recipe& recipe, const std::vector<std::string>& packages,
-                        const fs::path& target, const fs::path& log) {
-  const std::vector<std::string> argv = {
-      "mmdebstrap", "--variant=minbase", "--mode=root", "--include=" + join(packages, ','),
-      "--aptopt=Acquire::Retries \"3\";", recipe.suite, target.string(),
-      "deb " + recipe.mirror + " " + recipe.suite + " main"};
+                        const std::vector<std::string>& excludes, const fs::path& target, const fs::path& log) {
+  std::vector<std::string> argv = {"mmdebstrap", "--variant=minbase", "--mode=root",
+                                   "--include=" + join(packages, ','), "--aptopt=Acquire::Retries \"3\";"};
+  for (const auto& pattern : excludes) argv.push_back("--dpkgopt=path-exclude=" + pattern);
+  argv.insert(argv.end(), {recipe.suite, target.string(), "deb " + recipe.mirror + " " + recipe.suite + " main"});
   return with_context(run_ok(argv, RunOptions{kLongStep, log}), "mmdebstrap " + target.filename().string());
 }
 
@@ -151,6 +151,29 @@ Result<void> configure_roots(const fs::path& stage, const Recipe& recipe, const 
   return run_ok({"cp", "-a", pi_root.string(), (fs_root / "srv/golden/pi").string()});
 }
 
+// Step 4's disks: /srv (golden image and the empty nfsroot and tftp folders) as a btrfs image,
+// then the rest of the fileserver root (with /srv left as an empty mount point) as ext4.
+Result<void> make_disks(const fs::path& stage, const Recipe& recipe, const fs::path& log,
+                        const std::function<void(const std::string&)>& progress) {
+  const fs::path fs_root = stage / "fileserver-root";
+  const fs::path srv_img = stage / "srv.img";
+  progress("mkfs.btrfs --rootdir: /srv disk image (" + recipe.srv_disk_size + ", sparse)");
+  if (auto r = run_ok({"truncate", "-s", recipe.srv_disk_size, srv_img.string()}); !r) return r;
+  if (auto r = run_ok({"mkfs.btrfs", "-q", "-f", "-L", "labsrv", "--rootdir", (fs_root / "srv").string(), srv_img.string()},
+                      RunOptions{kLongStep, log});
+      !r) {
+    return r;
+  }
+  std::error_code ec;
+  fs::remove_all(fs_root / "srv", ec);
+  fs::create_directories(fs_root / "srv", ec);
+  if (ec) return fail(ErrorCode::io, "empty " + (fs_root / "srv").string() + ": " + ec.message());
+  progress("mkfs.ext4 -d: fileserver disk image (" + recipe.disk_size + ", sparse)");
+  return run_ok({"mkfs.ext4", "-q", "-F", "-L", "labfs", "-d", fs_root.string(), (stage / "fileserver.img").string(),
+                 recipe.disk_size},
+                RunOptions{kLongStep, log});
+}
+
 }  // namespace
 
 Recipe default_recipe() {
@@ -159,15 +182,17 @@ Recipe default_recipe() {
   r.fileserver_packages = {"systemd-sysv", "udev", "linux-image-amd64", "initramfs-tools",
                            "nfs-kernel-server", "nfs-common", "ifupdown", "vlan", "iproute2",
                            "openssh-server", "kmod", "iputils-ping", "procps", "netbase", "rsync",
-                           "nftables"};
+                           "nftables", "btrfs-progs"};
   r.pi_packages = {"systemd-sysv", "udev", "kmod", "ifupdown", "vlan", "iproute2",
                    "openssh-server", "iputils-ping", "procps", "netbase"};
+  r.pi_dpkg_excludes = {"/usr/share/doc/*", "/usr/share/man/*", "/usr/share/info/*", "/usr/share/locale/*",
+                        "/usr/share/lintian/*"};
   r.fileserver_files = {
       {"etc/network/interfaces", kFileserverInterfaces},
       {"etc/modules-load.d/lab.conf", "8021q\n"},
       {"etc/hostname", "labfs\n"},
       {"etc/hosts", "127.0.0.1\tlocalhost\n127.0.1.1\tlabfs\n"},
-      {"etc/fstab", "/dev/vda / ext4 defaults,errors=remount-ro 0 1\n"},
+      {"etc/fstab", "/dev/vda / ext4 defaults,errors=remount-ro 0 1\n/dev/vdb /srv btrfs defaults 0 0\n"},
       {"etc/ssh/sshd_config.d/lab.conf", "HostKey /etc/ssh/ssh_host_ed25519_key\nUseDNS no\n"},
       {"etc/ssh/ssh_config.d/lab.conf", "StrictHostKeyChecking accept-new\nConnectTimeout 10\n"},
       {"etc/exports", "# picluster writes /etc/exports.d/picluster.exports\n"}};
@@ -216,10 +241,13 @@ std::string recipe_key(const Recipe& recipe) {
   for (const auto& p : recipe.fileserver_packages) mix(p);
   mix("|");
   for (const auto& p : recipe.pi_packages) mix(p);
+  mix("|");
+  for (const auto& p : recipe.pi_dpkg_excludes) mix(p);
   for (const auto& [path, text] : recipe.fileserver_files) mix(path + "\n" + text);
   mix("|");
   for (const auto& [path, text] : recipe.pi_files) mix(path + "\n" + text);
   mix(recipe.disk_size);
+  mix(recipe.srv_disk_size);
   mix(std::to_string(recipe.version));
   char out[17];
   std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(hash));
@@ -231,13 +259,13 @@ Images images_at(const fs::path& cache_dir, const Recipe& recipe) {
 }
 
 Images images_at_dir(const fs::path& dir) {
-  return Images{dir, dir / "fileserver.img", dir / "vmlinuz", dir / "initrd.img", dir / "client_key",
+  return Images{dir, dir / "fileserver.img", dir / "srv.img", dir / "vmlinuz", dir / "initrd.img", dir / "client_key",
                 dir / "host_key.pub"};
 }
 
 bool images_ready(const Images& images) {
   std::error_code ec;
-  for (const auto& p : {images.fileserver_disk, images.kernel, images.initrd, images.client_key, images.host_key_pub}) {
+  for (const auto& p : {images.fileserver_disk, images.srv_disk, images.kernel, images.initrd, images.client_key, images.host_key_pub}) {
     if (!fs::is_regular_file(p, ec)) return false;
   }
   return true;
@@ -256,9 +284,9 @@ Result<Images> ensure_images(const fs::path& cache_dir, const Recipe& recipe,
   fs::remove(log, ec);
   progress("building lab images into " + images.dir.string() + " (log: " + log.string() + ")");
   progress("mmdebstrap fileserver root (" + recipe.mirror + ")");
-  if (auto r = mmdebstrap(recipe, recipe.fileserver_packages, stage / "fileserver-root", log); !r) return std::unexpected(r.error());
+  if (auto r = mmdebstrap(recipe, recipe.fileserver_packages, {}, stage / "fileserver-root", log); !r) return std::unexpected(r.error());
   progress("mmdebstrap Pi root template");
-  if (auto r = mmdebstrap(recipe, recipe.pi_packages, stage / "pi-root", log); !r) return std::unexpected(r.error());
+  if (auto r = mmdebstrap(recipe, recipe.pi_packages, recipe.pi_dpkg_excludes, stage / "pi-root", log); !r) return std::unexpected(r.error());
   auto kernel = find_boot_file(stage / "fileserver-root", "vmlinuz");
   auto initrd = find_boot_file(stage / "fileserver-root", "initrd.img");
   if (!kernel) return std::unexpected(kernel.error());
@@ -269,16 +297,11 @@ Result<Images> ensure_images(const fs::path& cache_dir, const Recipe& recipe,
   if (ec) return fail(ErrorCode::io, "copy kernel: " + ec.message());
   progress("keys, accounts and the golden image (kernel " + version + ")");
   if (auto r = configure_roots(stage, recipe, version); !r) return std::unexpected(r.error().with_context("configure roots"));
-  progress("mkfs.ext4 -d: fileserver disk image (" + recipe.disk_size + ", sparse)");
-  if (auto r = run_ok({"mkfs.ext4", "-q", "-F", "-L", "labfs", "-d", (stage / "fileserver-root").string(),
-                            (stage / "fileserver.img").string(), recipe.disk_size},
-                           RunOptions{kLongStep, log});
-      !r) {
-    return std::unexpected(r.error());
-  }
+  if (auto r = make_disks(stage, recipe, log, progress); !r) return std::unexpected(r.error());
   fs::remove_all(stage / "fileserver-root", ec);
   fs::remove_all(stage / "pi-root", ec);
-  fs::permissions(stage / "fileserver.img", fs::perms(0444), ec);  // a backing file: never written
+  fs::permissions(stage / "fileserver.img", fs::perms(0444), ec);  // backing files: never written
+  fs::permissions(stage / "srv.img", fs::perms(0444), ec);
   fs::rename(stage, images.dir, ec);
   if (ec) return fail(ErrorCode::io, "rename " + stage.string() + " -> " + images.dir.string() + ": " + ec.message());
   return images;

@@ -10,8 +10,10 @@
 //      root (the only modules a Pi needs after switch_root), then depmod.
 //   3. Generate the fileserver's SSH host key (pinned by the lab), the lab's client key
 //      (authorized on the fileserver and the Pis) and the fileserver's own key for reaching Pis.
-//   4. Put the Pi root at /srv/golden/pi inside the fileserver root, then `mkfs.ext4 -d` the
-//      fileserver root into a sparse raw disk image.
+//   4. Put the Pi root at /srv/golden/pi, then make two sparse raw disk images: `mkfs.btrfs
+//      --rootdir` of /srv (the fileserver mounts it on /srv, so nfsroot's automatic clone method
+//      picks reflinks: a clone copies metadata only, which matters under TCG where the old rsync
+//      of the whole root took minutes), and `mkfs.ext4 -d` of the rest of the fileserver root.
 //   5. Rename the staging folder to <cache>/<key>: a crash leaves only a staging folder behind,
 //      never a half-built cache entry.
 // The key is a hash of the recipe (package lists, configuration files, recipe version), so
@@ -34,8 +36,11 @@ struct Recipe {
   // Files written into the roots after mmdebstrap: path relative to the root -> contents.
   std::vector<std::pair<std::string, std::string>> fileserver_files;
   std::vector<std::pair<std::string, std::string>> pi_files;
-  std::string disk_size = "6G";
-  int version = 1;  // bump when the build steps change in a way the fields do not show
+  // dpkg path-exclude patterns for the Pi root (docs, man pages, locales: fewer files to clone).
+  std::vector<std::string> pi_dpkg_excludes;
+  std::string disk_size = "6G";      // the fileserver's root disk (ext4)
+  std::string srv_disk_size = "4G";  // its /srv disk (btrfs: golden image, Pi roots, tftp)
+  int version = 2;  // bump when the build steps change in a way the fields do not show
 };
 
 // The recipe the lab uses.
@@ -52,6 +57,7 @@ std::string recipe_key(const Recipe& recipe);
 struct Images {
   std::filesystem::path dir;
   std::filesystem::path fileserver_disk;  // raw ext4 image (used read-only as a qcow2 backing file)
+  std::filesystem::path srv_disk;         // raw btrfs image of /srv (same use)
   std::filesystem::path kernel;           // vmlinuz for the fileserver and the Pis
   std::filesystem::path initrd;           // stock Debian initrd (virtio, NFS root capable)
   std::filesystem::path client_key;       // private key authorized on the fileserver and Pis

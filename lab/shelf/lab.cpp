@@ -83,7 +83,8 @@ Result<void> write_inventory(const LabPaths& paths, const LabState& s) {
   f.trunk_port = kTrunkPort;
   f.nfs_root = "/srv/nfsroot";
   f.golden_image = "/srv/golden/pi";
-  f.clone_method = inventory::CloneMethod::rsync;
+  // /srv is btrfs (images.hpp): nfsroot picks reflink clones by itself.
+  f.clone_method = inventory::CloneMethod::automatic;
   auto& sw = shelf.switch_;
   sw.host = "127.0.0.1";
   sw.snmp_port = s.snmp_port;
@@ -133,15 +134,17 @@ Result<int> start_fileserver(const LabPaths& paths, const Images& images, int ss
   const VmFiles files = paths.fileserver();
   std::error_code ec;
   fs::create_directories(files.dir, ec);
+  // Copy-on-write overlays on the cached images, which are never written.
   const fs::path disk = files.dir / "disk.qcow2";
-  if (!fs::exists(disk)) {
-    if (auto r = run_ok({"qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b",
-                         images.fileserver_disk.string(), disk.string()});
+  const fs::path srv = files.dir / "srv.qcow2";
+  for (const auto& [overlay, backing] : {std::pair{disk, images.fileserver_disk}, std::pair{srv, images.srv_disk}}) {
+    if (fs::exists(overlay)) continue;
+    if (auto r = run_ok({"qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", backing.string(), overlay.string()});
         !r) {
-      return std::unexpected(r.error().with_context("fileserver disk"));
+      return std::unexpected(r.error().with_context("fileserver disk " + overlay.filename().string()));
     }
   }
-  FileserverVm vm{files, images.kernel, images.initrd, disk, paths.vde().ctl_dir, kTrunkPort, ssh_port, 1024};
+  FileserverVm vm{files, images.kernel, images.initrd, disk, srv, paths.vde().ctl_dir, kTrunkPort, ssh_port, 1024};
   return launch(fileserver_argv(vm), files);
 }
 

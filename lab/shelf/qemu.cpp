@@ -37,11 +37,13 @@ std::vector<std::string> with(std::vector<std::string> base, const std::vector<s
 }  // namespace
 
 std::vector<std::string> fileserver_argv(const FileserverVm& vm) {
-  return with(common_argv(vm.files, vm.memory_mb),
-              {"-kernel", vm.kernel.string(), "-initrd", vm.initrd.string(),
-               "-append", "console=ttyS0 root=/dev/vda rw net.ifnames=0",
-               "-drive", "file=" + vm.disk.string() + ",if=virtio,format=qcow2",
-               "-netdev", "user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:" + std::to_string(vm.ssh_port) + "-:22",
+  auto argv = with(common_argv(vm.files, vm.memory_mb),
+                   {"-kernel", vm.kernel.string(), "-initrd", vm.initrd.string(),
+                    "-append", "console=ttyS0 root=/dev/vda rw net.ifnames=0",
+                    "-drive", "file=" + vm.disk.string() + ",if=virtio,format=qcow2"});
+  if (!vm.srv_disk.empty()) argv = with(argv, {"-drive", "file=" + vm.srv_disk.string() + ",if=virtio,format=qcow2"});
+  return with(argv,
+              {"-netdev", "user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:" + std::to_string(vm.ssh_port) + "-:22",
                "-device", "virtio-net-pci,netdev=mgmt,mac=52:54:00:1a:b0:01",
                "-netdev", "vde,id=trunk,sock=" + vm.vde_ctl.string() + ",port=" + std::to_string(vm.trunk_port),
                "-device", "virtio-net-pci,netdev=trunk,mac=52:54:00:1a:b0:02"});

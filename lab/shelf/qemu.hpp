@@ -29,7 +29,8 @@ struct FileserverVm {
   VmFiles files;
   std::filesystem::path kernel;
   std::filesystem::path initrd;
-  std::filesystem::path disk;     // qcow2 overlay in the lab folder
+  std::filesystem::path disk;     // qcow2 overlay in the lab folder (root, /dev/vda)
+  std::filesystem::path srv_disk; // qcow2 overlay of the /srv disk (/dev/vdb); empty = none
   std::filesystem::path vde_ctl;  // vde_switch -s folder
   int trunk_port = 24;            // switch port of the trunk NIC
   int ssh_port = 0;               // host loopback port forwarded to the VM's port 22

@@ -4,9 +4,16 @@
 // operator would. Needs root, qemu-system-x86, vde2, mmdebstrap (and the Debian mirror once, to
 // fill the image cache). Prints a timing summary at the end.
 //
+// Every wait is bounded, and all of them together by one deadline (kBudget) that leaves ctest's
+// TIMEOUT enough room for TearDown's `lab down`: a test killed by ctest would leave QEMUs behind.
+//
 // Environment: PICLUSTER_LAB_CACHE (image cache, default /var/cache/picluster-lab),
 // PICLUSTER_LAB_KEEP=1 (leave the lab running after the test, for debugging).
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -15,6 +22,8 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "common/text.hpp"
@@ -32,7 +41,64 @@ const std::string kPicluster = std::string(PICLUSTER_BINARY_DIR) + "/orchestrato
 const std::string kPi01Ip6 = "fd00:131::1000:1:0:2";
 const std::string kPi02Ip6 = "fd00:131::1000:2:0:2";
 
+// Below the test's ctest TIMEOUT (2700 s, tests/lab/shelf/CMakeLists.txt) by a margin for TearDown.
+constexpr std::chrono::seconds kBudget = 40min;
+
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// A child process whose stdout and stderr go to a file (for `picluster watch`, which runs until
+// told to stop). The destructor stops it (SIGTERM, then SIGKILL after 10 s) if it still runs.
+class Background {
+ public:
+  Background(const std::vector<std::string>& argv, const fs::path& log) {
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    if (posix_spawn(&m_pid, args[0], &actions, nullptr, args.data(), environ) != 0) m_pid = -1;
+    posix_spawn_file_actions_destroy(&actions);
+  }
+  Background(const Background&) = delete;
+  Background& operator=(const Background&) = delete;
+  ~Background() { (void)stop(); }
+
+  [[nodiscard]] bool started() const { return m_pid > 0; }
+
+  // SIGTERM, bounded wait, SIGKILL. Returns the exit status (128+N when killed by signal N).
+  int stop() {
+    if (m_pid <= 0) return m_status;
+    ::kill(m_pid, SIGTERM);
+    for (int i = 0; i < 100; ++i) {  // 10 s
+      if (reap(WNOHANG)) return m_status;
+      std::this_thread::sleep_for(100ms);
+    }
+    ::kill(m_pid, SIGKILL);
+    reap(0);
+    return m_status;
+  }
+
+ private:
+  bool reap(int flags) {
+    int status = 0;
+    if (waitpid(m_pid, &status, flags) != m_pid) return false;
+    m_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    m_pid = -1;
+    return true;
+  }
+  pid_t m_pid = -1;
+  int m_status = -1;
+};
 
 class LabEndToEnd : public ::testing::Test {
  protected:
@@ -51,6 +117,9 @@ class LabEndToEnd : public ::testing::Test {
 
   void TearDown() override {
     if (m_dir.empty()) return;
+    // 7. Timing summary (also for a failed run: it shows how far it got).
+    std::cout << "\nlab timing summary (seconds):\n";
+    for (const auto& [what, secs] : m_timings) std::cout << "  " << what << ": " << static_cast<int>(secs) << "\n";
     const char* keep = std::getenv("PICLUSTER_LAB_KEEP");
     if (keep != nullptr && std::string(keep) == "1") return;
     auto down = picluster({"lab", "down", "--dir", m_dir.string()});
@@ -63,10 +132,20 @@ class LabEndToEnd : public ::testing::Test {
     fs::remove_all(m_dir, ec);
   }
 
+  // What is left of kBudget, at most `limit` (at least 1 s, so a late step fails fast).
+  std::chrono::seconds budget(std::chrono::seconds limit) const {
+    const auto left = std::chrono::duration_cast<std::chrono::seconds>(m_start + kBudget - Clock::now());
+    return std::max(1s, std::min(limit, left));
+  }
+
+  std::vector<std::string> picluster_argv(std::vector<std::string> args) const {
+    args.insert(args.begin(), {kPicluster, "-i", (m_dir / "inventory.json").string()});
+    return args;
+  }
+
   // Runs `picluster ARGS` against the lab's inventory.
   RunResult picluster(std::vector<std::string> args, std::chrono::seconds timeout = 20min) {
-    args.insert(args.begin(), {kPicluster, "-i", (m_dir / "inventory.json").string()});
-    auto r = run(args, RunOptions{timeout, {}});
+    auto r = run(picluster_argv(std::move(args)), RunOptions{budget(timeout), {}});
     if (!r) return RunResult{255, {}, r.error().message};
     return *r;
   }
@@ -81,7 +160,7 @@ class LabEndToEnd : public ::testing::Test {
   RunResult on_fileserver(const std::vector<std::string>& argv, std::chrono::seconds timeout = 120s) {
     auto full = ssh_argv();
     full.push_back(shell_join(argv));
-    auto r = run(full, RunOptions{timeout, {}});
+    auto r = run(full, RunOptions{budget(timeout), {}});
     if (!r) return RunResult{255, {}, r.error().message};
     return *r;
   }
@@ -96,6 +175,7 @@ class LabEndToEnd : public ::testing::Test {
   // Waits until the Pi answers ping and SSH on its eth0.131 address. Returns seconds waited.
   double wait_for_pi(const std::string& ip6, std::chrono::seconds limit = 15min) {
     const auto start = Clock::now();
+    limit = budget(limit);
     while (Clock::now() - start < limit) {
       if (on_fileserver({"ping", "-6", "-c", "1", "-W", "2", ip6}, 30s).exit_status == 0 &&
           on_pi(ip6, {"true"}, 40s).exit_status == 0) {
@@ -108,6 +188,36 @@ class LabEndToEnd : public ::testing::Test {
   }
 
   std::optional<int> pi_pid(int port) { return running_pid(LabPaths{m_dir}.pi(port)); }
+
+  // The probe `picluster watch --probe exec:` runs as PROGRAM NAME ADDRESS: the Pis' public
+  // addresses are only reachable from inside the fileserver VM, so it pings from there.
+  fs::path write_probe_script() {
+    const fs::path script = m_dir / "probe-from-fileserver";
+    std::ofstream out(script, std::ios::trunc);
+    out << "#!/bin/sh\n"
+           "# Lab probe for `picluster watch --probe exec:`: NAME ADDRESS; exit 0 = alive.\n"
+           "case \"$2\" in ''|*[!0-9a-fA-F:]*) echo \"bad address: $2\" >&2; exit 2;; esac\n"
+           "exec ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o "
+        << shell_quote("UserKnownHostsFile=" + (m_dir / "known_hosts").string())
+        << " -o ConnectTimeout=10 -i " << shell_quote((m_dir / "keys/id_ed25519").string()) << " -p "
+        << m_state.ssh_port << " root@127.0.0.1 ping -6 -c 1 -W 2 \"$2\"\n";
+    out.close();
+    fs::permissions(script, fs::perms(0755));
+    return script;
+  }
+
+  // Polls `log` until it contains `text`; false after `limit`.
+  bool wait_for_text(const fs::path& log, const std::string& text, std::chrono::seconds limit) {
+    const auto start = Clock::now();
+    limit = budget(limit);
+    while (Clock::now() - start < limit) {
+      if (read_text(log).find(text) != std::string::npos) return true;
+      std::this_thread::sleep_for(2s);
+    }
+    return read_text(log).find(text) != std::string::npos;
+  }
+
+  Clock::time_point m_start = Clock::now();
 
   fs::path m_dir;
   fs::path m_cache;
@@ -128,25 +238,29 @@ TEST_F(LabEndToEnd, ShelfNetbootsIsolatesAndPowerCycles) {
   m_state = *state;
   m_timings["fileserver boot to SSH"] = m_state.fileserver_boot_seconds;
 
-  // Add both Pis through the normal verbs. TODO(issue 5): once `picluster add` configures the
-  // switch, the fileserver, the root, the boot files and powers the port on in one verb, replace
-  // the six commands below with `add pi01 --port 1` and `add pi02 --port 2` alone.
-  t = Clock::now();
-  EXPECT_OK(picluster({"add", "pi01", "--port", "1", "--mac", lab_pi_mac(1)}));
-  EXPECT_OK(picluster({"add", "pi02", "--port", "2", "--mac", lab_pi_mac(2)}));
-  EXPECT_OK(picluster({"switch", "apply"}));
-  EXPECT_OK(picluster({"rebuild", "pi01", "pi02"}));
-  EXPECT_OK(picluster({"fileserver", "apply"}));
-  EXPECT_OK(picluster({"power", "cycle", "pi01", "pi02"}));
-  m_timings["add pi01+pi02 (switch, roots, exports, power)"] = seconds_since(t);
-  ASSERT_TRUE(pi_pid(1)) << "PoE on port 1 did not start pi01's VM";
-  ASSERT_TRUE(pi_pid(2)) << "PoE on port 2 did not start pi02's VM";
+  // Add both Pis, one verb each: switch port over SNMP, the fileserver's VLAN interface and
+  // isolation hardening, the root cloned from the golden image, exports, boot files, PoE on (which
+  // cold-starts the Pi's VM through the lab's data plane).
+  for (int port : {1, 2}) {
+    const std::string name = "pi0" + std::to_string(port);
+    t = Clock::now();
+    auto add = picluster({"add", name, "--port", std::to_string(port), "--mac", lab_pi_mac(port)});
+    ASSERT_EQ(add.exit_status, 0) << add.out << add.err;
+    m_timings["add " + name + " (switch, fileserver, root, exports, boot, PoE)"] = seconds_since(t);
+    ASSERT_TRUE(pi_pid(port)) << "PoE on port " << port << " did not start " << name << "'s VM";
+  }
+  const auto booting = Clock::now();
+  // The shelf now matches the inventory: apply would change nothing.
+  auto plan = picluster({"plan"});
+  EXPECT_OK(plan);
+  EXPECT_NE(plan.out.find("no changes"), std::string::npos) << "plan after the adds:\n" << plan.out << plan.err;
 
   // 2. Both boot from their own NFS roots and answer on eth0.131 (ping and SSH).
-  t = Clock::now();
-  m_timings["pi01 power-on to SSH"] = wait_for_pi(kPi01Ip6);
-  m_timings["pi02 power-on to SSH"] = seconds_since(t);
+  const double pi01_up = wait_for_pi(kPi01Ip6);
+  ASSERT_GE(pi01_up, 0);
+  m_timings["pi01 power-on to SSH"] = seconds_since(booting);
   ASSERT_GE(wait_for_pi(kPi02Ip6), 0);
+  m_timings["pi02 power-on to SSH"] = seconds_since(booting);
   auto root01 = on_pi(kPi01Ip6, {"findmnt", "-n", "-o", "SOURCE", "/"});
   EXPECT_NE(root01.out.find("172.30.0.1:/srv/nfsroot/pi01"), std::string::npos) << root01.out << root01.err;
   auto host02 = on_pi(kPi02Ip6, {"hostname"});
@@ -205,29 +319,55 @@ TEST_F(LabEndToEnd, ShelfNetbootsIsolatesAndPowerCycles) {
   ASSERT_GE(wait_for_pi(kPi01Ip6), 0);
   m_timings["pi01 power cycle to SSH"] = seconds_since(t);
 
-  // 5. Rebuild pi02: a marker written before is gone after, and pi02 boots again.
-  // TODO(issue 5): `picluster rebuild pi02` will power off, rebuild and power on by itself;
-  // until then the test does the power steps around it.
+  // 5. Rebuild pi02: one verb powers it off, rebuilds its root atomically and powers it on again.
+  // A marker written before is gone after, and pi02 boots again (a new VM process: a cold boot).
   EXPECT_OK(on_pi(kPi02Ip6, {"sh", "-c", "echo before > /root/marker && sync"}));
+  const auto pi02_before = pi_pid(2);
   t = Clock::now();
-  EXPECT_OK(picluster({"power", "off", "pi02"}));
-  EXPECT_OK(picluster({"rebuild", "pi02"}));
-  EXPECT_OK(picluster({"power", "on", "pi02"}));
+  auto rebuild = picluster({"rebuild", "pi02"});
+  ASSERT_EQ(rebuild.exit_status, 0) << rebuild.out << rebuild.err;
+  m_timings["rebuild pi02 (off, clone, on)"] = seconds_since(t);
+  const auto pi02_after = pi_pid(2);
+  ASSERT_TRUE(pi02_after) << "rebuild did not power pi02 on again";
+  EXPECT_NE(pi02_before, pi02_after) << "rebuild did not power-cycle pi02's VM";
   ASSERT_GE(wait_for_pi(kPi02Ip6), 0);
   m_timings["pi02 rebuild to SSH"] = seconds_since(t);
   EXPECT_NE(on_pi(kPi02Ip6, {"test", "-e", "/root/marker"}).exit_status, 0) << "marker survived the rebuild";
 
-  // 6. Freeze pi01 (QEMU monitor `stop`): it stops answering.
-  // TODO(issue 5): run `picluster watch` here and expect it to power-cycle pi01 through SNMP and
-  // pi01 to answer again; until watch exists the test only checks the freeze, then thaws it.
+  // 6. Freeze pi01 (QEMU monitor `stop`: the process lives on, the machine is dead); `picluster
+  // watch` notices, power-cycles it through SNMP PoE, and sees it come back.
   auto stopped = monitor_command(LabPaths{m_dir}.pi(1).monitor(), "stop");
   ASSERT_TRUE(stopped) << stopped.error().message;
+  const auto frozen = Clock::now();
+  const auto pi01_frozen = pi_pid(1);
   EXPECT_NE(on_fileserver({"ping", "-6", "-c", "2", "-W", "2", kPi01Ip6}).exit_status, 0) << "frozen pi01 answered";
-  ASSERT_TRUE(monitor_command(LabPaths{m_dir}.pi(1).monitor(), "cont"));
-
-  // 7. Timing summary.
-  std::cout << "\nlab timing summary (seconds):\n";
-  for (const auto& [what, secs] : m_timings) std::cout << "  " << what << ": " << static_cast<int>(secs) << "\n";
+  const fs::path probe = write_probe_script();
+  const fs::path watch_log = m_dir / "watch.log";
+  // Backoff longer than a TCG boot under load, so a slow boot is not cycled a second time.
+  Background watch(picluster_argv({"watch", "--probe", "exec:" + probe.string(), "--failures", "2", "--interval", "5",
+                                   "--probe-timeout", "30", "--backoff", "900", "--rounds", "300"}),
+                   watch_log);
+  ASSERT_TRUE(watch.started()) << "could not start picluster watch";
+  const bool cycled = wait_for_text(watch_log, "pi01: cycled", 10min);
+  if (cycled) m_timings["watch: freeze to cycle"] = seconds_since(frozen);
+  const bool recovered = cycled && wait_for_text(watch_log, "pi01: recovered", 15min);
+  if (recovered) m_timings["watch: freeze to pi01 recovered"] = seconds_since(frozen);
+  EXPECT_EQ(watch.stop(), 0) << "watch did not stop cleanly on SIGTERM";
+  const std::string watched = read_text(watch_log);
+  EXPECT_TRUE(cycled) << "watch did not power-cycle the frozen pi01:\n" << watched;
+  EXPECT_TRUE(recovered) << "watch did not see pi01 answer again:\n" << watched;
+  EXPECT_EQ(watched.find("pi02: cycled"), std::string::npos) << "watch cycled the healthy pi02:\n" << watched;
+  EXPECT_NE(pi_pid(1), pi01_frozen) << "pi01's VM is the same (frozen) process";
+  // The cycle is in the audit journal.
+  auto log = picluster({"log", "pi01", "--json"});
+  EXPECT_OK(log);
+  const auto entries = nlohmann::json::parse(log.out, nullptr, false);
+  bool journaled = false;
+  for (const auto& e : entries.is_array() ? entries : nlohmann::json::array()) {
+    journaled = journaled || (e.value("verb", "") == "watch" && e.value("step", "") == "power-cycle" && e.value("result", "") == "ok");
+  }
+  EXPECT_TRUE(journaled) << "no watch power-cycle of pi01 in the journal:\n" << log.out << log.err;
+  ASSERT_GE(wait_for_pi(kPi01Ip6), 0);
 }
 
 }  // namespace
