@@ -113,8 +113,8 @@ class Simulator {
 
 std::string pi_name(int i) { return (i < 10 ? "pi0" : "pi") + std::to_string(i); }
 std::string pi_mac(int i) {
-  char buf[18];
-  std::snprintf(buf, sizeof buf, "b8:27:eb:00:00:%02x", i);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "b8:27:eb:00:00:%02x", static_cast<unsigned>(i) & 0xffU);
   return buf;
 }
 
