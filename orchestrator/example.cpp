@@ -146,6 +146,8 @@ Result<fs::path> write_inventory(const ExampleOptions& o, int snmp_port) {
   shelf.fileserver.host = "localhost";
   shelf.fileserver.root_prefix = fs::absolute(o.dir / "fileserver").lexically_normal().string();
   shelf.fileserver.clone_method = inventory::CloneMethod::automatic;
+  // The example's Pis do not exist: probing their public addresses would send traffic off the box.
+  shelf.extra["watch"] = inventory::Json{{"probe", "none"}};
   const fs::path path = o.dir / "inventory.json";
   if (auto ok = inventory::save(inv, path); !ok) return std::unexpected(ok.error());
   if (auto ok = write_text(o.dir / "switch-secrets.json", "{\"community\": \"example\"}\n", fs::perms(0600)); !ok) {

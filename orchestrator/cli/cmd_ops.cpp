@@ -11,6 +11,9 @@
 #include "orchestrator/reconcile.hpp"
 #include "orchestrator/status.hpp"
 #include "orchestrator/verbs.hpp"
+#include "orchestrator/watch.hpp"
+
+#include <map>
 
 namespace picluster::cli {
 namespace {
@@ -42,10 +45,36 @@ std::string yes_no(const std::optional<bool>& v, const char* yes, const char* no
   return v ? (*v ? yes : no) : "unknown";
 }
 
-Result<int> run_status(const Context& ctx, bool json) {
+// The reachability probe for status: --probe, else the shelf's watch settings (default tcp:22).
+Result<orchestrator::StatusProbe> status_probe(const inventory::Shelf& shelf, const std::string& override_spec) {
+  auto settings = orchestrator::watch_settings(shelf);
+  if (!settings) return std::unexpected(settings.error());
+  if (!override_spec.empty()) {
+    auto spec = orchestrator::parse_probe_spec(override_spec);
+    if (!spec) return std::unexpected(Error{ErrorCode::invalid_argument, "--probe: " + spec.error().message});
+    settings->probe = *spec;
+  }
+  if (settings->probe.kind == orchestrator::ProbeSpec::Kind::none) return orchestrator::StatusProbe{};
+  std::shared_ptr<orchestrator::Prober> prober = orchestrator::make_prober(settings->probe, settings->probe_timeout);
+  // Probe every Pi at once on the first call, then answer from the results.
+  auto results = std::make_shared<std::map<std::string, bool>>();
+  auto targets = std::make_shared<std::vector<orchestrator::ProbeTarget>>();
+  for (const auto& pi : shelf.pis) targets->push_back({pi.name, pi.ipv6.str()});
+  return orchestrator::StatusProbe([prober, results, targets](const inventory::Pi& pi) -> std::optional<bool> {
+    if (results->empty()) {
+      for (const auto& r : prober->probe(*targets)) (*results)[r.pi] = r.alive;
+    }
+    const auto it = results->find(pi.name);
+    return it == results->end() ? std::nullopt : std::optional<bool>(it->second);
+  });
+}
+
+Result<int> run_status(const Context& ctx, bool json, const std::string& probe_spec = {}) {
   auto session = orchestrator::open_session(verb_context(ctx, false, {}), "status");
   if (!session) return std::unexpected(session.error());
-  const auto status = orchestrator::collect_status(**session, {});
+  auto probe = status_probe((*session)->shelf(), probe_spec);
+  if (!probe) return std::unexpected(probe.error());
+  const auto status = orchestrator::collect_status(**session, *probe);
   if (json) {
     std::cout << orchestrator::to_json(status).dump(2) << "\n";
     return 0;
@@ -130,6 +159,7 @@ void register_ops_commands(CLI::App& app, Context& ctx) {
     bool json = false;
     std::string name;
     std::size_t limit = 0;
+    std::string probe;
   };
   auto plan_opts = std::make_shared<Options>();
   auto* plan = app.add_subcommand("plan", "Show what apply would change on the switch, fileserver and boot files");
@@ -147,7 +177,11 @@ void register_ops_commands(CLI::App& app, Context& ctx) {
   auto status_opts = std::make_shared<Options>();
   auto* status = app.add_subcommand("status", "One row per Pi: PoE, VLANs, root, export, last action");
   status->add_flag("--json", status_opts->json, "Print JSON");
-  status->callback([&ctx, status_opts] { ctx.action = [&ctx, status_opts] { return run_status(ctx, status_opts->json); }; });
+  status->add_option("--probe", status_opts->probe,
+                     "How to tell a Pi is reachable: tcp[:PORT], exec:PROGRAM or none (default: the shelf's watch probe, tcp:22)");
+  status->callback([&ctx, status_opts] {
+    ctx.action = [&ctx, status_opts] { return run_status(ctx, status_opts->json, status_opts->probe); };
+  });
 
   struct ExampleArgs {
     std::string dir = "picluster-example";
