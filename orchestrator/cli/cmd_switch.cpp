@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "orchestrator/cli/cli.hpp"
+#include "orchestrator/journal.hpp"
 #include "switchctl/controller.hpp"
 #include "switchctl/net_snmp_session.hpp"
 
@@ -111,6 +112,21 @@ Result<int> run_show(const Context& ctx, bool json) {
   return 0;
 }
 
+// Every change goes into the audit journal, whichever verb made it.
+void journal(const Context& ctx, const std::string& verb, const std::string& shelf, const std::string& pi,
+             const std::string& step, const std::string& result, const std::string& detail) {
+  orchestrator::JournalEntry e;
+  e.verb = verb;
+  e.shelf = shelf;
+  e.pi = pi;
+  e.step = step;
+  e.result = result;
+  e.detail = detail;
+  if (auto ok = orchestrator::Journal(orchestrator::state_dir(ctx.inventory_path)).append(e); !ok) {
+    std::cerr << "picluster: warning: " << ok.error().message << "\n";
+  }
+}
+
 Result<int> run_apply(const Context& ctx, bool dry_run) {
   auto sw = open_switch(ctx);
   if (!sw) return std::unexpected(sw.error());
@@ -131,7 +147,13 @@ Result<int> run_apply(const Context& ctx, bool dry_run) {
   Progress progress;
   if (tty) progress = [](std::string_view line) { std::cout << "  " << line << "\n" << std::flush; };
   auto report = c.apply(*plan, progress);
-  if (!report) return std::unexpected(report.error());
+  if (!report) {
+    journal(ctx, "switch apply", (*sw)->shelf->name, "", "switch", "failed", report.error().message);
+    return std::unexpected(report.error());
+  }
+  std::string detail;
+  for (const auto& line : report->lines) detail += (detail.empty() ? "" : "\n") + line;
+  journal(ctx, "switch apply", (*sw)->shelf->name, "", "switch", "ok", detail);
   if (!tty) for (const auto& line : report->lines) std::cout << "  " << line << "\n";
   std::cout << c.name() << ": changed " << report->ports_changed << " port(s) with " << report->pdus
             << " SET PDU(s)" << (report->used_ordered_steps ? " (ordered steps)" : "") << "; verified\n";
@@ -159,6 +181,10 @@ Result<int> run_power(const Context& ctx, const std::string& action_text, const 
   ordered_json out = ordered_json::array();
   for (const auto& n : targets) {
     auto r = (*sw)->controller->power(n, action, force);
+    if (action != PowerAction::status) {
+      journal(ctx, "power", (*sw)->shelf->name, n, "power", r ? "ok" : "failed",
+              r ? "PoE " + action_text + ", port " + std::to_string(r->port) : r.error().message);
+    }
     if (!r) return std::unexpected(r.error());
     if (json) {
       out.push_back({{"pi", r->pi}, {"port", r->port}, {"before", poe_json(r->before)}, {"after", poe_json(r->after)}, {"notes", r->notes}});
