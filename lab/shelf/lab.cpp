@@ -107,7 +107,21 @@ Result<void> write_switch_config(const LabPaths& paths, int pis) {
   for (int p = 1; p <= pis; ++p) ports[std::to_string(p)] = {{"mac", lab_pi_mac(p)}, {"device", true}};
   ports[std::to_string(kTrunkPort)] = {{"mac", "52:54:00:1a:b0:02"}, {"external_power", true}, {"power_mw", 0}};
   const nlohmann::json knobs = {{"sys_name", "lab-switch"}, {"ports", ports}};
-  return write_file(paths.switch_dir() / "knobs.json", knobs.dump(2) + "\n", fs::perms(0644));
+  if (auto r = write_file(paths.switch_dir() / "knobs.json", knobs.dump(2) + "\n", fs::perms(0644)); !r) return r;
+  // A new switch starts with the Pis' ports unpowered (the simulator's state file format,
+  // docs/switchsim.md): an unprovisioned Pi would only retry netbooting, and `picluster add`'s
+  // PoE-on step is then what cold-starts its VM. An existing state file is the switch's memory.
+  const fs::path state = paths.switch_dir() / "state.json";
+  if (fs::exists(state)) return {};
+  std::vector<int> all;
+  for (int p = 1; p <= kLabPorts; ++p) all.push_back(p);
+  nlohmann::json pi_ports = nlohmann::json::array();
+  for (int p = 1; p <= pis; ++p) pi_ports.push_back({{"port", p}, {"pvid", 1}, {"poe", false}});
+  const nlohmann::json initial = {
+      {"version", 1}, {"port_count", kLabPorts},
+      {"vlans", nlohmann::json::array({{{"id", 1}, {"name", "default"}, {"egress", all}, {"untagged", all}}})},
+      {"ports", pi_ports}};
+  return write_file(state, initial.dump(2) + "\n", fs::perms(0644));
 }
 
 Result<void> write_access(const LabPaths& paths, const Images& images, int ssh_port) {
