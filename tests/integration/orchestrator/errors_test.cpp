@@ -1,0 +1,105 @@
+// The failures an operator meets: the switch does not answer, and another run holds the shelf.
+
+#include <gmock/gmock.h>
+
+#include "tests/integration/orchestrator/shelf_checks.hpp"
+
+namespace picluster::orchestrator::it {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+std::vector<std::string> lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+TEST(ErrorsTest, AddWithTheSwitchDownFailsClearlyKeepsThePiAndApplyFinishesLater) {
+  TestShelf shelf(Transport::local);
+  if (!shelf.ready()) GTEST_SKIP() << shelf.why_not();
+  ASSERT_EQ(shelf.add(1).status, 0);
+  shelf.stop_switch();
+
+  const auto r = shelf.add(2);
+  EXPECT_EQ(r.status, 1) << TestShelf::describe({"add", "pi02"}, r);
+  const auto err = lines(r.err);
+  ASSERT_EQ(err.size(), 1U) << r.err;
+  EXPECT_THAT(err[0], StartsWith("picluster: error: "));
+  EXPECT_THAT(err[0], HasSubstr(shelf.switch_address()));
+  EXPECT_THAT(err[0], HasSubstr("pi02"));
+  // The Pi stays in the inventory, with its allocation.
+  const json pi02 = show_pi(shelf, "pi02");
+  ASSERT_TRUE(pi02.contains("vlan"));
+
+  ASSERT_TRUE(shelf.start_switch()) << shelf.why_not();
+  const auto applied = shelf.pic({"apply"});
+  ASSERT_EQ(applied.status, 0) << TestShelf::describe({"apply"}, applied);
+  EXPECT_EQ(snmp_value(shelf, pvid_oid(2)), std::to_string(pi02["vlan"].get<int>()));
+  EXPECT_EQ(testing::read_file(shelf.root("pi02") / "etc/hostname"), "pi02\n");
+  EXPECT_TRUE(exports(shelf).contains("/srv/nfsroot/pi02"));
+  EXPECT_EQ(shelf.pic_json({"plan", "--json"})["changes"], false);
+}
+
+TEST(ErrorsTest, ASecondMutatingRunIsRefusedWhileTheShelfLockIsHeld) {
+  TestShelf shelf(Transport::local);
+  if (!shelf.ready()) GTEST_SKIP() << shelf.why_not();
+  if (!testing::have_program("flock")) GTEST_SKIP() << "needs flock (util-linux)";
+  ASSERT_EQ(shelf.add(1).status, 0);
+  const std::string inventory_before = testing::read_file(shelf.inventory_path());
+
+  // Another run holds the shelf's lock file (flock(2), as picluster takes it).
+  const fs::path lock = shelf.dir() / ".picluster/orchtest.lock";
+  ASSERT_TRUE(fs::exists(lock)) << "the lock file picluster uses is not where the journal header says";
+  // --no-fork: flock(1) execs sleep itself, so stopping that one process releases the lock.
+  auto holder = testing::Daemon::start({"flock", "--exclusive", "--no-fork", lock.string(), "sleep", "60"},
+                                       shelf.dir() / "flock.log");
+  ASSERT_TRUE(holder);
+  // flock(1) takes the lock right after it starts; wait (bounded) until a probe cannot get it.
+  ASSERT_TRUE(testing::wait_until(
+      [&] { return testing::run({"flock", "--nonblock", "--exclusive", lock.string(), "true"}).status != 0; },
+      std::chrono::seconds(10)));
+
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"add", "pi02", "--port", "2", "--mac", pi_mac(2)},
+        std::vector<std::string>{"apply"}, std::vector<std::string>{"remove", "pi01"}}) {
+    const auto r = shelf.pic(args);
+    EXPECT_EQ(r.status, 1) << TestShelf::describe(args, r);
+    EXPECT_THAT(r.err, HasSubstr("another picluster run")) << TestShelf::describe(args, r);
+  }
+  EXPECT_EQ(testing::read_file(shelf.inventory_path()), inventory_before);
+  EXPECT_TRUE(fs::exists(shelf.root("pi01")));
+  // Reading is never refused.
+  EXPECT_EQ(shelf.pic({"status", "--json"}).status, 0);
+
+  holder->stop(SIGTERM);
+  const auto added = shelf.add(2);
+  EXPECT_EQ(added.status, 0) << TestShelf::describe({"add", "pi02"}, added);
+}
+
+// `picluster rebuild` swaps a Pi's root and powers it: a mutating run like any other.
+// Fails today: the CLI's rebuild (orchestrator/cli/cmd_fileserver.cpp) takes the inventory lock,
+// not the shelf lock that add/remove/apply take (orchestrator::rebuild_pis does take it).
+TEST(ErrorsTest, RebuildIsRefusedWhileTheShelfLockIsHeld) {
+  TestShelf shelf(Transport::local);
+  if (!shelf.ready()) GTEST_SKIP() << shelf.why_not();
+  if (!testing::have_program("flock")) GTEST_SKIP() << "needs flock (util-linux)";
+  ASSERT_EQ(shelf.add(1).status, 0);
+  testing::write_file(shelf.root("pi01") / "home/pi/marker.txt", "still here\n");
+  const fs::path lock = shelf.dir() / ".picluster/orchtest.lock";
+  auto holder = testing::Daemon::start({"flock", "--exclusive", "--no-fork", lock.string(), "sleep", "60"},
+                                       shelf.dir() / "flock.log");
+  ASSERT_TRUE(holder);
+  ASSERT_TRUE(testing::wait_until(
+      [&] { return testing::run({"flock", "--nonblock", "--exclusive", lock.string(), "true"}).status != 0; },
+      std::chrono::seconds(10)));
+  const auto r = shelf.pic({"rebuild", "pi01"});
+  EXPECT_EQ(r.status, 1) << TestShelf::describe({"rebuild", "pi01"}, r);
+  EXPECT_THAT(r.err, HasSubstr("another picluster run")) << TestShelf::describe({"rebuild", "pi01"}, r);
+  EXPECT_EQ(testing::read_file(shelf.root("pi01") / "home/pi/marker.txt"), "still here\n");
+}
+
+}  // namespace
+}  // namespace picluster::orchestrator::it
