@@ -98,7 +98,8 @@ class Power : public ::testing::Test {
   const Oid detect5 = oid_cat(mib::pethPsePortDetectionStatus, {1, 5});
   void learn(const std::string& mac, int bridge_port) {
     Oid o = oid_cat(mib::dot1qTpFdbPort, {1});
-    for (auto b : inventory::Mac::parse(mac)->bytes) o.push_back(b);
+    const auto parsed = inventory::Mac::parse(mac);  // keep it alive through the loop
+    for (auto b : parsed->bytes) o.push_back(b);
     rig.fake.put(o, Value::integer(bridge_port));
   }
   // PoE detection follows admin: off -> disabled, on -> searching until `delay` polls pass.
