@@ -40,7 +40,7 @@ std::string describe(const Action& a, bool prefixed) {
       return "install into " + shell_quote(a.path) + ": " + file_list(a.files);
     case ActionKind::reset_identity:
       return "reset identity of " + shell_quote(a.path) +
-             ": empty etc/machine-id, delete golden etc/ssh/ssh_host_*, ssh-keygen -A";
+             ": empty etc/machine-id, delete golden etc/ssh/ssh_host_*, new ed25519 and ecdsa host keys";
   }
   return "?";
 }

@@ -87,8 +87,13 @@ Result<void> reset_identity(Host& host, const std::string& root) {
     if (!n.starts_with("ssh_host_")) continue;
     if (auto r = host.remove(ssh_dir + "/" + n); !r) return r;
   }
-  auto keygen = check(host, {"ssh-keygen", "-A", "-f", root});
-  if (!keygen) return std::unexpected(keygen.error().with_context("generate SSH host keys"));
+  // Ed25519 and ECDSA only: RSA key generation takes seconds per Pi on a busy fileserver, and
+  // every OpenSSH client since 6.5 speaks Ed25519. sshd generates nothing itself at boot.
+  for (const char* type : {"ed25519", "ecdsa"}) {
+    const std::string key = ssh_dir + "/ssh_host_" + type + "_key";
+    auto keygen = check(host, {"ssh-keygen", "-q", "-t", type, "-N", "", "-C", "", "-f", key});
+    if (!keygen) return std::unexpected(keygen.error().with_context("generate SSH host keys"));
+  }
   return {};
 }
 

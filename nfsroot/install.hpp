@@ -23,7 +23,7 @@ Result<void> install_files(Host& host, const std::string& root,
 
 // Gives a cloned root its own identity: etc/machine-id becomes an empty file (systemd generates a
 // new id on first boot), every etc/ssh/ssh_host_* file from the golden image is deleted and new
-// host keys are generated with `ssh-keygen -A -f <root>`.
+// new Ed25519 and ECDSA host keys are generated with `ssh-keygen -t TYPE -f`.
 Result<void> reset_identity(Host& host, const std::string& root);
 
 }  // namespace picluster::nfsroot

@@ -249,7 +249,7 @@ Result<std::vector<switchctl::PowerResult>> power_pis(const VerbContext& ctx,
                                                       switchctl::PowerAction action, bool force) {
   std::vector<switchctl::PowerResult> out;
   for (const auto& name : names) {
-    auto session = open_session(ctx, "power", name);
+    auto session = open_session(ctx, ctx.verb.empty() ? "power" : ctx.verb, name);
     if (!session) return std::unexpected(session.error());
     auto& s = **session;
     if (ctx.dry_run && action != switchctl::PowerAction::status) {

@@ -28,6 +28,7 @@ struct VerbContext {
   std::string shelf;  // "" = the only shelf (or the Pi's shelf for verbs that name Pis)
   bool dry_run = false;
   Reporter reporter;
+  std::string verb;  // journal verb for steps taken on behalf of another verb ("" = the verb's own)
 };
 
 Result<inventory::Pi> add_pi(const VerbContext& ctx, const inventory::PiRequest& request);

@@ -81,6 +81,7 @@ Result<void> rebuild_power(const Context& ctx, const inventory::Shelf& shelf, co
   orchestrator::VerbContext v;
   v.inventory_path = ctx.inventory_path;
   v.shelf = shelf.name;
+  v.verb = "rebuild";
   v.reporter = [json](const orchestrator::StepReport& step) {
     if (!json) std::cout << step.pi << ": " << step.step << ": " << step.result << " (" << step.detail << ")\n";
   };
@@ -111,6 +112,12 @@ Result<int> run_rebuild(const Context& ctx, const RebuildArgs& args) {
   auto fs = open_fileserver(ctx);
   if (!fs) return std::unexpected(fs.error());
   FileserverContext& f = **fs;
+  std::optional<orchestrator::ShelfLock> shelf_lock;  // no apply, add or power run meanwhile
+  if (!args.dry_run) {
+    auto l = orchestrator::ShelfLock::acquire(orchestrator::state_dir(ctx.inventory_path), f.shelf->name);
+    if (!l) return std::unexpected(l.error());
+    shelf_lock.emplace(std::move(*l));
+  }
   RootManager roots(*f.host, *f.shelf);
   ordered_json out = ordered_json::array();
   for (const auto& name : args.names) {

@@ -179,6 +179,12 @@ Result<int> run_power(const Context& ctx, const std::string& action_text, const 
     return 0;
   }
   ordered_json out = ordered_json::array();
+  std::optional<orchestrator::ShelfLock> shelf_lock;  // not while apply, add or rebuild runs
+  if (action != PowerAction::status) {
+    auto l = orchestrator::ShelfLock::acquire(orchestrator::state_dir(ctx.inventory_path), (*sw)->shelf->name);
+    if (!l) return std::unexpected(l.error());
+    shelf_lock.emplace(std::move(*l));
+  }
   for (const auto& n : targets) {
     auto r = (*sw)->controller->power(n, action, force);
     if (action != PowerAction::status) {

@@ -1,7 +1,7 @@
 #pragma once
 // A recording fake Host for unit tests: an in-memory filesystem (lstat semantics, symlinks are
 // never followed) plus emulations of the handful of commands nfsroot runs (stat -f/-c, btrfs
-// subvolume snapshot/delete, cp -a --reflink, rsync, rm -rf, ssh-keygen -A). Every argv is
+// subvolume snapshot/delete, cp -a --reflink, rsync, rm -rf, ssh-keygen -t/-f). Every argv is
 // recorded. crash_after(n) makes the n+1-th effectful call and every call after it fail, like a
 // connection dropped or a process killed mid-way.
 
@@ -214,12 +214,14 @@ class FakeHost final : public Host {
     }
     if (a[0] == "rm") { erase_tree(last); return ok(); }
     if (a[0] == "ssh-keygen") {
+      // ssh-keygen -q -t TYPE -N '' -C '' -f KEY: one new key pair at KEY.
       ++keygen_count;
-      for (const char* t : {"rsa", "ecdsa", "ed25519"}) {
-        const std::string key = last + "/etc/ssh/ssh_host_" + t + "_key";
-        fs[key] = Node{FileType::regular, "new-" + std::string(t) + "-" + std::to_string(keygen_count), 0600};
-        fs[key + ".pub"] = Node{FileType::regular, "pub", 0644};
+      std::string type = "?";
+      for (std::size_t i = 0; i + 1 < a.size(); ++i) {
+        if (a[i] == "-t") type = a[i + 1];
       }
+      fs[last] = Node{FileType::regular, "new-" + type + "-" + std::to_string(keygen_count), 0600};
+      fs[last + ".pub"] = Node{FileType::regular, "pub", 0644};
       return ok();
     }
     static const std::set<std::string> known{"exportfs", "ifup", "ifdown", "sysctl", "nft", "systemctl", "networkctl", "ip"};

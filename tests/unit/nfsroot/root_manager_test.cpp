@@ -354,7 +354,7 @@ TEST(RootManager, DryRunPlanIsExactAndChangesNothing) {
             "'/srv/golden/raspios/' '/srv/nfsroot/.staging/pi01/'\n"
             "install into '/srv/nfsroot/.staging/pi01': etc/hostname etc/network/interfaces\n"
             "reset identity of '/srv/nfsroot/.staging/pi01': empty etc/machine-id, delete golden "
-            "etc/ssh/ssh_host_*, ssh-keygen -A\n"
+            "etc/ssh/ssh_host_*, new ed25519 and ecdsa host keys\n"
             "write '/srv/nfsroot/.staging/pi01.ready' (0644, 6 bytes)\n"
             "mkdir -p '/srv/nfsroot/.previous'\n"
             "rename '/srv/nfsroot/pi01' '/srv/nfsroot/.previous/pi01'\n"
