@@ -22,22 +22,12 @@
 
 extern char** environ;
 
+#include "tests/support/daemon.hpp"
+
 namespace picluster::testing {
 namespace {
 
 namespace fs = std::filesystem;
-
-int free_udp_port() {
-  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
 
 // picluster-switchsim in the background until the object goes; ready once it says so (30 s max).
 class Simulator {

@@ -2,6 +2,7 @@
 // Integration harness: real processes on loopback. Starts picluster-switchsim (or snmpsimd) on a
 // free 127.0.0.1 UDP port and waits for it to serve, runs the real `picluster` binary and
 // net-snmp's own tools with argv vectors (no shell), and cleans up. Every wait is bounded.
+#include "tests/support/daemon.hpp"
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -28,22 +29,11 @@ extern char** environ;
 namespace picluster::switchctl::it {
 
 namespace fs = std::filesystem;
+using picluster::testing::free_udp_port;
 
 inline const fs::path kBin = PICLUSTER_BINARY_DIR;
 inline const fs::path kPicluster = kBin / "orchestrator" / "picluster";
 inline const fs::path kSim = kBin / "lab" / "switchsim" / "picluster-switchsim";
-
-inline int free_udp_port() {
-  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
 
 struct Output {
   int status = -1;
