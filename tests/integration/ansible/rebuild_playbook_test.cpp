@@ -42,7 +42,7 @@ class RebuildPlaybook : public ::testing::Test {
     std::ofstream(m_inventory) << doc.dump(2);
     for (const auto& [shelf, pi, port] : {std::tuple{"south", "pi03", "1"}, {"north", "pi01", "1"},
                                           {"north", "pi02", "2"}, {"north", "pi04", "4"}})
-      ASSERT_EQ(picluster({"--shelf", shelf, "add", pi, "--port", port}).status, 0) << pi;
+      ASSERT_EQ(picluster({"--shelf", shelf, "add", pi, "--port", port, "--offline"}).status, 0) << pi;
   }
 
   RunResult picluster(std::vector<std::string> args) {
