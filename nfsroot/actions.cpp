@@ -28,14 +28,15 @@ std::string describe(const Action& a, bool prefixed) {
   switch (a.kind) {
     case ActionKind::run:
       if (a.live && prefixed) return "skip " + shell_join(a.argv) + " (root_prefix set)";
-      return "run " + shell_join(a.argv);
+      return "run " + shell_join(a.lock.empty() ? a.argv : locked_argv(a.lock, a.argv));
     case ActionKind::make_dirs: return "mkdir -p " + shell_quote(a.path);
     case ActionKind::write_file:
       return "write " + shell_quote(a.path) + " (" + octal(a.mode) + ", " +
              std::to_string(a.contents.size()) + " bytes)";
     case ActionKind::rename: return "rename " + shell_quote(a.path) + " " + shell_quote(a.to);
     case ActionKind::remove_file: return "remove " + shell_quote(a.path);
-    case ActionKind::remove_tree: return "remove tree " + shell_quote(a.path);
+    case ActionKind::remove_tree:
+      return "remove tree " + shell_quote(a.path) + (a.lock.empty() ? "" : " (holding " + shell_quote(a.lock) + ")");
     case ActionKind::install_files:
       return "install into " + shell_quote(a.path) + ": " + file_list(a.files);
     case ActionKind::reset_identity:
@@ -80,7 +81,26 @@ RunOptions with_timeout(std::chrono::milliseconds timeout) {
 
 }  // namespace
 
-Result<void> remove_tree(Host& host, const std::string& path) {
+std::vector<std::string> locked_argv(const std::string& lock, const std::vector<std::string>& argv) {
+  std::vector<std::string> out{"flock", "--exclusive", "--wait", std::to_string(lock_wait_seconds),
+                               "--conflict-exit-code", std::to_string(lock_conflict_status), lock};
+  out.insert(out.end(), argv.begin(), argv.end());
+  return out;
+}
+
+namespace {
+
+std::unexpected<Error> lock_timeout(const std::string& lock, const std::string& what) {
+  return fail(ErrorCode::conflict,
+               what + ": another process still holds " + lock + " after " +
+                   std::to_string(lock_wait_seconds) +
+                   " s (most likely a copy left running by an interrupted picluster); wait for it "
+                   "to end (fuser -v " + shell_quote(lock) + " shows it) and run again");
+}
+
+}  // namespace
+
+Result<void> remove_tree(Host& host, const std::string& path, const std::string& lock) {
   auto st = host.stat(path);
   if (!st) return std::unexpected(st.error());
   if (st->type == FileType::none) return {};
@@ -93,8 +113,15 @@ Result<void> remove_tree(Host& host, const std::string& path) {
   if (fs->out.starts_with("btrfs") && inode->out.starts_with("256\n")) {
     argv = {"btrfs", "subvolume", "delete", path};
   }
-  auto r = check(host, argv, with_timeout(std::chrono::hours(2)));
+  if (lock.empty()) {
+    auto r = check(host, argv, with_timeout(std::chrono::hours(2)));
+    if (!r) return std::unexpected(r.error());
+    return {};
+  }
+  auto r = host.run(locked_argv(lock, argv), with_timeout(std::chrono::hours(2)));
   if (!r) return std::unexpected(r.error());
+  if (r->exit_status == lock_conflict_status) return lock_timeout(lock, "remove " + path);
+  if (r->exit_status != 0) return fail(ErrorCode::command_failed, describe_failure(argv, *r));
   return {};
 }
 
@@ -125,7 +152,10 @@ Result<void> execute_run(Host& host, const Action& a, const ExecOptions& options
   std::string pending;
   RunOptions run = a.progress ? progress_options(options, pending)
                               : with_timeout(std::chrono::hours(2));
-  auto r = host.run(a.argv, run);
+  auto r = host.run(a.lock.empty() ? a.argv : locked_argv(a.lock, a.argv), run);
+  if (r && !a.lock.empty() && r->exit_status == lock_conflict_status) {
+    return lock_timeout(a.lock, shell_join(a.argv));
+  }
   if (!r && a.tolerate_failure && r.error().code != ErrorCode::ssh) {
     if (options.on_event) options.on_event("ignored: " + r.error().message);
     return {};
@@ -146,7 +176,7 @@ Result<void> execute_one(Host& host, const Action& a, const ExecOptions& options
     case ActionKind::write_file: return host.write_file(a.path, a.contents, a.mode, Owner{0, 0});
     case ActionKind::rename: return host.rename(a.path, a.to);
     case ActionKind::remove_file: return host.remove(a.path);
-    case ActionKind::remove_tree: return remove_tree(host, a.path);
+    case ActionKind::remove_tree: return remove_tree(host, a.path, a.lock);
     case ActionKind::install_files: return install_files(host, a.path, a.files);
     case ActionKind::reset_identity: return reset_identity(host, a.path);
   }

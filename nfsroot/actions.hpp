@@ -42,6 +42,10 @@ struct Action {
   bool live = false;                // run: skipped with root_prefix set
   bool tolerate_failure = false;    // run: a non-zero exit or a missing program is reported, not fatal
   bool progress = false;            // run: stdout is rsync --info=progress2 output
+  // run, remove_tree: a lock file held (flock) while the command runs. The command's children
+  // inherit it, so a copy left running by a killed picluster keeps holding it, and whoever
+  // removes that copy's folder waits for it instead of racing it.
+  std::string lock;
 
   bool operator==(const Action&) const = default;
 };
@@ -71,13 +75,22 @@ struct ExecOptions {
   std::function<void(std::string_view line)> on_event;     // "skipped (root_prefix set): ..."
 };
 
+// How long a locked action waits for an earlier holder before it gives up with a clear error.
+inline constexpr int lock_wait_seconds = 60;
+// flock's exit status when the wait ran out (75 = EX_TEMPFAIL).
+inline constexpr int lock_conflict_status = 75;
+
+// The argv that runs `argv` holding `lock` (util-linux flock): {"flock", "--exclusive", ...}.
+std::vector<std::string> locked_argv(const std::string& lock, const std::vector<std::string>& argv);
+
 // Runs the actions in order and stops at the first failure (with the action described as
 // context). Failures of tolerate_failure commands are reported through on_event.
 Result<void> execute(Host& host, const Plan& plan, const ExecOptions& options);
 
 // Removes a whole tree: `btrfs subvolume delete` when `path` is a btrfs subvolume (inode 256 on a
 // btrfs filesystem), else `rm -rf --one-file-system`. A missing path is not an error.
-Result<void> remove_tree(Host& host, const std::string& path);
+// With `lock` set, the removal holds it (see Action::lock).
+Result<void> remove_tree(Host& host, const std::string& path, const std::string& lock = {});
 
 // Bytes used by the tree at `path` on its own filesystem (`du -s -B1 -x`).
 Result<std::uint64_t> tree_size(Host& host, const std::string& path);

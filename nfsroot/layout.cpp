@@ -28,7 +28,8 @@ Result<PiPaths> Layout::pi(std::string_view name) const {
   const std::string n(name);
   return PiPaths{m_nfs_root + "/" + n,           m_nfs_root + "/.staging/" + n,
                  m_nfs_root + "/.staging/" + n + ".ready", m_nfs_root + "/.previous/" + n,
-                 m_nfs_root + "/.rollback/" + n, m_nfs_root + "/.trash/" + n};
+                 m_nfs_root + "/.rollback/" + n, m_nfs_root + "/.trash/" + n,
+                 m_nfs_root + "/.locks/" + n};
 }
 
 }  // namespace picluster::nfsroot

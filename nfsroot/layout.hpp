@@ -10,6 +10,7 @@
 //   <nfs_root>/.rollback/<name>    holding slot while a rollback swaps live and previous
 //   <nfs_root>/.trash/<name>       an old previous root being deleted
 //   <nfs_root>/.archive/<name>-<UTC time>   kept by `remove --keep`
+//   <nfs_root>/.locks/<name>       flock'd by whatever writes or removes .staging/<name>
 
 #include <string>
 #include <string_view>
@@ -26,6 +27,7 @@ struct PiPaths {
   std::string previous;
   std::string rollback;
   std::string trash;
+  std::string lock;
 };
 
 class Layout {
@@ -41,6 +43,7 @@ class Layout {
   // Paths for one Pi; fails with invalid_argument unless the name is an RFC 1123 label.
   [[nodiscard]] Result<PiPaths> pi(std::string_view name) const;
   [[nodiscard]] std::string archive_folder() const { return m_nfs_root + "/.archive"; }
+  [[nodiscard]] std::string lock_folder() const { return m_nfs_root + "/.locks"; }
 
  private:
   std::string m_prefix;  // without a trailing '/', "" = none

@@ -25,6 +25,8 @@ Action act(ActionKind kind, std::string step, std::string path, std::string to =
   return a;
 }
 
+std::string lock_folder(const PiPaths& p) { return p.lock.substr(0, p.lock.rfind('/')); }
+
 // Appends the actions that bring `s` back to "live root only" and updates `s` to match.
 Result<void> recover_actions(const PiPaths& p, State& s, Plan& plan) {
   if (s.rollback) {  // an interrupted rollback: finish it or undo it
@@ -50,8 +52,11 @@ Result<void> recover_actions(const PiPaths& p, State& s, Plan& plan) {
     s.live = true;
     s.previous = false;
   }
-  if (s.staging) {
-    plan.push_back(act(ActionKind::remove_tree, "recover-staging", p.staging));
+  if (s.staging) {  // a copy orphaned by a killed run may still write here: wait for its lock
+    plan.push_back(act(ActionKind::make_dirs, "recover-staging", lock_folder(p)));
+    Action remove = act(ActionKind::remove_tree, "recover-staging", p.staging);
+    remove.lock = p.lock;
+    plan.push_back(remove);
     s.staging = false;
   }
   if (s.ready) {
@@ -153,8 +158,10 @@ Result<RebuildPlan> RootManager::plan_rebuild(const inventory::Pi& pi,
   if (auto r = recover_actions(p, *state, plan); !r) return std::unexpected(r.error());
 
   plan.push_back(act(ActionKind::make_dirs, "clone", m_layout.nfs_root() + "/.staging"));
+  plan.push_back(act(ActionKind::make_dirs, "clone", m_layout.lock_folder()));
   Action clone = act(ActionKind::run, "clone", p.staging);
   clone.argv = clone_argv(choice->method, *golden, p.staging, true);
+  clone.lock = p.lock;
   clone.progress = choice->method == CloneMethod::rsync;
   plan.push_back(clone);
   Action install = act(ActionKind::install_files, "install", p.staging);
@@ -214,7 +221,13 @@ Result<Plan> RootManager::plan_remove(const inventory::Pi& pi, bool keep) {
   plan.push_back(unexport);
   if (state->rollback) plan.push_back(act(ActionKind::remove_tree, "delete", p.rollback));
   if (state->trash) plan.push_back(act(ActionKind::remove_tree, "delete", p.trash));
-  if (state->staging) plan.push_back(act(ActionKind::remove_tree, "delete", p.staging));
+  if (state->staging) {
+    plan.push_back(act(ActionKind::make_dirs, "delete", m_layout.lock_folder()));
+    Action remove = act(ActionKind::remove_tree, "delete", p.staging);
+    remove.lock = p.lock;
+    plan.push_back(remove);
+  }
+  if (state->live || state->staging) plan.push_back(act(ActionKind::remove_file, "delete", p.lock));
   if (state->ready) plan.push_back(act(ActionKind::remove_file, "delete", p.ready));
   if (state->previous) plan.push_back(act(ActionKind::remove_tree, "delete", p.previous));
   if (state->live && keep) {

@@ -139,7 +139,9 @@ TEST_F(KillTest, KilledWhileRsyncCopiesLeavesTheOldRoot) {
     seen = fs::exists(staging);
     if (!seen) std::this_thread::sleep_for(std::chrono::microseconds(500));
   }
-  ::kill(c.pid, SIGKILL);  // rsync, its child, may go on briefly; the next run removes its copy
+  // rsync (under flock), the driver's child, goes on copying as an orphan and holds the Pi's
+  // lock; the next run waits for that lock before it removes the orphan's copy.
+  ::kill(c.pid, SIGKILL);
   ::close(c.out);
   wait_exit(c.pid);
   const std::string state = live_state();
@@ -147,7 +149,6 @@ TEST_F(KillTest, KilledWhileRsyncCopiesLeavesTheOldRoot) {
   if (seen) {
     EXPECT_EQ(state, "old");
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let an orphaned rsync notice
   finish_and_check();
 }
 

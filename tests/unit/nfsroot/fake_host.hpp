@@ -32,12 +32,15 @@ class FakeHost final : public Host {
   std::set<std::string> failing;         // argv[0] values that exit 1
   std::string xfs_info_output;           // xfs_info's stdout ("" = exit 1)
   int keygen_count = 0;
+  std::vector<std::string> locks;        // every lock file a command ran under (flock), in order
+  std::set<std::string> held;            // lock files another process holds: flock times out
 
   FakeHost() = default;
   // Copies the whole state (the Host base is not copyable, the fake's state is).
   FakeHost(const FakeHost& o)
       : Host(), fs(o.fs), commands(o.commands), log(o.log), fs_type(o.fs_type), subvolumes(o.subvolumes),
-        failing(o.failing), xfs_info_output(o.xfs_info_output), keygen_count(o.keygen_count) {}
+        failing(o.failing), xfs_info_output(o.xfs_info_output), keygen_count(o.keygen_count),
+        locks(o.locks), held(o.held) {}
 
   void crash_after(int effectful_calls) { m_budget = effectful_calls; }
   void no_crash() { m_budget = -1; }
@@ -81,7 +84,15 @@ class FakeHost final : public Host {
   Result<CommandResult> run(const std::vector<std::string>& argv, const RunOptions& options) override {
     commands.push_back(argv);
     if (auto e = spend(shell_join(argv)); !e) return std::unexpected(e.error());
-    CommandResult r = emulate(argv);
+    // flock --exclusive --wait N --conflict-exit-code C LOCK ARGV...: records LOCK, runs ARGV.
+    const bool locked = argv.size() > 7 && argv[0] == "flock";
+    if (locked) {
+      locks.push_back(argv[6]);
+      commands.emplace_back(argv.begin() + 7, argv.end());
+      if (!is_dir(parent(argv[6]))) return CommandResult{1, {}, "flock: cannot open " + argv[6]};
+      if (held.contains(argv[6])) return CommandResult{75, {}, {}};
+    }
+    CommandResult r = emulate(locked ? std::vector<std::string>(argv.begin() + 7, argv.end()) : argv);
     if (options.on_output && !r.out.empty()) options.on_output(r.out);
     return r;
   }

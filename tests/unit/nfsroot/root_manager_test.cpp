@@ -52,6 +52,36 @@ TEST(RootManager, ProvisionClonesInstallsFilesAndResetsIdentity) {
   EXPECT_EQ(h.tree(kGolden).at("etc/ssh/ssh_host_ed25519_key"), "GOLDEN-KEY");
 }
 
+TEST(RootManager, TheCopyAndTheRemovalOfALeftoverStagingCopyHoldThePisLock) {
+  FakeHost h;
+  make_golden(h, "v1");
+  const auto shelf = testing::test_shelf();
+  RootManager roots(h, shelf);
+  h.file("/srv/nfsroot/.staging/pi01/etc/version", "half");  // left by a killed run
+  auto r = roots.provision(shelf.pis[0], pi_files());
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  // Both the removal of the leftover and the new copy ran under flock on the same lock file.
+  EXPECT_EQ(h.locks, (std::vector<std::string>{"/srv/nfsroot/.locks/pi01", "/srv/nfsroot/.locks/pi01"}));
+  EXPECT_EQ(h.tree(kLive).at("etc/version"), "v1");
+}
+
+TEST(RootManager, ALeftoverCopyStillHoldingTheLockIsWaitedForThenReported) {
+  FakeHost h;
+  make_golden(h, "v1");
+  const auto shelf = testing::test_shelf();
+  RootManager roots(h, shelf);
+  h.file("/srv/nfsroot/.staging/pi01/etc/version", "half");
+  h.held.insert("/srv/nfsroot/.locks/pi01");  // an orphaned cp/rsync of a killed run still runs
+  auto r = roots.provision(shelf.pis[0], pi_files());
+  ASSERT_FALSE(r.has_value());
+  EXPECT_THAT(r.error().message, HasSubstr("pi01: recover-staging: remove /srv/nfsroot/.staging/pi01"));
+  EXPECT_THAT(r.error().message, HasSubstr("still holds /srv/nfsroot/.locks/pi01"));
+  EXPECT_THAT(r.error().message, HasSubstr("fuser -v"));
+  // Nothing was removed under the running copy's feet, and no new copy started.
+  EXPECT_EQ(h.tree("/srv/nfsroot/.staging/pi01").at("etc/version"), "half");
+  EXPECT_FALSE(h.exists(kLive));
+}
+
 TEST(RootManager, TwoPisNeverShareHostKeys) {
   FakeHost h;
   make_golden(h, "v1");
@@ -350,7 +380,9 @@ TEST(RootManager, DryRunPlanIsExactAndChangesNothing) {
   EXPECT_EQ(h.fs, before);
   EXPECT_EQ(describe(plan->plan, false),
             "mkdir -p '/srv/nfsroot/.staging'\n"
-            "run 'rsync' '-aHAXx' '--numeric-ids' '--info=progress2' '--no-inc-recursive' "
+            "mkdir -p '/srv/nfsroot/.locks'\n"
+            "run 'flock' '--exclusive' '--wait' '60' '--conflict-exit-code' '75' '/srv/nfsroot/.locks/pi01' "
+            "'rsync' '-aHAXx' '--numeric-ids' '--info=progress2' '--no-inc-recursive' "
             "'/srv/golden/raspios/' '/srv/nfsroot/.staging/pi01/'\n"
             "install into '/srv/nfsroot/.staging/pi01': etc/hostname etc/network/interfaces\n"
             "reset identity of '/srv/nfsroot/.staging/pi01': empty etc/machine-id, delete golden "
