@@ -8,6 +8,7 @@ struct FsFacts {
   std::string type;   // "btrfs", "xfs", "ext2/ext3", ...
   std::string inode;  // "256" for a btrfs subvolume root
   std::string mount;  // mount point (as stat %m reports it)
+  std::string source; // the device the filesystem is on (findmnt SOURCE)
 };
 
 std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
@@ -23,6 +24,12 @@ Result<FsFacts> probe(Host& host, const std::string& path) {
   const auto space = line.find(' ');
   facts.inode = line.substr(0, space);
   facts.mount = space == std::string::npos ? "" : line.substr(space + 1);
+  // findmnt walks up to the mount that holds the path (df reports "-" inside a btrfs subvolume);
+  // a btrfs source names its mounted subvolume in brackets: "/dev/vdb[/roots]".
+  auto mnt = check(host, {"findmnt", "-n", "-o", "SOURCE", "--target", path});
+  if (!mnt) return std::unexpected(mnt.error());
+  facts.source = first_line(mnt->out);
+  facts.source = facts.source.substr(0, facts.source.find('['));
   return facts;
 }
 
@@ -40,13 +47,19 @@ Result<CloneChoice> choose_clone_method(Host& host, CloneMethod wanted, const st
   if (!g) return std::unexpected(g.error().with_context("probe golden image"));
   auto r = probe(host, nfs_root);
   if (!r) return std::unexpected(r.error().with_context("probe nfs_root"));
+  // Snapshots and reflinks only work within one filesystem: one source device for both paths.
+  const bool same_fs = g->type == r->type && !g->source.empty() && g->source == r->source;
+  if (g->type == r->type && (g->type == "btrfs" || g->type == "xfs") && !same_fs) {
+    return CloneChoice{CloneMethod::rsync, "golden image (" + g->source + ") and nfs_root (" + r->source +
+                                               ") are on different " + g->type + " filesystems"};
+  }
   if (g->type == "btrfs" && r->type == "btrfs") {
     if (g->inode == "256") {
       return CloneChoice{CloneMethod::btrfs_snapshot, "golden image is a btrfs subvolume"};
     }
     return CloneChoice{CloneMethod::reflink, "btrfs, but the golden image is a plain folder"};
   }
-  if (g->type == "xfs" && r->type == "xfs" && g->mount == r->mount && xfs_has_reflink(host, g->mount)) {
+  if (g->type == "xfs" && r->type == "xfs" && xfs_has_reflink(host, g->mount)) {
     return CloneChoice{CloneMethod::reflink, "XFS with reflink=1"};
   }
   return CloneChoice{CloneMethod::rsync, "no snapshot or reflink support (" + g->type + ")"};

@@ -15,25 +15,28 @@ namespace fs = std::filesystem;
 
 class LoopFs : public ::testing::Test {
  protected:
-  void mount_image(const std::string& mkfs, const std::vector<std::string>& mkfs_args) {
+  // Makes a 512 MB image with `mkfs` and mounts it at m_dir/`name` ("mnt" is m_mnt).
+  void mount_image(const std::string& mkfs, const std::vector<std::string>& mkfs_args,
+                   const std::string& name = "mnt") {
     if (::geteuid() != 0 || !it::have(mkfs)) GTEST_SKIP() << "needs root and " << mkfs;
-    m_dir = it::make_temp_dir("loopfs");
+    if (m_dir.empty()) m_dir = it::make_temp_dir("loopfs");
     ASSERT_FALSE(m_dir.empty());
     m_mnt = m_dir + "/mnt";
-    fs::create_directories(m_mnt);
-    it::sh({"truncate", "-s", "512M", m_dir + "/image"});
+    const std::string mnt = m_dir + "/" + name;
+    fs::create_directories(mnt);
+    it::sh({"truncate", "-s", "512M", mnt + ".image"});
     std::vector<std::string> argv{mkfs};
     argv.insert(argv.end(), mkfs_args.begin(), mkfs_args.end());
-    argv.push_back(m_dir + "/image");
+    argv.push_back(mnt + ".image");
     it::sh(argv);
     LocalHost host;
-    auto r = host.run({"mount", "-o", "loop", m_dir + "/image", m_mnt}, {});
+    auto r = host.run({"mount", "-o", "loop", mnt + ".image", mnt}, {});
     if (!r || r->exit_status != 0) GTEST_SKIP() << "cannot mount a loop image here";
-    m_mounted = true;
+    m_mounted.push_back(mnt);
   }
   void TearDown() override {
     LocalHost host;
-    if (m_mounted) (void)host.run({"umount", "-d", m_mnt}, {});  // -d detaches the loop device
+    for (const auto& mnt : m_mounted) (void)host.run({"umount", "-d", mnt}, {});  // -d: detach the loop
     if (!m_dir.empty()) fs::remove_all(m_dir);
   }
   inventory::Shelf shelf(const std::string& golden) const {
@@ -46,7 +49,7 @@ class LoopFs : public ::testing::Test {
   static std::vector<RenderedFile> files() { return {{"etc/hostname", "pi01\n", 0644}}; }
 
   std::string m_dir, m_mnt;
-  bool m_mounted = false;
+  std::vector<std::string> m_mounted;
 };
 
 TEST_F(LoopFs, BtrfsSubvolumeGoldenIsSnapshottedAndRootsAreSubvolumesDeletedProperly) {
@@ -121,6 +124,26 @@ TEST_F(LoopFs, XfsWithReflinkIsReflinked) {
   EXPECT_EQ(r->method, CloneMethod::reflink);
   EXPECT_EQ(r->reason, "XFS with reflink=1");
   EXPECT_EQ(it::slurp(m_mnt + "/nfsroot/pi03/etc/version"), "v1");
+}
+
+TEST_F(LoopFs, TwoBtrfsFilesystemsAreCopiedWithRsyncNotSnapshotted) {
+  mount_image("mkfs.btrfs", {"-q"});
+  mount_image("mkfs.btrfs", {"-q"}, "roots");
+  const std::string golden = m_mnt + "/golden";
+  it::sh({"btrfs", "subvolume", "create", golden});
+  it::make_golden(golden, 50, "v1");
+  auto s = shelf(golden);
+  s.fileserver.nfs_root = m_dir + "/roots/nfsroot";
+  fs::create_directories(s.fileserver.nfs_root);
+  inventory::Pi pi;
+  pi.name = "pi01";
+  LocalHost host;
+  RootManager roots(host, s);
+  auto r = roots.provision(pi, files());
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->method, CloneMethod::rsync);
+  EXPECT_THAT(r->reason, ::testing::HasSubstr("are on different btrfs filesystems"));
+  EXPECT_EQ(it::slurp(s.fileserver.nfs_root + "/pi01/etc/version"), "v1");
 }
 
 TEST(PlainFolder, RsyncWhenNothingFasterIsAvailable) {

@@ -28,6 +28,7 @@ class FakeHost final : public Host {
   std::vector<std::vector<std::string>> commands;  // every argv run, in order
   std::vector<std::string> log;          // every effectful operation, in order
   std::map<std::string, std::string> fs_type;  // path prefix -> `stat -f -c %T` answer
+  std::map<std::string, std::string> fs_source;  // path prefix -> findmnt's SOURCE device
   std::set<std::string> subvolumes;      // paths whose inode is 256
   std::set<std::string> failing;         // argv[0] values that exit 1
   std::string xfs_info_output;           // xfs_info's stdout ("" = exit 1)
@@ -38,7 +39,7 @@ class FakeHost final : public Host {
   FakeHost() = default;
   // Copies the whole state (the Host base is not copyable, the fake's state is).
   FakeHost(const FakeHost& o)
-      : Host(), fs(o.fs), commands(o.commands), log(o.log), fs_type(o.fs_type), subvolumes(o.subvolumes),
+      : Host(), fs(o.fs), commands(o.commands), log(o.log), fs_type(o.fs_type), fs_source(o.fs_source), subvolumes(o.subvolumes),
         failing(o.failing), xfs_info_output(o.xfs_info_output), keygen_count(o.keygen_count),
         locks(o.locks), held(o.held) {}
 
@@ -208,6 +209,17 @@ class FakeHost final : public Host {
     if (a[0] == "stat" && a.size() == 6 && a[1] == "-f") return exists(last) ? ok(type_of(last) + "\n") : bad("no such file");
     if (a[0] == "stat" && a[2] == "%i %m") return exists(last) ? ok((subvolumes.contains(last) ? "256" : "1234") + std::string(" /\n")) : bad("no such file");
     if (a[0] == "stat" && a[2] == "%i") return exists(last) ? ok(subvolumes.contains(last) ? "256\n" : "1234\n") : bad("no such file");
+    if (a[0] == "findmnt") {  // findmnt -n -o SOURCE --target PATH
+      std::string best = "/dev/fake0";
+      std::size_t len = 0;
+      for (const auto& [prefix, dev] : fs_source) {
+        if ((last == prefix || last.starts_with(prefix + "/")) && prefix.size() >= len) {
+          best = dev;
+          len = prefix.size();
+        }
+      }
+      return ok(best + "[/@]\n");
+    }
     if (a[0] == "xfs_info") return xfs_info_output.empty() ? bad("not xfs") : ok(xfs_info_output);
     if (a[0] == "btrfs" && a[2] == "snapshot") {
       if (!subvolumes.contains(a[3])) return bad("ERROR: Not a Btrfs subvolume");

@@ -148,6 +148,25 @@ INSTANTIATE_TEST_SUITE_P(
         MethodCase{"xfs", false, "meta-data=/dev/loop0 reflink=0\n", CloneMethod::rsync, {"rsync", "-aHAXx", "--numeric-ids"}},
         MethodCase{"ext2/ext3", false, "", CloneMethod::rsync, {"rsync", "-aHAXx", "--numeric-ids"}}));
 
+TEST(RootManager, AutoCopiesWithRsyncWhenGoldenAndRootsAreOnDifferentFilesystemsOfOneType) {
+  for (const std::string type : {"btrfs", "xfs"}) {
+    FakeHost h;
+    make_golden(h, "v1");
+    h.fs_type["/srv"] = type;
+    h.subvolumes.insert(kGolden);
+    h.xfs_info_output = "meta-data=/dev/vdc reflink=1\n";
+    h.fs_source["/srv/golden"] = "/dev/vdc";
+    h.fs_source["/srv/nfsroot"] = "/dev/vdb";
+    const auto shelf = testing::test_shelf();
+    RootManager roots(h, shelf);
+    auto r = roots.rebuild(shelf.pis[0], pi_files());
+    ASSERT_TRUE(r.has_value()) << r.error().message;
+    EXPECT_EQ(r->method, CloneMethod::rsync) << type;
+    EXPECT_EQ(r->reason, "golden image (/dev/vdc) and nfs_root (/dev/vdb) are on different " + type + " filesystems");
+    EXPECT_EQ(h.tree(kLive).at("etc/version"), "v1");
+  }
+}
+
 TEST(RootManager, ExplicitMethodIsUsedAsIsAndItsFailureIsReported) {
   FakeHost h;
   make_golden(h, "v1");
