@@ -182,7 +182,11 @@ Recipe default_recipe() {
   r.fileserver_packages = {"systemd-sysv", "udev", "linux-image-amd64", "initramfs-tools",
                            "nfs-kernel-server", "nfs-common", "ifupdown", "vlan", "iproute2",
                            "openssh-server", "kmod", "iputils-ping", "procps", "netbase", "rsync",
-                           "nftables", "btrfs-progs"};
+                           "nftables", "btrfs-progs",
+                           // The rest of the picluster_fileserver role's packages, and python3
+                           // with python3-apt for Ansible's modules: the lab's tests apply the role
+                           // over SSH, and the VM has no route to a mirror to install them then.
+                           "rpcbind", "dnsmasq", "xfsprogs", "python3", "python3-apt"};
   r.pi_packages = {"systemd-sysv", "udev", "kmod", "ifupdown", "vlan", "iproute2",
                    "openssh-server", "iputils-ping", "procps", "netbase"};
   r.pi_dpkg_excludes = {"/usr/share/doc/*", "/usr/share/man/*", "/usr/share/info/*", "/usr/share/locale/*",

@@ -1,7 +1,7 @@
 // The virtual shelf end to end (issue 6): a real vde_switch, the switch simulator with the vde
 // data plane, a QEMU fileserver reached over SSH, and two QEMU Pis that netboot from their own
 // NFS roots over their storage VLANs. Everything goes through the `picluster` binary, as an
-// operator would. Needs root, qemu-system-x86, vde2, mmdebstrap (and the Debian mirror once, to
+// operator would; the fileserver is first prepared by the Ansible role (issue 7) over SSH. Needs root, qemu-system-x86, vde2, mmdebstrap (and the Debian mirror once, to
 // fill the image cache). Prints a timing summary at the end.
 //
 // Every wait is bounded, and all of them together by one deadline (kBudget) that leaves ctest's
@@ -104,7 +104,7 @@ class LabEndToEnd : public ::testing::Test {
  protected:
   void SetUp() override {
     if (geteuid() != 0) GTEST_SKIP() << "the lab needs root";
-    for (const char* tool : {"qemu-system-x86_64", "vde_switch", "mmdebstrap", "mkfs.ext4", "ssh"}) {
+    for (const char* tool : {"qemu-system-x86_64", "vde_switch", "mmdebstrap", "mkfs.ext4", "ssh", "ansible-playbook"}) {
       if (!run({"sh", "-c", "command -v \"$0\"", tool}).value_or(RunResult{1, {}, {}}).exit_status == 0) {
         GTEST_SKIP() << tool << " is not installed";
       }
@@ -189,6 +189,40 @@ class LabEndToEnd : public ::testing::Test {
 
   std::optional<int> pi_pid(int port) { return running_pid(LabPaths{m_dir}.pi(port)); }
 
+  // ansible-playbook PLAYBOOK through picluster's dynamic inventory of the lab's inventory, as
+  // docs/ansible.md tells operators to run it. `env` sets the environment: argv, never a shell.
+  RunResult ansible_playbook(const std::string& playbook, const std::vector<std::string>& extra) {
+    const fs::path ansible = fs::path(PICLUSTER_SOURCE_DIR) / "ansible";
+    std::vector<std::string> argv{"env",
+                                  "ANSIBLE_CONFIG=" + (ansible / "ansible.cfg").string(),
+                                  "ANSIBLE_NOCOLOR=1",
+                                  "ANSIBLE_LOCAL_TEMP=" + (m_dir / "ansible-tmp").string(),
+                                  "PICLUSTER_BIN=" + kPicluster,
+                                  "PICLUSTER_INVENTORY=" + (m_dir / "inventory.json").string(),
+                                  "ansible-playbook",
+                                  "-i",
+                                  (ansible / "inventory" / "picluster.sh").string(),
+                                  (ansible / "playbooks" / playbook).string()};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    auto r = run(argv, RunOptions{budget(20min), {}});
+    if (!r) return RunResult{255, {}, r.error().message};
+    return *r;
+  }
+
+  // The "changed=N" of `host` in a play recap, -1 when the recap has no line for it.
+  static int recap_count(const std::string& out, const std::string& host, const std::string& field) {
+    const auto recap = out.rfind("PLAY RECAP");
+    if (recap == std::string::npos) return -1;
+    std::istringstream lines(out.substr(recap));
+    for (std::string line; std::getline(lines, line);) {
+      if (!line.starts_with(host + " ")) continue;
+      const auto at = line.find(" " + field + "=");
+      if (at == std::string::npos) return -1;
+      return std::atoi(line.c_str() + at + field.size() + 2);
+    }
+    return -1;
+  }
+
   // The probe `picluster watch --probe exec:` runs as PROGRAM NAME ADDRESS: the Pis' public
   // addresses are only reachable from inside the fileserver VM, so it pings from there.
   fs::path write_probe_script() {
@@ -237,6 +271,28 @@ TEST_F(LabEndToEnd, ShelfNetbootsIsolatesAndPowerCycles) {
   ASSERT_TRUE(state) << state.error().message;
   m_state = *state;
   m_timings["fileserver boot to SSH"] = m_state.fileserver_boot_seconds;
+
+  // The picluster_fileserver Ansible role (issue 7) prepares the fileserver VM over SSH, through
+  // `picluster ansible-inventory` on the lab's inventory: packages (present: the VM has no mirror),
+  // 8021q, NFS and dnsmasq settings, isolation hardening, folders, golden image, services. The
+  // first run changes the VM, the second changes nothing; the Pis below are then provisioned on
+  // the fileserver the role prepared.
+  const std::vector<std::string> offline{"-e", "picluster_apt_update_cache=false"};
+  t = Clock::now();
+  auto role = ansible_playbook("fileservers.yml", offline);
+  ASSERT_EQ(role.exit_status, 0) << role.out << role.err;
+  m_timings["ansible role over SSH, first run"] = seconds_since(t);
+  EXPECT_GT(recap_count(role.out, "lab-fileserver", "changed"), 0) << role.out;
+  t = Clock::now();
+  auto again = ansible_playbook("fileservers.yml", offline);
+  ASSERT_EQ(again.exit_status, 0) << again.out << again.err;
+  m_timings["ansible role over SSH, second run"] = seconds_since(t);
+  EXPECT_EQ(recap_count(again.out, "lab-fileserver", "changed"), 0) << "second run changed something:\n" << again.out;
+  EXPECT_EQ(recap_count(again.out, "lab-fileserver", "failed"), 0) << again.out;
+  // What the live steps did, seen on the VM itself.
+  EXPECT_OK(on_fileserver({"sh", "-c", "grep -qw 8021q /proc/modules && systemctl is-active nfs-server rpcbind nftables && "
+                                       "test \"$(sysctl -n net.ipv4.conf.all.arp_ignore)\" = 1 && "
+                                       "! systemctl is-active dnsmasq && test -d /srv/nfsroot -a -d /srv/golden/pi"}));
 
   // Add both Pis, one verb each: switch port over SNMP, the fileserver's VLAN interface and
   // isolation hardening, the root cloned from the golden image, exports, boot files, PoE on (which
