@@ -2,11 +2,11 @@
 
 #include <charconv>
 #include <cstdio>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
+
+#include "lab/switchsim/json_file.hpp"
 
 namespace picluster::switchsim {
 
@@ -215,18 +215,9 @@ Result<Knobs> parse_knobs(const json& j) {
 }
 
 Result<Knobs> load_knobs(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) return fail(ErrorCode::io, path.string() + ": cannot open");
-  std::stringstream text;
-  text << in.rdbuf();
-  json j;
-  try {
-    j = json::parse(text.str());
-  } catch (const json::parse_error& e) {
-    return fail(ErrorCode::invalid_argument,
-                path.string() + ": JSON parse error at byte " + std::to_string(e.byte));
-  }
-  return with_context(parse_knobs(j), path.string());
+  auto j = read_json_file(path);
+  if (!j) return std::unexpected(j.error());
+  return with_context(parse_knobs(*j), path.string());
 }
 
 Result<void> validate_knobs(const Knobs& knobs, int port_count) {

@@ -6,10 +6,11 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <fstream>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
+
+#include "lab/switchsim/json_file.hpp"
 
 namespace picluster::switchsim {
 
@@ -213,18 +214,9 @@ Result<SwitchState> state_from_json(const json& j, int port_count) {
 Result<SwitchState> load_state(const std::filesystem::path& path, int port_count) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return SwitchState::make_default(port_count);
-  std::ifstream in(path);
-  if (!in) return fail(ErrorCode::io, path.string() + ": cannot open");
-  std::stringstream text;
-  text << in.rdbuf();
-  json j;
-  try {
-    j = json::parse(text.str());
-  } catch (const json::parse_error& e) {
-    return fail(ErrorCode::invalid_argument,
-                path.string() + ": JSON parse error at byte " + std::to_string(e.byte));
-  }
-  return with_context(state_from_json(j, port_count), path.string());
+  auto j = read_json_file(path);
+  if (!j) return std::unexpected(j.error());
+  return with_context(state_from_json(*j, port_count), path.string());
 }
 
 Result<void> save_state(const std::filesystem::path& path, const SwitchState& state) {
