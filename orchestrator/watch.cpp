@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <ctime>
 
 #include "common/text.hpp"
 #include "switchctl/controller.hpp"
@@ -101,6 +102,15 @@ void Watchdog::cycled(const std::string& pi, WatchTime now) {
   s.last_cycle = now;
   s.cycles.push_back(now);
 }
+
+void Watchdog::recall_cycle(const std::string& pi, WatchTime when) {
+  PiState& s = m_pis[pi];
+  ++s.cycles_since_alive;
+  s.last_cycle = when;
+  s.cycles.push_back(when);
+}
+
+void Watchdog::recall_alive(const std::string& pi) { m_pis[pi].cycles_since_alive = 0; }
 
 // --- settings --------------------------------------------------------------------------------
 
@@ -359,9 +369,58 @@ std::string to_text(const WatchEvent& e) {
   return "round " + std::to_string(e.round) + ": " + (e.pi.empty() ? "" : e.pi + ": ") + e.kind + ": " + e.detail;
 }
 
+namespace {
+
+// "2026-11-22T08:00:00Z" (the journal's time) as a system clock time; nullopt if malformed.
+std::optional<std::chrono::system_clock::time_point> parse_utc(const std::string& text) {
+  std::tm tm{};
+  const char* end = ::strptime(text.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  if (end == nullptr || *end != '\0') return std::nullopt;
+  return std::chrono::system_clock::from_time_t(::timegm(&tm));
+}
+
+// Feeds the journal's recent watch cycles of this shelf to the watchdog; reports a "history"
+// event for each Pi with cycles in the last hour. A journal that cannot be read is reported and
+// otherwise ignored (the watch then starts with no memory, as before).
+void recall_history(Watchdog& dog, const Journal& journal, const WatchLoopOptions& options,
+                    switchctl::Clock& clock, const WatchLoopHooks& hooks) {
+  auto entries = journal.read();
+  if (!entries) {
+    if (hooks.on_journal_error) hooks.on_journal_error(entries.error());
+    return;
+  }
+  const auto wall_now = std::chrono::system_clock::now();
+  const auto now = clock.now();
+  std::map<std::string, int> last_hour;
+  for (const auto& e : *entries) {
+    if (e.verb != "watch" || e.pi.empty() || (!options.shelf.empty() && e.shelf != options.shelf)) continue;
+    const auto when = parse_utc(e.time);
+    if (!when || *when > wall_now || wall_now - *when > std::chrono::hours(24)) continue;
+    const auto age = std::chrono::duration_cast<std::chrono::steady_clock::duration>(wall_now - *when);
+    if (e.step == "power-cycle" && (e.result == "ok" || e.result == "failed")) {
+      dog.recall_cycle(e.pi, now - age);
+      if (age < std::chrono::hours(1)) ++last_hour[e.pi];
+    } else if (e.step == "probe" && e.result == "ok") {
+      dog.recall_alive(e.pi);
+    }
+  }
+  if (!hooks.on_event) return;
+  for (const auto& [pi, count] : last_hour) {
+    WatchEvent event;
+    event.kind = "history";
+    event.pi = pi;
+    event.detail = std::to_string(count) + " cycle(s) in the last hour, from the journal (cap " +
+                   std::to_string(options.settings.policy.max_cycles_per_hour) + ")";
+    hooks.on_event(event);
+  }
+}
+
+}  // namespace
+
 int run_watch(const WatchLoopOptions& options, Prober& prober, PowerCycler& cycler, switchctl::Clock& clock,
               const Journal* journal, const WatchLoopHooks& hooks) {
   Watchdog dog(options.settings.policy);
+  if (journal != nullptr) recall_history(dog, *journal, options, clock, hooks);
   int done = 0;
   for (int number = 1; options.rounds == 0 || number <= options.rounds; ++number) {
     if (stopping(hooks)) break;

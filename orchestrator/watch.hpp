@@ -84,6 +84,11 @@ class Watchdog {
   // the backoff and the hourly cap, and the Pi's failure count starts again from 0. Not called
   // when the cycle was skipped (shelf busy), so the next round decides again.
   void cycled(const std::string& pi, WatchTime now);
+  // What an earlier watch did, read back from the journal when a watch starts (a restarted watch
+  // must keep the hourly cap and the backoff): a cycle attempted at `when`, or the Pi seen alive
+  // again after cycles. Call in journal order.
+  void recall_cycle(const std::string& pi, WatchTime when);
+  void recall_alive(const std::string& pi);
   [[nodiscard]] const WatchPolicy& policy() const { return m_policy; }
 
  private:
@@ -152,7 +157,7 @@ class SwitchPowerCycler final : public PowerCycler {
 struct WatchEvent {
   int round = 0;
   // probe-failed recovered cycled would-cycle cycle-failed shelf-busy backoff capped guard
-  // guard-lifted
+  // guard-lifted, and "history" (round 0: cycles of the last hour recalled from the journal)
   std::string kind;
   std::string pi;  // empty for guard events
   int failures = 0;
@@ -183,6 +188,9 @@ struct WatchLoopHooks {
 };
 
 // Runs rounds until options.rounds are done or stop_requested(); returns the rounds completed.
+// First it recalls from `journal` the shelf's watch cycles of the last day (power-cycle ok or
+// failed, and recoveries after a cycle), so the hourly cap and the backoff survive a restart; a
+// "history" event per Pi with cycles in the last hour says so.
 // A round whose probing was interrupted by a stop request is discarded (a probe killed by the
 // operator's Ctrl-C is no evidence against the Pi). `journal` may be null.
 int run_watch(const WatchLoopOptions& options, Prober& prober, PowerCycler& cycler, switchctl::Clock& clock,

@@ -268,6 +268,59 @@ TEST_F(WatchLoop, BusyShelfSkipsTheCycleAndTriesAgainNextRound) {
   EXPECT_EQ(lines[1].result, "ok");
 }
 
+// A journal line of an earlier watch, `minutes_ago` minutes ago.
+JournalEntry earlier(const std::string& pi, const std::string& step, const std::string& result, int minutes_ago,
+                     const std::string& shelf = "shelf1") {
+  const auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() - std::chrono::minutes(minutes_ago));
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  JournalEntry e;
+  e.time = text;
+  e.verb = "watch";
+  e.shelf = shelf;
+  e.pi = pi;
+  e.step = step;
+  e.result = result;
+  return e;
+}
+
+TEST_F(WatchLoop, ARestartedWatchKeepsTheHourlyCapFromTheJournal) {
+  {
+    const Journal j(m_dir);
+    // Three cycles of pi01 in the last hour (cap 3) and one two hours ago; pi02 cycled twice by
+    // another shelf's watch, which does not count here.
+    for (int minutes : {130, 50, 30, 10}) ASSERT_TRUE(j.append(earlier("pi01", "power-cycle", "ok", minutes)));
+    for (int minutes : {20, 15}) ASSERT_TRUE(j.append(earlier("pi02", "power-cycle", "ok", minutes, "shelf2")));
+  }
+  ScriptedProber prober(std::vector<std::vector<std::string>>{{"pi01", "pi02"}});
+  run(prober, 4);
+  // pi01 is capped (three cycles in the last hour, from before the restart); pi02 is cycled.
+  EXPECT_EQ(cycler.calls, std::vector<std::string>{"pi02"});
+  EXPECT_EQ(events.front(), "round 0: pi01: history: 3 cycle(s) in the last hour, from the journal (cap 3)");
+  bool capped = false;
+  for (const auto& e : events) capped = capped || e.starts_with("round 3: pi01: capped: 3 cycle(s) in the last hour");
+  EXPECT_TRUE(capped) << ::testing::PrintToString(events);
+}
+
+TEST_F(WatchLoop, ARestartedWatchKeepsTheBackoffUnlessThePiWasAliveSince) {
+  {
+    const Journal j(m_dir);
+    ASSERT_TRUE(j.append(earlier("pi01", "power-cycle", "ok", 2)));  // 300 s backoff from 2 min ago
+    ASSERT_TRUE(j.append(earlier("pi03", "power-cycle", "ok", 50)));
+    ASSERT_TRUE(j.append(earlier("pi03", "power-cycle", "ok", 4)));  // a 2nd cycle would mean 600 s ...
+    ASSERT_TRUE(j.append(earlier("pi03", "probe", "ok", 3)));        // ... but it was alive since: 300 s
+  }
+  // Both fail every round (30 s apart, 3 failures needed: due from round 3, t=60 s). pi03's
+  // backoff (300 s from 4 min ago) is over: cycled at round 3; pi01's (300 s from 2 min ago) runs
+  // out at t=180 s: cycled at round 7. Without the journal both would be cycled at round 3; with
+  // the recovery ignored, pi03 would wait until t=360 s.
+  ScriptedProber prober(std::vector<std::vector<std::string>>{{"pi01", "pi03"}});
+  run(prober, 8);
+  EXPECT_EQ(cycler.calls, (std::vector<std::string>{"pi03", "pi01"}));
+}
+
 TEST_F(WatchLoop, StopRequestEndsBetweenRounds) {
   ScriptedProber prober(std::vector<std::vector<std::string>>{std::vector<std::string>{}});
   WatchLoopOptions options;
