@@ -146,7 +146,14 @@ INSTANTIATE_TEST_SUITE_P(
         MethodCase{"xfs", false, "meta-data=/dev/loop0 crc=1 finobt=1, reflink=1\n", CloneMethod::reflink,
                    {"cp", "-a", "--reflink=always"}},
         MethodCase{"xfs", false, "meta-data=/dev/loop0 reflink=0\n", CloneMethod::rsync, {"rsync", "-aHAXx", "--numeric-ids"}},
-        MethodCase{"ext2/ext3", false, "", CloneMethod::rsync, {"rsync", "-aHAXx", "--numeric-ids"}}));
+        MethodCase{"ext2/ext3", false, "", CloneMethod::rsync, {"rsync", "-aHAXx", "--numeric-ids"}}),
+    [](const ::testing::TestParamInfo<MethodCase>& param_info) {
+      std::string name = param_info.param.fs == "ext2/ext3" ? "ext4" : param_info.param.fs;
+      if (param_info.param.subvolume) name += "_subvolume";
+      if (param_info.param.xfs_info.find("reflink=1") != std::string::npos) name += "_reflink";
+      if (param_info.param.xfs_info.find("reflink=0") != std::string::npos) name += "_no_reflink";
+      return name;
+    });
 
 TEST(RootManager, AutoCopiesWithRsyncWhenGoldenAndRootsAreOnDifferentFilesystemsOfOneType) {
   for (const std::string type : {"btrfs", "xfs"}) {
