@@ -44,6 +44,9 @@ const std::string kPi02Ip6 = "fd00:131::1000:2:0:2";
 // Below the test's ctest TIMEOUT (2700 s, tests/lab/shelf/CMakeLists.txt) by a margin for TearDown.
 constexpr std::chrono::seconds kBudget = 40min;
 
+// Where TearDown leaves the timing summary for scripts/test.sh (build/ci/lab-timing-summary.txt).
+const std::string kSummaryFile = std::string(PICLUSTER_BINARY_DIR) + "/lab-timing-summary.txt";
+
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 std::string read_text(const fs::path& path) {
@@ -117,9 +120,13 @@ class LabEndToEnd : public ::testing::Test {
 
   void TearDown() override {
     if (m_dir.empty()) return;
-    // 7. Timing summary (also for a failed run: it shows how far it got).
-    std::cout << "\nlab timing summary (seconds):\n";
-    for (const auto& [what, secs] : m_timings) std::cout << "  " << what << ": " << static_cast<int>(secs) << "\n";
+    // 7. Timing summary (also for a failed run: it shows how far it got), on stdout and in
+    // kSummaryFile, which scripts/test.sh prints after ctest (which drops a passing test's output).
+    std::ostringstream summary;
+    summary << "lab timing summary (seconds; " << (HasFailure() ? "test FAILED" : "test passed") << "):\n";
+    for (const auto& [what, secs] : m_timings) summary << "  " << what << ": " << static_cast<int>(secs) << "\n";
+    std::cout << "\n" << summary.str();
+    std::ofstream(kSummaryFile, std::ios::trunc) << summary.str();
     const char* keep = std::getenv("PICLUSTER_LAB_KEEP");
     if (keep != nullptr && std::string(keep) == "1") return;
     auto down = picluster({"lab", "down", "--dir", m_dir.string()});
