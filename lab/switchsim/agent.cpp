@@ -231,6 +231,10 @@ Result<std::unique_ptr<Agent>> Agent::start(const AgentOptions& options, Simulat
   g.private_dir = private_dir;
   snmp_enable_stderrlog();
   configure_library(options, g.private_dir);
+  // The agent library starts its SMUX master by default, a TCP listener on 0.0.0.0:199; the
+  // simulator must serve nothing but --listen. (AgentX master is off in configure_library.)
+  char no_smux[] = "-smux";  // add_to_init_list tokenises its argument in place
+  add_to_init_list(no_smux);
   init_agent(k_app);
   init_vacm_conf();  // rwcommunity/rwuser tokens and the access-control callbacks
 

@@ -43,6 +43,7 @@ class SimProcess {
   bool ok() const { return m_ready; }
   const std::string& address() const { return m_address; }  // "127.0.0.1:PORT"
   const std::string& ready_line() const { return m_ready_line; }
+  pid_t pid() const { return m_pid; }
   // SIGTERM and wait (10 s max); returns the exit status (-1 on signal/timeout).
   int stop();
 

@@ -2,7 +2,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <set>
+#include <sstream>
 
 #include "sim_process.hpp"
 
@@ -15,6 +22,66 @@ using ::testing::Not;
 constexpr const char* k_static = ".1.3.6.1.2.1.17.7.1.4.3.1";  // dot1qVlanStaticEntry
 constexpr const char* k_pvid = ".1.3.6.1.2.1.17.7.1.4.5.1.1";   // dot1qPvid
 constexpr const char* k_pse_port = ".1.3.6.1.2.1.105.1.1.1";    // pethPsePortEntry
+
+// One TCP or UDP socket of a process, as /proc/net/{tcp,udp}{,6} list it.
+struct InetSocket {
+  std::string table;  // "tcp", "udp6", ...
+  std::string local;  // "127.0.0.1:16161", "0.0.0.0:199", "[::]:199"
+  bool loopback = false;
+};
+
+// The socket inodes the process holds open (its /proc/PID/fd links "socket:[INODE]").
+std::set<std::string> socket_inodes(pid_t pid) {
+  std::set<std::string> out;
+  std::error_code ec;
+  for (const auto& fd : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec)) {
+    const std::string target = std::filesystem::read_symlink(fd.path(), ec).string();
+    if (target.rfind("socket:[", 0) == 0) out.insert(target.substr(8, target.size() - 9));
+  }
+  return out;
+}
+
+// The process's TCP and UDP sockets with their local addresses. The kernel prints an address as
+// the in-memory words of the network-order address, so copying the parsed words back to memory
+// gives the address bytes.
+std::vector<InetSocket> inet_sockets(pid_t pid) {
+  const std::set<std::string> inodes = socket_inodes(pid);
+  std::vector<InetSocket> out;
+  for (const std::string table : {"tcp", "tcp6", "udp", "udp6"}) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/net/" + table);
+    std::string line;
+    std::getline(in, line);  // header
+    while (std::getline(in, line)) {
+      std::istringstream fields(line);
+      std::string slot, local, remote, state, queues, timer, retr, uid, timeout, inode;
+      fields >> slot >> local >> remote >> state >> queues >> timer >> retr >> uid >> timeout >> inode;
+      if (!inodes.contains(inode)) continue;
+      const auto colon = local.find(':');
+      const std::string hex = local.substr(0, colon);
+      const int port = std::stoi(local.substr(colon + 1), nullptr, 16);
+      unsigned char bytes[16] = {};
+      for (std::size_t w = 0; w < hex.size() / 8; ++w) {
+        const auto word = static_cast<std::uint32_t>(std::stoul(hex.substr(w * 8, 8), nullptr, 16));
+        std::memcpy(bytes + w * 4, &word, 4);
+      }
+      char text[INET6_ADDRSTRLEN] = {};
+      InetSocket s{table, "", false};
+      if (hex.size() == 8) {
+        ::inet_ntop(AF_INET, bytes, text, sizeof text);
+        s.local = std::string(text) + ":" + std::to_string(port);
+        s.loopback = bytes[0] == 127;
+      } else {
+        ::inet_ntop(AF_INET6, bytes, text, sizeof text);
+        s.local = "[" + std::string(text) + "]:" + std::to_string(port);
+        in6_addr a{};
+        std::memcpy(&a, bytes, 16);
+        s.loopback = IN6_IS_ADDR_LOOPBACK(&a) || (IN6_IS_ADDR_V4MAPPED(&a) && bytes[12] == 127);
+      }
+      out.push_back(s);
+    }
+  }
+  return out;
+}
 
 class Switchsim : public ::testing::Test {
  protected:
@@ -38,6 +105,27 @@ class Switchsim : public ::testing::Test {
     return run(argv);
   }
 };
+
+TEST_F(Switchsim, ListensOnNothingButItsLoopbackAddress) {
+  // v3 as well: the USM and VACM modules must not open anything either.
+  auto args = base_args();
+  args.insert(args.end(), {"--v3-user", "sim", "--v3-auth-pass", "authpass1", "--v3-priv-pass", "privpass1"});
+  SimProcess sim(args);
+  ASSERT_TRUE(sim.ok()) << sim.ready_line();
+  const auto get = snmp(sim, "snmpget", {".1.3.6.1.2.1.17.7.1.4.5.1.1.1"});  // serving, not only bound
+  ASSERT_EQ(get.status, 0) << get.err;
+
+  const auto sockets = inet_sockets(sim.pid());
+  std::string listing;
+  for (const auto& s : sockets) listing += s.table + " " + s.local + "\n";
+  for (const auto& s : sockets) {
+    EXPECT_TRUE(s.loopback) << "bound to a non-loopback address: " << s.table << " " << s.local;
+    EXPECT_EQ(s.table.rfind("tcp", 0), std::string::npos) << "a TCP socket: " << s.local;
+  }
+  ASSERT_EQ(sockets.size(), 1u) << listing;
+  EXPECT_EQ(sockets[0].table, "udp");
+  EXPECT_EQ(sockets[0].local, sim.address());
+}
 
 TEST_F(Switchsim, WalksQBridgeAndPoeTables) {
   write_knobs(R"({"ports": {"2": {"device": true, "mac": "b8:27:eb:00:00:02", "power_mw": 4200}}})");
