@@ -2,7 +2,10 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "common/text.hpp"
@@ -83,13 +86,19 @@ Result<void> keygen(const fs::path& key, const std::string& comment) {
   return run_ok({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", key.string()});
 }
 
-// Root password removed (console login in the lab), root's authorized keys installed.
-Result<void> prepare_root_account(const fs::path& root, const std::string& authorized_keys) {
+// Root password removed (console login in the lab).
+Result<void> remove_root_password(const fs::path& root) {
   const fs::path shadow = root / "etc/shadow";
   std::string text = read_text(shadow);
   if (text.starts_with("root:*:")) text.replace(0, 7, "root::");
   if (text.starts_with("root:!*:")) text.replace(0, 8, "root::");
-  if (auto r = write_text(shadow, text, fs::perms(0640)); !r) return r;
+  return write_text(shadow, text, fs::perms(0640));
+}
+
+// Root password removed, root's authorized keys installed (the Pi root; the fileserver's key is
+// installed by the role).
+Result<void> prepare_root_account(const fs::path& root, const std::string& authorized_keys) {
+  if (auto r = remove_root_password(root); !r) return r;
   std::error_code ec;
   fs::create_directories(root / "root/.ssh", ec);
   fs::permissions(root / "root/.ssh", fs::perms(0700), ec);
@@ -118,8 +127,31 @@ Result<void> copy_vlan_modules(const fs::path& fs_root, const fs::path& pi_root,
   return run_ok({"chroot", pi_root.string(), "depmod", version});
 }
 
-// Steps 3 and 4 for the staged roots: keys, accounts, golden image.
-Result<void> configure_roots(const fs::path& stage, const Recipe& recipe, const std::string& kernel_version) {
+// Step 4: ansible-playbook playbooks/fileservers.yml on the fileserver root through the chroot
+// connection. Ansible's own temporary files are removed from the root afterwards.
+Result<void> apply_fileserver_role(const fs::path& stage, const Recipe& recipe, const std::string& client_pub,
+                                   const fs::path& log) {
+  const fs::path fs_root = stage / "fileserver-root";
+  const fs::path inventory = stage / "role-inventory.json";
+  if (auto r = write_text(inventory, role_chroot_inventory(fs_root, client_pub), fs::perms(0600)); !r) return r;
+  const std::vector<std::string> argv = {"env",
+                                         "ANSIBLE_CONFIG=" + (recipe.ansible_dir / "ansible.cfg").string(),
+                                         "ANSIBLE_NOCOLOR=1",
+                                         "ANSIBLE_LOCAL_TEMP=" + (stage / "ansible-tmp").string(),
+                                         "ansible-playbook",
+                                         "-i",
+                                         inventory.string(),
+                                         (recipe.ansible_dir / "playbooks/fileservers.yml").string()};
+  auto r = run_ok(argv, RunOptions{kLongStep, log});
+  std::error_code ec;
+  fs::remove_all(fs_root / "root/.ansible", ec);
+  fs::remove_all(stage / "ansible-tmp", ec);
+  return with_context(std::move(r), "ansible role picluster_fileserver (chroot " + fs_root.string() + ")");
+}
+
+// Steps 3 to 5 for the staged roots: keys, accounts, the role, golden image.
+Result<void> configure_roots(const fs::path& stage, const Recipe& recipe, const std::string& kernel_version,
+                             const fs::path& log) {
   const fs::path fs_root = stage / "fileserver-root";
   const fs::path pi_root = stage / "pi-root";
   if (auto r = copy_vlan_modules(fs_root, pi_root, kernel_version); !r) return r;
@@ -132,9 +164,11 @@ Result<void> configure_roots(const fs::path& stage, const Recipe& recipe, const 
   if (auto r = install_files(pi_root, recipe.pi_files); !r) return r;
   if (auto r = prepare_root_account(pi_root, client_pub + fs_client_pub); !r) return r;
   remove_host_keys(pi_root);
-  // Fileserver root: pinned host key, lab client authorized, its own key to reach the Pis.
+  // Fileserver root: the lab's own files, the role (which authorizes the lab client), the pinned
+  // host key, its own key to reach the Pis.
   if (auto r = install_files(fs_root, recipe.fileserver_files); !r) return r;
-  if (auto r = prepare_root_account(fs_root, client_pub); !r) return r;
+  if (auto r = remove_root_password(fs_root); !r) return r;
+  if (auto r = apply_fileserver_role(stage, recipe, client_pub, log); !r) return r;
   remove_host_keys(fs_root);
   std::error_code ec;
   fs::copy_file(stage / "host_key", fs_root / "etc/ssh/ssh_host_ed25519_key", ec);
@@ -144,11 +178,11 @@ Result<void> configure_roots(const fs::path& stage, const Recipe& recipe, const 
   if (ec) return fail(ErrorCode::io, "install keys: " + ec.message());
   fs::permissions(fs_root / "etc/ssh/ssh_host_ed25519_key", fs::perms(0600), ec);
   fs::permissions(fs_root / "root/.ssh/id_ed25519", fs::perms(0600), ec);
-  // The golden image: the Pi root, inside the fileserver's disk.
-  fs::create_directories(fs_root / "srv/golden", ec);
-  fs::create_directories(fs_root / "srv/nfsroot", ec);
-  fs::create_directories(fs_root / "srv/tftp", ec);
-  return run_ok({"cp", "-a", pi_root.string(), (fs_root / "srv/golden/pi").string()});
+  // The golden image: the Pi root, into the folder the role made (with /srv/nfsroot, /srv/tftp).
+  if (!fs::is_directory(fs_root / "srv/golden/pi") || !fs::is_directory(fs_root / "srv/nfsroot")) {
+    return fail(ErrorCode::io, "the role did not create /srv/golden/pi and /srv/nfsroot in " + fs_root.string());
+  }
+  return run_ok({"cp", "-a", "--", (pi_root / ".").string(), (fs_root / "srv/golden/pi").string()});
 }
 
 // Step 4's disks: /srv (golden image and the empty nfsroot and tftp folders) as a btrfs image,
@@ -176,16 +210,65 @@ Result<void> make_disks(const fs::path& stage, const Recipe& recipe, const fs::p
 
 }  // namespace
 
-Recipe default_recipe() {
+fs::path default_ansible_dir() {
+  if (const char* dir = std::getenv("PICLUSTER_ANSIBLE_DIR"); dir != nullptr && *dir != '\0') return dir;
+  return PICLUSTER_ANSIBLE_DIR;
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> read_role_files(const fs::path& ansible_dir) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const char* file : {"ansible.cfg", "playbooks/fileservers.yml"}) {
+    if (!fs::is_regular_file(ansible_dir / file)) {
+      return fail(ErrorCode::not_found, "no " + (ansible_dir / file).string() + " (set PICLUSTER_ANSIBLE_DIR)");
+    }
+    out.emplace_back(file, read_text(ansible_dir / file));
+  }
+  const fs::path role = ansible_dir / "roles/picluster_fileserver";
+  std::error_code ec;
+  std::vector<std::pair<std::string, std::string>> role_files;
+  for (auto it = fs::recursive_directory_iterator(role, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_regular_file()) role_files.emplace_back(fs::relative(it->path(), ansible_dir).string(), read_text(it->path()));
+  }
+  if (ec || role_files.empty()) return fail(ErrorCode::not_found, "no role files in " + role.string() + (ec ? ": " + ec.message() : ""));
+  std::sort(role_files.begin(), role_files.end());
+  out.insert(out.end(), role_files.begin(), role_files.end());
+  return out;
+}
+
+std::string role_chroot_inventory(const fs::path& root, const std::string& authorized_key) {
+  const nlohmann::json host = {
+      {"ansible_connection", "community.general.chroot"},
+      {"ansible_host", root.string()},
+      {"ansible_python_interpreter", "/usr/bin/python3"},
+      // The lab inventory's fileserver (lab.cpp), so the role over SSH later finds it in place.
+      {"picluster_nfs_root", "/srv/nfsroot"},
+      {"picluster_tftp_root", "/srv/tftp"},
+      {"picluster_golden_image", "/srv/golden/pi"},
+      {"picluster_boot_mode", "sdcard"},
+      {"picluster_fileserver_user", "root"},
+      // Installed by mmdebstrap; nothing to fetch.
+      {"picluster_apt_update_cache", false},
+      // mkfs.btrfs --rootdir copies files, not subvolumes: a plain folder here.
+      {"picluster_golden_subvolume", false},
+      {"picluster_ssh_public_key", authorized_key.substr(0, authorized_key.find_last_not_of(" \n") + 1)}};
+  return nlohmann::json{{"all", {{"children", {{"fileservers", {{"hosts", {{"lab-fileserver", host}}}}}}}}}}.dump(2) + "\n";
+}
+
+Result<Recipe> default_recipe() {
   Recipe r;
+  r.ansible_dir = default_ansible_dir();
+  auto role_files = read_role_files(r.ansible_dir);
+  if (!role_files) return std::unexpected(role_files.error());
+  r.role_files = std::move(*role_files);
   r.mirror = default_mirror(r.suite);
   r.fileserver_packages = {"systemd-sysv", "udev", "linux-image-amd64", "initramfs-tools",
                            "nfs-kernel-server", "nfs-common", "ifupdown", "vlan", "iproute2",
                            "openssh-server", "kmod", "iputils-ping", "procps", "netbase", "rsync",
                            "nftables", "btrfs-progs",
                            // The rest of the picluster_fileserver role's packages, and python3
-                           // with python3-apt for Ansible's modules: the lab's tests apply the role
-                           // over SSH, and the VM has no route to a mirror to install them then.
+                           // with python3-apt for Ansible's modules: the role prepares this root
+                           // in a chroot at build time and is applied again over SSH by the lab's
+                           // tests, and the VM has no route to a mirror.
                            "rpcbind", "dnsmasq", "xfsprogs", "python3", "python3-apt"};
   r.pi_packages = {"systemd-sysv", "udev", "kmod", "ifupdown", "vlan", "iproute2",
                    "openssh-server", "iputils-ping", "procps", "netbase"};
@@ -193,7 +276,6 @@ Recipe default_recipe() {
                         "/usr/share/lintian/*"};
   r.fileserver_files = {
       {"etc/network/interfaces", kFileserverInterfaces},
-      {"etc/modules-load.d/lab.conf", "8021q\n"},
       {"etc/hostname", "labfs\n"},
       {"etc/hosts", "127.0.0.1\tlocalhost\n127.0.1.1\tlabfs\n"},
       {"etc/fstab", "/dev/vda / ext4 defaults,errors=remount-ro 0 1\n/dev/vdb /srv btrfs defaults 0 0\n"},
@@ -250,6 +332,8 @@ std::string recipe_key(const Recipe& recipe) {
   for (const auto& [path, text] : recipe.fileserver_files) mix(path + "\n" + text);
   mix("|");
   for (const auto& [path, text] : recipe.pi_files) mix(path + "\n" + text);
+  mix("|");
+  for (const auto& [path, text] : recipe.role_files) mix(path + "\n" + text);
   mix(recipe.disk_size);
   mix(recipe.srv_disk_size);
   mix(std::to_string(recipe.version));
@@ -300,7 +384,8 @@ Result<Images> ensure_images(const fs::path& cache_dir, const Recipe& recipe,
   fs::copy_file(*initrd, stage / "initrd.img", ec);
   if (ec) return fail(ErrorCode::io, "copy kernel: " + ec.message());
   progress("keys, accounts and the golden image (kernel " + version + ")");
-  if (auto r = configure_roots(stage, recipe, version); !r) return std::unexpected(r.error().with_context("configure roots"));
+  progress("the picluster_fileserver role on the fileserver root (ansible-playbook, chroot)");
+  if (auto r = configure_roots(stage, recipe, version, log); !r) return std::unexpected(r.error().with_context("configure roots"));
   if (auto r = make_disks(stage, recipe, log, progress); !r) return std::unexpected(r.error());
   fs::remove_all(stage / "fileserver-root", ec);
   fs::remove_all(stage / "pi-root", ec);

@@ -10,14 +10,22 @@
 //      root (the only modules a Pi needs after switch_root), then depmod.
 //   3. Generate the fileserver's SSH host key (pinned by the lab), the lab's client key
 //      (authorized on the fileserver and the Pis) and the fileserver's own key for reaching Pis.
-//   4. Put the Pi root at /srv/golden/pi, then make two sparse raw disk images: `mkfs.btrfs
+//   4. Prepare the fileserver root with the project's own Ansible role (ansible/roles/
+//      picluster_fileserver through playbooks/fileservers.yml and community.general.chroot, as
+//      tests/integration/ansible/role_chroot_test.cpp does): 8021q at boot, NFS and dnsmasq
+//      settings, isolation hardening, the NFS root, TFTP and golden image folders, the lab's
+//      client key, units enabled. The lab writes only what is lab-specific (network, hostname,
+//      fstab, sshd settings, keys).
+//   5. Put the Pi root at /srv/golden/pi, then make two sparse raw disk images: `mkfs.btrfs
 //      --rootdir` of /srv (the fileserver mounts it on /srv, so nfsroot's automatic clone method
 //      picks reflinks: a clone copies metadata only, which matters under TCG where the old rsync
 //      of the whole root took minutes), and `mkfs.ext4 -d` of the rest of the fileserver root.
-//   5. Rename the staging folder to <cache>/<key>: a crash leaves only a staging folder behind,
+//      bookworm's btrfs-progs (6.2) has no `mkfs.btrfs --subvol`, so /srv/golden/pi is a plain
+//      folder in the image; the role applied over SSH turns it into a subvolume (docs/lab.md).
+//   6. Rename the staging folder to <cache>/<key>: a crash leaves only a staging folder behind,
 //      never a half-built cache entry.
-// The key is a hash of the recipe (package lists, configuration files, recipe version), so
-// changing any of them builds a new entry and never reuses a stale one.
+// The key is a hash of the recipe (package lists, configuration files, the role's files, recipe
+// version), so changing any of them builds a new entry and never reuses a stale one.
 
 #include <filesystem>
 #include <functional>
@@ -36,15 +44,34 @@ struct Recipe {
   // Files written into the roots after mmdebstrap: path relative to the root -> contents.
   std::vector<std::pair<std::string, std::string>> fileserver_files;
   std::vector<std::pair<std::string, std::string>> pi_files;
+  // The project's ansible/ folder, and the files of it that prepare the fileserver root
+  // (ansible.cfg, playbooks/fileservers.yml, roles/picluster_fileserver/**): path relative to
+  // ansible_dir -> contents. The contents are part of the key; the folder's location is not.
+  std::filesystem::path ansible_dir;
+  std::vector<std::pair<std::string, std::string>> role_files;
   // dpkg path-exclude patterns for the Pi root (docs, man pages, locales: fewer files to clone).
   std::vector<std::string> pi_dpkg_excludes;
   std::string disk_size = "6G";      // the fileserver's root disk (ext4)
   std::string srv_disk_size = "4G";  // its /srv disk (btrfs: golden image, Pi roots, tftp)
-  int version = 2;  // bump when the build steps change in a way the fields do not show
+  int version = 3;  // bump when the build steps change in a way the fields do not show
 };
 
-// The recipe the lab uses.
-Recipe default_recipe();
+// The recipe the lab uses (its role files read from default_ansible_dir()). Fails when the role's
+// files cannot be read.
+Result<Recipe> default_recipe();
+
+// $PICLUSTER_ANSIBLE_DIR, else the source tree's ansible/ folder (PICLUSTER_ANSIBLE_DIR at build
+// time).
+std::filesystem::path default_ansible_dir();
+
+// The files under `ansible_dir` that prepare the fileserver (see Recipe::role_files), sorted by
+// path. Missing files are an error naming the folder.
+Result<std::vector<std::pair<std::string, std::string>>> read_role_files(const std::filesystem::path& ansible_dir);
+
+// The Ansible inventory (JSON, which Ansible's YAML inventory plugin reads) that points the role
+// at a root folder through community.general.chroot: one host `lab-fileserver` in group
+// `fileservers`, with the lab's paths and `authorized_key` as picluster_ssh_public_key.
+std::string role_chroot_inventory(const std::filesystem::path& root, const std::string& authorized_key);
 
 // The first Debian mirror for `suite` in /etc/apt/sources.list(.d) (one-line or deb822 format),
 // else http://deb.debian.org/debian.

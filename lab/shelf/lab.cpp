@@ -250,7 +250,9 @@ Result<LabState> lab_up(const UpOptions& options) {
     }
   }
   // 1. Images (cached), ports, keys, inventory.
-  auto images = ensure_images(options.cache, default_recipe(), options.progress);
+  auto recipe = default_recipe();
+  if (!recipe) return std::unexpected(recipe.error().with_context("images"));
+  auto images = ensure_images(options.cache, *recipe, options.progress);
   if (!images) return std::unexpected(images.error().with_context("images"));
   LabState s;
   s.pis = options.pis;
