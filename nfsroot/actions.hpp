@@ -62,11 +62,18 @@ struct Progress {
   std::uint64_t bytes = 0;
   int percent = 0;
   std::string rate;  // as rsync prints it, "12.34MB/s"
-  std::string eta;   // "0:00:10"
+  std::string time;  // "0:00:10": the time left, or with `elapsed` the time taken so far
+  // rsync prints the time left on updates in the middle of a file, but the time since the copy
+  // started on the update that ends a file (the one with "(xfr#N, to-chk=...)"), and so on the
+  // very last line.
+  bool elapsed = false;
 };
 
 // Parses one rsync --info=progress2 update ("  1,234,567  45%  12.34MB/s  0:00:10 (xfr#...)").
 std::optional<Progress> parse_rsync_progress(std::string_view line);
+
+// One line for the operator: "1.2 GiB 45% 12.34MB/s ETA 0:00:10" or "... 0:00:31 elapsed".
+std::string describe(const Progress& progress);
 
 struct ExecOptions {
   bool prefixed = false;                                 // skip live actions

@@ -66,6 +66,83 @@ void match_poe(PortMap& map, const std::vector<std::pair<int, int>>& rows) {
   }
 }
 
+// An ifName that is nothing but the number ("3"), as opposed to "A3" or "gi3".
+bool named_exactly(const PortEntry& p) {
+  return !p.if_name.empty() && std::all_of(p.if_name.begin(), p.if_name.end(), [](char c) {
+    return std::isdigit(static_cast<unsigned char>(c)) != 0;
+  });
+}
+
+// The bridge ports the switch lists, numbered from ifName (Ethernet-like interfaces only).
+std::vector<PortEntry> candidates(const PortMapTables& tables) {
+  std::vector<PortEntry> out;
+  for (const auto& [bridge_port, if_index] : tables.base_port_if_index) {
+    if (auto t = tables.if_type.find(if_index); t != tables.if_type.end() && !ethernet_like(t->second)) {
+      continue;
+    }
+    PortEntry entry{bridge_port, bridge_port, if_index, {}, 0, 0};
+    if (auto n = tables.if_name.find(if_index); n != tables.if_name.end()) {
+      entry.if_name = n->second;
+      if (auto number = trailing_number(n->second)) entry.port = *number;
+    }
+    out.push_back(std::move(entry));
+  }
+  return out;
+}
+
+// Overrides that name a bridge port (or ifIndex) the switch lists claim that interface for
+// their front-panel port before anything is numbered automatically.
+std::map<int, PortEntry> claim_overridden(std::vector<PortEntry>& pool,
+                                          const std::map<int, inventory::PortMapOverride>& overrides) {
+  std::map<int, PortEntry> claimed;
+  for (const auto& [port, o] : overrides) {
+    auto it = pool.end();
+    if (o.bridge_port) {
+      it = std::find_if(pool.begin(), pool.end(), [&](const PortEntry& p) { return p.bridge_port == *o.bridge_port; });
+    } else if (o.if_index) {
+      it = std::find_if(pool.begin(), pool.end(), [&](const PortEntry& p) { return p.if_index == *o.if_index; });
+    }
+    if (it == pool.end()) continue;
+    it->port = port;
+    claimed.emplace(port, std::move(*it));
+    pool.erase(it);
+  }
+  return claimed;
+}
+
+// Numbers the rest by ifName. Ports whose number an override took are left out; of two
+// interfaces with the same number, the one whose ifName is exactly the number wins (a ProCurve's
+// "3" over its module port "A3"); any other clash is an error.
+Result<void> number_the_rest(PortMap& map, std::vector<PortEntry> pool,
+                             const std::map<int, PortEntry>& claimed) {
+  std::stable_sort(pool.begin(), pool.end(), [](const PortEntry& a, const PortEntry& b) { return a.port < b.port; });
+  for (std::size_t i = 0; i < pool.size();) {
+    std::size_t j = i;
+    while (j < pool.size() && pool[j].port == pool[i].port) ++j;
+    const int number = pool[i].port;
+    if (!claimed.contains(number)) {
+      std::size_t exact = 0, pick = i;
+      for (std::size_t k = i; k < j; ++k) {
+        if (named_exactly(pool[k])) ++exact, pick = k;
+      }
+      if (j - i > 1 && exact != 1) {
+        const PortEntry& a = pool[i];
+        const PortEntry& b = pool[i + 1];
+        return fail(ErrorCode::conflict,
+                    "port map: bridge ports " + std::to_string(a.bridge_port) + " and " +
+                        std::to_string(b.bridge_port) + " both look like front-panel port " +
+                        std::to_string(number) + " (ifName '" + a.if_name + "', '" + b.if_name +
+                        "'); set switch.port_map in the inventory");
+      }
+      map.ports.push_back(pool[pick]);
+    }
+    i = j;
+  }
+  for (const auto& [port, entry] : claimed) map.ports.push_back(entry);
+  return {};
+}
+
+// Field-by-field overrides; an override for a port the switch does not list creates it.
 void apply_overrides(PortMap& map, const std::map<int, inventory::PortMapOverride>& overrides) {
   for (const auto& [port, o] : overrides) {
     auto it = std::find_if(map.ports.begin(), map.ports.end(),
@@ -84,35 +161,23 @@ void apply_overrides(PortMap& map, const std::map<int, inventory::PortMapOverrid
   }
 }
 
+void sort_by_port(PortMap& map) {
+  std::sort(map.ports.begin(), map.ports.end(),
+            [](const PortEntry& a, const PortEntry& b) { return a.port < b.port; });
+}
+
 }  // namespace
 
 Result<PortMap> build_port_map(const PortMapTables& tables,
                                const std::map<int, inventory::PortMapOverride>& overrides) {
   PortMap map;
-  for (const auto& [bridge_port, if_index] : tables.base_port_if_index) {
-    if (auto t = tables.if_type.find(if_index); t != tables.if_type.end() && !ethernet_like(t->second)) {
-      continue;
-    }
-    PortEntry entry{bridge_port, bridge_port, if_index, {}, 0, 0};
-    if (auto n = tables.if_name.find(if_index); n != tables.if_name.end()) {
-      entry.if_name = n->second;
-      if (auto number = trailing_number(n->second)) entry.port = *number;
-    }
-    if (const PortEntry* clash = map.by_port(entry.port)) {
-      return fail(ErrorCode::conflict,
-                  "port map: bridge ports " + std::to_string(clash->bridge_port) + " and " +
-                      std::to_string(bridge_port) + " both look like front-panel port " +
-                      std::to_string(entry.port) + " (ifName '" + clash->if_name + "', '" +
-                      entry.if_name + "'); set switch.port_map in the inventory");
-    }
-    map.ports.push_back(std::move(entry));
-  }
-  std::sort(map.ports.begin(), map.ports.end(),
-            [](const PortEntry& a, const PortEntry& b) { return a.port < b.port; });
+  std::vector<PortEntry> pool = candidates(tables);
+  const std::map<int, PortEntry> claimed = claim_overridden(pool, overrides);
+  if (auto r = number_the_rest(map, std::move(pool), claimed); !r) return std::unexpected(r.error());
+  sort_by_port(map);
   match_poe(map, tables.poe_rows);
   apply_overrides(map, overrides);
-  std::sort(map.ports.begin(), map.ports.end(),
-            [](const PortEntry& a, const PortEntry& b) { return a.port < b.port; });
+  sort_by_port(map);
   return map;
 }
 

@@ -46,9 +46,13 @@ std::optional<int> trailing_number(std::string_view name);
 
 // Front-panel numbers come from ifName's trailing number (bridge port number when ifName is
 // missing); interfaces whose ifType is not Ethernet-like (LAGs, VLAN interfaces, CPU) are left
-// out when ifType is known. PoE rows are matched by ifIndex, bridge port or front-panel number,
-// whichever explains most rows. Overrides from the inventory win field by field; an override
-// for a port the switch does not list creates it. Fails on two ports with the same number.
+// out when ifType is known. Inventory overrides come first: one naming a bridge port (or else an
+// ifIndex) the switch lists gives that interface its front-panel port, and whatever else would
+// have been numbered so is left out. Of two interfaces with the same number, the one whose
+// ifName is exactly the number wins ("3" over a module port "A3", which is left out); any other
+// clash fails, naming both. PoE rows are matched by ifIndex, bridge port or front-panel number,
+// whichever explains most rows. Then overrides win field by field; an override for a port the
+// switch does not list creates it.
 Result<PortMap> build_port_map(const PortMapTables& tables,
                                const std::map<int, inventory::PortMapOverride>& overrides);
 

@@ -56,8 +56,7 @@ ExecOptions progress_options(const std::string& name, bool json, std::vector<std
   };
   if (!json && stdout_is_terminal()) {
     options.on_progress = [name](const Progress& p) {
-      std::cout << "\r\033[K" << name << ": clone " << human_bytes(p.bytes) << " " << p.percent << "% "
-                << p.rate << " ETA " << p.eta << std::flush;
+      std::cout << "\r\033[K" << name << ": clone " << describe(p) << std::flush;
     };
     options.before_step = [name](std::string_view step) {
       if (step == "install") std::cout << "\r\033[K" << std::flush;

@@ -46,6 +46,10 @@ struct Recording {
     }
     return out;
   }
+  [[nodiscard]] bool has_prefix(const std::string& prefix) const {
+    auto it = values.lower_bound(prefix);
+    return it != values.end() && it->first.rfind(prefix, 0) == 0;
+  }
   // VLAN ids present in the static or the current table.
   [[nodiscard]] std::set<int> vlans() const {
     std::set<int> out;
@@ -129,13 +133,35 @@ TEST_P(Recordings, SwitchShowReportsWhatTheRecordingHolds) {
     if (const std::string* admin = rec.get("1.3.6.1.2.1.105.1.1.1.3." + poe_index)) {
       EXPECT_EQ(p["poe"]["admin"], *admin == "1" ? "on" : "off");
     }
+    if (const std::string* detection = rec.get("1.3.6.1.2.1.105.1.1.1.6." + poe_index)) {
+      const char* names[] = {"unknown", "disabled", "searching", "deliveringPower", "fault", "test", "otherFault"};
+      const int d = std::stoi(*detection);
+      EXPECT_EQ(p["poe"]["detection"], names[d >= 1 && d <= 6 ? d : 0]);
+    }
+    if (!rec.has_prefix("1.3.6.1.2.1.105.1.1.1.3.")) {
+      EXPECT_TRUE(p["poe"].is_null()) << p["poe"];
+    }
+  }
+  // Each front-panel number once; every bridge port whose ifName is exactly a number up to the
+  // highest one is listed under that number.
+  std::set<int> numbers;
+  for (const auto& p : j["ports"]) EXPECT_TRUE(numbers.insert(p["port"].get<int>()).second) << p["port"];
+  for (const auto& [oid, ifi] : rec.values) {
+    if (oid.rfind("1.3.6.1.2.1.17.1.4.1.2.", 0) != 0) continue;
+    const std::string* ifname = rec.get("1.3.6.1.2.1.31.1.1.1.1." + ifi);
+    const std::string* type = rec.get("1.3.6.1.2.1.2.2.1.3." + ifi);
+    if (ifname == nullptr || ifname->empty() || ifname->size() > 4 || (type != nullptr && *type != "6") ||
+        ifname->find_first_not_of("0123456789") != std::string::npos) {
+      continue;
+    }
+    EXPECT_TRUE(numbers.contains(std::stoi(*ifname))) << "ifName " << *ifname << " missing";
   }
   fs::remove_all(dir);
 }
 
 INSTANTIATE_TEST_SUITE_P(Shared, Recordings,
                          ::testing::Values("librenms_linksys-ss_lgs318p", "snmpsimdata_hpe-procurve-516733-b21",
-                                           "librenms_edgeswitch_us-8-v2"),
+                                           "librenms_edgeswitch_us-8-v2", "librenms_procurve"),
                          [](const auto& param_info) {
                            std::string n = param_info.param;
                            for (char& c : n) if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';

@@ -14,9 +14,22 @@ TEST(RsyncProgress, ParsesAProgress2Update) {
   EXPECT_EQ(p->bytes, 1234567U);
   EXPECT_EQ(p->percent, 45);
   EXPECT_EQ(p->rate, "12.34MB/s");
-  EXPECT_EQ(p->eta, "0:00:10");
+  EXPECT_EQ(p->time, "0:00:10");
   EXPECT_FALSE(parse_rsync_progress("sending incremental file list").has_value());
   EXPECT_FALSE(parse_rsync_progress("").has_value());
+}
+
+// rsync shows the time left in the middle of a file, but the time taken so far on the line that
+// ends a file (with "(xfr#..."), and so on its last line: that one must not read "ETA".
+TEST(RsyncProgress, TheLineEndingAFileShowsElapsedTimeNotAnEta) {
+  auto middle = parse_rsync_progress("    524,288  42%  500.00kB/s    0:00:07  ");
+  ASSERT_TRUE(middle.has_value());
+  EXPECT_FALSE(middle->elapsed);
+  EXPECT_EQ(describe(*middle), "512.0 KiB 42% 500.00kB/s ETA 0:00:07");
+  auto last = parse_rsync_progress("  1,238,099 100%  146.38MB/s    0:00:31 (xfr#5, to-chk=0/6)");
+  ASSERT_TRUE(last.has_value());
+  EXPECT_TRUE(last->elapsed);
+  EXPECT_EQ(describe(*last), "1.2 MiB 100% 146.38MB/s 0:00:31 elapsed");
 }
 
 TEST(CloneArgv, OnePerMethod) {

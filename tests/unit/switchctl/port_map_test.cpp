@@ -105,5 +105,50 @@ TEST(PortMap, TwoPortsWithTheSameNumberIsAnErrorNamingBoth) {
   EXPECT_NE(map.error().message.find("switch.port_map"), std::string::npos);
 }
 
+TEST(PortMap, ProcurveModulePortsGiveWayToTheFrontPanelPortNamedByNumber) {
+  const auto file = kRecordings / "librenms_procurve.snmprec";
+  if (!std::filesystem::exists(file)) GTEST_SKIP() << file << " missing";
+  FakeSnmp fake = FakeSnmp::from_snmprec(file);
+  auto state = read_common(fake, {});
+  ASSERT_TRUE(state) << state.error().message;
+  // Bridge ports 1-48 are ifName "1".."48"; 57 and 58 are module ports "A3", "A4"; 962 is a LAG.
+  ASSERT_EQ(state->map.ports.size(), 48u);
+  const PortEntry* three = state->map.by_port(3);
+  ASSERT_NE(three, nullptr);
+  EXPECT_EQ(three->bridge_port, 3);
+  EXPECT_EQ(three->if_name, "3");
+  EXPECT_EQ(state->map.by_bridge_port(57), nullptr);
+  EXPECT_EQ(state->map.by_bridge_port(962), nullptr);
+}
+
+TEST(PortMap, AnOverrideSettlesAClashBeforeNumbering) {
+  PortMapTables t;
+  t.base_port_if_index = {{1, 11}, {2, 12}};
+  t.if_name = {{11, "1/1"}, {12, "2/1"}};
+  std::map<int, inventory::PortMapOverride> overrides;
+  overrides[1].bridge_port = 2;
+  auto map = build_port_map(t, overrides);
+  ASSERT_TRUE(map) << map.error().message;
+  ASSERT_EQ(map->ports.size(), 1u);
+  EXPECT_EQ(map->ports[0].port, 1);
+  EXPECT_EQ(map->ports[0].bridge_port, 2);
+  EXPECT_EQ(map->ports[0].if_index, 12);
+  EXPECT_EQ(map->ports[0].if_name, "2/1");
+}
+
+TEST(PortMap, AnOverrideCanMoveAModulePortToItsOwnNumber) {
+  PortMapTables t;
+  t.base_port_if_index = {{3, 3}, {57, 57}};
+  t.if_name = {{3, "3"}, {57, "A3"}};
+  std::map<int, inventory::PortMapOverride> overrides;
+  overrides[51].bridge_port = 57;
+  auto map = build_port_map(t, overrides);
+  ASSERT_TRUE(map) << map.error().message;
+  ASSERT_EQ(map->ports.size(), 2u);
+  EXPECT_EQ(map->by_port(3)->bridge_port, 3);
+  EXPECT_EQ(map->by_port(51)->bridge_port, 57);
+  EXPECT_EQ(map->by_port(51)->if_name, "A3");
+}
+
 }  // namespace
 }  // namespace picluster::switchctl
