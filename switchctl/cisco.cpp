@@ -50,33 +50,53 @@ class CiscoProfile final : public VendorProfile {
                                     mib::cpeExtPsePortPwrConsumption};
     auto cols = walk_columns(session, roots);
     if (!cols) return std::unexpected(cols.error().with_context("read VLANs"));
+    auto bad = [](const Error& e) { return std::unexpected(e.with_context("read VLANs")); };
     for (std::size_t c = 0; c < 2; ++c) {
       for (const auto& vb : (*cols)[c]) {
         if (vb.oid.size() != roots[c].size() + 2) continue;  // index: domain.vlan
         auto& row = state.vlans[static_cast<int>(vb.oid.back())];
         row.vlan = static_cast<int>(vb.oid.back());
-        if (c == 1) row.name = vb.value.bytes;
+        if (c != 1) continue;
+        auto name = octets_of(vb);
+        if (!name) return bad(name.error());
+        row.name = *name;
       }
     }
-    auto per_if = [&](std::size_t c, auto&& fn) {
-      for (const auto& vb : (*cols)[c]) {
-        if (vb.oid.size() == roots[c].size() + 1) fn(state.cisco[static_cast<int>(vb.oid.back())], vb.value);
-      }
+    // Per-interface columns (index ifIndex); a value of the wrong type names the port.
+    auto port_of = [&](int if_index) {
+      const PortEntry* e = state.map.by_if_index(if_index);
+      return e != nullptr ? "port " + std::to_string(e->port) : "ifIndex " + std::to_string(if_index);
     };
-    per_if(2, [](CiscoPort& p, const Value& v) { p.access_vlan = static_cast<int>(v.number); });
-    per_if(3, [](CiscoPort& p, const Value& v) { p.native_vlan = static_cast<int>(v.number); p.has_trunk_row = true; });
-    per_if(4, [](CiscoPort& p, const Value& v) { p.dynamic_state = static_cast<int>(v.number); });
-    for (int k = 0; k < 4; ++k) {
-      per_if(static_cast<std::size_t>(5 + k), [k](CiscoPort& p, const Value& v) {
-        const PortSet bits = decode_bits(v.bytes, k * 1024);
-        p.enabled.insert(bits.begin(), bits.end());
-      });
+    for (std::size_t c = 2; c <= 8; ++c) {
+      for (const auto& vb : (*cols)[c]) {
+        if (vb.oid.size() != roots[c].size() + 1) continue;
+        const int if_index = static_cast<int>(vb.oid.back());
+        CiscoPort& p = state.cisco[if_index];
+        if (c >= 5) {
+          auto bytes = octets_of(vb, port_of(if_index));
+          if (!bytes) return bad(bytes.error());
+          const PortSet bits = decode_bits(*bytes, static_cast<int>(c - 5) * 1024);
+          p.enabled.insert(bits.begin(), bits.end());
+          continue;
+        }
+        auto n = number_of(vb, port_of(if_index));
+        if (!n) return bad(n.error());
+        if (c == 2) p.access_vlan = static_cast<int>(*n);
+        if (c == 3) {
+          p.native_vlan = static_cast<int>(*n);
+          p.has_trunk_row = true;
+        }
+        if (c == 4) p.dynamic_state = static_cast<int>(*n);
+      }
     }
     for (const auto& vb : (*cols)[9]) {
       if (vb.oid.size() != roots[9].size() + 2) continue;
       const int group = static_cast<int>(vb.oid[vb.oid.size() - 2]), port = static_cast<int>(vb.oid.back());
       for (const auto& p : state.map.ports) {
-        if (p.poe_group == group && p.poe_port == port) state.poe[p.port].power_mw = vb.value.number;
+        if (p.poe_group != group || p.poe_port != port) continue;
+        auto mw = number_of(vb, "port " + std::to_string(p.port));
+        if (!mw) return bad(mw.error());
+        state.poe[p.port].power_mw = *mw;
       }
     }
     return {};

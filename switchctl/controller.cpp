@@ -228,17 +228,23 @@ Result<PoeState> SwitchController::read_poe(const PortEntry& port) {
   const Oid index{static_cast<std::uint32_t>(port.poe_group), static_cast<std::uint32_t>(port.poe_port)};
   std::vector<Oid> oids = {oid_cat(mib::pethPsePortAdminEnable, index), oid_cat(mib::pethPsePortDetectionStatus, index)};
   if (m_profile->name() == "cisco") oids.push_back(oid_cat(mib::cpeExtPsePortPwrConsumption, index));
+  const std::string what = "read PoE of port " + std::to_string(port.port);
   auto vbs = m_session->get(oids);
-  if (!vbs) return std::unexpected(vbs.error().with_context("read PoE of port " + std::to_string(port.port)));
-  if (vbs->size() < 2 || (*vbs)[0].value.is_exception()) {
-    return fail(ErrorCode::snmp, "read PoE of port " + std::to_string(port.port) + ": " +
-                                     oid_name(oids[0]) + ": " + (vbs->empty() ? "no value" : (*vbs)[0].value.str()));
-  }
+  if (!vbs) return std::unexpected(vbs.error().with_context(what));
+  if (vbs->size() < 2) return fail(ErrorCode::snmp, what + ": " + oid_name(oids[0]) + ": no value");
+  const std::string where = "port " + std::to_string(port.port);
+  auto admin = number_of((*vbs)[0], where);
+  if (!admin) return std::unexpected(admin.error().with_context(what));
+  auto d = number_of((*vbs)[1], where);
+  if (!d) return std::unexpected(d.error().with_context(what));
   PoeState poe;
-  poe.admin_on = (*vbs)[0].value.number == mib::kTrue;
-  const auto d = (*vbs)[1].value.number;
-  poe.detection = d >= 1 && d <= 6 ? static_cast<PoeDetection>(d) : PoeDetection::unknown;
-  if (vbs->size() > 2 && !(*vbs)[2].value.is_exception()) poe.power_mw = (*vbs)[2].value.number;
+  poe.admin_on = *admin == mib::kTrue;
+  poe.detection = *d >= 1 && *d <= 6 ? static_cast<PoeDetection>(*d) : PoeDetection::unknown;
+  if (vbs->size() > 2 && !(*vbs)[2].value.is_exception()) {
+    auto mw = number_of((*vbs)[2], where);
+    if (!mw) return std::unexpected(mw.error().with_context(what));
+    poe.power_mw = *mw;
+  }
   return poe;
 }
 

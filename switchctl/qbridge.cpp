@@ -59,18 +59,37 @@ class QBridgeProfile final : public VendorProfile {
       r.vlan = v;
       return &r;
     };
-    for (const auto& vb : (*cols)[0]) if (auto* r = row(vb.oid, roots[0])) r->name = vb.value.bytes;
-    for (const auto& vb : (*cols)[1]) {
-      if (auto* r = row(vb.oid, roots[1])) {
-        r->egress = decode_bits(vb.value.bytes);
-        r->list_octets = vb.value.bytes.size();
+    auto bad = [](const Error& e) { return std::unexpected(e.with_context("read VLANs")); };
+    for (const auto& vb : (*cols)[0]) {
+      if (auto* r = row(vb.oid, roots[0])) {
+        auto name = octets_of(vb);
+        if (!name) return bad(name.error());
+        r->name = *name;
+      }
+    }
+    for (std::size_t c = 1; c <= 2; ++c) {
+      for (const auto& vb : (*cols)[c]) {
+        auto* r = row(vb.oid, roots[c]);
+        if (r == nullptr) continue;
+        auto list = octets_of(vb);
+        if (!list) return bad(list.error());
+        if (c == 2) {
+          r->untagged = decode_bits(*list);
+          continue;
+        }
+        r->egress = decode_bits(*list);
+        r->list_octets = list->size();
         r->has_lists = true;
       }
     }
-    for (const auto& vb : (*cols)[2]) if (auto* r = row(vb.oid, roots[2])) r->untagged = decode_bits(vb.value.bytes);
     for (const auto& vb : (*cols)[3]) (void)row(vb.oid, roots[3]);
     for (const auto& vb : (*cols)[4]) {
-      if (vb.oid.size() == roots[4].size() + 1) state.pvid[static_cast<int>(vb.oid.back())] = static_cast<int>(vb.value.number);
+      if (vb.oid.size() != roots[4].size() + 1) continue;
+      const int bp = static_cast<int>(vb.oid.back());
+      const PortEntry* entry = state.map.by_bridge_port(bp);
+      auto pvid = number_of(vb, entry != nullptr ? "port " + std::to_string(entry->port) : "bridge port " + std::to_string(bp));
+      if (!pvid) return bad(pvid.error());
+      state.pvid[bp] = static_cast<int>(*pvid);
     }
     const bool need_current = state.vlans.empty() ||
         std::any_of(state.vlans.begin(), state.vlans.end(), [](auto& kv) { return !kv.second.has_lists; });
@@ -157,13 +176,15 @@ class QBridgeProfile final : public VendorProfile {
         const int v = static_cast<int>(vb.oid.back());
         auto& r = state.vlans[v];
         if (r.has_lists && c == 0) continue;  // the static table wins
+        auto list = octets_of(vb);
+        if (!list) return std::unexpected(list.error().with_context("read current VLANs"));
         r.vlan = v;
         if (c == 0) {
-          r.egress = decode_bits(vb.value.bytes);
-          r.list_octets = vb.value.bytes.size();
+          r.egress = decode_bits(*list);
+          r.list_octets = list->size();
           r.has_lists = true;
-        } else if (r.list_octets == vb.value.bytes.size() || r.untagged.empty()) {
-          r.untagged = decode_bits(vb.value.bytes);
+        } else if (r.list_octets == list->size() || r.untagged.empty()) {
+          r.untagged = decode_bits(*list);
         }
       }
     }

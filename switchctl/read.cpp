@@ -1,5 +1,7 @@
 // Reading the tables both profiles share: the port map (BRIDGE-MIB, IF-MIB), PoE admin and
 // detection status (POWER-ETHERNET-MIB) in one parallel walk, and the forwarding database.
+#include <algorithm>
+
 #include "switchctl/mib.hpp"
 #include "switchctl/profile.hpp"
 
@@ -20,6 +22,28 @@ PoeDetection detection_from(std::int64_t v) {
   return PoeDetection::unknown;
 }
 
+// PoE admin and detection status per mapped port, from the walked columns 3 and 4. Values are
+// checked once the map is known, so an error can name the front-panel port.
+Result<void> read_poe_columns(SwitchState& state, const std::vector<Oid>& roots,
+                              const std::vector<std::vector<VarBind>>& cols) {
+  for (const auto& p : state.map.ports) {
+    if (!p.has_poe()) continue;
+    const Oid index{static_cast<std::uint32_t>(p.poe_group), static_cast<std::uint32_t>(p.poe_port)};
+    const std::string port = "port " + std::to_string(p.port);
+    for (std::size_t c = 3; c <= 4; ++c) {
+      const Oid want = oid_cat(roots[c], index);
+      auto it = std::find_if(cols[c].begin(), cols[c].end(), [&](const VarBind& vb) { return vb.oid == want; });
+      if (it == cols[c].end()) continue;
+      auto n = number_of(*it, port);
+      if (!n) return std::unexpected(n.error());
+      PoeState& poe = state.poe[p.port];
+      if (c == 3) poe.admin_on = *n == mib::kTrue;
+      else poe.detection = detection_from(*n);
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<SwitchState> read_common(SnmpSession& session,
@@ -28,34 +52,37 @@ Result<SwitchState> read_common(SnmpSession& session,
                                   mib::pethPsePortAdminEnable, mib::pethPsePortDetectionStatus};
   auto cols = walk_columns(session, roots);
   if (!cols) return std::unexpected(cols.error().with_context("read port map"));
+  auto bad = [](const Error& e) { return std::unexpected(e.with_context("read port map")); };
   PortMapTables tables;
-  std::map<std::pair<int, int>, PoeState> poe_rows;
   for (const auto& vb : (*cols)[0]) {
-    if (auto i = index_of(vb.oid, roots[0], 1)) tables.base_port_if_index[(*i)[0]] = static_cast<int>(vb.value.number);
+    auto i = index_of(vb.oid, roots[0], 1);
+    if (!i) continue;
+    auto n = number_of(vb, "bridge port " + std::to_string((*i)[0]));
+    if (!n) return bad(n.error());
+    tables.base_port_if_index[(*i)[0]] = static_cast<int>(*n);
   }
   for (const auto& vb : (*cols)[1]) {
-    if (auto i = index_of(vb.oid, roots[1], 1)) tables.if_name[(*i)[0]] = vb.value.bytes;
+    auto i = index_of(vb.oid, roots[1], 1);
+    if (!i) continue;
+    auto name = octets_of(vb);
+    if (!name) return bad(name.error());
+    tables.if_name[(*i)[0]] = *name;
   }
   for (const auto& vb : (*cols)[2]) {
-    if (auto i = index_of(vb.oid, roots[2], 1)) tables.if_type[(*i)[0]] = static_cast<int>(vb.value.number);
+    auto i = index_of(vb.oid, roots[2], 1);
+    if (!i) continue;
+    auto type = number_of(vb);
+    if (!type) return bad(type.error());
+    tables.if_type[(*i)[0]] = static_cast<int>(*type);
   }
   for (const auto& vb : (*cols)[3]) {
-    if (auto i = index_of(vb.oid, roots[3], 2)) {
-      tables.poe_rows.emplace_back((*i)[0], (*i)[1]);
-      poe_rows[{(*i)[0], (*i)[1]}].admin_on = vb.value.number == mib::kTrue;
-    }
-  }
-  for (const auto& vb : (*cols)[4]) {
-    if (auto i = index_of(vb.oid, roots[4], 2)) poe_rows[{(*i)[0], (*i)[1]}].detection = detection_from(vb.value.number);
+    if (auto i = index_of(vb.oid, roots[3], 2)) tables.poe_rows.emplace_back((*i)[0], (*i)[1]);
   }
   auto map = build_port_map(tables, overrides);
   if (!map) return std::unexpected(map.error());
   SwitchState state;
   state.map = std::move(*map);
-  for (const auto& p : state.map.ports) {
-    if (!p.has_poe()) continue;
-    if (auto it = poe_rows.find({p.poe_group, p.poe_port}); it != poe_rows.end()) state.poe[p.port] = it->second;
-  }
+  if (auto r = read_poe_columns(state, roots, *cols); !r) return bad(r.error());
   return state;
 }
 
@@ -73,8 +100,11 @@ Result<std::vector<LearnedMac>> read_fdb(SnmpSession& session, const PortMap& ma
         ok = ok && part <= 255;
         mac.bytes[k] = static_cast<std::uint8_t>(part);
       }
-      const int bridge_port = static_cast<int>(vb.value.number);
-      if (!ok || bridge_port <= 0) continue;
+      if (!ok) continue;
+      auto number = number_of(vb);
+      if (!number) return std::unexpected(number.error().with_context("read forwarding database"));
+      const int bridge_port = static_cast<int>(*number);
+      if (bridge_port <= 0) continue;
       const PortEntry* entry = map.by_bridge_port(bridge_port);
       out.push_back(LearnedMac{mac, entry != nullptr ? entry->port : 0, bridge_port});
     }

@@ -172,6 +172,34 @@ std::string describe_set_failure(const std::vector<VarBind>& varbinds, const Pdu
   return out;
 }
 
+namespace {
+
+Error bad_value(const VarBind& vb, std::string_view port, std::string_view expected) {
+  std::string msg = oid_name(vb.oid);
+  if (!port.empty()) msg += " (" + std::string(port) + ")";
+  if (vb.value.is_exception()) return Error{ErrorCode::snmp, msg + ": " + std::string(to_string(vb.value.type))};
+  msg += ": " + std::string(to_string(vb.value.type));
+  if (vb.value.type != ValueType::null) msg += " " + vb.value.str();
+  return Error{ErrorCode::snmp, msg + " where " + std::string(expected) + " was expected"};
+}
+
+}  // namespace
+
+Result<std::int64_t> number_of(const VarBind& vb, std::string_view port) {
+  switch (vb.value.type) {
+    case ValueType::integer:
+    case ValueType::gauge32:
+    case ValueType::counter32:
+    case ValueType::timeticks: return vb.value.number;
+    default: return std::unexpected(bad_value(vb, port, "an integer"));
+  }
+}
+
+Result<std::string> octets_of(const VarBind& vb, std::string_view port) {
+  if (vb.value.type == ValueType::octet_string) return vb.value.bytes;
+  return std::unexpected(bad_value(vb, port, "an OCTET STRING"));
+}
+
 Result<void> set_checked(SnmpSession& session, const std::vector<VarBind>& varbinds, int port) {
   auto status = session.set(varbinds);
   if (!status) return std::unexpected(status.error());

@@ -125,6 +125,13 @@ class SnmpSession {
   [[nodiscard]] virtual SessionStats stats() const = 0;
 };
 
+// A value read from the agent, checked before use: a varbind exception (noSuchObject,
+// noSuchInstance, endOfMibView) or a value of the wrong type is ErrorCode::snmp naming the OID
+// and, when `port` is not empty, the port ("dot1qPvid.2 (port 2): OCTET STRING "x" where an
+// integer was expected"). Integers are INTEGER, Gauge32/Unsigned32, Counter32 and TimeTicks.
+Result<std::int64_t> number_of(const VarBind& vb, std::string_view port = {});
+Result<std::string> octets_of(const VarBind& vb, std::string_view port = {});
+
 // "set dot1qPvid.5 (port 5): inconsistentValue" for a failed SET: names the varbind at
 // error-index and the front-panel port the PDU changes (0 = not about one port).
 std::string describe_set_failure(const std::vector<VarBind>& varbinds, const PduStatus& status,
