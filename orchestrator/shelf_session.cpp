@@ -82,18 +82,34 @@ Result<nfsroot::FileserverConfigurator*> ShelfSession::configurator() {
   return m_configurator.get();
 }
 
+void ShelfSession::use_snmp(std::unique_ptr<switchctl::SnmpSession> snmp) {
+  m_switch.reset();
+  m_snmp = std::move(snmp);
+}
+
+void ShelfSession::use_host(std::unique_ptr<nfsroot::Host> host) {
+  m_roots.reset();
+  m_configurator.reset();
+  m_host = std::move(host);
+}
+
 nfsroot::ExecOptions ShelfSession::exec_options(const std::string& pi) {
   nfsroot::ExecOptions options;
   options.prefixed = !shelf().fileserver.root_prefix.empty();
   options.on_event = [this, pi](std::string_view line) {
     report({pi, "fileserver", "note", std::string(line)});
   };
+  options.on_progress = [this, pi](const nfsroot::Progress& p) {
+    report({pi, "root", "progress", nfsroot::describe(p)});
+  };
   return options;
 }
 
 void ShelfSession::report(StepReport step) {
   if (m_reporter) m_reporter(step);
-  if (step.result == "note" || step.result == "planned") return;  // not changes: not journaled
+  if (step.result == "note" || step.result == "planned" || step.result == "progress") {
+    return;  // not changes: not journaled
+  }
   JournalEntry entry;
   entry.verb = m_verb;
   entry.shelf = m_shelf_name;

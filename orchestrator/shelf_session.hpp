@@ -26,7 +26,11 @@ namespace picluster::orchestrator {
 struct StepReport {
   std::string pi;      // empty for shelf-wide steps
   std::string step;    // switch, fileserver, root, exports, boot, power, inventory, ...
-  std::string result;  // ok, unchanged, planned, skipped, failed
+  // ok, unchanged, planned, skipped, failed; and two that are not changes and never journaled:
+  // note (a line of detail from the fileserver) and progress (a long copy's progress, e.g.
+  // "1.2 GiB 45% 12.34MB/s ETA 0:00:10", sent repeatedly while it runs; a reporter shows it on a
+  // terminal only, rewriting one line, and drops it otherwise)
+  std::string result;
   std::string detail;
 };
 
@@ -55,7 +59,12 @@ class ShelfSession {
   Result<nfsroot::Host*> host();
   Result<nfsroot::RootManager*> roots();
   Result<nfsroot::FileserverConfigurator*> configurator();
-  // ExecOptions for nfsroot work: root_prefix handling, and events forwarded as report lines.
+  // Use these instead of connecting to the switch or the fileserver (tests, benchmarks).
+  void use_snmp(std::unique_ptr<switchctl::SnmpSession> snmp);
+  void use_host(std::unique_ptr<nfsroot::Host> host);
+
+  // ExecOptions for nfsroot work: root_prefix handling, events forwarded as "note" reports and a
+  // clone's progress as "progress" reports of step "root" (rsync clones report progress).
   nfsroot::ExecOptions exec_options(const std::string& pi);
 
   // Reports a step and journals it (journal failures are reported, never fatal).

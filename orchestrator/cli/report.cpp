@@ -17,11 +17,19 @@ StepPrinter::StepPrinter(bool json) : m_json(json), m_colour(!json && stdout_is_
 
 orchestrator::Reporter StepPrinter::reporter() {
   return [this](const orchestrator::StepReport& step) {
+    if (step.result == "progress" && (m_json || !m_colour)) return;  // terminal only
     if (m_json) {
       m_steps.push_back(inventory::Json{{"pi", step.pi}, {"step", step.step},
                                         {"result", step.result}, {"detail", step.detail}});
       return;
     }
+    if (step.result == "progress") {  // one line rewritten in place
+      std::cout << "\r\033[K" << step.pi << ": " << step.step << ": " << step.detail << std::flush;
+      m_progress_shown = true;
+      return;
+    }
+    if (m_progress_shown) std::cout << "\r\033[K";
+    m_progress_shown = false;
     std::string result = step.result;
     if (m_colour) {
       const char* c = step.result == "ok" ? "\033[32m" : step.result == "failed" ? "\033[31m"

@@ -25,7 +25,8 @@ class StepPrinter {
 
  private:
   bool m_json;
-  bool m_colour;
+  bool m_colour;               // stdout is a terminal and no --json: colour and progress
+  bool m_progress_shown = false;  // a progress line waits to be overwritten
   inventory::Json m_steps = inventory::Json::array();
 };
 
