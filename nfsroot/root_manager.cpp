@@ -168,6 +168,12 @@ Result<RebuildPlan> RootManager::plan_rebuild(const inventory::Pi& pi,
   install.files = files;
   plan.push_back(install);
   plan.push_back(act(ActionKind::reset_identity, "install", p.staging));
+  // The root folder's mtime records when the root was built: cp -a, rsync and snapshots all keep
+  // the golden image's, and `status` / `fileserver show` report a root's age from it. Renames
+  // into place leave it alone.
+  Action stamp = act(ActionKind::run, "install", p.staging);
+  stamp.argv = {"touch", "-c", "--", p.staging};
+  plan.push_back(stamp);
   Action ready = act(ActionKind::write_file, "ready", p.ready);
   ready.contents = std::string(inventory::to_string(choice->method)) + "\n";
   plan.push_back(ready);

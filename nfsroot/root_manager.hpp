@@ -6,7 +6,8 @@
 // <nfs_root>/<name>, never a mix, and the next run finishes or cleans up:
 //   1. recover        bring any leftover state back to "live root only" (see plan_recover)
 //   2. clone          golden image -> .staging/<name>
-//   3. install        the Pi's rendered files; reset machine-id; new SSH host keys
+//   3. install        the Pi's rendered files; reset machine-id; new SSH host keys; the root
+//                     folder's mtime set to now (when it was built)
 //   4. ready          write .staging/<name>.ready: the staging root is complete
 //   5. retire         .previous/<name> -> .trash/<name> (the old rollback point goes)
 //   6. swap-out       <name> -> .previous/<name>
@@ -36,7 +37,7 @@ struct RootInfo {
   std::string name;
   std::string path;
   bool has_previous = false;
-  std::int64_t mtime = 0;  // of the live root folder, seconds since the epoch
+  std::int64_t mtime = 0;  // of the live root folder: when it was built (see plan_rebuild)
 };
 
 struct RebuildPlan {

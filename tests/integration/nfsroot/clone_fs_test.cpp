@@ -57,18 +57,24 @@ TEST_F(LoopFs, BtrfsSubvolumeGoldenIsSnapshottedAndRootsAreSubvolumesDeletedProp
   const std::string golden = m_mnt + "/golden";
   it::sh({"btrfs", "subvolume", "create", golden});
   it::make_golden(golden, 200, "v1");
+  it::set_old_mtime(golden);
   fs::create_directories(m_mnt + "/nfsroot");
   const auto s = shelf(golden);
   LocalHost host;
   RootManager roots(host, s);
   inventory::Pi pi;
   pi.name = "pi01";
+  const auto started = it::now_seconds();
   auto r = roots.rebuild(pi, files());
   ASSERT_TRUE(r.has_value()) << r.error().message;
   EXPECT_EQ(r->method, CloneMethod::btrfs_snapshot);
   EXPECT_EQ(r->reason, "golden image is a btrfs subvolume");
   EXPECT_EQ(it::slurp(m_mnt + "/nfsroot/pi01/etc/hostname"), "pi01\n");
   EXPECT_EQ(it::slurp(golden + "/etc/hostname"), "raspberrypi\n");  // the snapshot is independent
+  // The root's age is when it was built, not the golden image's (a snapshot keeps its mtime).
+  auto listed = roots.list_roots();
+  ASSERT_TRUE(listed.has_value() && listed->size() == 1U);
+  EXPECT_GE(listed->front().mtime, started);
 
   it::spit(golden + "/etc/version", "v2");
   ASSERT_TRUE(roots.rebuild(pi, files()).has_value());
@@ -150,6 +156,7 @@ TEST(PlainFolder, RsyncWhenNothingFasterIsAvailable) {
   if (::geteuid() != 0 || !it::have("rsync")) GTEST_SKIP() << "needs root and rsync";
   const std::string dir = it::make_temp_dir("rsync");
   it::make_golden(dir + "/golden", 100, "v1");
+  it::set_old_mtime(dir + "/golden");
   fs::create_directories(dir + "/nfsroot");
   inventory::Shelf s;
   s.fileserver.transport = inventory::Transport::local;
@@ -160,6 +167,7 @@ TEST(PlainFolder, RsyncWhenNothingFasterIsAvailable) {
   inventory::Pi pi;
   pi.name = "pi04";
   const std::string type = it::sh({"stat", "-f", "-c", "%T", dir});
+  const auto started = it::now_seconds();
   auto r = roots.rebuild(pi, {{"etc/hostname", "pi04\n", 0644}});
   ASSERT_TRUE(r.has_value()) << r.error().message;
   if (type != "btrfs\n" && type != "xfs\n") {
@@ -168,6 +176,10 @@ TEST(PlainFolder, RsyncWhenNothingFasterIsAvailable) {
   EXPECT_EQ(it::slurp(dir + "/nfsroot/pi04/etc/hostname"), "pi04\n");
   EXPECT_TRUE(fs::exists(dir + "/nfsroot/pi04/usr/share/d0/f99"));
   EXPECT_TRUE(fs::is_regular_file(dir + "/nfsroot/pi04/etc/hostname"));
+  // rsync -a keeps the golden image's mtime on the root folder; the age shown is the build's.
+  auto listed = roots.list_roots();
+  ASSERT_TRUE(listed.has_value() && listed->size() == 1U);
+  EXPECT_GE(listed->front().mtime, started);
   fs::remove_all(dir);
 }
 

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -61,6 +62,16 @@ inline void make_golden(const std::filesystem::path& root, int files, const std:
   for (int i = 0; i < files; ++i) {
     spit(root / "usr/share" / ("d" + std::to_string(i / 100)) / ("f" + std::to_string(i)), std::string(8192, 'x'));
   }
+}
+
+// Dates a golden image's top folder to 2001, as an image unpacked from an old tarball is.
+inline void set_old_mtime(const std::filesystem::path& root) {
+  sh({"touch", "-d", "2001-01-01 00:00:00", root.string()});
+}
+
+inline std::int64_t now_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace picluster::nfsroot::it

@@ -247,7 +247,7 @@ class FakeHost final : public Host {
       fs[last + ".pub"] = Node{FileType::regular, "pub", 0644};
       return ok();
     }
-    static const std::set<std::string> known{"exportfs", "ifup", "ifdown", "sysctl", "nft", "systemctl", "networkctl", "ip"};
+    static const std::set<std::string> known{"exportfs", "ifup", "ifdown", "sysctl", "nft", "systemctl", "networkctl", "ip", "touch"};
     if (known.contains(a[0])) return ok();
     return CommandResult{127, {}, a[0] + ": not emulated"};
   }
