@@ -4,7 +4,9 @@
 // the next batch.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
+#include <map>
 #include <tuple>
 #include <nlohmann/json.hpp>
 
@@ -117,6 +119,60 @@ TEST_F(RebuildPlaybook, AFailedShelfStopsThePlayAndIsReported) {
   // The next batch (pi01) never ran.
   EXPECT_EQ(picluster_runs(doc).size(), 1U) << m_output;
   EXPECT_FALSE(root_built("north", "pi01"));
+}
+
+// Each shelf keeps its own picluster inventory file, and Ansible gets one dynamic-inventory
+// source per file (docs/ansible-multishelf.md). Both files call their shelf "rack" (as files made
+// one per shelf with the same defaults would): a shelf is its file and its name, so one batch
+// holding Pis of both runs picluster once per file, each on its own file, and builds every root.
+TEST_F(RebuildPlaybook, TwoShelvesFromTwoInventoryFilesInOneBatch) {
+  fs::create_directories(m_tmp.path() / "south/srv/nfsroot");  // this time south's rebuild works
+  json doc = json::parse(std::ifstream(m_inventory));
+  std::vector<std::string> sources;
+  std::map<std::string, fs::path> files;
+  for (const auto& shelf : doc["shelves"]) {
+    const std::string name = shelf["name"].get<std::string>();
+    json one = doc;
+    one["shelves"] = json::array({shelf});
+    one["shelves"][0]["name"] = "rack";
+    // Each file in its own folder, as each shelf's controller would keep it (picluster's shelf
+    // lock lives beside the inventory file, named after the shelf).
+    files[name] = m_tmp.path() / ("inventory-" + name) / "inventory.json";
+    fs::create_directories(files[name].parent_path());
+    std::ofstream(files[name]) << one.dump(2);
+    for (const auto& e : fs::directory_iterator(m_tmp.path())) {
+      if (e.path().extension() == ".json" && e.path().filename().string().find("secret") != std::string::npos)
+        fs::copy_file(e.path(), files[name].parent_path() / e.path().filename());
+    }
+    // The source Ansible runs for this shelf: the project's wrapper on this shelf's file.
+    const fs::path source = m_tmp.path() / ("inventory-" + name + ".sh");
+    std::ofstream(source) << "#!/bin/sh\nPICLUSTER_INVENTORY='" << files[name].string() << "' exec '"
+                          << (ansible_dir() / "inventory" / "picluster.sh").string() << "' \"$@\"\n";
+    fs::permissions(source, fs::perms(0755));
+    sources.insert(sources.end(), {"-i", source.string()});
+  }
+  fs::remove(m_inventory);  // only the per-shelf files exist now
+  auto env = ansible_env(m_inventory);
+  env.emplace_back("ANSIBLE_STDOUT_CALLBACK", "json");
+  std::vector<std::string> argv{"ansible-playbook"};
+  argv.insert(argv.end(), sources.begin(), sources.end());
+  argv.insert(argv.end(), {(ansible_dir() / "playbooks" / "rebuild.yml").string(), "-e", "pis=pi03,pi01,pi02", "-e",
+                           "batch_size=3", "-e", "picluster_bin=" + picluster_exe().string()});
+  auto r = run(argv, with_env(env, 600));
+  const json out = json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(out.is_discarded()) << r.out << r.err;
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  auto runs = picluster_runs(out);
+  std::sort(runs.begin(), runs.end());
+  const std::vector<std::vector<std::string>> expected{
+      {picluster_exe().string(), "--inventory", files["north"].string(), "--shelf", "rack", "rebuild", "pi01", "pi02"},
+      {picluster_exe().string(), "--inventory", files["south"].string(), "--shelf", "rack", "rebuild", "pi03"}};
+  EXPECT_EQ(runs, expected) << r.out;
+  // One batch: a single play batch ran both (serial 3 and three Pis), and every root is built.
+  EXPECT_TRUE(root_built("south", "pi03"));
+  EXPECT_TRUE(root_built("north", "pi01"));
+  EXPECT_TRUE(root_built("north", "pi02"));
+  EXPECT_FALSE(root_built("north", "pi04"));  // not chosen
 }
 
 }  // namespace
