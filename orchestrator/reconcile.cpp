@@ -20,6 +20,12 @@ bool in_scope(const ApplyOptions& options, const std::string& pi) {
   return options.pis.empty() || std::ranges::find(options.pis, pi) != options.pis.end();
 }
 
+// The Pi a stage works for: with the stages limited to one Pi (add, or apply of one Pi) every
+// step is that Pi's and carries its name (so `picluster log NAME` shows them); else shelf-wide.
+std::string step_pi(const ApplyOptions& options) {
+  return options.pis.size() == 1 ? options.pis.front() : std::string();
+}
+
 // The switch plan limited to the Pis in scope; the trunk's and switch-wide changes always stay.
 switchctl::Plan scoped(switchctl::Plan plan, const ApplyOptions& options) {
   std::erase_if(plan.ports, [&](const switchctl::PortChange& c) {
@@ -56,50 +62,52 @@ std::string plan_lines(const nfsroot::Plan& plan, bool prefixed) {
 }
 
 // Runs one fileserver stage: plan the files, apply, report.
-Result<void> file_stage(ShelfSession& session, const std::string& step,
+Result<void> file_stage(ShelfSession& session, const ApplyOptions& options, const std::string& step,
                         const std::vector<RenderedFile>& files) {
+  const std::string pi = step_pi(options);
   auto cfg = session.configurator();
   if (!cfg) return std::unexpected(cfg.error());
   auto plan = (*cfg)->plan(files);
   if (!plan) return std::unexpected(plan.error().with_context(step));
   if (plan->empty()) {
-    session.report({"", step, "unchanged", ""});
+    session.report({pi, step, "unchanged", ""});
     return {};
   }
-  if (auto ok = (*cfg)->apply(*plan, session.exec_options("")); !ok) {
-    session.report({"", step, "failed", ok.error().message});
+  if (auto ok = (*cfg)->apply(*plan, session.exec_options(pi)); !ok) {
+    session.report({pi, step, "failed", ok.error().message});
     return std::unexpected(ok.error().with_context(step));
   }
   const bool prefixed = !session.shelf().fileserver.root_prefix.empty();
-  session.report({"", step, "ok", plan_lines(*plan, prefixed)});
+  session.report({pi, step, "ok", plan_lines(*plan, prefixed)});
   return {};
 }
 
 Result<void> switch_stage(ShelfSession& session, const ApplyOptions& options) {
+  const std::string pi = step_pi(options);
   auto sw = session.switch_controller();
   if (!sw) return std::unexpected(sw.error());
   auto plan = (*sw)->plan();
   if (!plan) return std::unexpected(plan.error());
   const auto mine = scoped(*plan, options);
   if (mine.empty()) {
-    session.report({"", "switch", "unchanged", ""});
+    session.report({pi, "switch", "unchanged", ""});
     return {};
   }
   auto report = (*sw)->apply(mine, [](std::string_view) {});
   if (!report) {
-    session.report({"", "switch", "failed", report.error().message});
+    session.report({pi, "switch", "failed", report.error().message});
     return std::unexpected(report.error());
   }
   std::string detail;
   for (const auto& line : report->lines) detail += (detail.empty() ? "" : "\n") + line;
-  session.report({"", "switch", "ok", detail});
+  session.report({pi, "switch", "ok", detail});
   return {};
 }
 
 Result<void> roots_stage(ShelfSession& session, const ApplyOptions& options) {
   auto roots = session.roots();
   if (!roots) return std::unexpected(roots.error());
-  if (auto ok = (*roots)->recover(session.exec_options("")); !ok) return ok;
+  if (auto ok = (*roots)->recover(session.exec_options(step_pi(options))); !ok) return ok;
   auto live = live_roots(session);
   if (!live) return std::unexpected(live.error());
   const auto& shelf = session.shelf();
@@ -130,7 +138,7 @@ Result<void> power_stage(ShelfSession& session, const ApplyOptions& options) {
     }
     session.report({change.pi, "power", "ok", "PoE on, port " + std::to_string(change.port)});
   }
-  if (todo->empty()) session.report({"", "power", "unchanged", ""});
+  if (todo->empty()) session.report({step_pi(options), "power", "unchanged", ""});
   return {};
 }
 
@@ -286,20 +294,22 @@ inventory::Json to_json(const ShelfPlan& plan) {
 
 Result<void> apply_shelf(ShelfSession& session, const ApplyOptions& options) {
   if (options.dry_run && (!switch_configured(session.shelf()) || !fileserver_configured(session.shelf()))) {
-    session.report({"", "plan", "skipped", "switch or fileserver not configured in the inventory yet"});
+    session.report({step_pi(options), "plan", "skipped",
+                    "switch or fileserver not configured in the inventory yet"});
     return {};
   }
   if (options.dry_run) {
     auto plan = plan_shelf(session, options);
     if (!plan) return std::unexpected(plan.error());
-    session.report({"", "plan", "planned", describe(*plan, false)});
+    session.report({step_pi(options), "plan", "planned", describe(*plan, false)});
     return {};
   }
   const auto& shelf = session.shelf();
   const bool sw = switch_configured(shelf);
   const bool fs = fileserver_configured(shelf);
   const auto skipped = [&](const char* step, const char* what) {
-    session.report({"", step, "skipped", std::string(what) + " not configured in the inventory yet"});
+    session.report({step_pi(options), step, "skipped",
+                    std::string(what) + " not configured in the inventory yet"});
   };
   // 1. switch VLANs, memberships and PVIDs
   if (!sw) skipped("switch", "switch");
@@ -308,13 +318,13 @@ Result<void> apply_shelf(ShelfSession& session, const ApplyOptions& options) {
     for (const char* step : {"network", "roots", "exports", "boot"}) skipped(step, "fileserver");
   } else {
     // 2. fileserver VLAN interfaces and isolation hardening
-    if (auto ok = file_stage(session, "network", network_files(shelf)); !ok) return ok;
+    if (auto ok = file_stage(session, options, "network", network_files(shelf)); !ok) return ok;
     // 3. missing roots cloned and customised
     if (auto ok = roots_stage(session, options); !ok) return ok;
     // 4. exports (each root to its Pi alone), dnsmasq for netboot
-    if (auto ok = file_stage(session, "exports", export_files(shelf)); !ok) return ok;
+    if (auto ok = file_stage(session, options, "exports", export_files(shelf)); !ok) return ok;
     // 5. boot files
-    if (auto ok = file_stage(session, "boot", boot_files(shelf)); !ok) return ok;
+    if (auto ok = file_stage(session, options, "boot", boot_files(shelf)); !ok) return ok;
   }
   // 6. PoE on
   if (options.power && !sw) skipped("power", "switch");
