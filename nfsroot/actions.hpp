@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,6 +47,10 @@ struct Action {
   // inherit it, so a copy left running by a killed picluster keeps holding it, and whoever
   // removes that copy's folder waits for it instead of racing it.
   std::string lock;
+  // write_file planned against an installed file: its contents and mode then (nullopt = the file
+  // does not exist yet), so plans can show a diff. Not used when executing.
+  std::optional<std::string> previous;
+  unsigned previous_mode = 0;
 
   bool operator==(const Action&) const = default;
 };

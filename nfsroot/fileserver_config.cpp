@@ -105,11 +105,13 @@ Result<Plan> FileserverConfigurator::plan(const std::vector<RenderedFile>& files
     auto st = m_host.stat(target);
     if (!st) return std::unexpected(st.error());
     std::string old_text;
+    std::optional<std::string> previous;
     if (st->type == FileType::regular) {
       auto text = m_host.read_file(target);
       if (!text) return std::unexpected(text.error());
       old_text = std::move(*text);
       if (old_text == file.contents && st->mode == (file.mode & 07777U)) continue;  // unchanged
+      previous = old_text;
     } else if (st->type != FileType::none) {
       return fail(ErrorCode::refused, target + " exists and is not a regular file; move it aside");
     }
@@ -129,6 +131,8 @@ Result<Plan> FileserverConfigurator::plan(const std::vector<RenderedFile>& files
     w.path = target;
     w.contents = file.contents;
     w.mode = file.mode;
+    w.previous = std::move(previous);
+    w.previous_mode = st->mode;
     ph.write.push_back(w);
     plan_follow_up(file, target, old_text, ph);
   }

@@ -1,9 +1,11 @@
 #include "orchestrator/reconcile.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <set>
 
 #include "bootcfg/bootcfg.hpp"
+#include "nfsroot/diff.hpp"
 
 namespace picluster::orchestrator {
 namespace {
@@ -227,42 +229,88 @@ Result<ShelfPlan> plan_shelf(ShelfSession& session, const ApplyOptions& options)
   return out;
 }
 
-std::string describe(const ShelfPlan& plan, bool colour) {
-  const std::string add = colour ? "\033[32m+ " : "+ ";
-  const std::string change = colour ? "\033[33m~ " : "~ ";
-  const std::string reset = colour ? "\033[0m" : "";
-  if (plan.empty()) return "no changes: the shelf matches the inventory\n";
-  std::string out;
-  const auto section = [&](const std::string& title, const std::string& body, const std::string& mark) {
-    if (body.empty()) return;
-    out += title + ":\n";
-    std::size_t start = 0;
-    while (start < body.size()) {
-      auto end = body.find('\n', start);
-      if (end == std::string::npos) end = body.size();
-      out += "  " + mark + body.substr(start, end - start) + reset + "\n";
-      start = end + 1;
-    }
-  };
-  std::string sw;
-  for (const auto& pdu : plan.switch_plan.prelude) sw += pdu.description + "\n";
-  for (const auto& port : plan.switch_plan.ports) {
-    for (const auto& c : port.changes) {
-      sw += "port " + std::to_string(port.port) + (port.pi.empty() ? "" : " (" + port.pi + ")") +
-            ": " + c + "\n";
+namespace {
+
+// A plan printed for the operator: one line per change under its stage's title, and under each
+// file write the diff of its contents (diff -u style), coloured on a terminal.
+class PlanPrinter {
+ public:
+  explicit PlanPrinter(bool colour) : m_colour(colour) {}
+
+  void title(const std::string& text) { m_out += text + ":\n"; }
+  void line(char mark, const std::string& text) {
+    const char* c = mark == '+' ? "\033[32m" : "\033[33m";
+    m_out += "  " + paint(c, std::string(1, mark) + " " + text) + "\n";
+  }
+  void actions(const std::string& title_text, const nfsroot::Plan& plan, bool prefixed) {
+    if (plan.empty()) return;
+    title(title_text);
+    for (const auto& a : plan) {
+      line('~', nfsroot::describe(a, prefixed));
+      if (a.kind != nfsroot::ActionKind::write_file) continue;
+      if (a.previous && a.previous_mode != (a.mode & 07777U)) {
+        m_out += "      " + mode_text(a.previous_mode) + " -> " + mode_text(a.mode) + "\n";
+      }
+      for (const auto& d : content_diff(a)) {
+        const char* c = d.kind == nfsroot::DiffLine::Kind::removed ? "\033[31m"
+                        : d.kind == nfsroot::DiffLine::Kind::added ? "\033[32m"
+                        : d.kind == nfsroot::DiffLine::Kind::hunk  ? "\033[36m"
+                                                                   : "";
+        m_out += "      " + paint(c, nfsroot::to_string(d)) + "\n";
+      }
     }
   }
-  section("switch", sw, change);
-  section("fileserver network", plan_lines(plan.network, plan.prefixed), change);
-  std::string roots;
-  for (const auto& name : plan.missing_roots) roots += "clone root for " + name + "\n";
-  section("roots", roots, add);
-  section("exports", plan_lines(plan.exports, plan.prefixed), change);
-  section("boot files", plan_lines(plan.boot, plan.prefixed), change);
-  std::string power;
-  for (const auto& p : plan.power_on) power += "PoE on: " + p.pi + " (port " + std::to_string(p.port) + ")\n";
-  section("power", power, add);
-  return out;
+  [[nodiscard]] const std::string& text() const { return m_out; }
+
+ private:
+  std::string paint(const char* colour, const std::string& text) const {
+    if (!m_colour || *colour == '\0') return text;
+    return colour + text + "\033[0m";
+  }
+  static std::string mode_text(unsigned mode) {
+    char text[16];
+    std::snprintf(text, sizeof text, "mode %04o", mode & 07777U);
+    return text;
+  }
+
+  bool m_colour;
+  std::string m_out;
+};
+
+}  // namespace
+
+std::vector<nfsroot::DiffLine> content_diff(const nfsroot::Action& action) {
+  if (action.kind != nfsroot::ActionKind::write_file) return {};
+  return nfsroot::diff_lines(action.previous.value_or(""), action.contents);
+}
+
+std::string describe(const ShelfPlan& plan, bool colour) {
+  if (plan.empty()) return "no changes: the shelf matches the inventory\n";
+  PlanPrinter out(colour);
+  if (!plan.switch_plan.empty()) {
+    out.title("switch");
+    for (const auto& pdu : plan.switch_plan.prelude) out.line('~', pdu.description);
+    for (const auto& port : plan.switch_plan.ports) {
+      for (const auto& c : port.changes) {
+        out.line('~', "port " + std::to_string(port.port) +
+                          (port.pi.empty() ? "" : " (" + port.pi + ")") + ": " + c);
+      }
+    }
+  }
+  out.actions("fileserver network", plan.network, plan.prefixed);
+  if (!plan.missing_roots.empty()) {
+    out.title("roots");
+    for (const auto& name : plan.missing_roots) out.line('+', "clone root for " + name);
+  }
+  out.actions("exports", plan.exports, plan.prefixed);
+  out.actions("boot files", plan.boot, plan.prefixed);
+  if (!plan.power_on.empty()) {
+    out.title("power");
+    for (const auto& p : plan.power_on) {
+      out.line('+', "PoE on: " + p.pi + " (port " + std::to_string(p.port) + ")");
+    }
+  }
+  return out.text();
 }
 
 inventory::Json to_json(const ShelfPlan& plan) {
@@ -277,18 +325,32 @@ inventory::Json to_json(const ShelfPlan& plan) {
     }
   }
   j["switch"] = sw;
-  const auto actions = [&](const nfsroot::Plan& p) {
+  Json files = Json::array();
+  const auto actions = [&](const char* stage, const nfsroot::Plan& p) {
     Json a = Json::array();
-    for (const auto& action : p) a.push_back(nfsroot::describe(action, plan.prefixed));
+    for (const auto& action : p) {
+      a.push_back(nfsroot::describe(action, plan.prefixed));
+      if (action.kind != nfsroot::ActionKind::write_file) continue;
+      Json diff = Json::array();
+      for (const auto& d : content_diff(action)) diff.push_back(nfsroot::to_string(d));
+      files.push_back(Json{{"stage", stage},
+                           {"path", action.path},
+                           {"mode", action.mode & 07777U},
+                           {"old_mode", action.previous ? Json(action.previous_mode) : Json(nullptr)},
+                           {"old", action.previous ? Json(*action.previous) : Json(nullptr)},
+                           {"new", action.contents},
+                           {"diff", diff}});
+    }
     return a;
   };
-  j["network"] = actions(plan.network);
+  j["network"] = actions("network", plan.network);
   j["roots"] = plan.missing_roots;
-  j["exports"] = actions(plan.exports);
-  j["boot"] = actions(plan.boot);
+  j["exports"] = actions("exports", plan.exports);
+  j["boot"] = actions("boot", plan.boot);
   Json power = Json::array();
   for (const auto& p : plan.power_on) power.push_back(Json{{"pi", p.pi}, {"port", p.port}});
   j["power_on"] = power;
+  j["files"] = files;
   return j;
 }
 

@@ -19,6 +19,7 @@
 
 #include "common/rendered_file.hpp"
 #include "nfsroot/actions.hpp"
+#include "nfsroot/diff.hpp"
 #include "orchestrator/shelf_session.hpp"
 #include "switchctl/state.hpp"
 
@@ -61,8 +62,17 @@ std::vector<RenderedFile> boot_files(const inventory::Shelf& shelf);
 std::string boot_folder(const inventory::Shelf& shelf, const inventory::Pi& pi);
 
 Result<ShelfPlan> plan_shelf(ShelfSession& session, const ApplyOptions& options);
+// The plan for the operator: each stage's changes, and under each file write the diff of its
+// contents in diff -u style ("@@ -3,3 +3,4 @@", " context", "-removed", "+added"). ANSI colour
+// only when `colour` (the CLI passes "stdout is a terminal").
 std::string describe(const ShelfPlan& plan, bool colour);
+// {"changes", "switch", "network", "roots", "exports", "boot", "power_on"} as lists of one-line
+// descriptions, plus "files": one object per file write with "stage", "path", "mode", "old_mode",
+// "old" (null for a new file), "new" and "diff" (the lines describe() prints).
 inventory::Json to_json(const ShelfPlan& plan);
+// The diff of a write_file action's contents against the installed file (all added for a new
+// file); empty for other actions.
+std::vector<nfsroot::DiffLine> content_diff(const nfsroot::Action& action);
 
 // Carries out the plan stage by stage (see the header). Each stage reports one or more steps.
 Result<void> apply_shelf(ShelfSession& session, const ApplyOptions& options);
