@@ -208,5 +208,20 @@ TEST_F(RoleInChroot, CheckModeReportsChangesWithoutMakingThem) {
   EXPECT_EQ(read(root / "etc/nftables.conf"), nftables_before);
 }
 
+// A host where nftables is still to be installed has no /etc/nftables.conf (the package brings
+// it). The package step cannot be run in check mode on such a root without a package index, so
+// the root has the packages but not that file: --check must report the include as a change to
+// come instead of failing on the missing file, and change nothing.
+TEST_F(RoleInChroot, CheckModeWorksWithoutNftablesConf) {
+  const fs::path root = fresh_root("no-nftables-root");
+  fs::remove(root / "etc/nftables.conf");
+  const Recap check = play("fileservers.yml", root, "golden-v1.tar", {"--check"});
+  ASSERT_EQ(check.failures, 0) << check.output;
+  EXPECT_GT(check.changed, 0) << check.output;
+  EXPECT_NE(check.output.find("would append include"), std::string::npos) << check.output;
+  EXPECT_FALSE(fs::exists(root / "etc/nftables.conf"));
+  EXPECT_FALSE(fs::exists(root / "etc/nftables.d"));
+}
+
 }  // namespace
 }  // namespace picluster::testing
