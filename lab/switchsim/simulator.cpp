@@ -97,6 +97,7 @@ Result<void> Simulator::push(const SwitchState& from, const SwitchState& to, std
       if (auto ok = m_dataplane->set_power(f, to.port(f).poe_enabled); !ok) {
         return std::unexpected(ok.error().with_context(where));
       }
+      log_line(where + ": PoE " + (to.port(f).poe_enabled ? "on" : "off"));  // what a console shows
     }
   }
   return {};
