@@ -289,7 +289,7 @@ Result<void> SwitchController::check_identity(const inventory::Pi& pi, const Por
   return fail(ErrorCode::refused, problem + "; refusing to cut power (use --force to override)");
 }
 
-Result<PowerResult> SwitchController::power(std::string_view pi_name, PowerAction action, bool force) {
+Result<const inventory::Pi*> SwitchController::power_pi(std::string_view pi_name) const {
   const inventory::Pi* pi = find_pi(*m_shelf, pi_name);
   if (pi == nullptr) {
     return fail(ErrorCode::not_found, "no Pi named " + printable(pi_name) + " in shelf '" + m_shelf->name + "'");
@@ -297,13 +297,45 @@ Result<PowerResult> SwitchController::power(std::string_view pi_name, PowerActio
   if (pi->port == m_shelf->fileserver.trunk_port) {
     return fail(ErrorCode::refused, pi->name + ": port " + std::to_string(pi->port) + " is the fileserver's trunk port");
   }
+  return pi;
+}
+
+Result<const PortEntry*> SwitchController::power_port(const inventory::Pi& pi,
+                                                      const PortMap& map) const {
+  const PortEntry* entry = map.by_port(pi.port);
+  if (entry != nullptr && entry->has_poe()) return entry;
+  return named(Result<const PortEntry*>(
+      fail(ErrorCode::not_found,
+           pi.name + ": port " + std::to_string(pi.port) +
+               (entry == nullptr ? " is not in the switch's port map" : " has no PoE row"))));
+}
+
+Result<void> SwitchController::check_power_targets(const std::vector<std::string>& names) {
+  std::vector<const inventory::Pi*> pis;
+  for (const auto& n : names) {
+    auto pi = power_pi(n);
+    if (!pi) return std::unexpected(pi.error());
+    pis.push_back(*pi);
+  }
+  if (pis.empty()) return {};
+  auto state = read_common(*m_session, m_shelf->switch_.port_map);
+  if (!state) return named(Result<void>(std::unexpected(state.error())));
+  for (const auto* pi : pis) {
+    if (auto entry = power_port(*pi, state->map); !entry) return std::unexpected(entry.error());
+  }
+  return {};
+}
+
+Result<PowerResult> SwitchController::power(std::string_view pi_name, PowerAction action,
+                                            bool force) {
+  auto found = power_pi(pi_name);
+  if (!found) return std::unexpected(found.error());
+  const inventory::Pi* pi = *found;
   auto state = read_common(*m_session, m_shelf->switch_.port_map);
   if (!state) return named(Result<PowerResult>(std::unexpected(state.error())));
-  const PortEntry* entry = state->map.by_port(pi->port);
-  if (entry == nullptr || !entry->has_poe()) {
-    return named(Result<PowerResult>(fail(ErrorCode::not_found, pi->name + ": port " + std::to_string(pi->port) +
-                                                                     (entry == nullptr ? " is not in the switch's port map" : " has no PoE row"))));
-  }
+  auto port = power_port(*pi, state->map);
+  if (!port) return std::unexpected(port.error());
+  const PortEntry* entry = *port;
   PowerResult result{pi->name, pi->port, {}, {}, {}};
   auto body = [&]() -> Result<void> {
     auto before = read_poe(*entry);
@@ -344,12 +376,19 @@ Result<void> SwitchController::wait_for_power(const PortEntry& entry, PowerActio
 }
 
 Result<std::vector<PortStatus>> SwitchController::port_status() {
+  auto st = status();
+  if (!st) return std::unexpected(st.error());
+  return std::move(st->ports);
+}
+
+Result<SwitchStatus> SwitchController::status() {
   auto state = read_state();
   if (!state) return std::unexpected(state.error());
   auto learned = read_fdb(*m_session, state->map);
-  if (!learned) return named(Result<std::vector<PortStatus>>(std::unexpected(learned.error())));
+  if (!learned) return named(Result<SwitchStatus>(std::unexpected(learned.error())));
   auto planned = plan(*state);
-  std::vector<PortStatus> rows;
+  SwitchStatus out;
+  if (!planned) out.problems.push_back(planned.error().message);
   for (const auto& entry : state->map.ports) {
     PortStatus row;
     row.entry = entry;
@@ -358,15 +397,21 @@ Result<std::vector<PortStatus>> SwitchController::port_status() {
     row.role = pi != nullptr ? "pi" : entry.port == m_shelf->fileserver.trunk_port ? "trunk" : "unmanaged";
     row.view = m_profile->view(*state, entry);
     if (auto it = state->poe.find(entry.port); it != state->poe.end()) row.poe = it->second;
-    for (const auto& l : *learned) if (l.port == entry.port) row.macs.push_back(mac_str(l.mac));
+    // One line per MAC: a MAC learned in several filtering databases (VLANs) is listed once.
+    for (const auto& l : *learned) {
+      if (l.port != entry.port) continue;
+      std::string mac = mac_str(l.mac);
+      if (std::find(row.macs.begin(), row.macs.end(), mac) == row.macs.end())
+        row.macs.push_back(std::move(mac));
+    }
     if (planned) {
       if (const PortChange* c = planned->find(entry.port)) row.drift = c->changes;
     } else if (row.role != "unmanaged") {
       row.drift.push_back(planned.error().message);
     }
-    rows.push_back(std::move(row));
+    out.ports.push_back(std::move(row));
   }
-  return rows;
+  return out;
 }
 
 Result<Discovery> SwitchController::discover() {

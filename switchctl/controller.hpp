@@ -62,6 +62,13 @@ struct PortStatus {
   std::vector<std::string> drift;  // changes apply would make; empty = in sync
 };
 
+// `switch show`: a row per port, and what would make `switch apply` fail (a port the inventory
+// names that the switch does not map, the trunk included, ...); empty problems = apply would run.
+struct SwitchStatus {
+  std::vector<PortStatus> ports;
+  std::vector<std::string> problems;
+};
+
 struct Discovery {
   std::vector<LearnedMac> learned;     // everything in the FDB, mapped to front-panel ports
   std::vector<LearnedMac> unknown_pis; // Raspberry Pi MACs on ports with no Pi in the inventory
@@ -115,8 +122,13 @@ class SwitchController {
   // Power a Pi's port. Refuses the trunk port and ports without a Pi. off and cycle check that the
   // Pi's MAC (when the inventory knows it) is the one learned on its port, unless force.
   Result<PowerResult> power(std::string_view pi_name, PowerAction action, bool force);
+  // Checks every name before anything is sent: a Pi of the shelf, not on the trunk port, on a
+  // port the switch maps and that has a PoE row. Reads the port map once; sends no SET.
+  Result<void> check_power_targets(const std::vector<std::string>& names);
 
+  // Rows as in status(); a plan error is also attached to each Pi and trunk row as drift.
   Result<std::vector<PortStatus>> port_status();
+  Result<SwitchStatus> status();
   Result<Discovery> discover();
 
  private:
@@ -129,6 +141,10 @@ class SwitchController {
   [[nodiscard]] Result<void> check_release(int port, int vlan) const;
   Result<void> verify_release(int port, int vlan);
   Result<void> send_steps(const PortChange& change, ApplyReport& report);
+  // The Pi to power (known, not on the trunk port) and its mapped port with a PoE row.
+  [[nodiscard]] Result<const inventory::Pi*> power_pi(std::string_view pi_name) const;
+  [[nodiscard]] Result<const PortEntry*> power_port(const inventory::Pi& pi,
+                                                    const PortMap& map) const;
   Result<PoeState> read_poe(const PortEntry& port);
   Result<void> wait_for_power(const PortEntry& entry, PowerAction action, PowerResult& result);
   Result<void> check_identity(const inventory::Pi& pi, const PortEntry& port, bool force,

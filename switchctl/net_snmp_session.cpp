@@ -95,7 +95,11 @@ bool add_value(netsnmp_pdu* pdu, const VarBind& vb) {
 
 class NetSnmpSession final : public SnmpSession {
  public:
-  NetSnmpSession(void* handle, std::string endpoint) : m_handle(handle), m_endpoint(std::move(endpoint)) {}
+  // timeout_hint: what to check when the switch does not answer, appended once to a timeout.
+  NetSnmpSession(void* handle, std::string endpoint, std::string timeout_hint)
+      : m_handle(handle),
+        m_endpoint(std::move(endpoint)),
+        m_timeout_hint(std::move(timeout_hint)) {}
   NetSnmpSession(const NetSnmpSession&) = delete;
   NetSnmpSession& operator=(const NetSnmpSession&) = delete;
   ~NetSnmpSession() override { snmp_sess_close(m_handle); }
@@ -140,7 +144,8 @@ class NetSnmpSession final : public SnmpSession {
     if (status == STAT_SUCCESS && response != nullptr) return response;
     if (response != nullptr) snmp_free_pdu(response);
     const std::string what = std::string(op) + " " + oid_name(first);
-    if (status == STAT_TIMEOUT) return fail(ErrorCode::timeout, what + ": no response (timeout)");
+    if (status == STAT_TIMEOUT)
+      return fail(ErrorCode::timeout, what + ": no response (timeout); " + m_timeout_hint);
     int liberr = 0, syserr = 0;
     char* text = nullptr;
     snmp_sess_error(m_handle, &liberr, &syserr, &text);
@@ -180,6 +185,7 @@ class NetSnmpSession final : public SnmpSession {
 
   void* m_handle;
   std::string m_endpoint;
+  std::string m_timeout_hint;
   SessionStats m_stats;
 };
 
@@ -234,7 +240,14 @@ Result<std::unique_ptr<SnmpSession>> open_net_snmp_session(const SessionConfig& 
   if (handle == nullptr) {
     return fail(ErrorCode::snmp, "switch " + endpoint + ": cannot open an SNMP session (bad address?)");
   }
-  return std::unique_ptr<SnmpSession>(std::make_unique<NetSnmpSession>(handle, endpoint));
+  // Agents drop requests with a wrong community or v3 key silently, so a timeout says both.
+  const std::string hint =
+      std::to_string(config.retries + 1) + " attempt(s) of " + std::to_string(config.timeout_ms) +
+      " ms; is the switch reachable at " + endpoint + " and " +
+      (c.version == inventory::SnmpVersion::v2c ? "is the community"
+                                                : "are the v3 user and passwords") +
+      " in the secrets file the switch's?";
+  return std::unique_ptr<SnmpSession>(std::make_unique<NetSnmpSession>(handle, endpoint, hint));
 }
 
 }  // namespace picluster::switchctl

@@ -74,6 +74,11 @@ Result<SnmpCredentials> load_credentials(const std::filesystem::path& file,
 Result<std::unique_ptr<SnmpSession>> open_switch_session(const inventory::Shelf& shelf,
                                                          const std::filesystem::path& inventory_dir) {
   const auto& sw = shelf.switch_;
+  if (sw.host.empty()) {
+    return fail(ErrorCode::invalid_inventory,
+                "shelf '" + shelf.name +
+                    "': switch.host is not set in the inventory (the switch's SNMP address)");
+  }
   if (sw.secrets_file.empty()) {
     return fail(ErrorCode::invalid_inventory, "shelf '" + shelf.name + "': switch.secrets_file is not set");
   }

@@ -86,6 +86,7 @@ std::string oid_name(const Oid& oid) {
       {&mib::cpeExtPsePortPwrConsumption, "cpeExtPsePortPwrConsumption"},
   };
   for (const auto& [prefix, name] : kNames) {
+    if (oid == *prefix) return std::string(name);  // a column root, as walks name it
     if (oid_starts_with(oid, *prefix) && oid.size() > prefix->size()) {
       return std::string(name) + "." + oid_str(Oid(oid.begin() + static_cast<long>(prefix->size()), oid.end()));
     }

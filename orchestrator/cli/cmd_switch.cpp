@@ -26,6 +26,21 @@ struct SwitchContext {
   std::unique_ptr<SwitchController> controller;
 };
 
+// Opens the SNMP session and the controller for an opened context.
+Result<void> connect_switch(const Context& ctx, SwitchContext& sw) {
+  std::filesystem::path source = sw.inventory.source;
+  if (source.empty()) source = ctx.inventory_path;
+  const std::filesystem::path dir =
+      source.parent_path().empty() ? std::filesystem::path(".") : source.parent_path();
+  auto session = open_switch_session(*sw.shelf, dir);
+  if (!session) return std::unexpected(session.error());
+  sw.session = std::move(*session);
+  auto controller = SwitchController::create(*sw.shelf, *sw.session, sw.clock);
+  if (!controller) return std::unexpected(controller.error());
+  sw.controller = std::make_unique<SwitchController>(std::move(*controller));
+  return {};
+}
+
 Result<std::unique_ptr<SwitchContext>> open_switch(const Context& ctx, bool connect = true) {
   auto out = std::make_unique<SwitchContext>();
   auto inv = load_inventory(ctx);
@@ -35,15 +50,7 @@ Result<std::unique_ptr<SwitchContext>> open_switch(const Context& ctx, bool conn
   if (!shelf) return std::unexpected(shelf.error());
   out->shelf = *shelf;
   if (!connect) return out;
-  std::filesystem::path source = out->inventory.source;
-  if (source.empty()) source = ctx.inventory_path;
-  const std::filesystem::path dir = source.parent_path().empty() ? std::filesystem::path(".") : source.parent_path();
-  auto session = open_switch_session(*out->shelf, dir);
-  if (!session) return std::unexpected(session.error());
-  out->session = std::move(*session);
-  auto controller = SwitchController::create(*out->shelf, *out->session, out->clock);
-  if (!controller) return std::unexpected(controller.error());
-  out->controller = std::make_unique<SwitchController>(std::move(*controller));
+  if (auto ok = connect_switch(ctx, *out); !ok) return std::unexpected(ok.error());
   return out;
 }
 
@@ -64,9 +71,10 @@ std::string poe_text(const std::optional<PoeState>& poe) {
   return out;
 }
 
-ordered_json status_json(const SwitchController& c, const std::string& profile, const std::vector<PortStatus>& rows) {
+ordered_json status_json(const SwitchController& c, const std::string& profile,
+                         const SwitchStatus& status) {
   ordered_json ports = ordered_json::array();
-  for (const auto& r : rows) {
+  for (const auto& r : status.ports) {
     ordered_json p;
     p["port"] = r.entry.port;
     p["bridge_port"] = r.entry.bridge_port;
@@ -84,21 +92,16 @@ ordered_json status_json(const SwitchController& c, const std::string& profile, 
     p["drift"] = r.drift;
     ports.push_back(std::move(p));
   }
-  return ordered_json{{"switch", c.name().substr(7)}, {"profile", profile}, {"ports", ports}};
+  return ordered_json{{"switch", c.name().substr(7)},
+                      {"profile", profile},
+                      {"ports", ports},
+                      {"problems", status.problems}};
 }
 
-Result<int> run_show(const Context& ctx, bool json) {
-  auto sw = open_switch(ctx);
-  if (!sw) return std::unexpected(sw.error());
-  auto rows = (*sw)->controller->port_status();
-  if (!rows) return std::unexpected(rows.error());
-  if (json) {
-    std::cout << status_json(*(*sw)->controller, (*sw)->shelf->switch_.profile, *rows).dump(2) << "\n";
-    return 0;
-  }
+void print_status_table(const std::vector<PortStatus>& rows) {
   std::printf("%-5s %-10s %-5s %-10s %-14s %-28s %-18s %s\n", "PORT", "PI", "PVID", "UNTAGGED",
               "TAGGED", "POE", "MACS", "DRIFT");
-  for (const auto& r : *rows) {
+  for (const auto& r : rows) {
     std::string macs;
     for (const auto& m : r.macs) macs += (macs.empty() ? "" : ",") + m;
     std::string drift;
@@ -109,7 +112,25 @@ Result<int> run_show(const Context& ctx, bool json) {
                 format_ranges(r.view.untagged).c_str(), format_ranges(r.view.tagged).c_str(),
                 poe_text(r.poe).c_str(), macs.empty() ? "-" : macs.c_str(), drift.empty() ? "in sync" : drift.c_str());
   }
-  return 0;
+}
+
+// Prints the table (or JSON), then fails when `switch apply` could not run, so a script sees it.
+Result<int> run_show(const Context& ctx, bool json) {
+  auto sw = open_switch(ctx);
+  if (!sw) return std::unexpected(sw.error());
+  auto status = (*sw)->controller->status();
+  if (!status) return std::unexpected(status.error());
+  if (json) {
+    std::cout << status_json(*(*sw)->controller, (*sw)->shelf->switch_.profile, *status).dump(2)
+              << "\n";
+  } else {
+    print_status_table(status->ports);
+  }
+  if (status->problems.empty()) return 0;
+  std::string msg = "switch apply would fail: ";
+  for (std::size_t i = 0; i < status->problems.size(); ++i)
+    msg += (i ? "; " : "") + status->problems[i];
+  return fail(ErrorCode::conflict, msg);
 }
 
 // Every change goes into the audit journal, whichever verb made it.
@@ -143,6 +164,10 @@ Result<int> run_apply(const Context& ctx, bool dry_run) {
               << render_plan(*plan);
     return 0;
   }
+  // Not while apply, add, rebuild or power runs on this shelf (the lock `power` takes).
+  auto lock = orchestrator::ShelfLock::acquire(orchestrator::state_dir(ctx.inventory_path),
+                                               (*sw)->shelf->name);
+  if (!lock) return std::unexpected(lock.error());
   const bool tty = stdout_is_terminal();
   Progress progress;
   if (tty) progress = [](std::string_view line) { std::cout << "  " << line << "\n" << std::flush; };
@@ -166,18 +191,29 @@ Result<int> run_power(const Context& ctx, const std::string& action_text, const 
   if (!names.empty() && all) return fail(ErrorCode::invalid_argument, "power " + action_text + ": give Pi names or --all, not both");
   const PowerAction action = action_text == "on" ? PowerAction::on : action_text == "off" ? PowerAction::off
                            : action_text == "cycle" ? PowerAction::cycle : PowerAction::status;
-  auto sw = open_switch(ctx, !dry_run);
+  auto sw = open_switch(ctx, false);
   if (!sw) return std::unexpected(sw.error());
   std::vector<std::string> targets = names;
   if (all) for (const auto& pi : (*sw)->shelf->pis) targets.push_back(pi.name);
+  if (targets.empty()) {
+    std::cout << "no Pis in shelf '" << (*sw)->shelf->name << "'; nothing to power " << action_text
+              << "\n";
+    return 0;
+  }
   if (dry_run) {
     for (const auto& n : targets) {
-      const auto* pi = (*sw)->shelf->find_pi(n);
-      if (pi == nullptr) return fail(ErrorCode::not_found, "no Pi named " + n + " in shelf '" + (*sw)->shelf->name + "'");
-      std::cout << "would power " << action_text << " " << n << " (port " << pi->port << ") (dry run, nothing sent)\n";
+      if ((*sw)->shelf->find_pi(n) == nullptr) {
+        return fail(ErrorCode::not_found,
+                    "no Pi named " + n + " in shelf '" + (*sw)->shelf->name + "'");
+      }
+    }
+    for (const auto& n : targets) {
+      std::cout << "would power " << action_text << " " << n << " (port "
+                << (*sw)->shelf->find_pi(n)->port << ") (dry run, nothing sent)\n";
     }
     return 0;
   }
+  if (auto ok = connect_switch(ctx, **sw); !ok) return std::unexpected(ok.error());
   ordered_json out = ordered_json::array();
   std::optional<orchestrator::ShelfLock> shelf_lock;  // not while apply, add or rebuild runs
   if (action != PowerAction::status) {
@@ -185,6 +221,9 @@ Result<int> run_power(const Context& ctx, const std::string& action_text, const 
     if (!l) return std::unexpected(l.error());
     shelf_lock.emplace(std::move(*l));
   }
+  // Every name is checked (a Pi of the shelf, not the trunk, mapped with PoE) before any is sent.
+  if (auto ok = (*sw)->controller->check_power_targets(targets); !ok)
+    return std::unexpected(ok.error());
   for (const auto& n : targets) {
     auto r = (*sw)->controller->power(n, action, force);
     if (action != PowerAction::status) {

@@ -66,5 +66,18 @@ TEST(Fdb, QBridgeTableWinsWhenBothAreServed) {
   EXPECT_EQ((*learned)[0].port, 5);
 }
 
+TEST(Fdb, ShowListsAMacLearnedInSeveralVlansOncePerPort) {
+  Rig rig;
+  for (std::uint32_t fdb_id : {1u, 10u, 131u}) {
+    Oid o = oid_cat(mib::dot1qTpFdbPort, {fdb_id});
+    for (auto b : inventory::Mac::parse("b8:27:eb:00:00:05")->bytes) o.push_back(b);
+    rig.fake.put(o, Value::integer(5));
+  }
+  auto c = rig.make();
+  auto rows = c.port_status();
+  ASSERT_TRUE(rows) << rows.error().message;
+  EXPECT_EQ((*rows)[4].macs, std::vector<std::string>{"b8:27:eb:00:00:05"});
+}
+
 }  // namespace
 }  // namespace picluster::switchctl
