@@ -138,6 +138,9 @@ Result<RebuildPlan> RootManager::plan_rebuild(const inventory::Pi& pi,
   if (!golden) return std::unexpected(golden.error());
   auto golden_st = m_host.stat(*golden);
   if (!golden_st) return std::unexpected(golden_st.error());
+  if (golden_st->type == FileType::none) {
+    return fail(ErrorCode::not_found, "golden image " + *golden + " does not exist on " + m_host.name());
+  }
   if (golden_st->type != FileType::directory) {
     return fail(ErrorCode::not_found, "golden image " + *golden + " is not a folder on " + m_host.name());
   }
