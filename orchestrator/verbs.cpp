@@ -15,7 +15,8 @@ Result<std::string> shelf_for(const inventory::Inventory& inv, const VerbContext
   }
   if (!ctx.shelf.empty()) {
     if (inv.find_shelf(ctx.shelf) == nullptr) {
-      return fail(ErrorCode::not_found, inv.source.string() + ": no shelf named " + printable(ctx.shelf));
+      return fail(ErrorCode::not_found,
+                  inv.source.string() + ": no shelf named " + printable(ctx.shelf));
     }
     return ctx.shelf;
   }
@@ -25,8 +26,8 @@ Result<std::string> shelf_for(const inventory::Inventory& inv, const VerbContext
 }
 
 // Lock the inventory file, apply `change`, validate, save (unless dry run); returns the result.
-Result<inventory::Inventory> change_inventory(const VerbContext& ctx,
-                                              const std::function<Result<void>(inventory::Inventory&)>& change) {
+Result<inventory::Inventory> change_inventory(
+    const VerbContext& ctx, const std::function<Result<void>(inventory::Inventory&)>& change) {
   auto lock = inventory::Lock::acquire(ctx.inventory_path, false);
   if (!lock) return std::unexpected(lock.error());
   auto inv = inventory::load(ctx.inventory_path);
@@ -34,7 +35,8 @@ Result<inventory::Inventory> change_inventory(const VerbContext& ctx,
   if (auto ok = change(*inv); !ok) return std::unexpected(ok.error());
   if (auto ok = inventory::validate(*inv); !ok) return std::unexpected(ok.error());
   if (!ctx.dry_run) {
-    if (auto ok = inventory::save(*inv, ctx.inventory_path); !ok) return std::unexpected(ok.error());
+    if (auto ok = inventory::save(*inv, ctx.inventory_path); !ok)
+      return std::unexpected(ok.error());
   }
   return inv;
 }
@@ -45,8 +47,8 @@ Error finish_hint(const Error& error, const std::string& how) {
   return out;
 }
 
-Result<void> power_action(ShelfSession& session, const std::string& pi, switchctl::PowerAction action,
-                          bool force) {
+Result<void> power_action(ShelfSession& session, const std::string& pi,
+                          switchctl::PowerAction action, bool force) {
   auto sw = session.switch_controller();
   if (!sw) return std::unexpected(sw.error());
   auto result = (*sw)->power(pi, action, force);
@@ -54,16 +56,93 @@ Result<void> power_action(ShelfSession& session, const std::string& pi, switchct
     session.report({pi, "power", "failed", result.error().message});
     return std::unexpected(result.error());
   }
-  std::string detail = "PoE " + std::string(switchctl::to_string(action)) + ", port " + std::to_string(result->port);
+  std::string detail =
+      "PoE " + std::string(switchctl::to_string(action)) + ", port " + std::to_string(result->port);
   for (const auto& note : result->notes) detail += "; " + note;
   session.report({pi, "power", "ok", detail});
   return {};
 }
 
+// The Pi named `name` on the session's shelf (a copy: the session's inventory may be replaced).
+Result<inventory::Pi> known_pi(const ShelfSession& s, const std::string& name) {
+  if (const auto* pi = s.shelf().find_pi(name)) return *pi;
+  return fail(ErrorCode::not_found, s.inventory_path().string() + ": no pi named " +
+                                        printable(name) + " on shelf " + s.shelf().name);
+}
+
+std::string join_lines(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& line : lines) out += (out.empty() ? "" : "\n") + line;
+  return out;
+}
+
+std::string port_text(const inventory::Pi& pi) { return "port " + std::to_string(pi.port); }
+
+// Before PoE off: the switch answers and knows the Pi's port (reads only; no identity check).
+Result<void> check_switch(ShelfSession& s, const std::string& pi) {
+  auto sw = s.switch_controller();
+  if (!sw) return std::unexpected(sw.error());
+  auto state = (*sw)->power(pi, switchctl::PowerAction::status, false);
+  if (!state) return std::unexpected(state.error());
+  return {};
+}
+
+// After a failed root step with the Pi's PoE off: if its live root is still there, power the Pi on
+// again and add what happened to the error; otherwise leave it off and say how to finish.
+Error restore_power(ShelfSession& s, const inventory::Pi& pi, Error error, bool powered_off,
+                    const std::string& again) {
+  std::string live_path;
+  bool live = false;
+  if (auto roots = s.roots(); roots) {
+    if (auto paths = (*roots)->layout().pi(pi.name); paths) {
+      live_path = paths->live;
+      auto host = s.host();
+      auto st = host ? (*host)->stat(live_path) : std::unexpected(host.error());
+      live = st && st->type == nfsroot::FileType::directory;
+    }
+  }
+  if (!live) {
+    error.message += "; " + pi.name + " has no root at " +
+                     (live_path.empty() ? "its root path" : live_path) +
+                     (powered_off ? " and stays powered off" : "") + " (" + again + ")";
+    return error;
+  }
+  if (!powered_off) {
+    error.message += "; its root " + live_path + " is still in place";
+    return error;
+  }
+  if (auto on = power_action(s, pi.name, switchctl::PowerAction::on, false); !on) {
+    error.message += "; its root " + live_path + " is still in place, but powering " + pi.name +
+                     " on again failed: " + on.error().message + " (run `picluster power on " +
+                     pi.name + "`)";
+    return error;
+  }
+  error.message +=
+      "; its root " + live_path + " is still in place and " + pi.name + " is powered on again";
+  return error;
+}
+
 }  // namespace
 
 // Steps 2-4 of remove: boot files, root (unexported first), fileserver interface and exports.
-static Result<void> remove_from_fileserver(ShelfSession& s, const inventory::Pi& pi, bool keep);
+static Result<void> remove_from_fileserver(ShelfSession& s, const inventory::Pi& pi, bool keep,
+                                           bool dry_run);
+
+Result<std::optional<ShelfLock>> lock_shelf(const VerbContext& ctx, ShelfSession& session) {
+  auto lock = ShelfLock::acquire(state_dir(ctx.inventory_path), session.shelf().name);
+  if (!ctx.dry_run) {
+    if (!lock) return std::unexpected(lock.error());
+    return std::optional<ShelfLock>(std::move(*lock));
+  }
+  // A dry run only reads: it neither needs the lock nor keeps a real run waiting for it.
+  if (!lock && lock.error().code != ErrorCode::locked) return std::unexpected(lock.error());
+  if (!lock) {
+    session.report({"", "lock", "note",
+                    "another picluster run is changing shelf " + session.shelf().name +
+                        "; this dry run shows the shelf as it is now"});
+  }
+  return std::optional<ShelfLock>{};
+}
 
 Result<std::unique_ptr<ShelfSession>> open_session(const VerbContext& ctx, const std::string& verb,
                                                    const std::string& pi) {
@@ -71,14 +150,15 @@ Result<std::unique_ptr<ShelfSession>> open_session(const VerbContext& ctx, const
   if (!inv) return std::unexpected(inv.error());
   auto shelf = shelf_for(*inv, ctx, pi);
   if (!shelf) return std::unexpected(shelf.error());
-  return std::make_unique<ShelfSession>(std::move(*inv), *shelf, ctx.inventory_path, verb, ctx.reporter);
+  return std::make_unique<ShelfSession>(std::move(*inv), *shelf, ctx.inventory_path, verb,
+                                        ctx.reporter);
 }
 
 Result<inventory::Pi> add_pi(const VerbContext& ctx, const inventory::PiRequest& request) {
   auto session = open_session(ctx, "add");
   if (!session) return std::unexpected(session.error());
   auto& s = **session;
-  auto lock = ShelfLock::acquire(state_dir(ctx.inventory_path), s.shelf().name);
+  auto lock = lock_shelf(ctx, s);
   if (!lock) return std::unexpected(lock.error());
   const std::string shelf_name = s.shelf().name;
 
@@ -105,8 +185,8 @@ Result<inventory::Pi> add_pi(const VerbContext& ctx, const inventory::PiRequest&
   options.dry_run = ctx.dry_run;
   options.pis = {added.name};
   if (auto ok = apply_shelf(s, options); !ok) {
-    return std::unexpected(finish_hint(ok.error(),
-                                       added.name + " is in the inventory; run `picluster apply` to finish"));
+    return std::unexpected(finish_hint(
+        ok.error(), added.name + " is in the inventory; run `picluster apply` to finish"));
   }
   return added;
 }
@@ -115,29 +195,34 @@ Result<void> remove_pi(const VerbContext& ctx, const std::string& name, bool kee
   auto session = open_session(ctx, "remove", name);
   if (!session) return std::unexpected(session.error());
   auto& s = **session;
-  auto lock = ShelfLock::acquire(state_dir(ctx.inventory_path), s.shelf().name);
+  auto found = known_pi(s, name);
+  if (!found) return std::unexpected(found.error());
+  const inventory::Pi pi = *found;
+  auto lock = lock_shelf(ctx, s);
   if (!lock) return std::unexpected(lock.error());
-  const inventory::Pi pi = *s.shelf().find_pi(name);
   const std::string again = "run `picluster remove " + name + "` again to finish";
   const auto step_failed = [&](const Error& e) {
-    return std::unexpected(finish_hint(e.with_context(name), again));
+    return std::unexpected(ctx.dry_run ? e.with_context(name)
+                                       : finish_hint(e.with_context(name), again));
   };
-  if (ctx.dry_run) {
-    for (const char* step : {"power", "boot", "root", "network", "exports", "switch", "deallocate"}) {
-      s.report({name, step, "planned", ""});
-    }
-    return {};
-  }
+  const std::string done = ctx.dry_run ? "planned" : "ok";
   const bool sw_ok = switch_configured(s.shelf());
   const bool fs_ok = fileserver_configured(s.shelf());
   // 1. PoE off (refused on a MAC mismatch unless --force)
   if (!sw_ok) {
     s.report({name, "power", "skipped", "switch not configured"});
+  } else if (ctx.dry_run) {
+    s.report(
+        {name, "power", "planned",
+         "PoE off, " + port_text(pi) +
+             (force ? " (--force: no MAC check)" : " (if the MAC on the port is " + name + "'s)")});
   } else if (auto ok = power_action(s, name, switchctl::PowerAction::off, force); !ok) {
     return step_failed(ok.error());
   }
+  // 2-4. boot files, root, fileserver interface and exports
   if (fs_ok) {
-    if (auto ok = remove_from_fileserver(s, pi, keep); !ok) return step_failed(ok.error());
+    if (auto ok = remove_from_fileserver(s, pi, keep, ctx.dry_run); !ok)
+      return step_failed(ok.error());
   } else {
     s.report({name, "fileserver", "skipped", "fileserver not configured"});
   }
@@ -148,10 +233,18 @@ Result<void> remove_pi(const VerbContext& ctx, const std::string& name, bool kee
   if (sw_ok) {
     auto sw = s.switch_controller();
     if (!sw) return step_failed(sw.error());
-    auto released = (*sw)->release(pi.port, pi.vlan, [](std::string_view) {});
+    auto released = (*sw)->release(
+        pi.port, pi.vlan, [](std::string_view) {}, ctx.dry_run);
     if (!released) return step_failed(released.error());
-    s.report({name, "switch", released->ports_changed == 0 ? "unchanged" : "ok",
-              "port " + std::to_string(pi.port) + " released, VLAN " + std::to_string(pi.vlan) + " removed"});
+    std::string detail = port_text(pi) + " released, VLAN " + std::to_string(pi.vlan) + " removed";
+    if (ctx.dry_run)
+      detail =
+          released->lines.empty() ? "nothing to change on the switch" : join_lines(released->lines);
+    s.report({name, "switch",
+              ctx.dry_run                    ? done
+              : released->ports_changed == 0 ? "unchanged"
+                                             : "ok",
+              detail});
   } else {
     s.report({name, "switch", "skipped", "switch not configured"});
   }
@@ -159,113 +252,222 @@ Result<void> remove_pi(const VerbContext& ctx, const std::string& name, bool kee
   auto inv = change_inventory(ctx, [&](inventory::Inventory& i) -> Result<void> {
     for (auto& shelf : i.shelves) {
       if (shelf.find_pi(name) == nullptr) continue;
-      if (auto removed = inventory::remove_pi(shelf, name); !removed) return std::unexpected(removed.error());
+      if (auto removed = inventory::remove_pi(shelf, name); !removed)
+        return std::unexpected(removed.error());
       return {};
     }
     return {};  // already gone: an earlier run got this far
   });
   if (!inv) return step_failed(inv.error());
-  s.report({name, "deallocate", "ok", "removed from " + ctx.inventory_path.string()});
+  s.report({name, "deallocate", done,
+            "VLAN " + std::to_string(pi.vlan) + ", " + pi.storage.network.str() + "/30 and " +
+                pi.ipv6.str() + " freed; removed from " + ctx.inventory_path.string()});
   return {};
 }
 
-static Result<void> remove_from_fileserver(ShelfSession& s, const inventory::Pi& pi, bool keep) {
+static Result<void> remove_from_fileserver(ShelfSession& s, const inventory::Pi& pi, bool keep,
+                                           bool dry_run) {
   const std::string& name = pi.name;
+  const std::string done = dry_run ? "planned" : "ok";
+  const bool prefixed = !s.shelf().fileserver.root_prefix.empty();
   // 2. boot files
   auto host = s.host();
   if (!host) return std::unexpected(host.error());
   nfsroot::Layout layout(s.shelf().fileserver);
   const std::string boot = layout.host_path("/" + boot_folder(s.shelf(), pi));
-  if (auto ok = nfsroot::remove_tree(**host, boot); !ok) return ok;
-  s.report({name, "boot", "ok", "removed " + boot});
+  if (!dry_run) {
+    if (auto ok = nfsroot::remove_tree(**host, boot); !ok) return ok;
+  }
+  s.report({name, "boot", done, (dry_run ? "remove " : "removed ") + boot});
   // 3. unexport, then delete (or archive) the root
   auto roots = s.roots();
   if (!roots) return std::unexpected(roots.error());
-  if (auto ok = (*roots)->remove(pi, keep, s.exec_options(name)); !ok) return ok;
-  s.report({name, "root", "ok", keep ? "unexported and archived" : "unexported and deleted"});
+  if (dry_run) {
+    auto plan = (*roots)->plan_remove(pi, keep);
+    if (!plan) return std::unexpected(plan.error());
+    s.report({name, "root", done, nfsroot::describe(*plan, prefixed)});
+  } else {
+    if (auto ok = (*roots)->remove(pi, keep, s.exec_options(name)); !ok) return ok;
+    s.report({name, "root", done, keep ? "unexported and archived" : "unexported and deleted"});
+  }
   // 4. fileserver interface and exports without the Pi
   auto without = s.inventory();
   (void)inventory::remove_pi(*without.find_shelf(s.shelf().name), name);
   inventory::Shelf shelf = *without.find_shelf(s.shelf().name);
   auto cfg = s.configurator();
   if (!cfg) return std::unexpected(cfg.error());
-  for (const auto& [step, files] : {std::pair{"network", network_files(shelf)},
-                                    std::pair{"exports", export_files(shelf)}}) {
+  for (const auto& [step, files] :
+       {std::pair{"network", network_files(shelf)}, std::pair{"exports", export_files(shelf)}}) {
     auto plan = (*cfg)->plan(files);
     if (!plan) return std::unexpected(plan.error());
+    if (dry_run) {
+      s.report(
+          {name, step, plan->empty() ? "unchanged" : done, nfsroot::describe(*plan, prefixed)});
+      continue;
+    }
     if (auto ok = (*cfg)->apply(*plan, s.exec_options(name)); !ok) return ok;
     s.report({name, step, plan->empty() ? "unchanged" : "ok", ""});
   }
   return {};
 }
 
-Result<void> rebuild_pis(const VerbContext& ctx, const std::vector<std::string>& names,
-                         const std::string& from, bool power) {
+namespace {
+
+struct PiSession {
+  std::unique_ptr<ShelfSession> session;
+  inventory::Pi pi;
+};
+
+// A session for each named Pi (on the Pi's shelf), every name checked before any Pi is touched.
+Result<std::vector<PiSession>> sessions_for(const VerbContext& ctx, const std::string& verb,
+                                            const std::vector<std::string>& names) {
+  std::vector<PiSession> out;
   for (const auto& name : names) {
-    auto session = open_session(ctx, "rebuild", name);
+    auto session = open_session(ctx, verb, name);
     if (!session) return std::unexpected(session.error());
-    auto& s = **session;
-    auto lock = ShelfLock::acquire(state_dir(ctx.inventory_path), s.shelf().name);
-    if (!lock) return std::unexpected(lock.error());
-    const auto& pi = *s.shelf().find_pi(name);
-    const auto files = bootcfg::render_pi_root_files(s.shelf(), pi);
-    auto roots = s.roots();
-    if (!roots) return std::unexpected(roots.error());
-    if (ctx.dry_run) {
-      auto plan = (*roots)->plan_rebuild(pi, files, from);
-      if (!plan) return std::unexpected(plan.error().with_context(name));
-      if (power) s.report({name, "power", "planned", "PoE off"});
-      s.report({name, "root", "planned",
-                nfsroot::describe(plan->plan, !s.shelf().fileserver.root_prefix.empty())});
-      if (power) s.report({name, "power", "planned", "PoE on"});
-      continue;
+    auto pi = known_pi(**session, name);
+    if (!pi) return std::unexpected(pi.error());
+    out.push_back({std::move(*session), *pi});
+  }
+  return out;
+}
+
+// One Pi's rebuild or rollback: `plan` checks what can be checked and describes the root step,
+// `run` carries it out and says what it did.
+struct RootSwap {
+  std::function<Result<std::string>()> plan;
+  std::function<Result<std::string>()> run;
+};
+
+Result<void> swap_root(const VerbContext& ctx, ShelfSession& s, const inventory::Pi& pi, bool power,
+                       const RootSwap& swap, const std::string& again) {
+  const std::string& name = pi.name;
+  // 1. checks, before the Pi loses power: the root step's plan (fileserver, images), the switch
+  auto planned = swap.plan();
+  if (!planned) return std::unexpected(planned.error());
+  const bool use_power = power && switch_configured(s.shelf());
+  if (power && !use_power) s.report({name, "power", "skipped", "switch not configured"});
+  if (use_power) {
+    if (auto ok = check_switch(s, name); !ok) return std::unexpected(ok.error().with_context(name));
+  }
+  if (ctx.dry_run) {
+    if (use_power) s.report({name, "power", "planned", "PoE off, " + port_text(pi)});
+    s.report({name, "root", "planned", *planned});
+    if (use_power) s.report({name, "power", "planned", "PoE on, " + port_text(pi)});
+    return {};
+  }
+  // 2. PoE off: the Pi must not write to a root that is being swapped
+  if (use_power) {
+    if (auto ok = power_action(s, name, switchctl::PowerAction::off, false); !ok) {
+      return std::unexpected(ok.error().with_context(name));
     }
-    const std::string again = "the old root is intact or replaced whole; run `picluster rebuild " + name + "` again";
-    // 1. PoE off: the Pi must not write to a root that is being swapped
-    if (power) {
-      if (auto ok = power_action(s, name, switchctl::PowerAction::off, false); !ok) {
-        return std::unexpected(ok.error().with_context(name));
-      }
-    }
-    // 2. atomic rebuild; the old root is kept for rollback
-    auto choice = (*roots)->rebuild(pi, files, from, s.exec_options(name));
-    if (!choice) {
-      s.report({name, "root", "failed", choice.error().message});
-      return std::unexpected(finish_hint(choice.error().with_context(name), again));
-    }
-    s.report({name, "root", "ok", "rebuilt with " + std::string(to_string(choice->method)) + " (" + choice->reason + ")"});
-    // 3. PoE on: the Pi cold-boots into its new root
-    if (power) {
-      if (auto ok = power_action(s, name, switchctl::PowerAction::on, false); !ok) {
-        return std::unexpected(ok.error().with_context(name));
-      }
+  }
+  // 3. the root step (atomic: the live root is replaced by rename only once the new one is whole)
+  auto done = swap.run();
+  if (!done) {
+    s.report({name, "root", "failed", done.error().message});
+    return std::unexpected(restore_power(s, pi, done.error(), use_power, again));
+  }
+  s.report({name, "root", "ok", *done});
+  // 4. PoE on: the Pi cold-boots into its new root
+  if (use_power) {
+    if (auto ok = power_action(s, name, switchctl::PowerAction::on, false); !ok) {
+      return std::unexpected(ok.error().with_context(name));
     }
   }
   return {};
+}
+
+}  // namespace
+
+Result<void> rebuild_pis(const VerbContext& ctx, const std::vector<std::string>& names,
+                         const std::string& from, bool power) {
+  auto sessions = sessions_for(ctx, "rebuild", names);
+  if (!sessions) return std::unexpected(sessions.error());
+  for (auto& [session, pi] : *sessions) {
+    auto& s = *session;
+    auto lock = lock_shelf(ctx, s);
+    if (!lock) return std::unexpected(lock.error());
+    const auto files = bootcfg::render_pi_root_files(s.shelf(), pi);
+    const bool prefixed = !s.shelf().fileserver.root_prefix.empty();
+    RootSwap swap;
+    swap.plan = [&]() -> Result<std::string> {
+      auto roots = s.roots();
+      if (!roots) return std::unexpected(roots.error().with_context(pi.name));
+      auto plan = (*roots)->plan_rebuild(pi, files, from);
+      if (!plan) return std::unexpected(plan.error().with_context(pi.name + ": rebuild"));
+      return "clone with " + std::string(to_string(plan->clone.method)) + " (" +
+             plan->clone.reason + ")\n" + nfsroot::describe(plan->plan, prefixed);
+    };
+    swap.run = [&]() -> Result<std::string> {
+      auto roots = s.roots();
+      if (!roots) return std::unexpected(roots.error().with_context(pi.name));
+      auto choice = (*roots)->rebuild(pi, files, from, s.exec_options(pi.name));
+      if (!choice) return std::unexpected(choice.error());
+      return "rebuilt with " + std::string(to_string(choice->method)) + " (" + choice->reason +
+             "); previous root kept for `picluster rollback " + pi.name + "`";
+    };
+    if (auto ok =
+            swap_root(ctx, s, pi, power, swap, "run `picluster rebuild " + pi.name + "` again");
+        !ok) {
+      return ok;
+    }
+  }
+  return {};
+}
+
+Result<void> rollback_pi(const VerbContext& ctx, const std::string& name, bool power) {
+  auto sessions = sessions_for(ctx, "rollback", {name});
+  if (!sessions) return std::unexpected(sessions.error());
+  auto& s = *sessions->front().session;
+  const inventory::Pi pi = sessions->front().pi;
+  auto lock = lock_shelf(ctx, s);
+  if (!lock) return std::unexpected(lock.error());
+  const bool prefixed = !s.shelf().fileserver.root_prefix.empty();
+  RootSwap swap;
+  swap.plan = [&]() -> Result<std::string> {
+    auto roots = s.roots();
+    if (!roots) return std::unexpected(roots.error().with_context(name));
+    auto plan = (*roots)->plan_rollback(name);
+    if (!plan) return std::unexpected(plan.error().with_context(name + ": rollback"));
+    return nfsroot::describe(*plan, prefixed);
+  };
+  swap.run = [&]() -> Result<std::string> {
+    auto roots = s.roots();
+    if (!roots) return std::unexpected(roots.error().with_context(name));
+    if (auto ok = (*roots)->rollback(name, s.exec_options(name)); !ok)
+      return std::unexpected(ok.error());
+    return "rolled back; the replaced root is now the previous one (roll back again to undo)";
+  };
+  return swap_root(ctx, s, pi, power, swap, "run `picluster rollback " + name + "` again");
 }
 
 Result<std::vector<switchctl::PowerResult>> power_pis(const VerbContext& ctx,
                                                       const std::vector<std::string>& names,
                                                       switchctl::PowerAction action, bool force) {
   std::vector<switchctl::PowerResult> out;
-  for (const auto& name : names) {
-    auto session = open_session(ctx, ctx.verb.empty() ? "power" : ctx.verb, name);
-    if (!session) return std::unexpected(session.error());
-    auto& s = **session;
+  auto sessions = sessions_for(ctx, ctx.verb.empty() ? "power" : ctx.verb, names);
+  if (!sessions) return std::unexpected(sessions.error());
+  for (auto& [session, pi] : *sessions) {
+    const std::string& name = pi.name;
+    auto& s = *session;
     if (ctx.dry_run && action != switchctl::PowerAction::status) {
-      s.report({name, "power", "planned", "PoE " + std::string(switchctl::to_string(action))});
+      s.report({name, "power", "planned",
+                "PoE " + std::string(switchctl::to_string(action)) + ", " + port_text(pi)});
       continue;
     }
     auto sw = s.switch_controller();
     if (!sw) return std::unexpected(sw.error());
     auto result = (*sw)->power(name, action, force);
     if (!result) {
-      if (action != switchctl::PowerAction::status) s.report({name, "power", "failed", result.error().message});
+      if (action != switchctl::PowerAction::status)
+        s.report({name, "power", "failed", result.error().message});
       return std::unexpected(result.error());
     }
     if (action != switchctl::PowerAction::status) {
-      s.report({name, "power", "ok", "PoE " + std::string(switchctl::to_string(action)) + ", port " +
-                                         std::to_string(result->port)});
+      s.report({name, "power", "ok",
+                "PoE " + std::string(switchctl::to_string(action)) + ", port " +
+                    std::to_string(result->port)});
     }
     out.push_back(*result);
   }
@@ -275,7 +477,7 @@ Result<std::vector<switchctl::PowerResult>> power_pis(const VerbContext& ctx,
 Result<void> apply(const VerbContext& ctx) {
   auto session = open_session(ctx, "apply");
   if (!session) return std::unexpected(session.error());
-  auto lock = ShelfLock::acquire(state_dir(ctx.inventory_path), (*session)->shelf().name);
+  auto lock = lock_shelf(ctx, **session);
   if (!lock) return std::unexpected(lock.error());
   ApplyOptions options;
   options.dry_run = ctx.dry_run;

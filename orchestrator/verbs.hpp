@@ -6,14 +6,24 @@
 //            -> export -> boot files -> PoE on
 //   remove   PoE off -> boot files -> unexport + delete root -> fileserver interface/exports
 //            -> switch port released -> deallocate (inventory)
-//   rebuild  PoE off -> atomic rebuild (old root kept for rollback) -> PoE on
+//   rebuild  checks -> PoE off -> atomic rebuild (old root kept for rollback) -> PoE on
+//   rollback checks -> PoE off -> swap the live and previous roots -> PoE on
 //   power    on | off | cycle | status through the switch, with the MAC identity check
+//
+// rebuild and rollback check everything they can before the Pi loses power (the Pi is known, the
+// fileserver answers, the golden image and nfs_root exist, a clone method is usable, the switch
+// answers); when the root step fails after PoE off, the live root is still in place (roots are
+// swapped by rename only once complete), so the Pi is powered on again and the error says so.
+//
+// A dry run changes nothing and takes no lock: it reports every step as `planned` with what it
+// would do, and notes when another run is changing the shelf meanwhile.
 //
 // A verb that fails part-way says which step failed and how to finish: every step is
 // idempotent, so `picluster apply` (after add) or the same verb again (remove, rebuild) completes
 // the job.
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,6 +45,7 @@ Result<inventory::Pi> add_pi(const VerbContext& ctx, const inventory::PiRequest&
 Result<void> remove_pi(const VerbContext& ctx, const std::string& name, bool keep, bool force);
 Result<void> rebuild_pis(const VerbContext& ctx, const std::vector<std::string>& names,
                          const std::string& from, bool power);
+Result<void> rollback_pi(const VerbContext& ctx, const std::string& name, bool power);
 Result<std::vector<switchctl::PowerResult>> power_pis(const VerbContext& ctx,
                                                       const std::vector<std::string>& names,
                                                       switchctl::PowerAction action, bool force);
@@ -44,5 +55,9 @@ Result<void> apply(const VerbContext& ctx);
 // Opens a session for the shelf named in ctx (or the shelf that holds `pi`).
 Result<std::unique_ptr<ShelfSession>> open_session(const VerbContext& ctx, const std::string& verb,
                                                    const std::string& pi = {});
+
+// The shelf lock for a run of `session`'s shelf: held until the returned value goes. A dry run
+// takes none (nullopt); when another run holds it, the dry run reports a `note` saying so.
+Result<std::optional<ShelfLock>> lock_shelf(const VerbContext& ctx, ShelfSession& session);
 
 }  // namespace picluster::orchestrator

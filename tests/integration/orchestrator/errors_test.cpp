@@ -8,6 +8,7 @@ namespace picluster::orchestrator::it {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 std::vector<std::string> lines(const std::string& text) {
@@ -52,14 +53,19 @@ TEST(ErrorsTest, ASecondMutatingRunIsRefusedWhileTheShelfLockIsHeld) {
 
   // Another run holds the shelf's lock file (flock(2), as picluster takes it).
   const fs::path lock = shelf.dir() / ".picluster/orchtest.lock";
-  ASSERT_TRUE(fs::exists(lock)) << "the lock file picluster uses is not where the journal header says";
+  ASSERT_TRUE(fs::exists(lock))
+      << "the lock file picluster uses is not where the journal header says";
   // --no-fork: flock(1) execs sleep itself, so stopping that one process releases the lock.
-  auto holder = testing::Daemon::start({"flock", "--exclusive", "--no-fork", lock.string(), "sleep", "60"},
-                                       shelf.dir() / "flock.log");
+  auto holder =
+      testing::Daemon::start({"flock", "--exclusive", "--no-fork", lock.string(), "sleep", "60"},
+                             shelf.dir() / "flock.log");
   ASSERT_TRUE(holder);
   // flock(1) takes the lock right after it starts; wait (bounded) until a probe cannot get it.
   ASSERT_TRUE(testing::wait_until(
-      [&] { return testing::run({"flock", "--nonblock", "--exclusive", lock.string(), "true"}).status != 0; },
+      [&] {
+        return testing::run({"flock", "--nonblock", "--exclusive", lock.string(), "true"}).status !=
+               0;
+      },
       std::chrono::seconds(10)));
 
   for (const std::vector<std::string>& args :
@@ -79,9 +85,23 @@ TEST(ErrorsTest, ASecondMutatingRunIsRefusedWhileTheShelfLockIsHeld) {
   EXPECT_EQ(added.status, 0) << TestShelf::describe({"add", "pi02"}, added);
 }
 
+// Another run holds the shelf's lock (flock(1) on the lock file, as picluster takes it).
+std::unique_ptr<testing::Daemon> hold_shelf_lock(const TestShelf& shelf) {
+  const fs::path lock = shelf.dir() / ".picluster/orchtest.lock";
+  auto holder =
+      testing::Daemon::start({"flock", "--exclusive", "--no-fork", lock.string(), "sleep", "60"},
+                             shelf.dir() / "flock.log");
+  if (!holder) return nullptr;
+  const bool held = testing::wait_until(
+      [&] {
+        return testing::run({"flock", "--nonblock", "--exclusive", lock.string(), "true"}).status !=
+               0;
+      },
+      std::chrono::seconds(10));
+  return held ? std::move(holder) : nullptr;
+}
+
 // `picluster rebuild` swaps a Pi's root and powers it: a mutating run like any other.
-// Fails today: the CLI's rebuild (orchestrator/cli/cmd_fileserver.cpp) takes the inventory lock,
-// not the shelf lock that add/remove/apply take (orchestrator::rebuild_pis does take it).
 TEST(ErrorsTest, RebuildIsRefusedWhileTheShelfLockIsHeld) {
   TestShelf shelf(Transport::local);
   if (!shelf.ready()) GTEST_SKIP() << shelf.why_not();
@@ -89,16 +109,106 @@ TEST(ErrorsTest, RebuildIsRefusedWhileTheShelfLockIsHeld) {
   ASSERT_EQ(shelf.add(1).status, 0);
   testing::write_file(shelf.root("pi01") / "home/pi/marker.txt", "still here\n");
   const fs::path lock = shelf.dir() / ".picluster/orchtest.lock";
-  auto holder = testing::Daemon::start({"flock", "--exclusive", "--no-fork", lock.string(), "sleep", "60"},
-                                       shelf.dir() / "flock.log");
+  auto holder =
+      testing::Daemon::start({"flock", "--exclusive", "--no-fork", lock.string(), "sleep", "60"},
+                             shelf.dir() / "flock.log");
   ASSERT_TRUE(holder);
   ASSERT_TRUE(testing::wait_until(
-      [&] { return testing::run({"flock", "--nonblock", "--exclusive", lock.string(), "true"}).status != 0; },
+      [&] {
+        return testing::run({"flock", "--nonblock", "--exclusive", lock.string(), "true"}).status !=
+               0;
+      },
       std::chrono::seconds(10)));
   const auto r = shelf.pic({"rebuild", "pi01"});
   EXPECT_EQ(r.status, 1) << TestShelf::describe({"rebuild", "pi01"}, r);
-  EXPECT_THAT(r.err, HasSubstr("another picluster run")) << TestShelf::describe({"rebuild", "pi01"}, r);
+  EXPECT_THAT(r.err, HasSubstr("another picluster run"))
+      << TestShelf::describe({"rebuild", "pi01"}, r);
   EXPECT_EQ(testing::read_file(shelf.root("pi01") / "home/pi/marker.txt"), "still here\n");
+}
+
+// rollback (PoE off, swap, PoE on) and `fileserver apply` change the shelf too: refused while
+// another run holds the lock, and nothing changed or journaled.
+TEST(ErrorsTest, RollbackAndFileserverApplyAreRefusedWhileTheShelfLockIsHeld) {
+  TestShelf shelf(Transport::local);
+  if (!shelf.ready()) GTEST_SKIP() << shelf.why_not();
+  if (!testing::have_program("flock")) GTEST_SKIP() << "needs flock (util-linux)";
+  ASSERT_EQ(shelf.add(1).status, 0);
+  ASSERT_EQ(shelf.pic({"rebuild", "pi01"}).status, 0);
+  testing::write_file(shelf.root("pi01") / "home/pi/marker.txt", "new root\n");
+  fs::remove(shelf.exports_file());  // something for `fileserver apply` to do
+  const std::size_t journal_before = journal(shelf).size();
+
+  auto holder = hold_shelf_lock(shelf);
+  ASSERT_TRUE(holder);
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"rollback", "pi01"},
+                                               std::vector<std::string>{"fileserver", "apply"}}) {
+    const auto r = shelf.pic(args);
+    EXPECT_EQ(r.status, 1) << TestShelf::describe(args, r);
+    EXPECT_THAT(r.err, HasSubstr("another picluster run")) << TestShelf::describe(args, r);
+  }
+  EXPECT_EQ(testing::read_file(shelf.root("pi01") / "home/pi/marker.txt"), "new root\n");
+  EXPECT_FALSE(fs::exists(shelf.exports_file()));
+  EXPECT_EQ(journal(shelf).size(), journal_before);
+
+  // Dry runs change nothing, so they are not refused; they say another run is active.
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"add", "pi02", "--port", "2", "--mac", pi_mac(2), "--dry-run"},
+        std::vector<std::string>{"remove", "pi01", "--dry-run"},
+        std::vector<std::string>{"rollback", "pi01", "--dry-run"},
+        std::vector<std::string>{"rebuild", "pi01", "--dry-run"}}) {
+    const auto r = shelf.pic(args);
+    EXPECT_EQ(r.status, 0) << TestShelf::describe(args, r);
+    EXPECT_THAT(r.out, HasSubstr("another picluster run is changing shelf orchtest"))
+        << TestShelf::describe(args, r);
+  }
+  EXPECT_TRUE(fs::exists(shelf.root("pi01")));
+  EXPECT_THAT(testing::read_file(shelf.inventory_path()), Not(HasSubstr("\"pi02\"")));
+
+  // Once the other run is gone, fileserver apply runs and journals what it did.
+  holder->stop(SIGTERM);
+  const auto applied = shelf.pic({"fileserver", "apply"});
+  ASSERT_EQ(applied.status, 0) << TestShelf::describe({"fileserver", "apply"}, applied);
+  EXPECT_TRUE(exports(shelf).contains("/srv/nfsroot/pi01"));
+  const auto lines = journal(shelf);
+  ASSERT_EQ(lines.size(), journal_before + 1);
+  EXPECT_EQ(lines.back()["verb"], "fileserver");
+  EXPECT_EQ(lines.back()["result"], "ok");
+  EXPECT_THAT(lines.back()["detail"].get<std::string>(), HasSubstr("picluster.exports"));
+}
+
+// A Pi name the inventory does not have: one error line naming it, exit 1, whether the shelf is
+// named or not and with or without --dry-run; nothing journaled for it.
+TEST(ErrorsTest, AnUnknownPiIsOneClearErrorForRemoveRebuildRollbackAndPower) {
+  TestShelf shelf(Transport::local);
+  if (!shelf.ready()) GTEST_SKIP() << shelf.why_not();
+  ASSERT_EQ(shelf.add(1).status, 0);
+  const std::string inventory_before = testing::read_file(shelf.inventory_path());
+  const std::size_t journal_before = journal(shelf).size();
+  for (const std::vector<std::string>& verb :
+       {std::vector<std::string>{"remove", "nosuch"},
+        std::vector<std::string>{"remove", "nosuch", "--keep"},
+        std::vector<std::string>{"rebuild", "nosuch"},
+        std::vector<std::string>{"rebuild", "pi01", "nosuch"},
+        std::vector<std::string>{"rollback", "nosuch"}}) {
+    for (const bool named_shelf : {false, true}) {
+      for (const bool dry_run : {false, true}) {
+        std::vector<std::string> args;
+        if (named_shelf) args = {"--shelf", "orchtest"};
+        args.insert(args.end(), verb.begin(), verb.end());
+        if (dry_run) args.push_back("--dry-run");
+        const auto r = shelf.pic(args);
+        EXPECT_EQ(r.status, 1) << TestShelf::describe(args, r);
+        const auto err = lines(r.err);
+        ASSERT_EQ(err.size(), 1U) << TestShelf::describe(args, r);
+        EXPECT_THAT(err[0], StartsWith("picluster: error: ")) << TestShelf::describe(args, r);
+        EXPECT_THAT(err[0], HasSubstr("no pi named \"nosuch\"")) << TestShelf::describe(args, r);
+      }
+    }
+  }
+  EXPECT_EQ(testing::read_file(shelf.inventory_path()), inventory_before);
+  EXPECT_EQ(journal(shelf).size(), journal_before);
+  EXPECT_EQ(testing::read_file(shelf.root("pi01") / "etc/hostname"),
+            "pi01\n");  // `rebuild pi01 nosuch` left it
 }
 
 }  // namespace
