@@ -7,7 +7,8 @@
 namespace picluster::orchestrator {
 namespace {
 
-void read_switch(ShelfSession& session, ShelfStatus& out, std::map<std::string, PiStatus*>& by_name) {
+void read_switch(ShelfSession& session, ShelfStatus& out,
+                 std::map<std::string, PiStatus*>& by_name) {
   auto sw = session.switch_controller();
   auto rows = sw ? (*sw)->port_status() : std::unexpected(sw.error());
   if (!rows) {
@@ -29,7 +30,8 @@ void read_switch(ShelfSession& session, ShelfStatus& out, std::map<std::string, 
   }
 }
 
-void read_fileserver(ShelfSession& session, ShelfStatus& out, std::map<std::string, PiStatus*>& by_name) {
+void read_fileserver(ShelfSession& session, ShelfStatus& out,
+                     std::map<std::string, PiStatus*>& by_name) {
   auto roots = session.roots();
   auto list = roots ? (*roots)->list_roots() : std::unexpected(roots.error());
   if (!list) {
@@ -65,6 +67,17 @@ void read_fileserver(ShelfSession& session, ShelfStatus& out, std::map<std::stri
   }
 }
 
+// What is wrong with one row, as the operator would fix it (unknown columns are not problems
+// here: the part that could not be read is a problem of its own).
+std::vector<std::string> row_problems(const PiStatus& st) {
+  std::vector<std::string> out;
+  if (st.vlan.starts_with("drift"))
+    out.push_back("switch port " + std::to_string(st.port) + " " + st.vlan);
+  if (st.root_present == false) out.push_back("root missing");
+  if (st.exported == false) out.push_back("root not exported to the Pi alone");
+  return out;
+}
+
 }  // namespace
 
 ShelfStatus collect_status(ShelfSession& session, const StatusProbe& probe) {
@@ -83,6 +96,9 @@ ShelfStatus collect_status(ShelfSession& session, const StatusProbe& probe) {
   for (const auto& pi : session.shelf().pis) {
     if (probe) by_name[pi.name]->reachable = probe(pi);
     by_name[pi.name]->last_action = session.journal().last_for(pi.name);
+  }
+  for (const auto& st : out.pis) {
+    for (auto& problem : row_problems(st)) out.problems.push_back(st.name + ": " + problem);
   }
   return out;
 }

@@ -1,7 +1,9 @@
 #pragma once
 // `picluster status`: one row per Pi joining what the switch, the fileserver and the journal say.
 // A part that cannot be read (switch down, fileserver unreachable) leaves its columns "unknown"
-// and is named in `problems`, so status still answers during an outage.
+// and is named in `problems`, so status still answers during an outage. A row that is wrong (VLAN
+// drift, root missing, export missing) is named in `problems` too ("pi03: root missing"), so
+// `problems` empty means the shelf is as the inventory says (`picluster status` exits 0).
 
 #include <functional>
 #include <optional>
@@ -15,21 +17,21 @@ namespace picluster::orchestrator {
 struct PiStatus {
   std::string name;
   int port = 0;
-  std::string poe = "unknown";          // "on deliveringPower", "off disabled", ...
+  std::string poe = "unknown";  // "on deliveringPower", "off disabled", ...
   std::optional<long> power_mw;
-  std::string vlan = "unknown";         // "ok" or "drift: <first change>"
+  std::string vlan = "unknown";  // "ok" or "drift: <first change>"
   std::optional<bool> root_present;
   std::optional<std::uint64_t> root_bytes;
   std::optional<std::int64_t> root_mtime;  // seconds since the epoch
-  std::optional<bool> exported;         // exported to this Pi's address alone
-  std::optional<bool> reachable;        // nullopt: not probed
+  std::optional<bool> exported;            // exported to this Pi's address alone
+  std::optional<bool> reachable;           // nullopt: not probed
   std::optional<JournalEntry> last_action;
 };
 
 struct ShelfStatus {
   std::string shelf;
   std::vector<PiStatus> pis;
-  std::vector<std::string> problems;  // parts that could not be read
+  std::vector<std::string> problems;  // parts that could not be read, then rows that are wrong
 };
 
 // probe: returns whether the Pi answers (nullopt = not probed).

@@ -2,6 +2,7 @@
 // and the boot files together through the orchestrator.
 
 #include <iostream>
+#include <map>
 #include <memory>
 
 #include "orchestrator/cli/cli.hpp"
@@ -12,8 +13,6 @@
 #include "orchestrator/status.hpp"
 #include "orchestrator/verbs.hpp"
 #include "orchestrator/watch.hpp"
-
-#include <map>
 
 namespace picluster::cli {
 namespace {
@@ -46,52 +45,77 @@ std::string yes_no(const std::optional<bool>& v, const char* yes, const char* no
 }
 
 // The reachability probe for status: --probe, else the shelf's watch settings (default tcp:22).
-Result<orchestrator::StatusProbe> status_probe(const inventory::Shelf& shelf, const std::string& override_spec) {
+Result<orchestrator::StatusProbe> status_probe(const inventory::Shelf& shelf,
+                                               const std::string& override_spec) {
   auto settings = orchestrator::watch_settings(shelf);
   if (!settings) return std::unexpected(settings.error());
   if (!override_spec.empty()) {
     auto spec = orchestrator::parse_probe_spec(override_spec);
-    if (!spec) return std::unexpected(Error{ErrorCode::invalid_argument, "--probe: " + spec.error().message});
+    if (!spec)
+      return std::unexpected(
+          Error{ErrorCode::invalid_argument, "--probe: " + spec.error().message});
     settings->probe = *spec;
   }
-  if (settings->probe.kind == orchestrator::ProbeSpec::Kind::none) return orchestrator::StatusProbe{};
-  std::shared_ptr<orchestrator::Prober> prober = orchestrator::make_prober(settings->probe, settings->probe_timeout);
+  if (settings->probe.kind == orchestrator::ProbeSpec::Kind::none)
+    return orchestrator::StatusProbe{};
+  std::shared_ptr<orchestrator::Prober> prober =
+      orchestrator::make_prober(settings->probe, settings->probe_timeout);
   // Probe every Pi at once on the first call, then answer from the results.
   auto results = std::make_shared<std::map<std::string, bool>>();
   auto targets = std::make_shared<std::vector<orchestrator::ProbeTarget>>();
   for (const auto& pi : shelf.pis) targets->push_back({pi.name, pi.ipv6.str()});
-  return orchestrator::StatusProbe([prober, results, targets](const inventory::Pi& pi) -> std::optional<bool> {
-    if (results->empty()) {
-      for (const auto& r : prober->probe(*targets)) (*results)[r.pi] = r.alive;
-    }
-    const auto it = results->find(pi.name);
-    return it == results->end() ? std::nullopt : std::optional<bool>(it->second);
-  });
+  return orchestrator::StatusProbe(
+      [prober, results, targets](const inventory::Pi& pi) -> std::optional<bool> {
+        if (results->empty()) {
+          for (const auto& r : prober->probe(*targets)) (*results)[r.pi] = r.alive;
+        }
+        const auto it = results->find(pi.name);
+        return it == results->end() ? std::nullopt : std::optional<bool>(it->second);
+      });
 }
 
-Result<int> run_status(const Context& ctx, bool json, const std::string& probe_spec = {}) {
+Result<orchestrator::ShelfStatus> read_status(const Context& ctx, const std::string& probe_spec) {
   auto session = orchestrator::open_session(verb_context(ctx, false, {}), "status");
   if (!session) return std::unexpected(session.error());
   auto probe = status_probe((*session)->shelf(), probe_spec);
   if (!probe) return std::unexpected(probe.error());
-  const auto status = orchestrator::collect_status(**session, *probe);
-  if (json) {
-    std::cout << orchestrator::to_json(status).dump(2) << "\n";
-    return 0;
-  }
-  Table t({"PI", "PORT", "POE", "POWER", "VLAN", "ROOT", "SIZE", "MODIFIED", "EXPORT", "REACHABLE", "LAST ACTION"});
+  return orchestrator::collect_status(**session, *probe);
+}
+
+// Exit status 1 when anything is wrong (a part unreadable, a row with drift or a missing root or
+// export), with or without --json, so scripts and operators see the same answer.
+int status_exit(const orchestrator::ShelfStatus& status) { return status.problems.empty() ? 0 : 1; }
+
+void print_status(const orchestrator::ShelfStatus& status) {
+  Table t({"PI", "PORT", "POE", "POWER", "VLAN", "ROOT", "SIZE", "MODIFIED", "EXPORT", "REACHABLE",
+           "LAST ACTION"});
   for (const auto& st : status.pis) {
     std::string last = "-";
-    if (st.last_action) last = st.last_action->time + " " + st.last_action->verb + "/" + st.last_action->step + " " + st.last_action->result;
+    if (st.last_action)
+      last = st.last_action->time + " " + st.last_action->verb + "/" + st.last_action->step + " " +
+             st.last_action->result;
     t.add({st.name, std::to_string(st.port), st.poe,
-           st.power_mw ? std::to_string(*st.power_mw / 1000) + "." + std::to_string(*st.power_mw % 1000 / 100) + " W" : "-",
+           st.power_mw ? std::to_string(*st.power_mw / 1000) + "." +
+                             std::to_string(*st.power_mw % 1000 / 100) + " W"
+                       : "-",
            st.vlan, yes_no(st.root_present, "present", "missing"),
-           st.root_bytes ? human_bytes(*st.root_bytes) : "-", st.root_mtime ? utc_time(*st.root_mtime) : "-",
-           yes_no(st.exported, "ok", "missing"), st.reachable ? (*st.reachable ? "yes" : "no") : "not probed", last});
+           st.root_bytes ? human_bytes(*st.root_bytes) : "-",
+           st.root_mtime ? utc_time(*st.root_mtime) : "-", yes_no(st.exported, "ok", "missing"),
+           st.reachable ? (*st.reachable ? "yes" : "no") : "not probed", last});
   }
   t.print(std::cout);
   for (const auto& p : status.problems) std::cout << "warning: " << p << "\n";
-  return status.problems.empty() ? 0 : 1;
+}
+
+Result<int> run_status(const Context& ctx, bool json, const std::string& probe_spec = {}) {
+  auto status = read_status(ctx, probe_spec);
+  if (!status) return std::unexpected(status.error());
+  if (json) {
+    std::cout << orchestrator::to_json(*status).dump(2) << "\n";
+  } else {
+    print_status(*status);
+  }
+  return status_exit(*status);
 }
 
 Result<int> run_log(const Context& ctx, const std::string& name, bool json, std::size_t limit) {
@@ -101,7 +125,8 @@ Result<int> run_log(const Context& ctx, const std::string& name, bool json, std:
   const std::size_t skip = limit > 0 && entries->size() > limit ? entries->size() - limit : 0;
   if (json) {
     Json out = Json::array();
-    for (std::size_t i = skip; i < entries->size(); ++i) out.push_back(orchestrator::to_json((*entries)[i]));
+    for (std::size_t i = skip; i < entries->size(); ++i)
+      out.push_back(orchestrator::to_json((*entries)[i]));
     std::cout << out.dump(2) << "\n";
     return 0;
   }
@@ -116,33 +141,50 @@ Result<int> run_log(const Context& ctx, const std::string& name, bool json, std:
 }
 
 Result<int> run_example(const Context& ctx, const std::string& dir, int pis, bool keep, bool json) {
-  if (pis < 1 || pis > 23) return fail(ErrorCode::invalid_argument, "--pis: 1-23 (port 24 is the trunk)");
+  if (pis < 1 || pis > 23)
+    return fail(ErrorCode::invalid_argument, "--pis: 1-23 (port 24 is the trunk)");
   StepPrinter printer(json);
   orchestrator::ExampleOptions o;
   o.dir = std::filesystem::absolute(dir);
   o.pis = pis;
   o.keep_running = keep;
   o.switchsim = orchestrator::find_switchsim(std::filesystem::read_symlink("/proc/self/exe"));
+  // The shelf's status at the end: a table, or with --json a "status" member of the one document.
   int status_rc = 0;
+  Json status_json = nullptr;
   o.before_stop = [&](const std::filesystem::path& inventory) {
     Context c = ctx;
     c.inventory_path = inventory.string();
     c.shelf.clear();
     if (!json) std::cout << "\n== picluster status\n";
-    auto rc = run_status(c, json);
-    status_rc = rc ? *rc : 1;
+    auto status = read_status(c, {});
+    if (!status) {
+      status_rc = 1;
+      if (json)
+        status_json = Json{{"error", status.error().message}};
+      else
+        std::cout << "picluster status: " << status.error().message << "\n";
+      return;
+    }
+    status_rc = status_exit(*status);
+    if (json)
+      status_json = orchestrator::to_json(*status);
+    else
+      print_status(*status);
   };
   if (!json) {
-    std::cout << "== picluster example: a " << pis << "-Pi shelf on this machine, in " << o.dir.string() << "\n";
+    std::cout << "== picluster example: a " << pis << "-Pi shelf on this machine, in "
+              << o.dir.string() << "\n";
   }
   auto done = orchestrator::run_example(o, printer.reporter());
-  printer.finish(done);
+  printer.finish(done, Json{{"status", status_json}});
   if (!done) return std::unexpected(done.error());
   if (!json) {
     const std::string inv = (o.dir / "inventory.json").string();
     std::cout << "\nWhat happened, and where to look:\n"
               << "  inventory:          " << inv << "\n"
-              << "  fileserver files:   " << (o.dir / "fileserver/etc").string() << " (VLAN interfaces, exports, isolation)\n"
+              << "  fileserver files:   " << (o.dir / "fileserver/etc").string()
+              << " (VLAN interfaces, exports, isolation)\n"
               << "  Pi roots:           " << (o.dir / "fileserver/srv/nfsroot").string() << "\n"
               << "  boot files:         " << (o.dir / "fileserver/srv/tftp").string() << "\n"
               << "  audit journal:      picluster --inventory " << inv << " log\n"
@@ -162,25 +204,35 @@ void register_ops_commands(CLI::App& app, Context& ctx) {
     std::string probe;
   };
   auto plan_opts = std::make_shared<Options>();
-  auto* plan = app.add_subcommand("plan", "Show what apply would change on the switch, fileserver and boot files");
+  auto* plan = app.add_subcommand(
+      "plan", "Show what apply would change on the switch, fileserver and boot files");
   plan->add_flag("--json", plan_opts->json, "Print JSON");
-  plan->callback([&ctx, plan_opts] { ctx.action = [&ctx, plan_opts] { return run_plan(ctx, plan_opts->json); }; });
+  plan->callback([&ctx, plan_opts] {
+    ctx.action = [&ctx, plan_opts] { return run_plan(ctx, plan_opts->json); };
+  });
 
   auto apply_opts = std::make_shared<Options>();
-  auto* apply = app.add_subcommand("apply", "Bring the switch, fileserver and boot files in line with the inventory");
+  auto* apply = app.add_subcommand(
+      "apply", "Bring the switch, fileserver and boot files in line with the inventory");
   apply->add_flag("-n,--dry-run", apply_opts->dry_run, "Show the plan without changing anything");
   apply->add_flag("--json", apply_opts->json, "Print the steps as JSON");
   apply->callback([&ctx, apply_opts] {
-    ctx.action = [&ctx, apply_opts] { return run_apply(ctx, apply_opts->dry_run, apply_opts->json); };
+    ctx.action = [&ctx, apply_opts] {
+      return run_apply(ctx, apply_opts->dry_run, apply_opts->json);
+    };
   });
 
   auto status_opts = std::make_shared<Options>();
-  auto* status = app.add_subcommand("status", "One row per Pi: PoE, VLANs, root, export, last action");
+  auto* status =
+      app.add_subcommand("status", "One row per Pi: PoE, VLANs, root, export, last action");
   status->add_flag("--json", status_opts->json, "Print JSON");
   status->add_option("--probe", status_opts->probe,
-                     "How to tell a Pi is reachable: tcp[:PORT], exec:PROGRAM or none (default: the shelf's watch probe, tcp:22)");
+                     "How to tell a Pi is reachable: tcp[:PORT], exec:PROGRAM or none (default: "
+                     "the shelf's watch probe, tcp:22)");
   status->callback([&ctx, status_opts] {
-    ctx.action = [&ctx, status_opts] { return run_status(ctx, status_opts->json, status_opts->probe); };
+    ctx.action = [&ctx, status_opts] {
+      return run_status(ctx, status_opts->json, status_opts->probe);
+    };
   });
 
   struct ExampleArgs {
@@ -190,13 +242,17 @@ void register_ops_commands(CLI::App& app, Context& ctx) {
     bool json = false;
   };
   auto ex = std::make_shared<ExampleArgs>();
-  auto* example = app.add_subcommand(
-      "example", "Run the whole job on a built-in example shelf: switch simulator on 127.0.0.1, this machine as fileserver");
-  example->add_option("--dir", ex->dir, "Folder for the example shelf (must not hold one already)")->capture_default_str();
+  auto* example = app.add_subcommand("example",
+                                     "Run the whole job on a built-in example shelf: switch "
+                                     "simulator on 127.0.0.1, this machine as fileserver");
+  example->add_option("--dir", ex->dir, "Folder for the example shelf (must not hold one already)")
+      ->capture_default_str();
   example->add_option("--pis", ex->pis, "How many Pis to add (1-23)")->capture_default_str();
   example->add_flag("--keep-running", ex->keep, "Leave the switch simulator running afterwards");
   example->add_flag("--json", ex->json, "Print the steps as JSON");
-  example->callback([&ctx, ex] { ctx.action = [&ctx, ex] { return run_example(ctx, ex->dir, ex->pis, ex->keep, ex->json); }; });
+  example->callback([&ctx, ex] {
+    ctx.action = [&ctx, ex] { return run_example(ctx, ex->dir, ex->pis, ex->keep, ex->json); };
+  });
 
   auto log_opts = std::make_shared<Options>();
   auto* log = app.add_subcommand("log", "Show the audit journal (every change picluster made)");
@@ -204,7 +260,9 @@ void register_ops_commands(CLI::App& app, Context& ctx) {
   log->add_option("--limit", log_opts->limit, "Only the newest N entries");
   log->add_flag("--json", log_opts->json, "Print JSON");
   log->callback([&ctx, log_opts] {
-    ctx.action = [&ctx, log_opts] { return run_log(ctx, log_opts->name, log_opts->json, log_opts->limit); };
+    ctx.action = [&ctx, log_opts] {
+      return run_log(ctx, log_opts->name, log_opts->json, log_opts->limit);
+    };
   });
 }
 

@@ -211,5 +211,46 @@ TEST(ErrorsTest, AnUnknownPiIsOneClearErrorForRemoveRebuildRollbackAndPower) {
             "pi01\n");  // `rebuild pi01 nosuch` left it
 }
 
+// status says the same with and without --json: exit 0 when the shelf is as the inventory says,
+// 1 (and the problem named) when a row is wrong.
+TEST(ErrorsTest, StatusExitsOneWithAndWithoutJsonWhenARootIsMissing) {
+  TestShelf shelf(Transport::local);
+  if (!shelf.ready()) GTEST_SKIP() << shelf.why_not();
+  ASSERT_EQ(shelf.add(1).status, 0);
+  ASSERT_EQ(shelf.add(2).status, 0);
+  const std::vector<std::string> text{"status", "--probe", "none"};
+  const std::vector<std::string> as_json{"status", "--json", "--probe", "none"};
+  EXPECT_EQ(shelf.pic(text).status, 0) << TestShelf::describe(text, shelf.pic(text));
+  EXPECT_EQ(shelf.pic(as_json).status, 0);
+
+  fs::remove_all(shelf.root("pi02"));
+  const auto t = shelf.pic(text);
+  EXPECT_EQ(t.status, 1) << TestShelf::describe(text, t);
+  EXPECT_THAT(t.out, HasSubstr("warning: pi02: root missing"));
+  const auto j = shelf.pic(as_json);
+  EXPECT_EQ(j.status, 1) << TestShelf::describe(as_json, j);
+  const json doc = json::parse(j.out, nullptr, false);
+  ASSERT_FALSE(doc.is_discarded()) << j.out;
+  EXPECT_EQ(doc["problems"], json::array({"pi02: root missing"}));
+}
+
+// `example --json` is one JSON document: the steps, and the shelf's status at the end.
+TEST(ErrorsTest, ExampleJsonIsOneDocument) {
+  testing::TempDir dir("orchexample");
+  testing::RunOptions o;
+  o.env = {{"PICLUSTER_STATE_DIR", (dir.path() / "state").string()}};
+  o.timeout_seconds = 300;
+  const auto r = testing::run({testing::picluster_exe().string(), "example", "--dir",
+                               (dir.path() / "shelf").string(), "--pis", "1", "--json"},
+                              o);
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  const json doc = json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(doc.is_discarded()) << r.out;
+  EXPECT_EQ(doc["ok"], true);
+  EXPECT_FALSE(doc["steps"].empty());
+  EXPECT_EQ(doc["status"]["pis"].size(), 1U);
+  EXPECT_EQ(doc["status"]["problems"], json::array());
+}
+
 }  // namespace
 }  // namespace picluster::orchestrator::it
