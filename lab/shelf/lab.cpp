@@ -148,15 +148,12 @@ Result<int> start_fileserver(const LabPaths& paths, const Images& images, int ss
   const VmFiles files = paths.fileserver();
   std::error_code ec;
   fs::create_directories(files.dir, ec);
-  // Copy-on-write overlays on the cached images, which are never written.
+  // Copy-on-write overlays on the cached images, which are never written. An overlay left by an
+  // earlier lab on another image (the recipe changed) is started afresh.
   const fs::path disk = files.dir / "disk.qcow2";
   const fs::path srv = files.dir / "srv.qcow2";
   for (const auto& [overlay, backing] : {std::pair{disk, images.fileserver_disk}, std::pair{srv, images.srv_disk}}) {
-    if (fs::exists(overlay)) continue;
-    if (auto r = run_ok({"qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", backing.string(), overlay.string()});
-        !r) {
-      return std::unexpected(r.error().with_context("fileserver disk " + overlay.filename().string()));
-    }
+    if (auto r = ensure_overlay(overlay, backing); !r) return std::unexpected(r.error().with_context("fileserver disk"));
   }
   FileserverVm vm{files, images.kernel, images.initrd, disk, srv, paths.vde().ctl_dir, kTrunkPort, ssh_port, 1024};
   return launch(fileserver_argv(vm), files);

@@ -12,8 +12,9 @@
 //   DIR/pi/NN/              the Pi VM on switch port NN (started and killed by the data plane)
 //
 // `lab up` starts vde_switch, the fileserver VM (waits for its SSH banner) and the simulator with
-// the "vde" data plane; `lab down` stops them by recorded PID, Pis first. Nothing outside DIR,
-// loopback and the VMs is touched.
+// the "vde" data plane; `lab down` stops them by recorded PID: the simulator first (so no PoE-on
+// SET, say from a running `picluster watch`, can start a Pi again), then the Pis, the fileserver
+// and vde_switch. Nothing outside DIR, loopback and the VMs is touched.
 
 #include <chrono>
 #include <filesystem>
@@ -72,7 +73,8 @@ struct UpOptions {
 // failure, whatever was started is stopped again.
 Result<LabState> lab_up(const UpOptions& options);
 
-// Stops everything recorded in the folder (Pis, simulator, fileserver, vde_switch), by PID.
+// Stops everything recorded in the folder (simulator, Pis, fileserver, vde_switch, in that order),
+// by PID.
 // Succeeds when nothing is running. The folder itself (disks, logs, inventory) is kept.
 Result<void> lab_down(const std::filesystem::path& dir);
 

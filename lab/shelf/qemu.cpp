@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "common/text.hpp"
@@ -59,6 +60,23 @@ std::vector<std::string> pi_argv(const PiVm& vm) {
 
 std::string pi_cmdline(const std::string& rendered_cmdline) {
   return rendered_cmdline + " net.ifnames=0 console=ttyS0,115200";
+}
+
+Result<bool> ensure_overlay(const fs::path& overlay, const fs::path& backing) {
+  std::error_code ec;
+  if (fs::exists(overlay, ec)) {
+    auto info = run_checked({"qemu-img", "info", "--output=json", "-U", overlay.string()});
+    if (!info) return std::unexpected(info.error().with_context("overlay " + overlay.string()));
+    const auto j = nlohmann::json::parse(info->out, nullptr, false);
+    const std::string current = j.is_object() ? j.value("full-backing-filename", j.value("backing-filename", "")) : "";
+    if (!current.empty() && fs::equivalent(current, backing, ec)) return false;
+    fs::remove(overlay, ec);
+    if (ec) return fail(ErrorCode::io, "remove stale overlay " + overlay.string() + ": " + ec.message());
+  }
+  if (auto r = run_ok({"qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", backing.string(), overlay.string()}); !r) {
+    return std::unexpected(r.error().with_context("overlay " + overlay.string()));
+  }
+  return true;
 }
 
 Result<int> launch(const std::vector<std::string>& argv, const VmFiles& files) {

@@ -61,6 +61,12 @@ std::vector<std::string> pi_argv(const PiVm& vm);
 // becomes /dev/console) and classic interface names (the cmdline's ip= names eth0).
 std::string pi_cmdline(const std::string& rendered_cmdline);
 
+// Makes `overlay` a qcow2 copy-on-write overlay on the raw image `backing`. An existing overlay
+// is kept when its backing file is `backing`, and replaced by an empty one when it is not (a
+// changed image recipe, hence a new cache entry: writes made on top of the old image are
+// meaningless on the new one). Returns true when it (re)created the overlay. Runs qemu-img.
+Result<bool> ensure_overlay(const std::filesystem::path& overlay, const std::filesystem::path& backing);
+
 // Runs argv (which must daemonize with -pidfile) and returns the VM's PID.
 Result<int> launch(const std::vector<std::string>& argv, const VmFiles& files);
 
