@@ -83,7 +83,8 @@ Result<void> write_inventory(const LabPaths& paths, const LabState& s) {
   f.trunk_port = kTrunkPort;
   f.nfs_root = "/srv/nfsroot";
   f.golden_image = "/srv/golden/pi";
-  // /srv is btrfs (images.hpp): nfsroot picks reflink clones by itself.
+  // /srv is btrfs (images.hpp): nfsroot picks reflink clones by itself, and btrfs snapshots once
+  // the fileserver role, applied over SSH, has made the golden image a subvolume.
   f.clone_method = inventory::CloneMethod::automatic;
   auto& sw = shelf.switch_;
   sw.host = "127.0.0.1";

@@ -208,6 +208,41 @@ TEST_F(RoleInChroot, CheckModeReportsChangesWithoutMakingThem) {
   EXPECT_EQ(read(root / "etc/nftables.conf"), nftables_before);
 }
 
+// The lab's case (its image is made with mkfs.btrfs --rootdir, which cannot make subvolumes):
+// the golden image is a plain folder on a btrfs /srv. The role makes it a subvolume (inode 256,
+// what picluster's btrfs-snapshot clone method needs) with its contents unchanged, and a second
+// run changes nothing. /srv is a btrfs loop image mounted into the root.
+TEST_F(RoleInChroot, PlainGoldenFolderOnBtrfsBecomesASubvolume) {
+  const fs::path root = fresh_root("btrfs-root");
+  const fs::path image = m_tmp.path() / "srv.btrfs";
+  ASSERT_EQ(run({"truncate", "-s", "512M", image.string()}).status, 0);
+  ASSERT_EQ(run({"mkfs.btrfs", "-q", image.string()}).status, 0);
+  fs::create_directories(root / "srv");
+  if (run({"mount", "-o", "loop", image.string(), (root / "srv").string()}).status != 0) {
+    GTEST_SKIP() << "cannot mount a loop image here";
+  }
+  struct Unmount {
+    fs::path dir;
+    ~Unmount() { (void)run({"umount", "-d", dir.string()}); }
+  } unmount{root / "srv"};
+  write(root / "srv/golden/raspios/etc/golden-version", "folder\n");
+  const auto inode = [&] { return run({"stat", "-c", "%i", (root / "srv/golden/raspios").string()}).out; };
+  ASSERT_NE(inode(), "256\n");
+
+  // No golden source: only make sure the image is in place (and a subvolume, on btrfs).
+  const Recap first = play("fileservers.yml", root, "golden-v1.tar", {"-e", "picluster_golden_source="});
+  ASSERT_EQ(first.failures, 0) << first.output;
+  EXPECT_GT(first.changed, 0) << first.output;
+  EXPECT_EQ(inode(), "256\n") << "the golden image is not a subvolume";
+  EXPECT_EQ(read(root / "srv/golden/raspios/etc/golden-version"), "folder\n");
+  EXPECT_FALSE(fs::exists(root / "srv/golden/raspios.folder"));
+  EXPECT_FALSE(fs::exists(root / "srv/golden/raspios.subvolume"));
+
+  const Recap second = play("fileservers.yml", root, "golden-v1.tar", {"-e", "picluster_golden_source="});
+  ASSERT_EQ(second.failures, 0) << second.output;
+  EXPECT_EQ(second.changed, 0) << second.output;
+}
+
 // A host where nftables is still to be installed has no /etc/nftables.conf (the package brings
 // it). The package step cannot be run in check mode on such a root without a package index, so
 // the root has the packages but not that file: --check must report the include as a change to

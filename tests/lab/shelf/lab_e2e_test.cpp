@@ -289,9 +289,11 @@ TEST_F(LabEndToEnd, ShelfNetbootsIsolatesAndPowerCycles) {
 
   // The same role over SSH, through `picluster ansible-inventory` on the lab's inventory, as an
   // operator runs it: packages (present: the VM has no mirror), 8021q, NFS and dnsmasq settings,
-  // isolation hardening, folders, golden image, services. The image already has the role's files,
-  // so the first run changes little (its count goes into the timing summary); the second must
-  // change nothing. The Pis below are then provisioned on this fileserver.
+  // isolation hardening, folders, golden image, services. The image already has the role's files;
+  // what the first run does change is the golden image, a plain folder in the image (mkfs.btrfs
+  // --rootdir makes no subvolumes), which on the live btrfs /srv it turns into a subvolume. The
+  // second run must change nothing. The Pis below are then provisioned on this fileserver.
+  EXPECT_NE(on_fileserver({"stat", "-c", "%i", "/srv/golden/pi"}).out, "256\n") << "golden image already a subvolume";
   const std::vector<std::string> offline{"-e", "picluster_apt_update_cache=false"};
   t = Clock::now();
   auto role = ansible_playbook("fileservers.yml", offline);
@@ -299,6 +301,8 @@ TEST_F(LabEndToEnd, ShelfNetbootsIsolatesAndPowerCycles) {
   m_timings["ansible role over SSH, first run"] = seconds_since(t);
   m_timings["ansible role over SSH, first run: changed (count)"] = recap_count(role.out, "lab-fileserver", "changed");
   EXPECT_EQ(recap_count(role.out, "lab-fileserver", "failed"), 0) << role.out;
+  EXPECT_NE(role.out.find("Swap the subvolume in"), std::string::npos) << role.out;
+  EXPECT_EQ(on_fileserver({"stat", "-c", "%i", "/srv/golden/pi"}).out, "256\n") << "golden image is not a subvolume";
   t = Clock::now();
   auto again = ansible_playbook("fileservers.yml", offline);
   ASSERT_EQ(again.exit_status, 0) << again.out << again.err;
@@ -322,6 +326,16 @@ TEST_F(LabEndToEnd, ShelfNetbootsIsolatesAndPowerCycles) {
     m_timings["add " + name + " (switch, fileserver, root, exports, boot, PoE)"] = seconds_since(t);
     ASSERT_TRUE(pi_pid(port)) << "PoE on port " << port << " did not start " << name << "'s VM";
     powered[port] = Clock::now();
+  }
+  // The golden image is a subvolume, so each root was a btrfs snapshot (O(1)), as journaled.
+  for (const std::string name : {"pi01", "pi02"}) {
+    auto log = picluster({"log", name, "--json"});
+    const auto entries = nlohmann::json::parse(log.out, nullptr, false);
+    std::string clone;
+    for (const auto& e : entries.is_array() ? entries : nlohmann::json::array()) {
+      if (e.value("step", "") == "root" && e.value("result", "") == "ok") clone = e.value("detail", "");
+    }
+    EXPECT_TRUE(clone.starts_with("cloned with btrfs-snapshot")) << name << ": " << clone << "\n" << log.out << log.err;
   }
   // The shelf now matches the inventory: apply would change nothing.
   auto plan = picluster({"plan"});
