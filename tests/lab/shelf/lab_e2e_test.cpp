@@ -313,6 +313,11 @@ TEST_F(LabEndToEnd, ShelfNetbootsIsolatesAndPowerCycles) {
   EXPECT_OK(on_fileserver({"sh", "-c", "grep -qw 8021q /proc/modules && systemctl is-active nfs-server rpcbind nftables && "
                                        "test \"$(sysctl -n net.ipv4.conf.all.arp_ignore)\" = 1 && "
                                        "! systemctl is-active dnsmasq && test -d /srv/nfsroot -a -d /srv/golden/pi"}));
+  // The role's nfsd thread count is the one running: Debian 12's nfs-server.service starts
+  // rpc.nfsd with no count, so [nfsd] threads in /etc/nfs.conf.d is what it reads
+  // (/etc/default/nfs-kernel-server's RPCNFSDCOUNT is only read by the SysV init script).
+  auto threads = on_fileserver({"cat", "/proc/fs/nfsd/threads"});
+  EXPECT_EQ(threads.out, "16\n") << threads.err;
 
   // Add both Pis, one verb each: switch port over SNMP, the fileserver's VLAN interface and
   // isolation hardening, the root cloned from the golden image, exports, boot files, PoE on (which
