@@ -104,6 +104,8 @@ class Background {
   int m_status = -1;
 };
 
+#define EXPECT_OK(result) EXPECT_EQ((result).exit_status, 0) << (result).out << (result).err
+
 class LabEndToEnd : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -231,6 +233,18 @@ class LabEndToEnd : public ::testing::Test {
     return -1;
   }
 
+  // `picluster discover --json`: every MAC the switch reports learned (over SNMP), with its port.
+  std::map<std::string, int> learned_macs() {
+    auto d = picluster({"discover", "--json"});
+    EXPECT_OK(d);
+    std::map<std::string, int> out;
+    const auto j = nlohmann::json::parse(d.out, nullptr, false);
+    for (const auto& e : j.is_object() ? j.value("learned", nlohmann::json::array()) : nlohmann::json::array()) {
+      out[e.value("mac", "")] = e.value("port", 0);
+    }
+    return out;
+  }
+
   // The probe `picluster watch --probe exec:` runs as PROGRAM NAME ADDRESS: the Pis' public
   // addresses are only reachable from inside the fileserver VM, so it pings from there.
   fs::path write_probe_script() {
@@ -267,7 +281,6 @@ class LabEndToEnd : public ::testing::Test {
   std::map<std::string, double> m_timings;
 };
 
-#define EXPECT_OK(result) EXPECT_EQ((result).exit_status, 0) << (result).out << (result).err
 
 TEST_F(LabEndToEnd, ShelfNetbootsIsolatesAndPowerCycles) {
   // 1. lab up with two Pi ports.
@@ -279,6 +292,12 @@ TEST_F(LabEndToEnd, ShelfNetbootsIsolatesAndPowerCycles) {
   ASSERT_TRUE(state) << state.error().message;
   m_state = *state;
   m_timings["fileserver boot to SSH"] = m_state.fileserver_boot_seconds;
+
+  // No Pi has had power yet, so vde_switch has not learned their MACs, and the simulator, whose
+  // knobs do name them, must not report them (the FDB comes from vde_switch's table).
+  auto unlearned = learned_macs();
+  EXPECT_FALSE(unlearned.contains(lab_pi_mac(1)) || unlearned.contains(lab_pi_mac(2)))
+      << "Pi MACs in the FDB before any Pi was powered";
 
   // The image was prepared by the picluster_fileserver role (in a chroot, images.hpp): its files
   // are there before any Ansible run over SSH, and the lab's own copies of them are not.
@@ -357,6 +376,12 @@ TEST_F(LabEndToEnd, ShelfNetbootsIsolatesAndPowerCycles) {
   EXPECT_NE(root01.out.find("172.30.0.1:/srv/nfsroot/pi01"), std::string::npos) << root01.out << root01.err;
   auto host02 = on_pi(kPi02Ip6, {"hostname"});
   EXPECT_EQ(host02.out, "pi02\n");
+  // The switch's FDB, read over SNMP (dot1qTpFdbTable through `picluster discover`), is vde_switch's
+  // MAC table: before any Pi had power it had none of their MACs (checked after lab up), now each
+  // Pi's MAC is learned on its own port.
+  auto learned = learned_macs();
+  EXPECT_EQ(learned[lab_pi_mac(1)], 1) << "pi01's MAC not learned on port 1";
+  EXPECT_EQ(learned[lab_pi_mac(2)], 2) << "pi02's MAC not learned on port 2";
 
   // 3. Isolation, each with a positive control so a broken tool cannot pass it.
   auto own = on_pi(kPi02Ip6, {"sh", "-c", "mkdir -p /mnt/own && mount -t nfs -o vers=3,tcp,nolock,addr=172.30.0.5 "
