@@ -25,6 +25,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "common/text.hpp"
 #include "lab/shelf/lab.hpp"
@@ -372,10 +373,19 @@ TEST_F(LabEndToEnd, ShelfNetbootsIsolatesAndPowerCycles) {
   m_timings["pi01 power-on to SSH"] = seconds_since(powered[1]);
   ASSERT_GE(wait_for_pi(kPi02Ip6), 0);
   m_timings["pi02 power-on to SSH"] = seconds_since(powered[2]);
-  auto root01 = on_pi(kPi01Ip6, {"findmnt", "-n", "-o", "SOURCE", "/"});
-  EXPECT_NE(root01.out.find("172.30.0.1:/srv/nfsroot/pi01"), std::string::npos) << root01.out << root01.err;
-  auto host02 = on_pi(kPi02Ip6, {"hostname"});
-  EXPECT_EQ(host02.out, "pi02\n");
+  // Each from its own root, through its own VLAN's fileserver address, and each reached the
+  // default target (is-system-running --wait blocks until boot is over: running or degraded).
+  for (const auto& [ip6, name, source] : {std::tuple{kPi01Ip6, "pi01", "172.30.0.1:/srv/nfsroot/pi01"},
+                                          std::tuple{kPi02Ip6, "pi02", "172.30.0.5:/srv/nfsroot/pi02"}}) {
+    auto root = on_pi(ip6, {"findmnt", "-n", "-o", "SOURCE", "/"});
+    EXPECT_EQ(root.out, std::string(source) + "\n") << name << ": " << root.err;
+    EXPECT_EQ(on_pi(ip6, {"hostname"}).out, std::string(name) + "\n");
+    auto booted = on_pi(ip6, {"sh", "-c", "systemctl is-system-running --wait; systemctl is-active multi-user.target"}, 300s);
+    EXPECT_EQ(booted.exit_status, 0) << name << " did not reach multi-user.target:\n" << booted.out << booted.err
+                                     << on_pi(ip6, {"systemctl", "--failed", "--no-pager"}).out;
+    EXPECT_TRUE(booted.out.ends_with("\nactive\n")) << name << ": " << booted.out;
+  }
+
   // The switch's FDB, read over SNMP (dot1qTpFdbTable through `picluster discover`), is vde_switch's
   // MAC table: before any Pi had power it had none of their MACs (checked after lab up), now each
   // Pi's MAC is learned on its own port.
@@ -393,15 +403,24 @@ TEST_F(LabEndToEnd, ShelfNetbootsIsolatesAndPowerCycles) {
   // pi02 has no route to pi01's /30 by itself; give it the two an attacker would try: through the
   // fileserver as a gateway, and on-link (ARP on its own VLAN). Neither may reach pi01 or the
   // fileserver's VLAN-10 address (the "weak host" leak of lab-notes.md).
-  const auto reach = [&](const std::string& route, const std::string& target) {
-    return on_pi(kPi02Ip6, {"sh", "-c", "ip neigh flush all; ip route add 172.30.0.0/30 " + route +
-                                           "; ping -c 2 -W 2 " + target + "; rc=$?; ip route del 172.30.0.0/30; exit $rc"});
+  // The route is set up first (a failure there exits 100, never passing as "no answer"); ping's
+  // exit status 1 is "no reply", anything else is a broken probe.
+  const auto reach = [&](const std::string& prefix, const std::string& route, const std::string& target) {
+    return on_pi(kPi02Ip6, {"sh", "-c", "ip neigh flush all && ip route add " + prefix + " " + route +
+                                           " || exit 100; ping -c 2 -W 2 " + target + "; rc=$?; ip route del " +
+                                           prefix + " && exit $rc"});
   };
   EXPECT_OK(on_pi(kPi02Ip6, {"ping", "-c", "2", "-W", "2", "172.30.0.5"}));
+  // Positive control: the same steps reach pi02's own fileserver address through a route so added.
+  auto control = reach("172.30.0.5/32", "dev eth0", "172.30.0.5");
+  EXPECT_EQ(control.exit_status, 0) << "the reach probe itself is broken: " << control.out << control.err;
   for (const std::string route : {"via 172.30.0.5", "dev eth0"}) {
-    EXPECT_NE(reach(route, "172.30.0.2").exit_status, 0) << "pi02 reached pi01's storage address (" << route << ")";
-    EXPECT_NE(reach(route, "172.30.0.1").exit_status, 0)
-        << "pi02 reached the fileserver's address on pi01's VLAN (" << route << ")";
+    auto to_pi01 = reach("172.30.0.0/30", route, "172.30.0.2");
+    EXPECT_EQ(to_pi01.exit_status, 1) << "pi02 reached pi01's storage address, or the probe failed (" << route << "): "
+                                      << to_pi01.out << to_pi01.err;
+    auto to_fs10 = reach("172.30.0.0/30", route, "172.30.0.1");
+    EXPECT_EQ(to_fs10.exit_status, 1) << "pi02 reached the fileserver's address on pi01's VLAN, or the probe failed ("
+                                      << route << "): " << to_fs10.out << to_fs10.err;
   }
   // Frames tagged with pi01's VLAN (10) from pi02's port: counted on the fileserver's eth1.10.
   EXPECT_OK(on_fileserver({"sh", "-c",
