@@ -335,9 +335,24 @@ Result<std::vector<std::string>> SshHost::list(const std::string& dir) {
   return names;
 }
 
+// rename(2) across filesystems fails with EXDEV, but mv then copies and deletes, which is neither
+// atomic nor what the Host contract promises. So the script first checks that both parent folders
+// are on one filesystem and one mount (stat's device number and mount point: a btrfs subvolume
+// has a device number of its own, and rename(2) fails across bind mounts too) and refuses
+// otherwise; then mv -T does a plain rename(2).
+constexpr std::string_view kRenameScript =
+    "a=$(stat -c '%d %m' -- \"$(dirname -- \"$1\")\") || exit 1\n"
+    "b=$(stat -c '%d %m' -- \"$(dirname -- \"$2\")\") || exit 1\n"
+    "if [ \"$a\" != \"$b\" ]; then\n"
+    "  echo \"$1 and $2 are on different filesystems (device and mount: $a, $b); refusing to copy "
+    "instead of an atomic rename\" >&2\n"
+    "  exit 1\n"
+    "fi\n"
+    "exec mv -T -- \"$1\" \"$2\"";
+
 Result<void> SshHost::rename(const std::string& from, const std::string& to) {
   auto r = run_script(*this, "rename", from,
-                      script(std::string(kExistsOrExit) + "exec mv -T -- \"$1\" \"$2\"", {from, to}));
+                      script(std::string(kExistsOrExit) + std::string(kRenameScript), {from, to}));
   if (!r) return std::unexpected(r.error().with_context(name()));
   return {};
 }

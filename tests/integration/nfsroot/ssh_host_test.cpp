@@ -152,6 +152,28 @@ TEST_F(SshHostTest, TimesOutALongCommand) {
   EXPECT_EQ(r.error().code, ErrorCode::timeout);
 }
 
+// rename() is rename(2): across filesystems it fails and leaves both sides alone, where mv would
+// silently copy and delete.
+TEST_F(SshHostTest, RenameAcrossFilesystemsFailsInsteadOfCopying) {
+  if (it::sh({"stat", "-c", "%d", "/dev/shm"}) == it::sh({"stat", "-c", "%d", m_dir})) {
+    GTEST_SKIP() << "/dev/shm is on the same filesystem as " << m_dir;
+  }
+  auto host = connect();
+  ASSERT_TRUE(host);
+  it::spit(m_dir + "/root-file", "data\n");
+  const std::string elsewhere = "/dev/shm/picluster-rename-" + std::to_string(m_port);
+  auto r = host->rename(m_dir + "/root-file", elsewhere);
+  const bool copied = fs::exists(elsewhere);
+  fs::remove(elsewhere);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_THAT(r.error().message, HasSubstr("are on different filesystems"));
+  EXPECT_FALSE(copied);
+  EXPECT_EQ(it::slurp(m_dir + "/root-file"), "data\n");
+  // Within one filesystem it still renames.
+  ASSERT_TRUE(host->rename(m_dir + "/root-file", m_dir + "/renamed").has_value());
+  EXPECT_EQ(it::slurp(m_dir + "/renamed"), "data\n");
+}
+
 TEST_F(SshHostTest, FileOperationsWithHostileNames) {
   auto host = connect();
   ASSERT_TRUE(host);
