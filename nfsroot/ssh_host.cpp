@@ -2,7 +2,8 @@
 // packets, which Nagle would hold back for the peer's delayed ACK), one channel per command.
 // run() writes stdin, sends EOF, then reads stdout and stderr as packets arrive (poll(2) on the
 // session's socket, no fixed slices) until both streams end, sending an SSH ignore message (a
-// keepalive) after 15 s of silence and giving up at the deadline.
+// keepalive) after 15 s of silence. At the deadline it kills the remote command (see
+// kill_remote) and fails with ErrorCode::timeout.
 
 #include "nfsroot/ssh_host.hpp"
 
@@ -218,6 +219,34 @@ void wait_readable(ssh_session s, std::chrono::milliseconds wait) {
   (void)::poll(&p, 1, static_cast<int>(std::max<std::int64_t>(wait.count(), 0)));
 }
 
+// How a command that runs past its deadline is killed. Closing the channel does not do it (the
+// command only notices when it next writes), and OpenSSH's sshd ignores the "signal" channel
+// request here (RFC 4254 6.9; sshd 9.2 refuses it for this session). So every remote command runs
+// under coreutils' `timeout --signal=KILL`, set kRemoteGraceSeconds after our own deadline:
+// timeout makes its own process group and SIGKILLs the whole group, so the command and the
+// children it started (rsync, cp under flock) all go. At our deadline kill_remote() still sends
+// the signal request (for servers that honour it), then waits for the session to end, so the
+// command is gone when the caller hears of the timeout.
+constexpr double kRemoteGraceSeconds = 1.0;
+
+Result<CommandResult> kill_remote(ssh_session s, ssh_channel ch) {
+  ssh_channel_request_send_signal(ch, "KILL");
+  std::string ignored;
+  const auto until = Clock::now() + std::chrono::seconds(static_cast<int>(kRemoteGraceSeconds) + 5);
+  bool out_done = false, err_done = false;
+  while ((!out_done || !err_done) && Clock::now() < until) {
+    const int out = out_done ? 0 : drain(ch, 0, ignored, false, nullptr);
+    const int err = err_done ? 0 : drain(ch, 1, ignored, false, nullptr);
+    if (out == SSH_ERROR || err == SSH_ERROR) break;
+    out_done = out_done || out == SSH_EOF;
+    err_done = err_done || err == SSH_EOF;
+    if (out <= 0 && err <= 0) wait_readable(s, std::chrono::milliseconds(200));
+  }
+  CommandResult r;
+  r.exit_status = out_done && err_done ? 0 : -1;  // both streams closed: the process group is gone
+  return r;
+}
+
 }  // namespace
 
 Result<CommandResult> SshHost::run(const std::vector<std::string>& argv,
@@ -225,9 +254,14 @@ Result<CommandResult> SshHost::run(const std::vector<std::string>& argv,
   const std::string line = shell_join(argv);
   const std::string where = m_impl->where();
   ssh_session s = m_impl->session;
+  // The remote end enforces the timeout too (see kill_remote), a second after ours.
+  char limit[32];
+  std::snprintf(limit, sizeof limit, "%.3f",
+                static_cast<double>(options.timeout.count()) / 1000.0 + kRemoteGraceSeconds);
+  const std::string remote = "exec timeout --signal=KILL " + std::string(limit) + " " + line;
   Channel c{ssh_channel_new(s)};
   if (c.ch == nullptr || ssh_channel_open_session(c.ch) != SSH_OK ||
-      ssh_channel_request_exec(c.ch, line.c_str()) != SSH_OK) {
+      ssh_channel_request_exec(c.ch, remote.c_str()) != SSH_OK) {
     return fail(ErrorCode::ssh, where + ": cannot start " + line + ": " + m_impl->session_error());
   }
   std::string_view input = options.input;
@@ -257,8 +291,11 @@ Result<CommandResult> SshHost::run(const std::vector<std::string>& argv,
       last_traffic = now;
     }
     if (now > deadline) {
+      auto killed = kill_remote(s, c.ch);
+      const bool gone = killed && killed->exit_status != -1;
       return fail(ErrorCode::timeout, where + ": " + line + ": still running after " +
-                                          std::to_string(options.timeout.count() / 1000) + " s");
+                                          std::to_string(options.timeout.count() / 1000) + " s; " +
+                                          (gone ? "killed it" : "sent it SIGKILL"));
     }
     // Nothing new on either stream: sleep until the socket has more (or the next keepalive, or
     // the deadline), instead of polling in fixed slices.

@@ -152,6 +152,31 @@ TEST_F(SshHostTest, TimesOutALongCommand) {
   EXPECT_EQ(r.error().code, ErrorCode::timeout);
 }
 
+// The Host contract: a command past its timeout is killed, with the children it started.
+TEST_F(SshHostTest, ATimedOutCommandIsKilledWithItsChildren) {
+  auto host = connect();
+  ASSERT_TRUE(host);
+  RunOptions o;
+  o.timeout = std::chrono::milliseconds(500);
+  const std::string pids = m_dir + "/pids";
+  auto r = host->run({"sh", "-c", "sleep 300 & echo $$ $! > \"$1\"; wait", "sh", pids}, o);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::timeout);
+  EXPECT_THAT(r.error().message, HasSubstr("killed it"));
+  const auto both = split(it::slurp(pids), ' ');
+  ASSERT_EQ(both.size(), 2U) << it::slurp(pids);
+  for (const auto& pid : both) {
+    const std::string stat = "/proc/" + std::string(pid.substr(0, pid.find('\n'))) + "/stat";
+    // Gone, or a zombie its new parent has not reaped yet: either way no longer running.
+    const std::string state = fs::exists(stat) ? split(it::slurp(stat), ' ').at(2) : "gone";
+    EXPECT_TRUE(state == "gone" || state == "Z") << pid << " is still running (" << state << ")";
+  }
+  // The session still works after a kill.
+  auto after = host->run({"echo", "ok"}, {});
+  ASSERT_TRUE(after.has_value()) << after.error().message;
+  EXPECT_EQ(after->out, "ok\n");
+}
+
 // rename() is rename(2): across filesystems it fails and leaves both sides alone, where mv would
 // silently copy and delete.
 TEST_F(SshHostTest, RenameAcrossFilesystemsFailsInsteadOfCopying) {
