@@ -78,10 +78,15 @@ TEST_F(LoopFs, BtrfsSubvolumeGoldenIsSnapshottedAndRootsAreSubvolumesDeletedProp
 
   it::spit(golden + "/etc/version", "v2");
   ASSERT_TRUE(roots.rebuild(pi, files()).has_value());
-  ASSERT_TRUE(roots.rebuild(pi, files()).has_value());  // retires a subvolume through .trash
-  EXPECT_EQ(it::slurp(m_mnt + "/nfsroot/pi01/etc/version"), "v2");
+  it::spit(golden + "/etc/version", "v3");
+  ASSERT_TRUE(roots.rebuild(pi, files()).has_value());  // retires the v1 subvolume through .trash
+  EXPECT_EQ(it::slurp(m_mnt + "/nfsroot/pi01/etc/version"), "v3");
+  EXPECT_EQ(it::slurp(m_mnt + "/nfsroot/.previous/pi01/etc/version"), "v2");
   ASSERT_TRUE(roots.rollback("pi01").has_value());
-  EXPECT_EQ(it::slurp(m_mnt + "/nfsroot/pi01/etc/version"), "v2");
+  EXPECT_EQ(it::slurp(m_mnt + "/nfsroot/pi01/etc/version"), "v2");  // back to the one before
+  EXPECT_EQ(it::slurp(m_mnt + "/nfsroot/.previous/pi01/etc/version"), "v3");
+  ASSERT_TRUE(roots.rollback("pi01").has_value());  // and forward again
+  EXPECT_EQ(it::slurp(m_mnt + "/nfsroot/pi01/etc/version"), "v3");
   auto removed = roots.remove(pi, false);
   ASSERT_TRUE(removed.has_value()) << removed.error().message;
   const std::string subvolumes = it::sh({"btrfs", "subvolume", "list", "-o", m_mnt});

@@ -8,6 +8,7 @@
 #include <spawn.h>
 #include <sys/wait.h>
 
+#include <functional>
 #include <thread>
 
 #include "tests/integration/nfsroot/helpers.hpp"
@@ -62,25 +63,36 @@ class KillTest : public ::testing::TestWithParam<std::string> {
   void SetUp() override {
     if (::geteuid() != 0 || !it::have("rsync")) GTEST_SKIP() << "needs root and rsync";
     m_dir = it::make_temp_dir("kill");
-    it::make_golden(m_dir + "/golden", 3000, "v2");
-    fs::create_directories(m_dir + "/nfsroot");
-    // The old root: built the same way from an older golden image.
-    it::make_golden(m_dir + "/golden-v1", 10, "v1");
-    // Twice, so a previous root exists and the retire step runs.
+    m_base = m_dir;
+    make_goldens();
+  }
+  // golden (v2, 3000 files) and golden-v1 (v1, 10 files) under m_base, then the old root built
+  // from golden-v1 twice, so a previous root exists and the retire step runs.
+  void make_goldens(const std::function<void(const std::string&)>& create = {}) {
+    for (const char* g : {"/golden", "/golden-v1"}) {
+      if (create) create(m_base + g);
+    }
+    it::make_golden(m_base + "/golden", 3000, "v2");
+    fs::create_directories(m_base + "/nfsroot");
+    it::make_golden(m_base + "/golden-v1", 10, "v1");
     for (int i = 0; i < 2; ++i) {
-      Child first = spawn_driver({m_dir + "/nfsroot", m_dir + "/golden-v1", "pi01"});
+      Child first = spawn_driver({m_base + "/nfsroot", m_base + "/golden-v1", "pi01"});
       ::close(first.out);
       ASSERT_EQ(wait_exit(first.pid), 0);
     }
   }
   void TearDown() override {
+    if (!m_mounted.empty()) {
+      nfsroot::LocalHost host;
+      (void)host.run({"umount", "-d", m_mounted}, {});
+    }
     if (!m_dir.empty()) fs::remove_all(m_dir);
   }
   // "old", "new", or a description of what is wrong.
   std::string live_state() const {
-    const std::string live = m_dir + "/nfsroot/pi01";
+    const std::string live = m_base + "/nfsroot/pi01";
     if (!fs::exists(live)) {
-      const std::string staging = m_dir + "/nfsroot/.staging/pi01";
+      const std::string staging = m_base + "/nfsroot/.staging/pi01";
       if (fs::exists(staging + ".ready") && it::slurp(staging + "/etc/picluster-build") == "new\n" &&
           it::slurp(staging + "/etc/version") == "v2" && fs::exists(staging + "/usr/share/d29/f2999")) {
         return "new-in-staging";
@@ -97,43 +109,78 @@ class KillTest : public ::testing::TestWithParam<std::string> {
     return "mix: version " + version;
   }
   void finish_and_check() {
-    Child again = spawn_driver({m_dir + "/nfsroot", m_dir + "/golden", "pi01"});
+    Child again = spawn_driver({m_base + "/nfsroot", m_base + "/golden", "pi01"});
     const std::string line = read_line(again.out);
     ::close(again.out);
     EXPECT_EQ(wait_exit(again.pid), 0);
-    EXPECT_EQ(line, "DONE rsync");
+    EXPECT_EQ(line, "DONE " + m_method);
     EXPECT_EQ(live_state(), "new");
-    EXPECT_TRUE(fs::is_empty(m_dir + "/nfsroot/.staging"));
-    EXPECT_FALSE(fs::exists(m_dir + "/nfsroot/.trash/pi01"));
-    EXPECT_EQ(it::slurp(m_dir + "/nfsroot/.previous/pi01/etc/version").empty(), false);
+    EXPECT_TRUE(fs::is_empty(m_base + "/nfsroot/.staging"));
+    EXPECT_FALSE(fs::exists(m_base + "/nfsroot/.trash/pi01"));
+    EXPECT_EQ(it::slurp(m_base + "/nfsroot/.previous/pi01/etc/version").empty(), false);
+  }
+  void kill_at_step_and_finish() {
+    Child c = spawn_driver({m_base + "/nfsroot", m_base + "/golden", "pi01", GetParam()});
+    const std::string line = read_line(c.out);
+    ::close(c.out);
+    ASSERT_EQ(line, "PAUSED " + GetParam());
+    ::kill(c.pid, SIGKILL);
+    EXPECT_EQ(wait_exit(c.pid), 128 + SIGKILL);
+    const std::string state = live_state();
+    EXPECT_TRUE(state == "old" || state == "new" || state == "new-in-staging") << state;
+    if (GetParam() == "swap-in") {
+      EXPECT_EQ(state, "new-in-staging");
+    }
+    if (GetParam() == "clone" || GetParam() == "ready") {
+      EXPECT_EQ(state, "old");
+    }
+    finish_and_check();
   }
   std::string m_dir;
+  std::string m_base;             // where golden, golden-v1 and nfsroot live
+  std::string m_method = "rsync"; // the clone method the driver reports
+  std::string m_mounted;          // a loop image mounted for the test
 };
 
-TEST_P(KillTest, KilledAtAStepLeavesOldOrNewAndTheNextRunFinishes) {
-  Child c = spawn_driver({m_dir + "/nfsroot", m_dir + "/golden", "pi01", GetParam()});
-  const std::string line = read_line(c.out);
-  ::close(c.out);
-  ASSERT_EQ(line, "PAUSED " + GetParam());
-  ::kill(c.pid, SIGKILL);
-  EXPECT_EQ(wait_exit(c.pid), 128 + SIGKILL);
-  const std::string state = live_state();
-  EXPECT_TRUE(state == "old" || state == "new" || state == "new-in-staging") << state;
-  if (GetParam() == "swap-in") {
-    EXPECT_EQ(state, "new-in-staging");
-  }
-  if (GetParam() == "clone" || GetParam() == "ready") {
-    EXPECT_EQ(state, "old");
-  }
-  finish_and_check();
-}
+TEST_P(KillTest, KilledAtAStepLeavesOldOrNewAndTheNextRunFinishes) { kill_at_step_and_finish(); }
 
 INSTANTIATE_TEST_SUITE_P(Steps, KillTest,
                          ::testing::Values("clone", "install", "ready", "retire", "swap-out", "swap-in", "cleanup"));
 
+// The same kill points with btrfs snapshots: golden images that are subvolumes on a btrfs loop
+// image, so every root is a subvolume and retire/cleanup delete subvolumes.
+class BtrfsKillTest : public KillTest {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0 || !it::have("mkfs.btrfs")) GTEST_SKIP() << "needs root and mkfs.btrfs";
+    m_dir = it::make_temp_dir("kill-btrfs");
+    m_base = m_dir + "/mnt";
+    fs::create_directories(m_base);
+    it::sh({"truncate", "-s", "512M", m_dir + "/image"});
+    it::sh({"mkfs.btrfs", "-q", m_dir + "/image"});
+    nfsroot::LocalHost host;
+    auto r = host.run({"mount", "-o", "loop", m_dir + "/image", m_base}, {});
+    if (!r || r->exit_status != 0) GTEST_SKIP() << "cannot mount a loop image here";
+    m_mounted = m_base;
+    m_method = "btrfs-snapshot";
+    make_goldens([](const std::string& golden) { it::sh({"btrfs", "subvolume", "create", golden}); });
+  }
+};
+
+TEST_P(BtrfsKillTest, KilledAtAStepLeavesOldOrNewAndTheNextRunFinishes) {
+  kill_at_step_and_finish();
+  // Nothing but the live and previous roots and the two golden images is left as a subvolume.
+  const std::string subvolumes = it::sh({"btrfs", "subvolume", "list", "-o", m_base});
+  EXPECT_THAT(subvolumes, ::testing::Not(::testing::HasSubstr(".staging")));
+  EXPECT_THAT(subvolumes, ::testing::Not(::testing::HasSubstr(".trash")));
+}
+
+INSTANTIATE_TEST_SUITE_P(Steps, BtrfsKillTest,
+                         ::testing::Values("clone", "install", "ready", "retire", "swap-out", "swap-in", "cleanup"));
+
 TEST_F(KillTest, KilledWhileRsyncCopiesLeavesTheOldRoot) {
-  Child c = spawn_driver({m_dir + "/nfsroot", m_dir + "/golden", "pi01"});
-  const std::string staging = m_dir + "/nfsroot/.staging/pi01/usr/share";
+  Child c = spawn_driver({m_base + "/nfsroot", m_base + "/golden", "pi01"});
+  const std::string staging = m_base + "/nfsroot/.staging/pi01/usr/share";
   bool seen = false;
   for (int i = 0; i < 20000 && !seen; ++i) {  // at most ~10 s
     seen = fs::exists(staging);
