@@ -15,7 +15,7 @@ for area in "${areas[@]}"; do
       ./build/bench/bench/inventory/picluster_inventory_bench ;;
     *)
       if [[ -x bench/$area/run.sh ]]; then
-        bench/$area/run.sh
+        bench/$area/run.sh build/bench  # every area script takes the build folder configured above
       else
         echo "(no benchmark for $area yet)"
       fi ;;
