@@ -14,6 +14,15 @@
 namespace picluster::orchestrator {
 namespace {
 
+Result<void> ensure_dir(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return fail(ErrorCode::io, dir.string() + ": cannot create state folder: " + ec.message());
+  return {};
+}
+
+}  // namespace
+
 std::string now_utc() {
   const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
   std::tm tm{};
@@ -28,15 +37,6 @@ std::string current_user() {
   if (const passwd* pw = ::getpwuid(::getuid()); pw != nullptr) return pw->pw_name;
   return std::to_string(::getuid());
 }
-
-Result<void> ensure_dir(const std::filesystem::path& dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return fail(ErrorCode::io, dir.string() + ": cannot create state folder: " + ec.message());
-  return {};
-}
-
-}  // namespace
 
 std::filesystem::path state_dir(const std::filesystem::path& inventory_path) {
   if (const char* env = std::getenv("PICLUSTER_STATE_DIR"); env != nullptr && *env != '\0') {

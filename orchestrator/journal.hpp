@@ -20,6 +20,10 @@ namespace picluster::orchestrator {
 
 std::filesystem::path state_dir(const std::filesystem::path& inventory_path);
 
+// The journal's time (UTC, ISO 8601, seconds) and user ($SUDO_USER, else the login name).
+std::string now_utc();
+std::string current_user();
+
 struct JournalEntry {
   std::string time;  // UTC, ISO 8601, seconds
   std::string user;

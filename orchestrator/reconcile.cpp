@@ -46,14 +46,23 @@ Result<std::set<std::string>> live_roots(ShelfSession& session) {
   return names;
 }
 
-Result<std::vector<PowerChange>> ports_to_power(ShelfSession& session, const ApplyOptions& options) {
+// The in-scope Pis the operator holds off (`picluster power off`): never powered on by apply.
+Result<std::map<std::string, PowerHold>> held_pis(ShelfSession& session, const ApplyOptions& options) {
+  auto holds = PowerHolds(state_dir(session.inventory_path()), session.shelf().name).read();
+  if (!holds) return std::unexpected(holds.error());
+  std::erase_if(*holds, [&](const auto& h) { return !in_scope(options, h.first); });
+  return holds;
+}
+
+Result<std::vector<PowerChange>> ports_to_power(ShelfSession& session, const ApplyOptions& options,
+                                                const std::map<std::string, PowerHold>& held) {
   auto sw = session.switch_controller();
   if (!sw) return std::unexpected(sw.error());
   auto rows = (*sw)->port_status();
   if (!rows) return std::unexpected(rows.error());
   std::vector<PowerChange> out;
   for (const auto& row : *rows) {
-    if (row.pi.empty() || !in_scope(options, row.pi) || !row.poe) continue;
+    if (row.pi.empty() || !in_scope(options, row.pi) || !row.poe || held.contains(row.pi)) continue;
     if (row.poe->admin_on == false) out.push_back({row.pi, row.entry.port});
   }
   return out;
@@ -129,7 +138,12 @@ Result<void> roots_stage(ShelfSession& session, const ApplyOptions& options) {
 }
 
 Result<void> power_stage(ShelfSession& session, const ApplyOptions& options) {
-  auto todo = ports_to_power(session, options);
+  auto held = held_pis(session, options);
+  if (!held) return std::unexpected(held.error());
+  for (const auto& [pi, hold] : *held) {
+    session.report({pi, "power", "skipped", describe(hold) + "; `picluster power on " + pi + "` releases it"});
+  }
+  auto todo = ports_to_power(session, options, *held);
   if (!todo) return std::unexpected(todo.error());
   auto sw = session.switch_controller();
   for (const auto& change : *todo) {
@@ -140,7 +154,7 @@ Result<void> power_stage(ShelfSession& session, const ApplyOptions& options) {
     }
     session.report({change.pi, "power", "ok", "PoE on, port " + std::to_string(change.port)});
   }
-  if (todo->empty()) session.report({step_pi(options), "power", "unchanged", ""});
+  if (todo->empty() && held->empty()) session.report({step_pi(options), "power", "unchanged", ""});
   return {};
 }
 
@@ -222,7 +236,10 @@ Result<ShelfPlan> plan_shelf(ShelfSession& session, const ApplyOptions& options)
   if (!boot) return std::unexpected(boot.error());
   out.boot = *boot;
   if (options.power) {
-    auto power = ports_to_power(session, options);
+    auto held = held_pis(session, options);
+    if (!held) return std::unexpected(held.error());
+    out.held = *held;
+    auto power = ports_to_power(session, options, out.held);
     if (!power) return std::unexpected(power.error());
     out.power_on = *power;
   }
@@ -285,7 +302,8 @@ std::vector<nfsroot::DiffLine> content_diff(const nfsroot::Action& action) {
 }
 
 std::string describe(const ShelfPlan& plan, bool colour) {
-  if (plan.empty()) return "no changes: the shelf matches the inventory\n";
+  const std::string none = "no changes: the shelf matches the inventory\n";
+  if (plan.empty() && plan.held.empty()) return none;
   PlanPrinter out(colour);
   if (!plan.switch_plan.empty()) {
     out.title("switch");
@@ -310,7 +328,11 @@ std::string describe(const ShelfPlan& plan, bool colour) {
       out.line('+', "PoE on: " + p.pi + " (port " + std::to_string(p.port) + ")");
     }
   }
-  return out.text();
+  if (!plan.held.empty()) {
+    out.title("held off (PoE left off; `picluster power on NAME` releases)");
+    for (const auto& [pi, hold] : plan.held) out.line('=', pi + ": " + describe(hold));
+  }
+  return (plan.empty() ? none : std::string()) + out.text();
 }
 
 inventory::Json to_json(const ShelfPlan& plan) {
@@ -350,6 +372,11 @@ inventory::Json to_json(const ShelfPlan& plan) {
   Json power = Json::array();
   for (const auto& p : plan.power_on) power.push_back(Json{{"pi", p.pi}, {"port", p.port}});
   j["power_on"] = power;
+  Json held = Json::array();
+  for (const auto& [pi, h] : plan.held) {
+    held.push_back(Json{{"pi", pi}, {"since", h.since}, {"user", h.user}, {"reason", h.reason}});
+  }
+  j["held"] = held;
   j["files"] = files;
   return j;
 }

@@ -8,7 +8,7 @@
 //   3. roots       a missing Pi root is cloned from the golden image and customised
 //   4. exports     each root exported to its Pi's address alone (and dnsmasq for netboot)
 //   5. boot        cmdline.txt/config.txt into the TFTP folder
-//   6. power       PoE on for Pi ports that are off
+//   6. power       PoE on for Pi ports that are off, except Pis held off (power_hold.hpp)
 //
 // Every stage re-reads what it changes right before changing it and does nothing when it is in
 // step, so apply is idempotent: a second run reports no changes, and a run interrupted at any
@@ -20,6 +20,7 @@
 #include "common/rendered_file.hpp"
 #include "nfsroot/actions.hpp"
 #include "nfsroot/diff.hpp"
+#include "orchestrator/power_hold.hpp"
 #include "orchestrator/shelf_session.hpp"
 #include "switchctl/state.hpp"
 
@@ -37,6 +38,7 @@ struct ShelfPlan {
   nfsroot::Plan exports;
   nfsroot::Plan boot;
   std::vector<PowerChange> power_on;
+  std::map<std::string, PowerHold> held;  // Pis held off by `power off`: left off, not a change
   bool prefixed = false;  // root_prefix set: live fileserver commands are skipped
 
   [[nodiscard]] bool empty() const;
@@ -66,7 +68,7 @@ Result<ShelfPlan> plan_shelf(ShelfSession& session, const ApplyOptions& options)
 // contents in diff -u style ("@@ -3,3 +3,4 @@", " context", "-removed", "+added"). ANSI colour
 // only when `colour` (the CLI passes "stdout is a terminal").
 std::string describe(const ShelfPlan& plan, bool colour);
-// {"changes", "switch", "network", "roots", "exports", "boot", "power_on"} as lists of one-line
+// {"changes", "switch", "network", "roots", "exports", "boot", "power_on", "held"} as lists of one-line
 // descriptions, plus "files": one object per file write with "stage", "path", "mode", "old_mode",
 // "old" (null for a new file), "new" and "diff" (the lines describe() prints).
 inventory::Json to_json(const ShelfPlan& plan);

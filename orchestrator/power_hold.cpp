@@ -1,0 +1,147 @@
+#include "orchestrator/power_hold.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "common/text.hpp"
+#include "inventory/inventory.hpp"
+#include "orchestrator/journal.hpp"
+
+namespace picluster::orchestrator {
+namespace {
+
+using inventory::Json;
+
+// "line L, column C" of a byte offset (1-based, as nlohmann counts it) in `text`.
+std::string position(const std::string& text, std::size_t byte) {
+  std::size_t line = 1, column = 1;
+  for (std::size_t i = 0; i + 1 < byte && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return "line " + std::to_string(line) + ", column " + std::to_string(column);
+}
+
+Result<PowerHold> parse_hold(const Json& j, const std::string& where) {
+  if (!j.is_object()) return fail(ErrorCode::io, where + ": expected an object");
+  PowerHold hold;
+  for (const auto& [key, value] : j.items()) {
+    std::string* field = key == "since" ? &hold.since : key == "user" ? &hold.user : key == "reason" ? &hold.reason : nullptr;
+    if (field == nullptr) return fail(ErrorCode::io, where + ": unknown key " + printable(key));
+    if (!value.is_string()) return fail(ErrorCode::io, where + "." + key + ": expected a string");
+    *field = value.get<std::string>();
+  }
+  if (hold.since.empty()) return fail(ErrorCode::io, where + ".since: missing");
+  if (hold.user.empty()) return fail(ErrorCode::io, where + ".user: missing");
+  return hold;
+}
+
+Result<std::map<std::string, PowerHold>> parse(const std::string& text) {
+  Json j;
+  try {
+    j = Json::parse(text);
+  } catch (const Json::parse_error& e) {
+    return fail(ErrorCode::io, position(text, e.byte) + ": not valid JSON");
+  }
+  if (!j.is_object() || !j.contains("holds") || !j["holds"].is_object()) {
+    return fail(ErrorCode::io, "expected {\"holds\": {NAME: {\"since\", \"user\", \"reason\"}}}");
+  }
+  std::map<std::string, PowerHold> out;
+  for (const auto& [pi, value] : j["holds"].items()) {
+    auto hold = parse_hold(value, "holds." + pi);
+    if (!hold) return std::unexpected(hold.error());
+    out[pi] = *hold;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string describe(const PowerHold& hold) {
+  return "held off since " + hold.since + " by " + hold.user + (hold.reason.empty() ? "" : " (" + hold.reason + ")");
+}
+
+PowerHolds::PowerHolds(std::filesystem::path state_dir, const std::string& shelf)
+    : m_dir(std::move(state_dir)), m_path(m_dir / (shelf + ".holds.json")) {}
+
+Result<std::map<std::string, PowerHold>> PowerHolds::read() const {
+  std::error_code ec;
+  if (!std::filesystem::exists(m_path, ec) && !ec) return std::map<std::string, PowerHold>{};
+  std::ifstream in(m_path);
+  if (!in) return fail(ErrorCode::io, m_path.string() + ": cannot read: " + std::strerror(errno));
+  std::stringstream text;
+  text << in.rdbuf();
+  auto holds = parse(text.str());
+  if (!holds) {
+    return fail(ErrorCode::io, m_path.string() + ": " + holds.error().message +
+                                   " (the power holds of `picluster power off`; fix the file, or delete it to "
+                                   "release every hold)");
+  }
+  return holds;
+}
+
+Result<std::optional<PowerHold>> PowerHolds::find(const std::string& pi) const {
+  auto holds = read();
+  if (!holds) return std::unexpected(holds.error());
+  const auto it = holds->find(pi);
+  if (it == holds->end()) return std::optional<PowerHold>{};
+  return std::optional<PowerHold>(it->second);
+}
+
+Result<PowerHold> PowerHolds::hold(const std::string& pi, PowerHold hold) const {
+  auto holds = read();
+  if (!holds) return std::unexpected(holds.error());
+  if (hold.since.empty()) hold.since = now_utc();
+  if (hold.user.empty()) hold.user = current_user();
+  (*holds)[pi] = hold;
+  if (auto ok = write(*holds); !ok) return std::unexpected(ok.error());
+  return hold;
+}
+
+Result<std::optional<PowerHold>> PowerHolds::release(const std::string& pi) const {
+  auto holds = read();
+  if (!holds) return std::unexpected(holds.error());
+  const auto it = holds->find(pi);
+  if (it == holds->end()) return std::optional<PowerHold>{};
+  std::optional<PowerHold> was = it->second;
+  holds->erase(it);
+  if (auto ok = write(*holds); !ok) return std::unexpected(ok.error());
+  return was;
+}
+
+Result<void> PowerHolds::write(const std::map<std::string, PowerHold>& holds) const {
+  std::error_code ec;
+  std::filesystem::create_directories(m_dir, ec);
+  if (ec) return fail(ErrorCode::io, m_dir.string() + ": cannot create state folder: " + ec.message());
+  Json list = Json::object();
+  for (const auto& [pi, h] : holds) list[pi] = Json{{"since", h.since}, {"user", h.user}, {"reason", h.reason}};
+  const std::string text = Json{{"holds", list}}.dump(2) + "\n";
+  const std::string tmp = m_path.string() + ".tmp." + std::to_string(::getpid());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return fail(ErrorCode::io, tmp + ": " + std::strerror(errno));
+  const ssize_t n = ::write(fd, text.data(), text.size());
+  int err = n == static_cast<ssize_t>(text.size()) ? 0 : (n < 0 ? errno : EIO);
+  if (err == 0 && ::fsync(fd) != 0) err = errno;
+  ::close(fd);
+  if (err == 0 && ::rename(tmp.c_str(), m_path.c_str()) != 0) err = errno;
+  if (err != 0) {
+    ::unlink(tmp.c_str());
+    return fail(ErrorCode::io, m_path.string() + ": cannot write: " + std::strerror(err));
+  }
+  if (const int dfd = ::open(m_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
+    ::fsync(dfd);  // make the rename durable
+    ::close(dfd);
+  }
+  return {};
+}
+
+}  // namespace picluster::orchestrator
