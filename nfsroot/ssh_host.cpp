@@ -277,7 +277,8 @@ Result<CommandResult> SshHost::run(const std::vector<std::string>& argv,
   auto last_traffic = Clock::now();
   bool out_done = false, err_done = false;
   while (!out_done || !err_done) {
-    const int out = out_done ? 0 : drain(c.ch, 0, result.out, !options.discard_output, &options.on_output);
+    const int out =
+        out_done ? 0 : drain(c.ch, 0, result.out, !options.discard_output, &options.on_output);
     const int err = err_done ? 0 : drain(c.ch, 1, result.err, true, nullptr);
     if (out == SSH_ERROR || err == SSH_ERROR) {
       return fail(ErrorCode::ssh, where + ": connection lost during " + argv[0] + ": " + m_impl->session_error());

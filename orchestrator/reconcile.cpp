@@ -355,13 +355,14 @@ inventory::Json to_json(const ShelfPlan& plan) {
       if (action.kind != nfsroot::ActionKind::write_file) continue;
       Json diff = Json::array();
       for (const auto& d : content_diff(action)) diff.push_back(nfsroot::to_string(d));
-      files.push_back(Json{{"stage", stage},
-                           {"path", action.path},
-                           {"mode", action.mode & 07777U},
-                           {"old_mode", action.previous ? Json(action.previous_mode) : Json(nullptr)},
-                           {"old", action.previous ? Json(*action.previous) : Json(nullptr)},
-                           {"new", action.contents},
-                           {"diff", diff}});
+      files.push_back(
+          Json{{"stage", stage},
+               {"path", action.path},
+               {"mode", action.mode & 07777U},
+               {"old_mode", action.previous ? Json(action.previous_mode) : Json(nullptr)},
+               {"old", action.previous ? Json(*action.previous) : Json(nullptr)},
+               {"new", action.contents},
+               {"diff", diff}});
     }
     return a;
   };

@@ -68,9 +68,9 @@ Result<ShelfPlan> plan_shelf(ShelfSession& session, const ApplyOptions& options)
 // contents in diff -u style ("@@ -3,3 +3,4 @@", " context", "-removed", "+added"). ANSI colour
 // only when `colour` (the CLI passes "stdout is a terminal").
 std::string describe(const ShelfPlan& plan, bool colour);
-// {"changes", "switch", "network", "roots", "exports", "boot", "power_on", "held"} as lists of one-line
-// descriptions, plus "files": one object per file write with "stage", "path", "mode", "old_mode",
-// "old" (null for a new file), "new" and "diff" (the lines describe() prints).
+// {"changes", "switch", "network", "roots", "exports", "boot", "power_on", "held"} as lists of
+// one-line descriptions, plus "files": one object per file write with "stage", "path", "mode",
+// "old_mode", "old" (null for a new file), "new" and "diff" (the lines describe() prints).
 inventory::Json to_json(const ShelfPlan& plan);
 // The diff of a write_file action's contents against the installed file (all added for a new
 // file); empty for other actions.

@@ -60,7 +60,8 @@ int main(int argc, char** argv) {
   auto& h = **host;
   const std::string file = dir + "/bench-file";
   time_op("run", rounds, [&] { return h.run({"true"}, {}).has_value(); });
-  time_op("write_file", rounds, [&] { return h.write_file(file, "hello\n", 0644, std::nullopt).has_value(); });
+  time_op("write_file", rounds,
+          [&] { return h.write_file(file, "hello\n", 0644, std::nullopt).has_value(); });
   time_op("stat", rounds, [&] { return h.stat(file).has_value(); });
   time_op("read_file", rounds, [&] { return h.read_file(file).has_value(); });
   time_op("list", rounds, [&] { return h.list(dir).has_value(); });

@@ -71,7 +71,8 @@ inline void set_old_mtime(const std::filesystem::path& root) {
 
 inline std::int64_t now_seconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch()).count();
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 }  // namespace picluster::nfsroot::it

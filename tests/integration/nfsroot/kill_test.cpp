@@ -137,15 +137,16 @@ class KillTest : public ::testing::TestWithParam<std::string> {
     finish_and_check();
   }
   std::string m_dir;
-  std::string m_base;             // where golden, golden-v1 and nfsroot live
-  std::string m_method = "rsync"; // the clone method the driver reports
-  std::string m_mounted;          // a loop image mounted for the test
+  std::string m_base;              // where golden, golden-v1 and nfsroot live
+  std::string m_method = "rsync";  // the clone method the driver reports
+  std::string m_mounted;           // a loop image mounted for the test
 };
 
 TEST_P(KillTest, KilledAtAStepLeavesOldOrNewAndTheNextRunFinishes) { kill_at_step_and_finish(); }
 
 INSTANTIATE_TEST_SUITE_P(Steps, KillTest,
-                         ::testing::Values("clone", "install", "ready", "retire", "swap-out", "swap-in", "cleanup"));
+                         ::testing::Values("clone", "install", "ready", "retire", "swap-out",
+                                           "swap-in", "cleanup"));
 
 // The same kill points with btrfs snapshots: golden images that are subvolumes on a btrfs loop
 // image, so every root is a subvolume and retire/cleanup delete subvolumes.
@@ -163,7 +164,9 @@ class BtrfsKillTest : public KillTest {
     if (!r || r->exit_status != 0) GTEST_SKIP() << "cannot mount a loop image here";
     m_mounted = m_base;
     m_method = "btrfs-snapshot";
-    make_goldens([](const std::string& golden) { it::sh({"btrfs", "subvolume", "create", golden}); });
+    make_goldens([](const std::string& golden) {
+      it::sh({"btrfs", "subvolume", "create", golden});
+    });
   }
 };
 
@@ -176,7 +179,8 @@ TEST_P(BtrfsKillTest, KilledAtAStepLeavesOldOrNewAndTheNextRunFinishes) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Steps, BtrfsKillTest,
-                         ::testing::Values("clone", "install", "ready", "retire", "swap-out", "swap-in", "cleanup"));
+                         ::testing::Values("clone", "install", "ready", "retire", "swap-out",
+                                           "swap-in", "cleanup"));
 
 TEST_F(KillTest, KilledWhileRsyncCopiesLeavesTheOldRoot) {
   Child c = spawn_driver({m_base + "/nfsroot", m_base + "/golden", "pi01"});
