@@ -23,6 +23,7 @@ void read_switch(ShelfSession& session, ShelfStatus& out,
       st.poe = std::string(row.poe->admin_on ? (*row.poe->admin_on ? "on " : "off ") : "? ") +
                std::string(switchctl::to_string(row.poe->detection));
       st.power_mw = row.poe->power_mw;
+      st.poe_on = row.poe->admin_on;
     } else {
       st.poe = "no PoE";
     }
@@ -75,6 +76,10 @@ std::vector<std::string> row_problems(const PiStatus& st) {
     out.push_back("switch port " + std::to_string(st.port) + " " + st.vlan);
   if (st.root_present == false) out.push_back("root missing");
   if (st.exported == false) out.push_back("root not exported to the Pi alone");
+  if (st.hold && st.poe_on == true) {
+    out.push_back(describe(*st.hold) + ", but its PoE is on (`picluster power off " + st.name +
+                  "` to keep it off, `picluster power on " + st.name + "` to release the hold)");
+  }
   return out;
 }
 
@@ -92,6 +97,13 @@ ShelfStatus collect_status(ShelfSession& session, const StatusProbe& probe) {
   std::map<std::string, PiStatus*> by_name;
   for (auto& st : out.pis) by_name[st.name] = &st;
   read_switch(session, out, by_name);
+  if (auto holds = PowerHolds(state_dir(session.inventory_path()), out.shelf).read(); !holds) {
+    out.problems.push_back(holds.error().message);
+  } else {
+    for (const auto& [name, hold] : *holds) {
+      if (const auto it = by_name.find(name); it != by_name.end()) it->second->hold = hold;
+    }
+  }
   read_fileserver(session, out, by_name);
   for (const auto& pi : session.shelf().pis) {
     if (probe) by_name[pi.name]->reachable = probe(pi);
@@ -112,6 +124,8 @@ inventory::Json to_json(const ShelfStatus& status) {
     j["name"] = st.name;
     j["port"] = st.port;
     j["poe"] = st.poe;
+    j["held"] = st.hold ? Json{{"since", st.hold->since}, {"user", st.hold->user}, {"reason", st.hold->reason}}
+                        : Json(nullptr);
     j["power_mw"] = opt(st.power_mw);
     j["vlan"] = st.vlan;
     j["root_present"] = opt(st.root_present);

@@ -4,12 +4,15 @@
 // and is named in `problems`, so status still answers during an outage. A row that is wrong (VLAN
 // drift, root missing, export missing) is named in `problems` too ("pi03: root missing"), so
 // `problems` empty means the shelf is as the inventory says (`picluster status` exits 0).
+// A Pi held off by `picluster power off` (power_hold.hpp) is shown as held; its PoE being off is
+// what the operator asked for, not a problem (its PoE being on is).
 
 #include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "orchestrator/power_hold.hpp"
 #include "orchestrator/shelf_session.hpp"
 
 namespace picluster::orchestrator {
@@ -18,6 +21,8 @@ struct PiStatus {
   std::string name;
   int port = 0;
   std::string poe = "unknown";  // "on deliveringPower", "off disabled", ...
+  std::optional<bool> poe_on;   // PoE admin state, when the switch said
+  std::optional<PowerHold> hold;  // held off by `picluster power off`
   std::optional<long> power_mw;
   std::string vlan = "unknown";  // "ok" or "drift: <first change>"
   std::optional<bool> root_present;

@@ -2,6 +2,7 @@
 
 #include "bootcfg/bootcfg.hpp"
 #include "common/text.hpp"
+#include "orchestrator/power_hold.hpp"
 #include "orchestrator/reconcile.hpp"
 
 namespace picluster::orchestrator {
@@ -78,6 +79,27 @@ std::string join_lines(const std::vector<std::string>& lines) {
 
 std::string port_text(const inventory::Pi& pi) { return "port " + std::to_string(pi.port); }
 
+PowerHolds holds_of(const ShelfSession& s) {
+  return PowerHolds(state_dir(s.inventory_path()), s.shelf().name);
+}
+
+// Drops the hold of a Pi that is powered on, removed or added again, and reports it (journaled).
+Result<void> release_hold(ShelfSession& s, const std::string& pi, bool dry_run, const std::string& why) {
+  const auto holds = holds_of(s);
+  auto found = holds.find(pi);
+  if (!found) return std::unexpected(found.error());
+  if (!*found) return {};
+  if (!dry_run) {
+    if (auto released = holds.release(pi); !released) return std::unexpected(released.error());
+  }
+  s.report({pi, "hold", dry_run ? "planned" : "ok", "released (was " + describe(**found) + "): " + why});
+  return {};
+}
+
+std::string held_text(const std::string& pi, const PowerHold& hold) {
+  return describe(hold) + "; left off (`picluster power on " + pi + "` releases it)";
+}
+
 // Before PoE off: the switch answers and knows the Pi's port (reads only; no identity check).
 Result<void> check_switch(ShelfSession& s, const std::string& pi) {
   auto sw = s.switch_controller();
@@ -90,7 +112,7 @@ Result<void> check_switch(ShelfSession& s, const std::string& pi) {
 // After a failed root step with the Pi's PoE off: if its live root is still there, power the Pi on
 // again and add what happened to the error; otherwise leave it off and say how to finish.
 Error restore_power(ShelfSession& s, const inventory::Pi& pi, Error error, bool powered_off,
-                    const std::string& again) {
+                    const std::string& again, const std::optional<PowerHold>& held) {
   std::string live_path;
   bool live = false;
   if (auto roots = s.roots(); roots) {
@@ -107,8 +129,9 @@ Error restore_power(ShelfSession& s, const inventory::Pi& pi, Error error, bool 
                      (powered_off ? " and stays powered off" : "") + " (" + again + ")";
     return error;
   }
-  if (!powered_off) {
-    error.message += "; its root " + live_path + " is still in place";
+  if (!powered_off || held) {
+    error.message += "; its root " + live_path + " is still in place" +
+                     (held && powered_off ? " and " + pi.name + " stays off (" + describe(*held) + ")" : "");
     return error;
   }
   if (auto on = power_action(s, pi.name, switchctl::PowerAction::on, false); !on) {
@@ -179,6 +202,9 @@ Result<inventory::Pi> add_pi(const VerbContext& ctx, const inventory::PiRequest&
             "VLAN " + std::to_string(added.vlan) + ", " + added.storage.network.str() + "/30, " +
                 added.ipv6.str()});
   s.reset_inventory(std::move(*inv));
+  // A hold left under this name (a Pi removed by hand from the inventory) is not the new Pi's.
+  if (auto ok = release_hold(s, added.name, ctx.dry_run, "a new Pi was added under this name"); !ok)
+    return std::unexpected(ok.error());
 
   // 2-7. switch port, VLAN interface, root, export, boot files, PoE on
   ApplyOptions options;
@@ -262,6 +288,8 @@ Result<void> remove_pi(const VerbContext& ctx, const std::string& name, bool kee
   s.report({name, "deallocate", done,
             "VLAN " + std::to_string(pi.vlan) + ", " + pi.storage.network.str() + "/30 and " +
                 pi.ipv6.str() + " freed; removed from " + ctx.inventory_path.string()});
+  // 7. a hold goes with the Pi (a Pi added later under the same name starts unheld)
+  if (auto ok = release_hold(s, name, ctx.dry_run, "removed from the inventory"); !ok) return step_failed(ok.error());
   return {};
 }
 
@@ -347,13 +375,17 @@ Result<void> swap_root(const VerbContext& ctx, ShelfSession& s, const inventory:
   if (!planned) return std::unexpected(planned.error());
   const bool use_power = power && switch_configured(s.shelf());
   if (power && !use_power) s.report({name, "power", "skipped", "switch not configured"});
+  // A Pi held off (`picluster power off`) gets its new root but stays off.
+  auto held = holds_of(s).find(name);
+  if (!held) return std::unexpected(held.error().with_context(name));
   if (use_power) {
     if (auto ok = check_switch(s, name); !ok) return std::unexpected(ok.error().with_context(name));
   }
   if (ctx.dry_run) {
     if (use_power) s.report({name, "power", "planned", "PoE off, " + port_text(pi)});
     s.report({name, "root", "planned", *planned});
-    if (use_power) s.report({name, "power", "planned", "PoE on, " + port_text(pi)});
+    if (use_power && *held) s.report({name, "power", "skipped", held_text(name, **held)});
+    else if (use_power) s.report({name, "power", "planned", "PoE on, " + port_text(pi)});
     return {};
   }
   // 2. PoE off: the Pi must not write to a root that is being swapped
@@ -366,11 +398,13 @@ Result<void> swap_root(const VerbContext& ctx, ShelfSession& s, const inventory:
   auto done = swap.run();
   if (!done) {
     s.report({name, "root", "failed", done.error().message});
-    return std::unexpected(restore_power(s, pi, done.error(), use_power, again));
+    return std::unexpected(restore_power(s, pi, done.error(), use_power, again, *held));
   }
   s.report({name, "root", "ok", *done});
-  // 4. PoE on: the Pi cold-boots into its new root
-  if (use_power) {
+  // 4. PoE on: the Pi cold-boots into its new root (unless it is held off)
+  if (use_power && *held) {
+    s.report({name, "power", "skipped", held_text(name, **held)});
+  } else if (use_power) {
     if (auto ok = power_action(s, name, switchctl::PowerAction::on, false); !ok) {
       return std::unexpected(ok.error().with_context(name));
     }
@@ -451,6 +485,11 @@ Result<std::vector<switchctl::PowerResult>> power_pis(const VerbContext& ctx,
   for (auto& [session, pi] : *sessions) {
     const std::string& name = pi.name;
     auto& s = *session;
+    const bool releases = action == switchctl::PowerAction::on || action == switchctl::PowerAction::cycle;
+    if (releases) {
+      if (auto ok = release_hold(s, name, ctx.dry_run, "powered " + std::string(switchctl::to_string(action))); !ok)
+        return std::unexpected(ok.error().with_context(name));
+    }
     if (ctx.dry_run && action != switchctl::PowerAction::status) {
       s.report({name, "power", "planned",
                 "PoE " + std::string(switchctl::to_string(action)) + ", " + port_text(pi)});
@@ -468,6 +507,11 @@ Result<std::vector<switchctl::PowerResult>> power_pis(const VerbContext& ctx,
       s.report({name, "power", "ok",
                 "PoE " + std::string(switchctl::to_string(action)) + ", port " +
                     std::to_string(result->port)});
+    }
+    if (action == switchctl::PowerAction::off) {
+      auto hold = holds_of(s).hold(name, {});
+      if (!hold) return std::unexpected(hold.error().with_context(name));
+      s.report({name, "hold", "ok", describe(*hold)});
     }
     out.push_back(*result);
   }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <ctime>
+#include <set>
 
 #include "common/text.hpp"
 #include "switchctl/controller.hpp"
@@ -112,6 +113,12 @@ void Watchdog::recall_cycle(const std::string& pi, WatchTime when) {
 
 void Watchdog::recall_alive(const std::string& pi) { m_pis[pi].cycles_since_alive = 0; }
 
+void Watchdog::held(const std::string& pi) {
+  PiState& s = m_pis[pi];
+  s.failures = 0;
+  s.last = WatchAction::none;
+}
+
 // --- settings --------------------------------------------------------------------------------
 
 namespace {
@@ -193,9 +200,12 @@ void SwitchPowerCycler::set_shelf(inventory::Shelf shelf) {
   m_shelf = std::move(shelf);
 }
 
-Result<std::string> SwitchPowerCycler::cycle(const std::string& pi) {
+Result<CycleOutcome> SwitchPowerCycler::cycle(const std::string& pi) {
   auto lock = ShelfLock::acquire(m_state_dir, m_shelf.name);
   if (!lock) return std::unexpected(lock.error());
+  auto hold = PowerHolds(m_state_dir, m_shelf.name).find(pi);
+  if (!hold) return std::unexpected(hold.error());
+  if (*hold) return CycleOutcome{true, describe(**hold)};
   if (!m_session) {
     auto session = switchctl::open_switch_session(m_shelf, m_inventory_dir);
     if (!session) return std::unexpected(session.error());
@@ -209,7 +219,7 @@ Result<std::string> SwitchPowerCycler::cycle(const std::string& pi) {
   if (r->after.admin_on) text += *r->after.admin_on ? "on " : "off ";
   text += switchctl::to_string(r->after.detection);
   for (const auto& note : r->notes) text += "; " + note;
-  return text;
+  return CycleOutcome{false, text};
 }
 
 // --- the loop --------------------------------------------------------------------------------
@@ -240,6 +250,15 @@ WatchEvent event(std::string kind, std::string pi, int failures, std::string det
   e.detail = std::move(detail);
   e.repeat = repeat;
   return e;
+}
+
+// Reports an event and journals it (if it is a decision).
+void publish(const WatchEvent& e, const WatchLoopOptions& options, const Journal* journal, const WatchLoopHooks& hooks) {
+  if (hooks.on_event) hooks.on_event(e);
+  if (journal == nullptr) return;
+  auto entry = journal_entry(e, options.shelf);
+  if (!entry) return;
+  if (auto ok = journal->append(*entry); !ok && hooks.on_journal_error) hooks.on_journal_error(ok.error());
 }
 
 class Round {
@@ -288,18 +307,18 @@ class Round {
       return emit(event("shelf-busy", d.pi, d.failures,
                         "another run holds the shelf; not cycling this round (" + r.error().message + ")"));
     }
+    if (r && r->held) {
+      m_dog.held(d.pi);
+      return emit(event("held", d.pi, 0, r->detail + "; not probed or cycled until released"));
+    }
     m_dog.cycled(d.pi, m_clock.now());
     if (!r) return emit(event("cycle-failed", d.pi, d.failures, r.error().message));
-    emit(event("cycled", d.pi, d.failures, *r + " after " + d.detail));
+    emit(event("cycled", d.pi, d.failures, r->detail + " after " + d.detail));
   }
 
   void emit(WatchEvent e) {
     e.round = m_number;
-    if (m_hooks.on_event) m_hooks.on_event(e);
-    if (m_journal == nullptr) return;
-    auto entry = journal_entry(e, m_options.shelf);
-    if (!entry) return;
-    if (auto ok = m_journal->append(*entry); !ok && m_hooks.on_journal_error) m_hooks.on_journal_error(ok.error());
+    publish(e, m_options, m_journal, m_hooks);
   }
 
   const WatchLoopOptions& m_options;
@@ -348,6 +367,12 @@ std::optional<JournalEntry> journal_entry(const WatchEvent& e, const std::string
   } else if (e.kind == "recovered") {
     j.step = "probe";
     j.result = "ok";
+  } else if (e.kind == "held") {
+    j.result = "skipped";
+    j.detail = "held: " + e.detail;
+  } else if (e.kind == "hold-error") {
+    j.step = "hold";
+    j.result = "failed";
   } else {
     return std::nullopt;
   }
@@ -415,6 +440,50 @@ void recall_history(Watchdog& dog, const Journal& journal, const WatchLoopOption
   }
 }
 
+// The holds seen in the previous round, to report each hold (and its release) once.
+class HeldPis {
+ public:
+  // Drops held Pis from `targets`; false (after a `hold-error` event) when the holds cannot be read.
+  bool filter(std::vector<ProbeTarget>& targets, int number, Watchdog& dog, const WatchLoopOptions& options,
+              const Journal* journal, const WatchLoopHooks& hooks) {
+    if (!hooks.held) return true;
+    auto holds = hooks.held();
+    if (!holds) {
+      WatchEvent e = event("hold-error", "", 0, holds.error().message + "; cycling nobody until it can be read", m_error);
+      e.round = number;
+      publish(e, options, journal, hooks);
+      m_error = true;
+      return false;
+    }
+    m_error = false;
+    std::set<std::string> now;
+    std::erase_if(targets, [&](const ProbeTarget& t) {
+      const auto it = holds->find(t.pi);
+      if (it == holds->end()) {
+        if (m_seen.contains(t.pi)) announce("released", t.pi, "hold released; probing again", number, options, journal, hooks);
+        return false;
+      }
+      now.insert(t.pi);
+      dog.held(t.pi);
+      if (!m_seen.contains(t.pi))
+        announce("held", t.pi, describe(it->second) + "; not probed or cycled until released", number, options, journal, hooks);
+      return true;
+    });
+    m_seen = std::move(now);
+    return true;
+  }
+
+ private:
+  static void announce(const char* kind, const std::string& pi, std::string detail, int number,
+                       const WatchLoopOptions& options, const Journal* journal, const WatchLoopHooks& hooks) {
+    WatchEvent e = event(kind, pi, 0, std::move(detail));
+    e.round = number;
+    publish(e, options, journal, hooks);
+  }
+  std::set<std::string> m_seen;
+  bool m_error = false;
+};
+
 }  // namespace
 
 int run_watch(const WatchLoopOptions& options, Prober& prober, PowerCycler& cycler, switchctl::Clock& clock,
@@ -422,10 +491,19 @@ int run_watch(const WatchLoopOptions& options, Prober& prober, PowerCycler& cycl
   Watchdog dog(options.settings.policy);
   if (journal != nullptr) recall_history(dog, *journal, options, clock, hooks);
   int done = 0;
+  HeldPis held;
   for (int number = 1; options.rounds == 0 || number <= options.rounds; ++number) {
     if (stopping(hooks)) break;
+    // Pis held off are left out (reported when first seen); unreadable holds skip the round.
+    auto targets = hooks.targets ? hooks.targets() : std::vector<ProbeTarget>{};
+    if (!held.filter(targets, number, dog, options, journal, hooks)) {
+      ++done;
+      if (options.rounds != 0 && number == options.rounds) break;
+      pause(clock, options.settings.interval, hooks);
+      continue;
+    }
     // Probe every Pi at once; a stop request during probing voids the round.
-    const auto results = prober.probe(hooks.targets ? hooks.targets() : std::vector<ProbeTarget>{});
+    const auto results = prober.probe(targets);
     if (stopping(hooks)) break;
     // Decide, then act on the decisions, reporting and journaling each.
     const WatchRound decided = dog.decide(results, clock.now());

@@ -18,6 +18,8 @@
 //
 // WatchLoop runs rounds: probe (Prober), decide (Watchdog), cycle (PowerCycler), report each
 // event to a sink and journal it, sleep `interval`, until `rounds` are done or stop is asked.
+// Pis held off by `picluster power off` (power_hold.hpp) are neither probed nor cycled: each is
+// reported once as `held` when the hold is first seen, and probed again once it is released.
 
 #include <chrono>
 #include <deque>
@@ -32,6 +34,7 @@
 #include "common/error.hpp"
 #include "inventory/inventory.hpp"
 #include "orchestrator/journal.hpp"
+#include "orchestrator/power_hold.hpp"
 #include "orchestrator/probe.hpp"
 #include "switchctl/snmp.hpp"
 
@@ -89,6 +92,9 @@ class Watchdog {
   // again after cycles. Call in journal order.
   void recall_cycle(const std::string& pi, WatchTime when);
   void recall_alive(const std::string& pi);
+  // `pi` is held off (not probed): its failure count starts again from 0 when it is released, so
+  // a Pi just powered on again gets `failures` rounds to boot. Its cycle history is kept.
+  void held(const std::string& pi);
   [[nodiscard]] const WatchPolicy& policy() const { return m_policy; }
 
  private:
@@ -124,23 +130,29 @@ Result<void> check_settings(const WatchSettings& settings);
 
 // --- effects ---------------------------------------------------------------------------------
 
-// Power-cycles one Pi. Contract: returns a one-line description of the result ("port 5: on
-// deliveringPower"); fails with ErrorCode::locked when another run holds the shelf (nothing was
-// done), any other error when the cycle was tried and failed.
+struct CycleOutcome {
+  bool held = false;   // nothing done: the Pi turned out to be held off (seen under the shelf lock)
+  std::string detail;  // one line: "port 5: on deliveringPower", or the hold ("held off since ...")
+};
+
+// Power-cycles one Pi. Contract: returns what it did, or that the Pi is held off (nothing done);
+// fails with ErrorCode::locked when another run holds the shelf (nothing was done), any other
+// error when the cycle was tried and failed.
 class PowerCycler {
  public:
   virtual ~PowerCycler() = default;
-  virtual Result<std::string> cycle(const std::string& pi) = 0;
+  virtual Result<CycleOutcome> cycle(const std::string& pi) = 0;
 };
 
 // The real cycler: takes the shelf lock (fails at once with `locked` if a mutating run holds
-// it), opens the switch's SNMP session on first use, and cycles through SwitchController::power
-// (with the MAC identity check, never forced).
+// it), checks under it that the Pi is not held off (a `power off` may have just finished), opens
+// the switch's SNMP session on first use, and cycles through SwitchController::power (with the
+// MAC identity check, never forced).
 class SwitchPowerCycler final : public PowerCycler {
  public:
   SwitchPowerCycler(inventory::Shelf shelf, std::filesystem::path inventory_dir, std::filesystem::path state_dir);
   ~SwitchPowerCycler() override;
-  Result<std::string> cycle(const std::string& pi) override;
+  Result<CycleOutcome> cycle(const std::string& pi) override;
   // After the inventory changed: the new shelf (the SNMP session is opened again).
   void set_shelf(inventory::Shelf shelf);
 
@@ -157,7 +169,8 @@ class SwitchPowerCycler final : public PowerCycler {
 struct WatchEvent {
   int round = 0;
   // probe-failed recovered cycled would-cycle cycle-failed shelf-busy backoff capped guard
-  // guard-lifted, and "history" (round 0: cycles of the last hour recalled from the journal)
+  // guard-lifted held released hold-error, and "history" (round 0: cycles of the last hour
+  // recalled from the journal)
   std::string kind;
   std::string pi;  // empty for guard events
   int failures = 0;
@@ -185,6 +198,9 @@ struct WatchLoopHooks {
   std::function<void(const WatchEvent&)> on_event;    // printing
   std::function<bool()> stop_requested;               // checked between rounds and while sleeping
   std::function<void(const Error&)> on_journal_error; // journal failures are never fatal
+  // The shelf's power holds, read each round (unset: none). When they cannot be read the round
+  // is skipped (a `hold-error` event): watch must not cycle a Pi the operator may have held off.
+  std::function<Result<std::map<std::string, PowerHold>>()> held;
 };
 
 // Runs rounds until options.rounds are done or stop_requested(); returns the rounds completed.

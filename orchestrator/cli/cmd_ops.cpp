@@ -94,7 +94,7 @@ void print_status(const orchestrator::ShelfStatus& status) {
     if (st.last_action)
       last = st.last_action->time + " " + st.last_action->verb + "/" + st.last_action->step + " " +
              st.last_action->result;
-    t.add({st.name, std::to_string(st.port), st.poe,
+    t.add({st.name, std::to_string(st.port), st.hold ? "held: " + st.poe : st.poe,
            st.power_mw ? std::to_string(*st.power_mw / 1000) + "." +
                              std::to_string(*st.power_mw % 1000 / 100) + " W"
                        : "-",
@@ -104,6 +104,9 @@ void print_status(const orchestrator::ShelfStatus& status) {
            st.reachable ? (*st.reachable ? "yes" : "no") : "not probed", last});
   }
   t.print(std::cout);
+  for (const auto& st : status.pis) {
+    if (st.hold) std::cout << st.name << ": " << orchestrator::describe(*st.hold) << "\n";
+  }
   for (const auto& p : status.problems) std::cout << "warning: " << p << "\n";
 }
 

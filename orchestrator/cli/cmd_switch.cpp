@@ -7,6 +7,7 @@
 
 #include "orchestrator/cli/cli.hpp"
 #include "orchestrator/journal.hpp"
+#include "orchestrator/power_hold.hpp"
 #include "switchctl/controller.hpp"
 #include "switchctl/net_snmp_session.hpp"
 
@@ -185,10 +186,42 @@ Result<int> run_apply(const Context& ctx, bool dry_run) {
   return 0;
 }
 
+ordered_json hold_json(const std::optional<orchestrator::PowerHold>& hold) {
+  if (!hold) return nullptr;
+  return {{"since", hold->since}, {"user", hold->user}, {"reason", hold->reason}};
+}
+
+// `power off` holds the Pi off (apply, watch, rebuild and rollback leave it off); `power on` and
+// `power cycle` release the hold. The hold is written before PoE goes off (and dropped again if
+// the switch refuses), so a crash in between errs on the side of leaving the Pi alone.
+struct HoldStep {
+  std::optional<orchestrator::PowerHold> before;  // the hold the Pi had
+  std::optional<orchestrator::PowerHold> after;   // the hold it has now
+};
+
+Result<HoldStep> hold_before_power(const orchestrator::PowerHolds& holds, const std::string& pi, PowerAction action,
+                                   const std::string& reason) {
+  HoldStep step;
+  auto found = holds.find(pi);
+  if (!found) return std::unexpected(found.error());
+  step.before = *found;
+  step.after = *found;
+  if (action == PowerAction::off) {
+    auto held = holds.hold(pi, {"", "", reason});
+    if (!held) return std::unexpected(held.error());
+    step.after = *held;
+  } else if (action == PowerAction::on || action == PowerAction::cycle) {
+    if (auto released = holds.release(pi); !released) return std::unexpected(released.error());
+    step.after.reset();
+  }
+  return step;
+}
+
 Result<int> run_power(const Context& ctx, const std::string& action_text, const std::vector<std::string>& names,
-                      bool all, bool force, bool json, bool dry_run) {
+                      bool all, bool force, bool json, bool dry_run, const std::string& reason) {
   if (names.empty() && !all) return fail(ErrorCode::invalid_argument, "power " + action_text + ": name at least one Pi, or say --all");
   if (!names.empty() && all) return fail(ErrorCode::invalid_argument, "power " + action_text + ": give Pi names or --all, not both");
+  if (!reason.empty() && action_text != "off") return fail(ErrorCode::invalid_argument, "power " + action_text + ": --reason goes with power off");
   const PowerAction action = action_text == "on" ? PowerAction::on : action_text == "off" ? PowerAction::off
                            : action_text == "cycle" ? PowerAction::cycle : PowerAction::status;
   auto sw = open_switch(ctx, false);
@@ -207,9 +240,16 @@ Result<int> run_power(const Context& ctx, const std::string& action_text, const 
                     "no Pi named " + n + " in shelf '" + (*sw)->shelf->name + "'");
       }
     }
+    const orchestrator::PowerHolds holds(orchestrator::state_dir(ctx.inventory_path), (*sw)->shelf->name);
     for (const auto& n : targets) {
+      auto hold = holds.find(n);
+      if (!hold) return std::unexpected(hold.error());
+      std::string note;
+      if (action == PowerAction::off) note = " and hold it off";
+      if (*hold && (action == PowerAction::on || action == PowerAction::cycle))
+        note = " and release its hold (" + orchestrator::describe(**hold) + ")";
       std::cout << "would power " << action_text << " " << n << " (port "
-                << (*sw)->shelf->find_pi(n)->port << ") (dry run, nothing sent)\n";
+                << (*sw)->shelf->find_pi(n)->port << ")" << note << " (dry run, nothing sent)\n";
     }
     return 0;
   }
@@ -224,20 +264,39 @@ Result<int> run_power(const Context& ctx, const std::string& action_text, const 
   // Every name is checked (a Pi of the shelf, not the trunk, mapped with PoE) before any is sent.
   if (auto ok = (*sw)->controller->check_power_targets(targets); !ok)
     return std::unexpected(ok.error());
+  const std::string& shelf = (*sw)->shelf->name;
+  const orchestrator::PowerHolds holds(orchestrator::state_dir(ctx.inventory_path), shelf);
+  if (auto readable = holds.read(); !readable) return std::unexpected(readable.error());
   for (const auto& n : targets) {
+    auto hold = hold_before_power(holds, n, action, reason);
+    if (!hold) return std::unexpected(hold.error().with_context(n));
     auto r = (*sw)->controller->power(n, action, force);
+    if (!r && action == PowerAction::off && !hold->before) (void)holds.release(n);  // nothing was cut
     if (action != PowerAction::status) {
-      journal(ctx, "power", (*sw)->shelf->name, n, "power", r ? "ok" : "failed",
+      journal(ctx, "power", shelf, n, "power", r ? "ok" : "failed",
               r ? "PoE " + action_text + ", port " + std::to_string(r->port) : r.error().message);
     }
+    std::vector<std::string> notes;
+    if (r && action == PowerAction::off) {
+      notes.push_back(orchestrator::describe(*hold->after) + "; apply and watch leave it off until `picluster power on " +
+                      n + "`");
+      journal(ctx, "power", shelf, n, "hold", "ok", orchestrator::describe(*hold->after));
+    } else if (hold->before && !hold->after) {
+      notes.push_back("hold released (was " + orchestrator::describe(*hold->before) + ")");
+      journal(ctx, "power", shelf, n, "hold", "ok", "released (was " + orchestrator::describe(*hold->before) + ")");
+    } else if (hold->after && action == PowerAction::status) {
+      notes.push_back(orchestrator::describe(*hold->after));
+    }
     if (!r) return std::unexpected(r.error());
+    for (const auto& note : r->notes) notes.push_back(note);
     if (json) {
-      out.push_back({{"pi", r->pi}, {"port", r->port}, {"before", poe_json(r->before)}, {"after", poe_json(r->after)}, {"notes", r->notes}});
+      out.push_back({{"pi", r->pi}, {"port", r->port}, {"before", poe_json(r->before)}, {"after", poe_json(r->after)},
+                     {"hold", hold_json(hold->after)}, {"notes", notes}});
       continue;
     }
     std::cout << r->pi << " (port " << r->port << "): " << (action == PowerAction::status ? "" : "power " + action_text + ": ")
               << poe_text(r->after) << "\n";
-    for (const auto& note : r->notes) std::cout << "  note: " << note << "\n";
+    for (const auto& note : notes) std::cout << "  note: " << note << "\n";
   }
   if (json) std::cout << out.dump(2) << "\n";
   return 0;
@@ -284,6 +343,7 @@ void register_switch_commands(CLI::App& app, Context& ctx) {
     std::string action;
     std::vector<std::string> names;
     bool all = false, force = false, json = false, dry_run = false;
+    std::string reason;
   };
   auto pa = std::make_shared<PowerArgs>();
   auto* power = app.add_subcommand("power", "Switch PoE on, off, cycle it, or show its status, for named Pis");
@@ -295,8 +355,11 @@ void register_switch_commands(CLI::App& app, Context& ctx) {
   power->add_flag("--force", pa->force, "Cut power even if the MAC learned on the port is not the Pi's");
   power->add_flag("--json", pa->json, "Print JSON");
   power->add_flag("--dry-run", pa->dry_run, "Say what would be done, send nothing");
+  power->add_option("--reason", pa->reason, "off: why the Pi is held off (recorded with the hold and journaled)");
+  power->footer("`power off` holds a Pi off: apply, watch, rebuild and rollback leave it off until `power on` or "
+                "`power cycle` releases the hold.");
   power->callback([&ctx, pa] {
-    ctx.action = [&ctx, pa] { return run_power(ctx, pa->action, pa->names, pa->all, pa->force, pa->json, pa->dry_run); };
+    ctx.action = [&ctx, pa] { return run_power(ctx, pa->action, pa->names, pa->all, pa->force, pa->json, pa->dry_run, pa->reason); };
   });
 
   auto* discover = app.add_subcommand("discover", "List Raspberry Pi MACs seen on ports that have no Pi in the inventory");

@@ -11,6 +11,7 @@
 
 #include "orchestrator/cli/cli.hpp"
 #include "orchestrator/journal.hpp"
+#include "orchestrator/power_hold.hpp"
 #include "orchestrator/watch.hpp"
 
 namespace picluster::cli {
@@ -158,6 +159,7 @@ Result<int> run_watch_command(const Context& ctx, const WatchArgs& a) {
     }
   };
   hooks.stop_requested = [] { return g_stop != 0; };
+  hooks.held = [&] { return PowerHolds(state_dir(inventory_path), source.current().name).read(); };
   hooks.on_journal_error = [](const Error& e) { std::cerr << "picluster: warning: journal: " << e.message << std::endl; };
   switchctl::SystemClock clock;
   StopSignals signals;

@@ -9,6 +9,7 @@
 
 #include <fstream>
 #include <map>
+#include <set>
 
 #include "orchestrator/watch.hpp"
 
@@ -152,12 +153,14 @@ class ScriptedProber final : public Prober {
     const auto& failing = m_rounds.at(std::min(m_calls++, m_rounds.size() - 1));
     std::vector<ProbeResult> out;
     for (const auto& t : targets) {
+      probed.push_back(t.pi);
       const bool down = std::ranges::find(failing, t.pi) != failing.end();
       out.push_back({t.pi, !down, down ? "exit 1" : ""});
     }
     return out;
   }
   [[nodiscard]] std::string describe() const override { return "scripted"; }
+  std::vector<std::string> probed;  // every Pi probed, in order
 
  private:
   std::vector<std::vector<std::string>> m_rounds;
@@ -166,14 +169,16 @@ class ScriptedProber final : public Prober {
 
 class RecordingCycler final : public PowerCycler {
  public:
-  Result<std::string> cycle(const std::string& pi) override {
+  Result<CycleOutcome> cycle(const std::string& pi) override {
     calls.push_back(pi);
     if (busy > 0) {
       --busy;
       return fail(ErrorCode::locked, "shelf1.lock: held by another run");
     }
-    return "port 1: on deliveringPower";
+    if (held.contains(pi)) return CycleOutcome{true, "held off since 2026-11-22T03:20:00Z by alice"};
+    return CycleOutcome{false, "port 1: on deliveringPower"};
   }
+  std::set<std::string> held;  // Pis the cycler finds held off under the shelf lock
   std::vector<std::string> calls;
   int busy = 0;  // the next `busy` calls find the shelf locked
 };
@@ -207,6 +212,7 @@ class WatchLoop : public ::testing::Test {
       return std::vector<ProbeTarget>{{"pi01", "::1"}, {"pi02", "::2"}, {"pi03", "::3"}, {"pi04", "::4"}};
     };
     hooks.on_event = [this](const WatchEvent& e) { events.push_back(to_text(e)); };
+    hooks.held = held;
     const Journal journal(m_dir);
     return run_watch(options, prober, cycler, clock, &journal, hooks);
   }
@@ -216,7 +222,74 @@ class WatchLoop : public ::testing::Test {
   RecordingCycler cycler;
   FakeClock clock;
   std::vector<std::string> events;
+  std::function<Result<std::map<std::string, PowerHold>>()> held;  // the holds hook (unset: none)
 };
+
+int count_of(const std::vector<std::string>& v, const std::string& x) {
+  return static_cast<int>(std::ranges::count(v, x));
+}
+
+TEST_F(WatchLoop, AHeldPiIsNeitherProbedNorCycledAndIsReportedOnce) {
+  held = [] { return std::map<std::string, PowerHold>{{"pi01", {"2026-11-22T03:20:00Z", "alice", "bad board"}}}; };
+  ScriptedProber prober({{"pi01"}});  // pi01 would fail every probe
+  run(prober, 6);
+  EXPECT_TRUE(cycler.calls.empty());
+  EXPECT_EQ(count_of(prober.probed, "pi01"), 0);
+  EXPECT_EQ(count_of(prober.probed, "pi02"), 6);
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.front(),
+            "round 1: pi01: held: held off since 2026-11-22T03:20:00Z by alice (bad board); not probed or cycled "
+            "until released");
+  EXPECT_EQ(events.size(), 1u);
+  const auto lines = journal();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].step, "power-cycle");
+  EXPECT_EQ(lines[0].result, "skipped");
+  EXPECT_EQ(lines[0].detail.rfind("held: held off since", 0), 0u) << lines[0].detail;
+}
+
+TEST_F(WatchLoop, AReleasedPiIsProbedAgainAndGetsItsFailuresBeforeACycle) {
+  int round = 0;
+  held = [&round]() -> Result<std::map<std::string, PowerHold>> {
+    if (++round <= 2) return std::map<std::string, PowerHold>{{"pi01", {"2026-11-22T03:20:00Z", "alice", ""}}};
+    return std::map<std::string, PowerHold>{};
+  };
+  ScriptedProber prober({{"pi01"}});
+  run(prober, 5);  // held in rounds 1-2, then fails in rounds 3, 4, 5: cycled in round 5
+  EXPECT_NE(std::ranges::find(events, "round 3: pi01: released: hold released; probing again"), events.end());
+  EXPECT_EQ(count_of(prober.probed, "pi01"), 3);
+  EXPECT_EQ(cycler.calls, std::vector<std::string>{"pi01"});
+  EXPECT_EQ(events.back().rfind("round 5: pi01: cycled:", 0), 0u) << events.back();
+}
+
+TEST_F(WatchLoop, UnreadableHoldsSkipTheRoundAndCycleNobody) {
+  held = []() -> Result<std::map<std::string, PowerHold>> {
+    return fail(ErrorCode::io, "/state/shelf1.holds.json: line 1, column 2: not valid JSON");
+  };
+  ScriptedProber prober({{"pi01"}});
+  EXPECT_EQ(run(prober, 4), 4);
+  EXPECT_TRUE(prober.probed.empty());
+  EXPECT_TRUE(cycler.calls.empty());
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_EQ(events[0], "round 1: hold-error: /state/shelf1.holds.json: line 1, column 2: not valid JSON; cycling "
+                       "nobody until it can be read");
+  const auto lines = journal();
+  ASSERT_EQ(lines.size(), 1u);  // journaled once, not every round
+  EXPECT_EQ(lines[0].step, "hold");
+  EXPECT_EQ(lines[0].result, "failed");
+}
+
+TEST_F(WatchLoop, APiHeldJustBeforeItsCycleIsNotCycledOrCounted) {
+  cycler.held = {"pi01"};  // a `power off` finished between the probe and the cycle
+  ScriptedProber prober({{"pi01"}});
+  run(prober, 3);
+  EXPECT_EQ(cycler.calls, std::vector<std::string>{"pi01"});
+  EXPECT_EQ(events.back(),
+            "round 3: pi01: held: held off since 2026-11-22T03:20:00Z by alice; not probed or cycled until released");
+  const auto lines = journal();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].result, "skipped");
+}
 
 TEST_F(WatchLoop, CyclesTheDeadPiOnceLeavesTheFlakyOneAndJournalsTheCycle) {
   ScriptedProber prober({{"pi01", "pi02"}, {"pi01", "pi02"}, {"pi01"}, {"pi01"}, {"pi01"}});
