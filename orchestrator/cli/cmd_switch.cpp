@@ -197,12 +197,17 @@ ordered_json hold_json(const std::optional<orchestrator::PowerHold>& hold) {
 struct HoldStep {
   std::optional<orchestrator::PowerHold> before;  // the hold the Pi had
   std::optional<orchestrator::PowerHold> after;   // the hold it has now
+  std::string unreadable;                          // status only: why the holds could not be read
 };
 
 Result<HoldStep> hold_before_power(const orchestrator::PowerHolds& holds, const std::string& pi, PowerAction action,
                                    const std::string& reason) {
   HoldStep step;
   auto found = holds.find(pi);
+  if (!found && action == PowerAction::status) {
+    step.unreadable = found.error().message;  // reading the switch needs no hold
+    return step;
+  }
   if (!found) return std::unexpected(found.error());
   step.before = *found;
   step.after = *found;
@@ -266,7 +271,8 @@ Result<int> run_power(const Context& ctx, const std::string& action_text, const 
     return std::unexpected(ok.error());
   const std::string& shelf = (*sw)->shelf->name;
   const orchestrator::PowerHolds holds(orchestrator::state_dir(ctx.inventory_path), shelf);
-  if (auto readable = holds.read(); !readable) return std::unexpected(readable.error());
+  if (auto readable = holds.read(); !readable && action != PowerAction::status)
+    return std::unexpected(readable.error());
   for (const auto& n : targets) {
     auto hold = hold_before_power(holds, n, action, reason);
     if (!hold) return std::unexpected(hold.error().with_context(n));
@@ -286,6 +292,8 @@ Result<int> run_power(const Context& ctx, const std::string& action_text, const 
       journal(ctx, "power", shelf, n, "hold", "ok", "released (was " + orchestrator::describe(*hold->before) + ")");
     } else if (hold->after && action == PowerAction::status) {
       notes.push_back(orchestrator::describe(*hold->after));
+    } else if (!hold->unreadable.empty()) {
+      notes.push_back("warning: " + hold->unreadable);
     }
     if (!r) return std::unexpected(r.error());
     for (const auto& note : r->notes) notes.push_back(note);
