@@ -146,6 +146,7 @@ Result<void> apply_fileserver_role(const fs::path& stage, const Recipe& recipe, 
   std::error_code ec;
   fs::remove_all(fs_root / "root/.ansible", ec);
   fs::remove_all(stage / "ansible-tmp", ec);
+  fs::remove(inventory, ec);
   return with_context(std::move(r), "ansible role picluster_fileserver (chroot " + fs_root.string() + ")");
 }
 
