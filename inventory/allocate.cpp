@@ -1,7 +1,8 @@
 // Allocation of a new Pi's storage VLAN, /30 and public IPv6 address. Each resource has a
 // preferred slot derived from the port (the seed's scheme: port N -> VLAN vlan_first + N - 1,
-// the N-th /30, the N-th IPv6 slot) and falls back to the lowest free slot when that one is
-// taken. The result is written into the inventory, so it never moves afterwards.
+// the N-th /30, the N-th IPv6 slot). When that one is taken or forbidden, the fallback avoids the
+// natural slots of the switch's other ports (see pick_slot), so later Pis stay on the scheme. The
+// result is written into the inventory, so it never moves afterwards.
 
 #include <algorithm>
 #include <set>
@@ -17,12 +18,25 @@ Error alloc_error(const Shelf& shelf, const std::string& pi, const std::string& 
                "shelf " + printable(shelf.name) + ": pi " + printable(pi) + ": " + what};
 }
 
-// Preferred slot if free and in [0, count), else the lowest free one; nullopt when all are used.
+// Which slots belong to the switch's ports: slot N-1 is port N's natural slot.
+struct PortSlots {
+  std::uint64_t port_count;  // slots [0, port_count) are natural to a port
+  std::uint64_t trunk_slot;  // the trunk port's slot: never wanted by a Pi
+};
+
+// Picks a slot in [0, count): the preferred one if free; else the lowest free slot that is no
+// other Pi port's natural slot (past the switch's ports or the trunk's), so a fallback never
+// takes the slot a later Pi on another port expects; else the lowest free slot at all.
+// nullopt when every slot is used or forbidden.
 std::optional<std::uint64_t> pick_slot(std::uint64_t preferred, std::uint64_t count,
-                                       const std::set<std::uint64_t>& used,
+                                       const PortSlots& ports, const std::set<std::uint64_t>& used,
                                        const std::set<std::uint64_t>& forbidden = {}) {
   const auto free = [&](std::uint64_t s) { return !used.contains(s) && !forbidden.contains(s); };
   if (preferred < count && free(preferred)) return preferred;
+  for (std::uint64_t s = ports.port_count; s < count; ++s) {
+    if (free(s)) return s;
+  }
+  if (ports.trunk_slot < count && free(ports.trunk_slot)) return ports.trunk_slot;
   for (std::uint64_t s = 0; s < count; ++s) {
     if (free(s)) return s;
   }
@@ -121,19 +135,21 @@ Result<Pi> add_pi(Shelf& shelf, const PiRequest& request) {
   if (st.vlan_first <= 1) forbidden_vlans.insert(static_cast<std::uint64_t>(1 - st.vlan_first));
 
   const auto vlan_count = static_cast<std::uint64_t>(st.vlan_last - st.vlan_first + 1);
-  const auto vlan = pick_slot(preferred, vlan_count, used_vlans, forbidden_vlans);
+  const PortSlots ports{static_cast<std::uint64_t>(shelf.switch_.port_count),
+                        static_cast<std::uint64_t>(shelf.fileserver.trunk_port - 1)};
+  const auto vlan = pick_slot(preferred, vlan_count, ports, used_vlans, forbidden_vlans);
   if (!vlan) {
     return std::unexpected(alloc_error(
         shelf, request.name,
         "storage: vlan_range [" + std::to_string(st.vlan_first) + ", " +
             std::to_string(st.vlan_last) + "] is exhausted"));
   }
-  const auto block = pick_slot(preferred, st.pool.size() / 4, used_blocks);
+  const auto block = pick_slot(preferred, st.pool.size() / 4, ports, used_blocks);
   if (!block) {
     return std::unexpected(
         alloc_error(shelf, request.name, "storage: pool " + st.pool.str() + " is exhausted"));
   }
-  const auto slot = pick_slot(preferred, 65536, used_slots);
+  const auto slot = pick_slot(preferred, 65536, ports, used_slots);
   if (!slot) {
     return std::unexpected(alloc_error(shelf, request.name, "public: no free IPv6 slot"));
   }
@@ -146,7 +162,10 @@ Result<Pi> add_pi(Shelf& shelf, const PiRequest& request) {
   pi.mac = request.mac;
   pi.vlan = st.vlan_first + static_cast<int>(*vlan);
   const auto network = st.pool.address.value + static_cast<std::uint32_t>(*block * 4);
-  pi.storage = {Ipv4{network}, Ipv4{network + 1}, Ipv4{network + 2}, Ipv4{network + 3}};
+  pi.storage.network = Ipv4{network};
+  pi.storage.fileserver = Ipv4{network + 1};
+  pi.storage.pi = Ipv4{network + 2};
+  pi.storage.broadcast = Ipv4{network + 3};
   pi.ipv6 = slot_address(pub, *slot);
   shelf.pis.push_back(pi);
   return pi;

@@ -6,8 +6,10 @@
 // Allocation is stored, not derived: `add_pi` picks the Pi's storage VLAN, its /30 and its public
 // IPv6 address once and writes them into the file, so they never move when other Pis come and go.
 // The default scheme reproduces the seed design: port N gets VLAN (vlan_first + N - 1), the N-th
-// /30 of the pool and interface id address_base + (N - 1) * address_stride; if that slot is taken
-// (a Pi moved ports) the lowest free one is used instead.
+// /30 of the pool and interface id address_base + (N - 1) * address_stride. If that slot is taken
+// (a Pi moved ports) or forbidden (the public VLAN), the fallback is the lowest free slot that is
+// no other port's natural slot (past the switch's ports, or the trunk port's), so one odd Pi never
+// pushes later Pis off the scheme; only when none is left does it take another port's slot.
 //
 // Unknown JSON members are kept in `extra` at every level and written back after the known ones,
 // so fields added by operators or newer versions survive a rewrite.
@@ -78,6 +80,7 @@ struct PortMapOverride {
   std::optional<int> if_index;
   std::optional<int> poe_group;
   std::optional<int> poe_port;
+  Json extra = Json::object();
 };
 
 struct Switch {
@@ -124,6 +127,7 @@ struct StorageAddresses {
   Ipv4 fileserver;  // network + 1: the fileserver's eth0.N address
   Ipv4 pi;          // network + 2
   Ipv4 broadcast;   // network + 3
+  Json extra = Json::object();
 };
 
 struct Pi {
@@ -188,8 +192,11 @@ Result<void> validate(const Inventory& inventory);
 // An exclusive advisory lock on "<inventory>.lock" (flock), held for the object's lifetime.
 class Lock {
  public:
-  // wait=false fails at once with ErrorCode::locked if another process holds it.
-  static Result<Lock> acquire(const std::filesystem::path& inventory_path, bool wait);
+  // wait=false fails at once with ErrorCode::locked if another process holds it. Unless
+  // `inventory_may_be_missing` (init), a missing inventory fails with ErrorCode::not_found before
+  // any lock file is created, so a mistyped --inventory leaves nothing behind.
+  static Result<Lock> acquire(const std::filesystem::path& inventory_path, bool wait,
+                              bool inventory_may_be_missing = false);
   Lock(Lock&& other) noexcept;
   Lock& operator=(Lock&& other) noexcept;
   Lock(const Lock&) = delete;

@@ -2,14 +2,38 @@
 // (the rest become `extra`) and keeps the first error with the path of the offending field.
 // Writing emits known members in a fixed order, then the unknown ones in their original order.
 
+#include <algorithm>
+#include <expected>
+#include <map>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "common/text.hpp"
 #include "inventory/inventory.hpp"
 
 namespace picluster::inventory {
 namespace {
+
+// An integer member within [min, max], or the problem as the operator should read it. Checks the
+// JSON value itself (signed, unsigned or float), so 4294968305 or 2^64-1 never wraps into range.
+std::expected<int, std::string> checked_int(const Json& v, int min, int max) {
+  const std::string range = " is out of range " + std::to_string(min) + "-" + std::to_string(max);
+  if (!v.is_number_integer()) return std::unexpected("expected an integer");
+  if (v.is_number_unsigned()) {
+    const auto u = v.get<unsigned long long>();
+    if (max < 0 || u > static_cast<unsigned long long>(max)) {
+      return std::unexpected(std::to_string(u) + range);
+    }
+    if (min > 0 && u < static_cast<unsigned long long>(min)) {
+      return std::unexpected(std::to_string(u) + range);
+    }
+    return static_cast<int>(u);
+  }
+  const auto value = v.get<long long>();
+  if (value < min || value > max) return std::unexpected(std::to_string(value) + range);
+  return static_cast<int>(value);
+}
 
 class Fields {
  public:
@@ -28,13 +52,9 @@ class Fields {
   void integer(std::string_view key, int& out, int min, int max, bool required = false) {
     const Json* v = member(key, required);
     if (v == nullptr) return;
-    if (!v->is_number_integer()) return set_error(key, "expected an integer");
-    const auto value = v->get<long long>();
-    if (value < min || value > max) {
-      return set_error(key, std::to_string(value) + " is out of range " + std::to_string(min) +
-                                "-" + std::to_string(max));
-    }
-    out = static_cast<int>(value);
+    const auto value = checked_int(*v, min, max);
+    if (!value) return set_error(key, value.error());
+    out = *value;
   }
 
   // A string member converted by `parse` (e.g. Ipv4Net::parse); `what` names the expected form.
@@ -166,9 +186,9 @@ std::optional<std::string> read_port_map(const Json& j, const std::string& where
     }
     Fields f(value, where + ": " + key);
     PortMapOverride o;
-    int v = 0;
     const auto opt = [&](std::string_view k, std::optional<int>& out) {
       if (value.is_object() && value.contains(k)) {
+        int v = 0;
         f.integer(k, v, 0, 1 << 30);
         out = v;
       }
@@ -178,7 +198,8 @@ std::optional<std::string> read_port_map(const Json& j, const std::string& where
     opt("poe_group", o.poe_group);
     opt("poe_port", o.poe_port);
     if (f.error()) return f.error();
-    sw.port_map[port] = o;
+    o.extra = f.extra();
+    sw.port_map[port] = std::move(o);
   }
   return std::nullopt;
 }
@@ -207,8 +228,15 @@ std::optional<std::string> read_storage(const Json& j, const std::string& where,
         !(*range)[1].is_number_integer()) {
       f.set_error("vlan_range", "expected [first, last]");
     } else {
-      s.vlan_first = static_cast<int>((*range)[0].get<long long>());
-      s.vlan_last = static_cast<int>((*range)[1].get<long long>());
+      const auto first = checked_int((*range)[0], 1, 4094);
+      const auto last = checked_int((*range)[1], 1, 4094);
+      if (!first || !last) {
+        f.set_error("vlan_range", "[" + (*range)[0].dump() + ", " + (*range)[1].dump() +
+                                      "] is not a range within 1-4094");
+      } else {
+        s.vlan_first = *first;
+        s.vlan_last = *last;
+      }
     }
   }
   s.extra = f.extra();
@@ -257,6 +285,7 @@ std::optional<std::string> read_pi(const Json& j, const std::string& shelf_where
     s.parsed("fileserver", pi.storage.fileserver, ipv4_parser, "an IPv4 address", true);
     s.parsed("pi", pi.storage.pi, ipv4_parser, "an IPv4 address", true);
     s.parsed("broadcast", pi.storage.broadcast, ipv4_parser, "an IPv4 address", true);
+    pi.storage.extra = s.extra();
     f.adopt(s.error());
   }
   f.parsed("ipv6", pi.ipv6, ipv6_parser, "an IPv6 address", true);
@@ -307,6 +336,108 @@ std::pair<std::size_t, std::size_t> line_col(std::string_view text, std::size_t 
   return {line, col};
 }
 
+// Where a syntax error's token starts. nlohmann reports the offset just past the last byte it
+// read, i.e. the end of the bad token; the operator wants its start. Scans the (valid) prefix up
+// to that byte, tracking the start of the current string, literal or structural character.
+std::size_t token_start(std::string_view text, std::size_t error_byte) {
+  if (text.empty()) return 0;
+  const std::size_t last = std::min(error_byte == 0 ? 0 : error_byte - 1, text.size() - 1);
+  std::size_t start = 0;
+  bool in_string = false, escaped = false, in_bare = false;
+  for (std::size_t i = 0; i <= last; ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+      in_bare = false;
+      start = i;
+    } else if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+      in_bare = false;
+    } else if (c == '{' || c == '}' || c == '[' || c == ']' || c == ':' || c == ',') {
+      in_bare = false;
+      start = i;
+    } else if (!in_bare) {
+      in_bare = true;
+      start = i;
+    }
+  }
+  // Input that ended early: point just past the end, unless inside an unterminated string.
+  if (error_byte > text.size() && !in_string) return text.size();
+  return start;
+}
+
+// nlohmann's message with every byte that is not printable ASCII shown as \xNN, so a bad byte in
+// the file never reaches the terminal raw.
+std::string escape_message(std::string_view what) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (const char ch : what) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c >= 0x20 && c < 0x7f) {
+      out += ch;
+    } else {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 0xf];
+    }
+  }
+  return out;
+}
+
+// The first object key that repeats an earlier key of the same object, with both offsets.
+// nlohmann keeps the last of duplicate keys silently; an inventory with `"port": 1, "port": 24`
+// is ambiguous, so it is an error. Runs on text nlohmann has already accepted as JSON.
+struct DuplicateKey {
+  std::string key;
+  std::size_t first = 0;
+  std::size_t again = 0;
+};
+
+std::optional<DuplicateKey> find_duplicate_key(std::string_view text) {
+  struct Frame {
+    bool object = false;
+    bool expect_key = false;
+    std::map<std::string, std::size_t, std::less<>> keys;
+  };
+  std::vector<Frame> stack;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '{' || c == '[') {
+      stack.push_back(Frame{c == '{', c == '{', {}});
+    } else if ((c == '}' || c == ']') && !stack.empty()) {
+      stack.pop_back();
+    } else if (c == ',' && !stack.empty() && stack.back().object) {
+      stack.back().expect_key = true;
+    } else if (c == '"') {
+      const std::size_t open = i;
+      bool escapes = false;
+      for (++i; i < text.size() && text[i] != '"'; ++i) {
+        if (text[i] == '\\') {
+          escapes = true;
+          ++i;
+        }
+      }
+      if (stack.empty() || !stack.back().object || !stack.back().expect_key) continue;
+      stack.back().expect_key = false;
+      const std::string_view raw = text.substr(open, i - open + 1);
+      std::string key(raw.substr(1, raw.size() - 2));
+      if (escapes) key = Json::parse(raw).get<std::string>();
+      const auto [it, inserted] = stack.back().keys.emplace(std::move(key), open);
+      if (!inserted) return DuplicateKey{it->first, it->second, open};
+    }
+  }
+  return std::nullopt;
+}
+
 void append_extra(Json& out, const Json& extra) {
   for (const auto& [k, v] : extra.items()) out[k] = v;
 }
@@ -350,6 +481,7 @@ Json write_switch(const Switch& sw) {
       if (ov.if_index) e["if_index"] = *ov.if_index;
       if (ov.poe_group) e["poe_group"] = *ov.poe_group;
       if (ov.poe_port) e["poe_port"] = *ov.poe_port;
+      append_extra(e, ov.extra);
       map[std::to_string(port)] = e;
     }
     o["port_map"] = map;
@@ -366,10 +498,12 @@ Json write_pi(const Pi& pi) {
   if (pi.serial) o["serial"] = *pi.serial;
   if (pi.mac) o["mac"] = pi.mac->str();
   o["vlan"] = pi.vlan;
-  o["storage"] = Json{{"network", pi.storage.network.str()},
+  Json storage = Json{{"network", pi.storage.network.str()},
                       {"fileserver", pi.storage.fileserver.str()},
                       {"pi", pi.storage.pi.str()},
                       {"broadcast", pi.storage.broadcast.str()}};
+  append_extra(storage, pi.storage.extra);
+  o["storage"] = storage;
   o["ipv6"] = pi.ipv6.str();
   append_extra(o, pi.extra);
   return o;
@@ -412,15 +546,23 @@ Json write_shelf(const Shelf& shelf) {
 
 Result<Inventory> parse(std::string_view text, const std::filesystem::path& source) {
   const std::string name = source.string();
+  const auto at = [&](std::size_t offset) {
+    const auto [line, col] = line_col(text, offset);
+    return std::to_string(line) + ":" + std::to_string(col);
+  };
   Json root;
   try {
     root = Json::parse(text.begin(), text.end());
   } catch (const nlohmann::json::parse_error& e) {
-    const auto [line, col] = line_col(text, e.byte == 0 ? 0 : e.byte - 1);
     std::string what = e.what();
     if (const auto pos = what.find("syntax error"); pos != std::string::npos) what = what.substr(pos);
     return fail(ErrorCode::invalid_inventory,
-                name + ":" + std::to_string(line) + ":" + std::to_string(col) + ": " + what);
+                name + ":" + at(token_start(text, e.byte)) + ": " + escape_message(what));
+  }
+  if (const auto dup = find_duplicate_key(text)) {
+    return fail(ErrorCode::invalid_inventory, name + ":" + at(dup->again) + ": duplicate key " +
+                                                  printable(dup->key) + " (first at " +
+                                                  at(dup->first) + "); keep one");
   }
   Inventory inv;
   inv.source = source;

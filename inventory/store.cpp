@@ -58,7 +58,10 @@ Result<void> save(const Inventory& inventory, const std::filesystem::path& path)
   if (::stat(path.c_str(), &st) == 0) mode = st.st_mode & 07777;
 
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return fail(ErrorCode::io, tmp + ": cannot create: " + errno_text(errno));
+  if (fd < 0) {
+    // Name the file the operator asked for; the temp file is our detail.
+    return fail(ErrorCode::io, path.string() + ": cannot write: " + errno_text(errno));
+  }
   auto ok = write_all(fd, text, tmp);
   if (ok && ::fchmod(fd, mode) != 0) ok = fail(ErrorCode::io, tmp + ": chmod: " + errno_text(errno));
   if (ok && ::fsync(fd) != 0) ok = fail(ErrorCode::io, tmp + ": fsync: " + errno_text(errno));
@@ -77,10 +80,19 @@ Result<void> save(const Inventory& inventory, const std::filesystem::path& path)
   return {};
 }
 
-Result<Lock> Lock::acquire(const std::filesystem::path& inventory_path, bool wait) {
+Result<Lock> Lock::acquire(const std::filesystem::path& inventory_path, bool wait,
+                           bool inventory_may_be_missing) {
+  std::error_code ec;
+  if (!inventory_may_be_missing && !std::filesystem::exists(inventory_path, ec)) {
+    return fail(ErrorCode::not_found,
+                inventory_path.string() + ": no such inventory (create one with `picluster init`)");
+  }
   const std::string lock_path = inventory_path.string() + ".lock";
   const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return fail(ErrorCode::io, lock_path + ": cannot open lock: " + errno_text(errno));
+  if (fd < 0) {
+    return fail(ErrorCode::io, inventory_path.string() + ": cannot open its lock file " +
+                                   lock_path + ": " + errno_text(errno));
+  }
   while (::flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) != 0) {
     if (errno == EINTR) continue;
     const int err = errno;

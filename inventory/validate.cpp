@@ -62,19 +62,36 @@ bool is_ifname(std::string_view name) {
   return true;
 }
 
+bool is_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+// A path on the machine running picluster (key, known_hosts, secrets file): relative or absolute,
+// '~/' allowed at the start, otherwise only [A-Za-z0-9._/+@,:=-]. No spaces, quotes, '$', ';',
+// backquotes or control characters, so the path means the same to every tool that reads it.
+inline constexpr std::string_view kLocalPathRule = "a path of [A-Za-z0-9._/+@,:=~-]";
 bool is_local_path(std::string_view path) {
   if (path.empty()) return false;
+  if (path.starts_with("~/")) path.remove_prefix(2);
   for (char c : path) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return false;
+    const bool ok = is_alnum(c) || c == '.' || c == '_' || c == '/' || c == '+' || c == '@' ||
+                    c == ',' || c == ':' || c == '=' || c == '-';
+    if (!ok) return false;
   }
   return true;
 }
 
+// A kernel command line base: words of [A-Za-z0-9=,.:/_+-@] separated by spaces. Nothing a shell,
+// the firmware or a config file would read as syntax (no quotes, '$', ';', newlines).
+inline constexpr std::string_view kCmdlineRule =
+    "a kernel command line (letters, digits, spaces and =,.:/_+-@)";
 bool is_cmdline(std::string_view text) {
   for (char c : text) {
-    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) return false;
+    const bool ok = is_alnum(c) || c == ' ' || c == '=' || c == ',' || c == '.' || c == ':' ||
+                    c == '/' || c == '_' || c == '+' || c == '-' || c == '@';
+    if (!ok) return false;
   }
-  return !text.empty();
+  return text.find_first_not_of(' ') != std::string_view::npos;
 }
 
 bool is_nfs_options(std::string_view text) {
@@ -95,9 +112,9 @@ void check_fileserver(Checker& c, const std::string& w, const Shelf& shelf) {
           shown(fs.host) + " is not a host name or address");
   c.check(is_user(fs.user), w + ": user", shown(fs.user) + " is not a valid user name");
   c.check(fs.identity_file.empty() || is_local_path(fs.identity_file), w + ": identity_file",
-          "contains control characters");
+          shown(fs.identity_file) + " is not " + std::string(kLocalPathRule));
   c.check(fs.known_hosts.empty() || is_local_path(fs.known_hosts), w + ": known_hosts",
-          "contains control characters");
+          shown(fs.known_hosts) + " is not " + std::string(kLocalPathRule));
   c.check(is_ifname(fs.trunk_interface), w + ": trunk_interface",
           shown(fs.trunk_interface) + " is not an interface name (1-10 of [A-Za-z0-9_-])");
   c.check(fs.trunk_port >= 1 && fs.trunk_port <= shelf.switch_.port_count, w + ": trunk_port",
@@ -119,7 +136,7 @@ void check_switch(Checker& c, const std::string& w, const Switch& sw) {
   c.check(sw.profile == "qbridge" || sw.profile == "cisco", w + ": profile",
           shown(sw.profile) + " is not a known profile (qbridge, cisco)");
   c.check(sw.secrets_file.empty() || is_local_path(sw.secrets_file), w + ": secrets_file",
-          "contains control characters");
+          shown(sw.secrets_file) + " is not " + std::string(kLocalPathRule));
   for (const auto& [port, ov] : sw.port_map) {
     c.check(port <= sw.port_count, w + ": port_map: " + std::to_string(port),
             "is outside the switch's ports 1-" + std::to_string(sw.port_count));
@@ -142,8 +159,12 @@ void check_networks(Checker& c, const std::string& w, const Shelf& shelf) {
     c.check(p.prefix.contains(*p.fileserver_address), w + ": public: fileserver_address",
             p.fileserver_address->str() + " is not in " + p.prefix.str());
   }
+  if (p.fileserver_address) {
+    c.check(*p.fileserver_address != p.gateway, w + ": public: fileserver_address",
+            p.fileserver_address->str() + " is the gateway's address");
+  }
   c.check(is_cmdline(shelf.boot.cmdline_base), w + ": boot: cmdline_base",
-          "must be one line of printable ASCII");
+          shown(shelf.boot.cmdline_base) + " is not " + std::string(kCmdlineRule));
   c.check(is_nfs_options(shelf.boot.nfs_options), w + ": boot: nfs_options",
           shown(shelf.boot.nfs_options) + " is not an NFS option list (vers=3,tcp)");
 }
@@ -174,6 +195,8 @@ void check_pi(Checker& c, const std::string& w, const Shelf& shelf, const Pi& pi
   c.check(shelf.public_net.prefix.contains(pi.ipv6), w + ": ipv6",
           pi.ipv6.str() + " is not in " + shelf.public_net.prefix.str());
   c.check(pi.ipv6 != shelf.public_net.gateway, w + ": ipv6", "is the gateway's address");
+  c.check(pi.ipv6 != shelf.public_net.fileserver_address, w + ": ipv6",
+          pi.ipv6.str() + " is the fileserver's address (public: fileserver_address)");
 }
 
 // Remembers values seen so far and reports the first duplicate with the Pi that owns it.

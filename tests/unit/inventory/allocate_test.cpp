@@ -48,16 +48,59 @@ TEST(Allocate, StableWhenOthersComeAndGo) {
   EXPECT_TRUE(validate(inv));
 }
 
-TEST(Allocate, FallsBackToLowestFreeWhenThePortSlotIsTaken) {
+TEST(Allocate, FallbackAvoidsTheSlotsOfOtherPorts) {
   auto inv = testing::seed_inventory(2);
   auto& shelf = inv.shelves[0];
-  // pi02 moved to port 5 by hand: it keeps VLAN 11, so a Pi on port 2 gets the lowest free.
+  // pi02 moved to port 5 by hand: it keeps VLAN 11, so a Pi on port 2 needs another slot. VLAN 12
+  // (port 3's) would push the Pi later added on port 3 off the scheme; the first slot past the
+  // switch's 24 ports is taken instead.
   shelf.find_pi("pi02")->port = 5;
   auto pi = add_pi(shelf, req("pi22", 2));
   ASSERT_TRUE(pi) << pi.error().message;
-  EXPECT_EQ(pi->vlan, 12);
-  EXPECT_EQ(pi->storage.network.str(), "172.30.0.8");
+  EXPECT_EQ(pi->vlan, 34);
+  EXPECT_EQ(pi->storage.network.str(), "172.30.0.96");
+  EXPECT_EQ(pi->ipv6.str(), "2a00:1098:0:84:1000:19::2");
+  auto pi03 = add_pi(shelf, req("pi03", 3));
+  ASSERT_TRUE(pi03) << pi03.error().message;
+  EXPECT_EQ(pi03->vlan, 12);
+  EXPECT_EQ(pi03->storage.network.str(), "172.30.0.8");
   EXPECT_TRUE(validate(inv));
+}
+
+TEST(Allocate, PortWhoseVlanIsThePublicOneDoesNotShiftTheOthers) {
+  auto inv = testing::seed_inventory(0);
+  auto& shelf = inv.shelves[0];
+  shelf.switch_.port_count = 200;
+  // Port 122's natural VLAN is 9 + 122 = 131, the public VLAN.
+  auto odd = add_pi(shelf, req("pi122", 122));
+  ASSERT_TRUE(odd) << odd.error().message;
+  EXPECT_EQ(odd->vlan, 210);  // past the 200 ports' VLANs 10-209, not port 1's VLAN 10
+  EXPECT_EQ(odd->storage.network.str(), "172.30.1.228");  // its own /30 is free: the 122nd
+  for (const int port : {1, 2, 121, 123, 200}) {
+    auto p = add_pi(shelf, req("pi" + std::to_string(port), port));
+    ASSERT_TRUE(p) << p.error().message;
+    EXPECT_EQ(p->vlan, 9 + port) << "port " << port;
+  }
+  EXPECT_EQ(shelf.find_pi("pi122")->vlan, 210);  // stored allocations never move
+  EXPECT_TRUE(validate(inv));
+}
+
+TEST(Allocate, TakesAnotherPortsSlotOnlyWhenNothingElseIsFree) {
+  auto inv = testing::seed_inventory(0);
+  auto& shelf = inv.shelves[0];
+  shelf.storage.vlan_first = 10;
+  shelf.storage.vlan_last = 33;  // exactly the 24 ports' VLANs
+  shelf.public_net.vlan = 12;    // port 3's
+  auto p3 = add_pi(shelf, req("pi03", 3));
+  ASSERT_TRUE(p3) << p3.error().message;
+  EXPECT_EQ(p3->vlan, 33);  // the trunk port's (24) VLAN: no Pi can want it
+  auto p5 = add_pi(shelf, req("pi05", 5));
+  ASSERT_TRUE(p5);
+  EXPECT_EQ(p5->vlan, 14);
+  shelf.find_pi("pi05")->port = 6;  // moved by hand; port 5's VLAN stays taken
+  auto again = add_pi(shelf, req("pi55", 5));
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ(again->vlan, 10);  // nothing else left: the lowest free
 }
 
 TEST(Allocate, SkipsThePublicVlan) {

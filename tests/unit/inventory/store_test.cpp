@@ -64,6 +64,7 @@ TEST_F(Store, MissingFileSaysHowToCreateOne) {
 
 TEST_F(Store, SecondProcessCannotTakeTheLock) {
   const auto path = m_dir / "inventory.json";
+  ASSERT_TRUE(save(testing::seed_inventory(1), path));
   int to_parent[2];
   int to_child[2];
   ASSERT_EQ(::pipe(to_parent), 0);
@@ -74,6 +75,7 @@ TEST_F(Store, SecondProcessCannotTakeTheLock) {
     auto lock = Lock::acquire(path, false);
     const char status = lock ? 'L' : 'E';
     (void)!::write(to_parent[1], &status, 1);
+    if (!lock) ::_exit(1);
     char go;
     (void)!::read(to_child[0], &go, 1);  // hold the lock until the parent has tried
     ::_exit(0);
@@ -90,6 +92,36 @@ TEST_F(Store, SecondProcessCannotTakeTheLock) {
   ::waitpid(child, &wstatus, 0);
   // Released when the holder exits.
   EXPECT_TRUE(Lock::acquire(path, false));
+}
+
+}  // namespace
+}  // namespace picluster::inventory
+
+namespace picluster::inventory {
+namespace {
+
+TEST(StoreLock, MissingInventoryLeavesNoLockFileBehind) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("picluster-store-nolock-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const auto path = dir / "typo.json";
+  const auto lock = Lock::acquire(path, false);
+  ASSERT_FALSE(lock);
+  EXPECT_EQ(lock.error().code, ErrorCode::not_found);
+  EXPECT_EQ(lock.error().message,
+            path.string() + ": no such inventory (create one with `picluster init`)");
+  EXPECT_FALSE(std::filesystem::exists(path.string() + ".lock"));
+  // init may lock an inventory that does not exist yet.
+  EXPECT_TRUE(Lock::acquire(path, false, /*inventory_may_be_missing=*/true));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(StoreSave, MissingFolderNamesTheInventoryNotTheTempFile) {
+  const std::filesystem::path path = "/nonexistent-picluster-dir/inventory.json";
+  const auto r = save(testing::seed_inventory(1), path);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, path.string() + ": cannot write: No such file or directory");
 }
 
 }  // namespace
