@@ -25,6 +25,10 @@ using inventory::Shelf;
 // No trailing newline.
 std::string render_cmdline(const Shelf& shelf, const Pi& pi);
 
+// The Pi's root as the fileserver exports it and the Pi mounts it: <nfs_root>/<name>, with any
+// trailing '/' of nfs_root dropped ("/srv/nfsroot/" gives "/srv/nfsroot/pi01").
+std::string nfs_root_of(const Shelf& shelf, const Pi& pi);
+
 // Files inside the Pi's root: etc/hostname, etc/hosts, etc/fstab (NFS root),
 // etc/network/interfaces (eth0 left to the kernel; auto eth0.131 inet6 static ...),
 // etc/modules-load.d/picluster.conf (8021q).

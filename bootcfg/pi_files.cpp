@@ -133,6 +133,10 @@ std::string render_interfaces(const Shelf& shelf, const Pi& pi) {
 
 }  // namespace
 
+std::string nfs_root_of(const Shelf& shelf, const Pi& pi) {
+  return detail::pi_root_path(shelf, pi);
+}
+
 std::string render_cmdline(const Shelf& shelf, const Pi& pi) {
   const auto fs = pi.storage.fileserver.str();
   std::string ours =

@@ -3,6 +3,7 @@
 // the switch and the fileserver through the orchestrator (skipping parts not configured yet).
 
 #include <fcntl.h>
+#include <stdio.h>  // renameat2, RENAME_EXCHANGE
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,13 +11,14 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "bootcfg/bootcfg.hpp"
 #include "common/text.hpp"
 #include "orchestrator/cli/cli.hpp"
 #include "orchestrator/cli/report.hpp"
-#include "orchestrator/verbs.hpp"
 #include "orchestrator/cli/table.hpp"
+#include "orchestrator/verbs.hpp"
 
 namespace picluster::cli {
 namespace {
@@ -30,13 +32,27 @@ Result<int> run_init(const Context& ctx, const std::string& shelf_name, bool for
                                                  " is not a name (RFC 1123 label)");
   }
   const fs::path path = ctx.inventory_path;
+  const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    return fail(ErrorCode::io,
+                path.string() + ": cannot create: folder " + dir.string() + " does not exist");
+  }
+  // Hold the inventory lock like add and remove do, so --force never replaces a file that
+  // another run is in the middle of changing.
+  std::optional<inventory::Lock> lock;
+  if (!dry_run) {
+    auto l = inventory::Lock::acquire(path, /*wait=*/false, /*inventory_may_be_missing=*/true);
+    if (!l) return std::unexpected(l.error());
+    lock.emplace(std::move(*l));
+  }
   if (fs::exists(path) && !force) {
     return fail(ErrorCode::conflict,
                 path.string() + ": already exists (use --force to replace it with a new one)");
   }
   auto inv = inventory::make_default(shelf_name);
   inv.source = path;
-  const fs::path secrets = path.parent_path() / inv.shelves.front().switch_.secrets_file;
+  const fs::path secrets = dir / inv.shelves.front().switch_.secrets_file;
   if (dry_run) {
     std::cout << "would write " << path.string() << "\n";
     if (!fs::exists(secrets)) std::cout << "would write " << secrets.string() << " (mode 0600)\n";
@@ -70,9 +86,21 @@ struct AddOptions {
   bool offline = false;
 };
 
+// Checks the command line of `add` (exit status 2 on a bad argument, naming it). The port's upper
+// bound is the switch's port count, so it is checked against the inventory; a port that is the
+// trunk or already taken is a conflict with the inventory instead (exit status 1).
 Result<inventory::PiRequest> make_request(const AddOptions& o) {
   inventory::PiRequest r;
+  if (!is_rfc1123_label(o.name)) {
+    return fail(ErrorCode::invalid_argument,
+                "add: NAME " + printable(o.name) +
+                    " is not a valid host name (RFC 1123 label: a-z, 0-9, '-', at most 63)");
+  }
   r.name = o.name;
+  if (o.port < 1) {
+    return fail(ErrorCode::invalid_argument,
+                "add: --port " + std::to_string(o.port) + " is not a switch port (1 or more)");
+  }
   r.port = o.port;
   const auto model = inventory::parse_pi_model(o.model);
   if (!model) {
@@ -93,6 +121,21 @@ Result<inventory::PiRequest> make_request(const AddOptions& o) {
     r.mac = *mac;
   }
   return r;
+}
+
+// --port beyond the chosen shelf's switch is a usage error too.
+Result<void> check_port_exists(const Context& ctx, int port) {
+  auto inv = load_inventory(ctx);
+  if (!inv) return std::unexpected(inv.error());
+  auto shelf = select_shelf(*inv, ctx);
+  if (!shelf) return std::unexpected(shelf.error());
+  const int count = (*shelf)->switch_.port_count;
+  if (port > count) {
+    return fail(ErrorCode::invalid_argument,
+                "add: --port " + std::to_string(port) + " is outside the switch's ports 1-" +
+                    std::to_string(count) + " (shelf " + printable((*shelf)->name) + ")");
+  }
+  return {};
 }
 
 void print_pi_summary(const inventory::Shelf& shelf, const inventory::Pi& pi) {
@@ -116,6 +159,7 @@ Result<int> run_add_live(const Context& ctx, const AddOptions& o, const inventor
 Result<int> run_add(const Context& ctx, const AddOptions& o) {
   auto request = make_request(o);
   if (!request) return std::unexpected(request.error());
+  if (auto ok = check_port_exists(ctx, o.port); !ok) return std::unexpected(ok.error());
   if (!o.offline) return run_add_live(ctx, o, *request);
   inventory::Pi added;
   inventory::Shelf shelf_copy;
@@ -132,13 +176,23 @@ Result<int> run_add(const Context& ctx, const AddOptions& o) {
     shelf_copy = **shelf;
     return {};
   });
-  if (!ok) return std::unexpected(ok.error());
   if (o.json) {
-    Json out = inventory::to_json(added);
-    out["shelf"] = shelf_copy.name;
-    out["dry_run"] = o.dry_run;
-    std::cout << out.dump(2) << "\n";
-  } else {
+    // The same document as a live add: {"pi", "ok", "steps", "error"}, the live steps skipped.
+    StepPrinter printer(true);
+    auto report = printer.reporter();
+    if (ok) {
+      report({added.name, "allocate", o.dry_run ? "planned" : "ok",
+              "VLAN " + std::to_string(added.vlan) + ", " + added.storage.network.str() + "/30, " +
+                  added.ipv6.str()});
+      report({added.name, "apply", "skipped",
+              "--offline: switch and fileserver untouched (run `picluster apply` later)"});
+    }
+    Json extra = Json::object();
+    if (ok) extra["pi"] = inventory::to_json(added);
+    printer.finish(ok, extra);
+  }
+  if (!ok) return std::unexpected(ok.error());
+  if (!o.json) {
     if (o.dry_run) std::cout << "dry run: would add ";
     print_pi_summary(shelf_copy, added);
   }
@@ -209,7 +263,7 @@ Result<int> run_show(const Context& ctx, const std::string& name, bool json) {
     Json j = inventory::to_json(pi);
     j["shelf"] = shelf->name;
     j["cmdline"] = cmdline;
-    j["nfs_root"] = shelf->fileserver.nfs_root + "/" + pi.name;
+    j["nfs_root"] = bootcfg::nfs_root_of(*shelf, pi);
     std::cout << j.dump(2) << "\n";
     return 0;
   }
@@ -227,7 +281,7 @@ Result<int> run_show(const Context& ctx, const std::string& name, bool json) {
   t.add({"broadcast", pi.storage.broadcast.str()});
   t.add({"public vlan", std::to_string(shelf->public_net.vlan)});
   t.add({"public address", pi.ipv6.str()});
-  t.add({"nfs root", shelf->fileserver.nfs_root + "/" + pi.name});
+  t.add({"nfs root", bootcfg::nfs_root_of(*shelf, pi)});
   t.print(std::cout);
   std::cout << "cmdline.txt: " << cmdline << "\n";
   return 0;
@@ -244,10 +298,27 @@ Result<int> run_validate(const Context& ctx) {
   return 0;
 }
 
-Result<void> write_tree(const fs::path& out, const std::vector<RenderedFile>& files) {
+// `render --out DIR` leaves DIR holding exactly the rendered tree. DIR gets a marker file; a DIR
+// with the marker is a previous render and is replaced whole, a non-empty DIR without it belongs to
+// someone else and is refused. The tree is written into the sibling DIR.tmp first and then swapped
+// in with one rename, so DIR is never half old, half new.
+constexpr std::string_view kRenderMarker = ".picluster-render";
+
+bool is_previous_render(const fs::path& dir) {
+  std::error_code ec;
+  return fs::is_regular_file(dir / kRenderMarker, ec);
+}
+
+Result<void> write_files(const fs::path& root, const std::vector<RenderedFile>& files) {
+  std::error_code ec;
+  fs::create_directories(root, ec);
+  if (ec) return fail(ErrorCode::io, root.string() + ": " + ec.message());
+  std::ofstream marker(root / kRenderMarker, std::ios::binary | std::ios::trunc);
+  marker << "Written by `picluster render`; the next render into this folder replaces it whole.\n";
+  if (!marker) return fail(ErrorCode::io, (root / kRenderMarker).string() + ": write failed");
+  marker.close();
   for (const auto& file : files) {
-    const fs::path target = out / file.path;
-    std::error_code ec;
+    const fs::path target = root / file.path;
     fs::create_directories(target.parent_path(), ec);
     if (ec) return fail(ErrorCode::io, target.parent_path().string() + ": " + ec.message());
     std::ofstream f(target, std::ios::binary | std::ios::trunc);
@@ -255,6 +326,65 @@ Result<void> write_tree(const fs::path& out, const std::vector<RenderedFile>& fi
     if (!f) return fail(ErrorCode::io, target.string() + ": write failed");
     f.close();
     fs::permissions(target, static_cast<fs::perms>(file.mode), ec);
+  }
+  return {};
+}
+
+// Moves the finished tree `tmp` to `dir`, exchanging it with a previous render when there is one.
+Result<void> swap_in(const fs::path& tmp, const fs::path& dir, bool replace) {
+  std::error_code ec;
+  if (!replace) {  // no DIR, or an empty one: rename(2) replaces an empty folder atomically
+    fs::rename(tmp, dir, ec);
+    if (ec) return fail(ErrorCode::io, dir.string() + ": " + ec.message());
+    return {};
+  }
+  if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, dir.c_str(), RENAME_EXCHANGE) != 0) {
+    // A file system without RENAME_EXCHANGE: two renames, with a short window without DIR.
+    const fs::path old = dir.string() + ".old";
+    fs::remove_all(old, ec);
+    fs::rename(dir, old, ec);
+    if (!ec) fs::rename(tmp, dir, ec);
+    if (ec) return fail(ErrorCode::io, dir.string() + ": replace previous render: " + ec.message());
+    fs::remove_all(old, ec);
+    return {};
+  }
+  fs::remove_all(tmp, ec);  // now the previous render
+  return {};
+}
+
+Result<void> write_tree(const fs::path& out, const std::vector<RenderedFile>& files) {
+  fs::path dir = out.lexically_normal();
+  if (dir.filename().empty() && dir.has_parent_path()) dir = dir.parent_path();  // "out/"
+  std::error_code ec;
+  bool replace = false;
+  if (fs::exists(fs::symlink_status(dir, ec))) {
+    if (!fs::is_directory(fs::symlink_status(dir, ec))) {
+      return fail(ErrorCode::conflict, dir.string() + ": exists and is not a folder");
+    }
+    replace = !fs::is_empty(dir, ec);
+    if (replace && !is_previous_render(dir)) {
+      return fail(ErrorCode::conflict,
+                  dir.string() + ": not empty and not a previous `picluster render` (no " +
+                      std::string(kRenderMarker) +
+                      "); refusing to replace it: choose a new or empty folder");
+    }
+  }
+  const fs::path tmp = dir.string() + ".tmp";
+  if (fs::exists(fs::symlink_status(tmp, ec))) {
+    if (!is_previous_render(tmp)) {
+      return fail(ErrorCode::conflict, tmp.string() +
+                                           ": exists and is not an unfinished `picluster render`; "
+                                           "move it away first");
+    }
+    fs::remove_all(tmp, ec);  // left by an interrupted render
+  }
+  if (auto ok = write_files(tmp, files); !ok) {
+    fs::remove_all(tmp, ec);
+    return ok;
+  }
+  if (auto ok = swap_in(tmp, dir, replace); !ok) {
+    fs::remove_all(tmp, ec);
+    return ok;
   }
   return {};
 }
