@@ -1,6 +1,7 @@
 #pragma once
 // Small text helpers shared by every component: strict name checks and safe quoting.
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,5 +27,8 @@ std::string shell_join(const std::vector<std::string>& argv);
 std::string printable(std::string_view text);
 
 std::vector<std::string> split(std::string_view text, char separator);
+
+// A byte count for people, in binary units: "512 B", "1.5 KiB", "3.2 GiB".
+std::string human_bytes(std::uint64_t bytes);
 
 }  // namespace picluster

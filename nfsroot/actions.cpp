@@ -72,25 +72,8 @@ std::optional<Progress> parse_rsync_progress(std::string_view line) {
   return p;
 }
 
-namespace {
-
-std::string binary_bytes(std::uint64_t bytes) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(bytes);
-  int u = 0;
-  while (v >= 1024 && u < 4) {
-    v /= 1024;
-    ++u;
-  }
-  char text[32];
-  std::snprintf(text, sizeof text, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
-  return text;
-}
-
-}  // namespace
-
 std::string describe(const Progress& p) {
-  std::string out = binary_bytes(p.bytes) + " " + std::to_string(p.percent) + "% " + p.rate;
+  std::string out = human_bytes(p.bytes) + " " + std::to_string(p.percent) + "% " + p.rate;
   return p.elapsed ? out + " " + p.time + " elapsed" : out + " ETA " + p.time;
 }
 

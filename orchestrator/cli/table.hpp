@@ -1,16 +1,17 @@
 #pragma once
 // Plain-text output helpers: tables whose columns are padded to their widest cell, two spaces
-// apart, and human-readable sizes and times.
+// apart, and human-readable times (sizes: common/text.hpp).
 
 #include <cstdint>
 #include <ostream>
 #include <string>
 #include <vector>
 
+#include "common/text.hpp"
+
 namespace picluster::cli {
 
-// "1.5 GiB", "312 B"
-std::string human_bytes(std::uint64_t bytes);
+using picluster::human_bytes;  // "1.5 GiB", "312 B"
 // "2026-11-22 03:20 UTC" for seconds since the epoch.
 std::string utc_time(std::int64_t seconds);
 

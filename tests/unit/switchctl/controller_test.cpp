@@ -18,16 +18,7 @@ const Value* find(const std::map<Oid, Value>& m, const Oid& o) {
   return it == m.end() ? nullptr : &it->second;
 }
 
-struct Rig {
-  inventory::Shelf shelf = testing::shelf_with(8);
-  FakeSnmp fake = testing::fresh_qbridge(24);
-  FakeClock clock;
-  SwitchController make() {
-    auto c = SwitchController::create(shelf, fake, clock);
-    EXPECT_TRUE(c);
-    return std::move(*c);
-  }
-};
+using testing::Rig;
 
 TEST(Apply, StrictSwitchGetsOrderedStepsAndConverges) {
   Rig rig;

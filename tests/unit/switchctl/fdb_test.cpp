@@ -13,16 +13,7 @@ namespace {
 using testing::FakeClock;
 using testing::FakeSnmp;
 
-struct Rig {
-  inventory::Shelf shelf = testing::shelf_with(8);
-  FakeSnmp fake = testing::fresh_qbridge(24);
-  FakeClock clock;
-  SwitchController make() {
-    auto c = SwitchController::create(shelf, fake, clock);
-    EXPECT_TRUE(c);
-    return std::move(*c);
-  }
-};
+using testing::Rig;
 
 // Only BRIDGE-MIB's dot1dTpFdbTable (index: the MAC) is served, as on switches without
 // dot1qTpFdbTable: learned MACs still map to front-panel ports.

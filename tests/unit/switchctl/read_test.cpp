@@ -13,16 +13,7 @@ namespace {
 using testing::FakeClock;
 using testing::FakeSnmp;
 
-struct Rig {
-  inventory::Shelf shelf = testing::shelf_with(8);
-  FakeSnmp fake = testing::fresh_qbridge(24);
-  FakeClock clock;
-  SwitchController make() {
-    auto c = SwitchController::create(shelf, fake, clock);
-    EXPECT_TRUE(c);
-    return std::move(*c);
-  }
-};
+using testing::Rig;
 
 // A Cisco switch as fresh_qbridge lays it out (ifIndex = port + 100), every port an access port.
 void add_cisco_tables(FakeSnmp& f, int n) {

@@ -17,16 +17,9 @@ using testing::FakeSnmp;
 std::uint32_t u32(int v) { return static_cast<std::uint32_t>(v); }
 
 // Three Pis on ports 1..3 applied to a fresh switch, then pi02 removed from the inventory.
-struct Rig {
-  inventory::Shelf shelf = testing::shelf_with(3);
-  FakeSnmp fake = testing::fresh_qbridge(24);
-  FakeClock clock;
+struct Rig : testing::Rig {
   int vlan = 0;  // pi02's storage VLAN
-  SwitchController make() {
-    auto c = SwitchController::create(shelf, fake, clock);
-    EXPECT_TRUE(c);
-    return std::move(*c);
-  }
+  Rig() : testing::Rig(3) {}
   void apply_then_remove_pi02() {
     auto c = make();
     auto applied = c.apply(*c.plan(), {});

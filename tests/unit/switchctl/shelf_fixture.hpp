@@ -3,7 +3,9 @@
 
 #include <cstdio>
 
+#include "fake_snmp.hpp"
 #include "inventory/inventory.hpp"
+#include "switchctl/controller.hpp"
 
 namespace picluster::switchctl::testing {
 
@@ -21,5 +23,19 @@ inline inventory::Shelf shelf_with(int pis, int port_count = 24) {
   }
   return shelf;
 }
+
+// A shelf of `pis` Pis, a fresh 24-port Q-BRIDGE switch behind the fake session and a fake
+// clock; make() builds the controller over them.
+struct Rig {
+  inventory::Shelf shelf;
+  FakeSnmp fake = fresh_qbridge(24);
+  FakeClock clock;
+  explicit Rig(int pis = 8) : shelf(shelf_with(pis)) {}
+  SwitchController make() {
+    auto c = SwitchController::create(shelf, fake, clock);
+    EXPECT_TRUE(c);
+    return std::move(*c);
+  }
+};
 
 }  // namespace picluster::switchctl::testing
