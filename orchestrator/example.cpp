@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
@@ -11,7 +12,6 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
-#include <poll.h>
 #include <thread>
 
 #include "orchestrator/status.hpp"
@@ -24,7 +24,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-Result<void> write_text(const fs::path& path, const std::string& text, fs::perms mode = fs::perms(0644)) {
+Result<void> write_text(const fs::path& path, const std::string& text,
+                        fs::perms mode = fs::perms(0644)) {
   std::error_code ec;
   fs::create_directories(path.parent_path(), ec);
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -91,7 +92,8 @@ class Simulator {
     }
     ::close(pipefd[0]);
     if (!line.starts_with("ready ")) {
-      return fail(ErrorCode::command_failed, argv[0] + " did not become ready (see " + log.string() + ")");
+      return fail(ErrorCode::command_failed,
+                  argv[0] + " did not become ready (see " + log.string() + ")");
     }
     return sim;
   }
@@ -150,7 +152,9 @@ Result<fs::path> write_inventory(const ExampleOptions& o, int snmp_port) {
   shelf.extra["watch"] = inventory::Json{{"probe", "none"}};
   const fs::path path = o.dir / "inventory.json";
   if (auto ok = inventory::save(inv, path); !ok) return std::unexpected(ok.error());
-  if (auto ok = write_text(o.dir / "switch-secrets.json", "{\"community\": \"example\"}\n", fs::perms(0600)); !ok) {
+  if (auto ok = write_text(o.dir / "switch-secrets.json", "{\"community\": \"example\"}\n",
+                           fs::perms(0600));
+      !ok) {
     return std::unexpected(ok.error());
   }
   return path;
@@ -160,7 +164,8 @@ Result<fs::path> write_inventory(const ExampleOptions& o, int snmp_port) {
 
 fs::path find_switchsim(const fs::path& self) {
   const fs::path dir = self.parent_path();
-  for (const auto& candidate : {dir / "picluster-switchsim", dir / "../lab/switchsim/picluster-switchsim"}) {
+  for (const auto& candidate :
+       {dir / "picluster-switchsim", dir / "../lab/switchsim/picluster-switchsim"}) {
     if (::access(candidate.c_str(), X_OK) == 0) return candidate.lexically_normal();
   }
   return "picluster-switchsim";
@@ -174,16 +179,32 @@ Result<void> run_example(const ExampleOptions& o, const Reporter& reporter) {
   fs::create_directories(o.dir, ec);
   if (ec) return fail(ErrorCode::io, o.dir.string() + ": " + ec.message());
   if (fs::exists(o.dir / "inventory.json")) {
-    return fail(ErrorCode::conflict, o.dir.string() + " already holds an example shelf; remove it or pick --dir");
+    return fail(ErrorCode::conflict,
+                o.dir.string() + " already holds an example shelf; remove it or pick --dir");
   }
 
   // 1. the switch: picluster-switchsim on 127.0.0.1, MACs per port as the Pis will have them
   auto port = free_udp_port();
   if (!port) return std::unexpected(port.error());
   std::string knobs = "{\"all_ports\": {\"device\": true}, \"ports\": {";
-  for (int i = 1; i <= o.pis; ++i) knobs += (i > 1 ? ", " : "") + ("\"" + std::to_string(i) + "\": {\"device\": true, \"mac\": \"" + pi_mac(i) + "\"}");
+  for (int i = 1; i <= o.pis; ++i)
+    knobs += (i > 1 ? ", " : "") +
+             ("\"" + std::to_string(i) + "\": {\"device\": true, \"mac\": \"" + pi_mac(i) + "\"}");
   knobs += ", \"24\": {\"device\": true, \"external_power\": true}}}\n";
   if (auto ok = write_text(o.dir / "switchsim-knobs.json", knobs); !ok) return ok;
+  // A new switch whose Pi ports are unpowered, so each add's last step really switches PoE on.
+  std::string all, ports;
+  for (int p = 1; p <= 24; ++p) {
+    all += (p > 1 ? "," : "") + std::to_string(p);
+    if (p < 24)
+      ports += (p > 1 ? ", " : "") +
+               ("{\"port\": " + std::to_string(p) + ", \"pvid\": 1, \"poe\": false}");
+  }
+  const std::string state =
+      "{\"version\": 1, \"port_count\": 24, \"vlans\": [{\"id\": 1, \"name\": \"default\", "
+      "\"egress\": [" +
+      all + "], \"untagged\": [" + all + "]}], \"ports\": [" + ports + "]}\n";
+  if (auto ok = write_text(o.dir / "switchsim-state.json", state); !ok) return ok;
   const std::string listen = "udp:127.0.0.1:" + std::to_string(*port);
   auto sim = Simulator::start({o.switchsim.string(), "--listen", listen, "--ports", "24", "--state",
                                (o.dir / "switchsim-state.json").string(), "--config",
@@ -197,28 +218,33 @@ Result<void> run_example(const ExampleOptions& o, const Reporter& reporter) {
   if (!inv_path) return std::unexpected(inv_path.error());
   const fs::path prefix = o.dir / "fileserver";
   if (auto ok = make_golden(prefix / "srv/golden/raspios"); !ok) return ok;
-  fs::create_directories(prefix / "srv/nfsroot", ec);  // what the Ansible role prepares on a real one
+  fs::create_directories(prefix / "srv/nfsroot",
+                         ec);  // what the Ansible role prepares on a real one
   fs::create_directories(prefix / "srv/tftp", ec);
-  note("init", inv_path->string() + ": shelf \"example\", fileserver = this machine under " + prefix.string());
+  note("init", inv_path->string() + ": shelf \"example\", fileserver = this machine under " +
+                   prefix.string());
 
   VerbContext ctx;
   ctx.inventory_path = *inv_path;
   ctx.reporter = reporter;
   // 3. add the Pis: allocate, switch port, VLAN interface, root, export, boot files, PoE on
   for (int i = 1; i <= o.pis; ++i) {
-    inventory::PiRequest r{pi_name(i), i, inventory::PiModel::pi4, {}, inventory::Mac::parse(pi_mac(i))};
+    inventory::PiRequest r{
+        pi_name(i), i, inventory::PiModel::pi4, {}, inventory::Mac::parse(pi_mac(i))};
     if (auto added = add_pi(ctx, r); !added) return std::unexpected(added.error());
   }
   // 4. a second apply has nothing to do
   if (auto ok = apply(ctx); !ok) return ok;
   // 5. power-cycle a hung Pi through PoE, rebuild another's root
-  if (auto ok = power_pis(ctx, {pi_name(std::min(3, o.pis))}, switchctl::PowerAction::cycle, false); !ok) {
+  if (auto ok = power_pis(ctx, {pi_name(std::min(3, o.pis))}, switchctl::PowerAction::cycle, false);
+      !ok) {
     return std::unexpected(ok.error());
   }
   if (auto ok = rebuild_pis(ctx, {pi_name(std::min(5, o.pis))}, "", true); !ok) return ok;
   if (o.before_stop) o.before_stop(*inv_path);
   if (o.keep_running) {
-    note("switch", "left running as pid " + std::to_string(sim->get()->pid()) + "; stop it with kill");
+    note("switch",
+         "left running as pid " + std::to_string(sim->get()->pid()) + "; stop it with kill");
     sim->get()->release();
   }
   return {};

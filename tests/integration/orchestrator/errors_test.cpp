@@ -235,7 +235,7 @@ TEST(ErrorsTest, StatusExitsOneWithAndWithoutJsonWhenARootIsMissing) {
 }
 
 // `example --json` is one JSON document: the steps, and the shelf's status at the end.
-TEST(ErrorsTest, ExampleJsonIsOneDocument) {
+TEST(ErrorsTest, ExampleJsonIsOneDocumentAndAddPowersThePiOn) {
   testing::TempDir dir("orchexample");
   testing::RunOptions o;
   o.env = {{"PICLUSTER_STATE_DIR", (dir.path() / "state").string()}};
@@ -250,6 +250,17 @@ TEST(ErrorsTest, ExampleJsonIsOneDocument) {
   EXPECT_FALSE(doc["steps"].empty());
   EXPECT_EQ(doc["status"]["pis"].size(), 1U);
   EXPECT_EQ(doc["status"]["problems"], json::array());
+  // The example's switch starts with the Pi ports unpowered: add's last step switches PoE on.
+  ASSERT_FALSE(doc["steps"].empty());
+  json first_power;
+  for (const auto& s : doc["steps"]) {
+    if (s["pi"] == "pi01" && s["step"] == "power") {
+      first_power = s;
+      break;
+    }
+  }
+  EXPECT_EQ(first_power.value("result", ""), "ok") << doc["steps"].dump(1);
+  EXPECT_EQ(first_power.value("detail", ""), "PoE on, port 1") << doc["steps"].dump(1);
 }
 
 }  // namespace
