@@ -169,6 +169,9 @@ class TestShelf {
     shelf.switch_.retries = 1;
     shelf.fileserver.trunk_port = m_ports;
     shelf.fileserver.root_prefix = prefix().string();
+    // The Pis' public addresses (the seed's prefix) are on no network of this test: status and
+    // watch must never send a probe there, so the shelf probes nothing unless a test says so.
+    shelf.extra["watch"] = json{{"probe", "none"}};
     if (m_transport == Transport::local) {
       shelf.fileserver.transport = inventory::Transport::local;
       shelf.fileserver.host = "localhost";
