@@ -28,8 +28,8 @@ using inventory::Json;
 
 Result<int> run_init(const Context& ctx, const std::string& shelf_name, bool force, bool dry_run) {
   if (!is_rfc1123_label(shelf_name)) {
-    return fail(ErrorCode::invalid_argument, "--shelf-name: " + printable(shelf_name) +
-                                                 " is not a name (RFC 1123 label)");
+    return fail(ErrorCode::invalid_argument,
+                "--shelf-name: " + printable(shelf_name) + " is not a name (RFC 1123 label)");
   }
   const fs::path path = ctx.inventory_path;
   const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
@@ -68,8 +68,8 @@ Result<int> run_init(const Context& ctx, const std::string& shelf_name, bool for
     ::close(fd);
     if (!ok) return fail(ErrorCode::io, secrets.string() + ": write failed");
   }
-  std::cout << "wrote " << path.string() << " (shelf " << shelf_name << ") and "
-            << secrets.string() << "\n"
+  std::cout << "wrote " << path.string() << " (shelf " << shelf_name << ") and " << secrets.string()
+            << "\n"
             << "next: edit the fileserver and switch endpoints, set the SNMP secrets, then "
                "`picluster add NAME --port N`\n";
   return 0;
@@ -111,13 +111,18 @@ Result<inventory::PiRequest> make_request(const AddOptions& o) {
   if (!o.serial.empty()) {
     std::string lower;
     for (char c : o.serial) lower += static_cast<char>(c >= 'A' && c <= 'F' ? c - 'A' + 'a' : c);
-    const bool hex = lower.size() == 8 && lower.find_first_not_of("0123456789abcdef") == std::string::npos;
-    if (!hex) return fail(ErrorCode::invalid_argument, "--serial: " + printable(o.serial) + " is not 8 hex digits");
+    const bool hex =
+        lower.size() == 8 && lower.find_first_not_of("0123456789abcdef") == std::string::npos;
+    if (!hex)
+      return fail(ErrorCode::invalid_argument,
+                  "--serial: " + printable(o.serial) + " is not 8 hex digits");
     r.serial = lower;
   }
   if (!o.mac.empty()) {
     const auto mac = inventory::Mac::parse(o.mac);
-    if (!mac) return fail(ErrorCode::invalid_argument, "--mac: " + printable(o.mac) + " is not a MAC address");
+    if (!mac)
+      return fail(ErrorCode::invalid_argument,
+                  "--mac: " + printable(o.mac) + " is not a MAC address");
     r.mac = *mac;
   }
   return r;
@@ -146,7 +151,8 @@ void print_pi_summary(const inventory::Shelf& shelf, const inventory::Pi& pi) {
 }
 
 // add: allocate, switch port, VLAN interface, root, export, boot files, PoE on.
-Result<int> run_add_live(const Context& ctx, const AddOptions& o, const inventory::PiRequest& request) {
+Result<int> run_add_live(const Context& ctx, const AddOptions& o,
+                         const inventory::PiRequest& request) {
   StepPrinter printer(o.json);
   auto added = orchestrator::add_pi(verb_context(ctx, o.dry_run, printer.reporter()), request);
   inventory::Json extra = inventory::Json::object();
@@ -202,7 +208,8 @@ Result<int> run_add(const Context& ctx, const AddOptions& o) {
 Result<int> run_remove_live(const Context& ctx, const std::string& name, bool dry_run, bool keep,
                             bool force, bool json) {
   StepPrinter printer(json);
-  auto done = orchestrator::remove_pi(verb_context(ctx, dry_run, printer.reporter()), name, keep, force);
+  auto done =
+      orchestrator::remove_pi(verb_context(ctx, dry_run, printer.reporter()), name, keep, force);
   printer.finish(done);
   if (!done) return std::unexpected(done.error());
   return 0;
@@ -229,7 +236,8 @@ Result<int> run_list(const Context& ctx, bool json) {
   auto inv = load_inventory(ctx);
   if (!inv) return std::unexpected(inv.error());
   Json out = Json::array();
-  Table table({"NAME", "SHELF", "PORT", "VLAN", "PI", "FILESERVER", "IPV6", "MODEL", "SERIAL", "MAC"});
+  Table table(
+      {"NAME", "SHELF", "PORT", "VLAN", "PI", "FILESERVER", "IPV6", "MODEL", "SERIAL", "MAC"});
   for (const auto& shelf : inv->shelves) {
     if (!ctx.shelf.empty() && shelf.name != ctx.shelf) continue;
     for (const auto& pi : shelf.pis) {
@@ -433,7 +441,10 @@ void register_inventory_commands(CLI::App& app, Context& ctx) {
   });
 
   auto add_opts = std::make_shared<AddOptions>();
-  auto* add = app.add_subcommand("add", "Add a Pi: allocate its VLAN, /30 and IPv6 address");
+  auto* add = app.add_subcommand(
+      "add",
+      "Add a Pi: allocate its VLAN, /30 and IPv6 address, then set up its switch port, fileserver "
+      "VLAN interface, root, export, boot files and PoE (--offline: inventory only)");
   add->add_option("name", add_opts->name, "Pi name (RFC 1123 label, e.g. pi09)")->required();
   add->add_option("-p,--port", add_opts->port, "Switch port the Pi is plugged into")->required();
   add->add_option("--model", add_opts->model, "pi3, pi3b+, pi4 or pi5")->capture_default_str();
@@ -443,7 +454,8 @@ void register_inventory_commands(CLI::App& app, Context& ctx) {
   add->add_flag("--json", add_opts->json, "Print the new Pi and the steps as JSON");
   add->add_flag("--offline", add_opts->offline,
                 "Only allocate in the inventory; touch no switch or fileserver (apply later)");
-  add->callback([&ctx, add_opts] { ctx.action = [&ctx, add_opts] { return run_add(ctx, *add_opts); }; });
+  add->callback(
+      [&ctx, add_opts] { ctx.action = [&ctx, add_opts] { return run_add(ctx, *add_opts); }; });
 
   struct NameOptions {
     std::string name;
@@ -454,12 +466,17 @@ void register_inventory_commands(CLI::App& app, Context& ctx) {
     bool force = false;
   };
   auto remove_opts = std::make_shared<NameOptions>();
-  auto* remove = app.add_subcommand("remove", "Remove a Pi from the inventory");
+  auto* remove =
+      app.add_subcommand("remove",
+                         "Remove a Pi: PoE off, release its switch port, remove its boot files, "
+                         "unexport and delete (or --keep) its root, drop its VLAN interface, then "
+                         "drop it from the inventory (--offline: inventory only)");
   remove->add_option("name", remove_opts->name, "Pi name")->required();
   remove->add_flag("-n,--dry-run", remove_opts->dry_run, "Show what would change without writing");
   remove->add_flag("--offline", remove_opts->offline, "Only remove it from the inventory");
   remove->add_flag("--keep", remove_opts->keep, "Archive the Pi's root instead of deleting it");
-  remove->add_flag("--force", remove_opts->force, "Power off even if another MAC is learned on the port");
+  remove->add_flag("--force", remove_opts->force,
+                   "Power off even if another MAC is learned on the port");
   remove->add_flag("--json", remove_opts->json, "Print the steps as JSON");
   remove->callback([&ctx, remove_opts] {
     ctx.action = [&ctx, remove_opts] {
@@ -484,7 +501,8 @@ void register_inventory_commands(CLI::App& app, Context& ctx) {
     ctx.action = [&ctx, show_opts] { return run_show(ctx, show_opts->name, show_opts->json); };
   });
 
-  auto* validate = app.add_subcommand("validate", "Check the inventory and report the first problem");
+  auto* validate =
+      app.add_subcommand("validate", "Check the inventory and report the first problem");
   validate->callback([&ctx] { ctx.action = [&ctx] { return run_validate(ctx); }; });
 
   struct RenderOptions {
