@@ -168,6 +168,22 @@ inline FakeSnmp fresh_qbridge(int n, int bridge_offset = 0) {
   return f;
 }
 
+// A fresh Cisco IOS switch: fresh_qbridge's tables plus VTP VLAN 1 and every port an access port
+// in VLAN 1 (vmVlan, native VLAN 1, trunking off, VLANs 0-1023 enabled on the trunk column).
+inline FakeSnmp fresh_cisco(int n) {
+  FakeSnmp f = fresh_qbridge(n);
+  f.put(oid_cat(mib::vtpVlanState, {1, 1}), Value::integer(1));
+  f.put(oid_cat(mib::vtpVlanName, {1, 1}), Value::octets("default"));
+  for (int p = 1; p <= n; ++p) {
+    const auto ifi = static_cast<std::uint32_t>(p + 100);
+    f.put(oid_cat(mib::vmVlan, {ifi}), Value::integer(1));
+    f.put(oid_cat(mib::vlanTrunkPortNativeVlan, {ifi}), Value::integer(1));
+    f.put(oid_cat(mib::vlanTrunkPortDynamicState, {ifi}), Value::integer(2));
+    f.put(oid_cat(mib::vlanTrunkPortVlansEnabled, {ifi}), Value::octets(std::string(128, '\xff')));
+  }
+  return f;
+}
+
 class FakeClock final : public Clock {
  public:
   std::chrono::steady_clock::time_point t{};

@@ -101,19 +101,7 @@ TEST(QBridgePlanner, PortMissingFromTheSwitchIsNamed) {
   EXPECT_EQ(plan.error().message, "port 24 (trunk): not in the switch's port map; check switch.port_map in the inventory");
 }
 
-FakeSnmp fresh_cisco(int n) {
-  FakeSnmp f = testing::fresh_qbridge(n);
-  f.put(oid_cat(mib::vtpVlanState, {1, 1}), Value::integer(1));
-  f.put(oid_cat(mib::vtpVlanName, {1, 1}), Value::octets("default"));
-  for (int p = 1; p <= n; ++p) {
-    const auto ifi = static_cast<std::uint32_t>(p + 100);
-    f.put(oid_cat(mib::vmVlan, {ifi}), Value::integer(1));
-    f.put(oid_cat(mib::vlanTrunkPortNativeVlan, {ifi}), Value::integer(1));
-    f.put(oid_cat(mib::vlanTrunkPortDynamicState, {ifi}), Value::integer(2));
-    f.put(oid_cat(mib::vlanTrunkPortVlansEnabled, {ifi}), Value::octets(std::string(128, '\xff')));
-  }
-  return f;
-}
+using testing::fresh_cisco;
 
 TEST(CiscoPlanner, CreatesVlansThroughVtpThenOnePduPerPort) {
   FakeSnmp fake = fresh_cisco(24);

@@ -15,19 +15,6 @@ using testing::FakeSnmp;
 
 using testing::Rig;
 
-// A Cisco switch as fresh_qbridge lays it out (ifIndex = port + 100), every port an access port.
-void add_cisco_tables(FakeSnmp& f, int n) {
-  f.put(oid_cat(mib::vtpVlanState, {1, 1}), Value::integer(1));
-  f.put(oid_cat(mib::vtpVlanName, {1, 1}), Value::octets("default"));
-  for (int p = 1; p <= n; ++p) {
-    const auto ifi = static_cast<std::uint32_t>(p + 100);
-    f.put(oid_cat(mib::vmVlan, {ifi}), Value::integer(1));
-    f.put(oid_cat(mib::vlanTrunkPortNativeVlan, {ifi}), Value::integer(1));
-    f.put(oid_cat(mib::vlanTrunkPortDynamicState, {ifi}), Value::integer(2));
-    f.put(oid_cat(mib::vlanTrunkPortVlansEnabled, {ifi}), Value::octets(std::string(128, '\xff')));
-  }
-}
-
 TEST(ReadTypes, PvidServedAsAStringIsAnErrorNotPvidZero) {
   Rig rig;
   rig.fake.put(oid_cat(mib::dot1qPvid, {2}), Value::octets("2"));
@@ -126,7 +113,7 @@ TEST(ReadTypes, NoSuchObjectInAPoeReadIsAnError) {
 TEST(ReadTypes, CiscoAccessVlanOfTheWrongTypeNamesThePort) {
   Rig rig;
   rig.shelf.switch_.profile = "cisco";
-  add_cisco_tables(rig.fake, 24);
+  rig.fake = testing::fresh_cisco(24);
   rig.fake.put(oid_cat(mib::vmVlan, {106}), Value::octets("10"));
   auto c = rig.make();
   auto state = c.read_state();
@@ -139,7 +126,7 @@ TEST(ReadTypes, CiscoAccessVlanOfTheWrongTypeNamesThePort) {
 TEST(ReadTypes, CiscoPowerDrawnOfTheWrongTypeNamesThePort) {
   Rig rig;
   rig.shelf.switch_.profile = "cisco";
-  add_cisco_tables(rig.fake, 24);
+  rig.fake = testing::fresh_cisco(24);
   rig.fake.put(oid_cat(mib::cpeExtPsePortPwrConsumption, {1, 7}), Value::octets("4.2W"));
   auto c = rig.make();
   auto state = c.read_state();

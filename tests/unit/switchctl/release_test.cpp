@@ -220,19 +220,14 @@ TEST(Release, InterruptedBeforeTheVlanRowIsFinishedByTheNextRelease) {
   EXPECT_FALSE(rig.fake.data.contains(row));
 }
 
-// A fresh IOS switch on the fake (the fake does not run VTP: see Cisco.vtp below).
+// A fresh IOS switch on the fake (the fake does not run VTP: see Cisco.vtp below), with every
+// trunk VLAN column (1k-4k) enabled.
 FakeSnmp fresh_cisco(int n) {
-  FakeSnmp f = testing::fresh_qbridge(n);
-  f.put(oid_cat(mib::vtpVlanState, {1, 1}), Value::integer(1));
-  f.put(oid_cat(mib::vtpVlanName, {1, 1}), Value::octets("default"));
+  FakeSnmp f = testing::fresh_cisco(n);
   for (int p = 1; p <= n; ++p) {
-    const auto ifi = u32(p + 100);
-    f.put(oid_cat(mib::vmVlan, {ifi}), Value::integer(1));
-    f.put(oid_cat(mib::vlanTrunkPortNativeVlan, {ifi}), Value::integer(1));
-    f.put(oid_cat(mib::vlanTrunkPortDynamicState, {ifi}), Value::integer(2));
-    for (const Oid* col : {&mib::vlanTrunkPortVlansEnabled, &mib::vlanTrunkPortVlansEnabled2k,
-                           &mib::vlanTrunkPortVlansEnabled3k, &mib::vlanTrunkPortVlansEnabled4k}) {
-      f.put(oid_cat(*col, {ifi}), Value::octets(std::string(128, '\xff')));
+    for (const Oid* col : {&mib::vlanTrunkPortVlansEnabled2k, &mib::vlanTrunkPortVlansEnabled3k,
+                           &mib::vlanTrunkPortVlansEnabled4k}) {
+      f.put(oid_cat(*col, {u32(p + 100)}), Value::octets(std::string(128, '\xff')));
     }
   }
   return f;
