@@ -13,24 +13,13 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/file.hpp"
 #include "inventory/inventory.hpp"
 
 namespace picluster::inventory {
 namespace {
 
 std::string errno_text(int err) { return std::strerror(err); }
-
-Result<void> write_all(int fd, std::string_view data, const std::string& path) {
-  while (!data.empty()) {
-    const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return fail(ErrorCode::io, path + ": write: " + errno_text(errno));
-    }
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return {};
-}
 
 }  // namespace
 
@@ -49,35 +38,7 @@ Result<Inventory> load(const std::filesystem::path& path) {
 }
 
 Result<void> save(const Inventory& inventory, const std::filesystem::path& path) {
-  const std::string text = serialize(inventory);
-  const auto dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
-  const std::string tmp =
-      (dir / ("." + path.filename().string() + ".tmp." + std::to_string(::getpid()))).string();
-  mode_t mode = 0644;
-  struct stat st {};
-  if (::stat(path.c_str(), &st) == 0) mode = st.st_mode & 07777;
-
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) {
-    // Name the file the operator asked for; the temp file is our detail.
-    return fail(ErrorCode::io, path.string() + ": cannot write: " + errno_text(errno));
-  }
-  auto ok = write_all(fd, text, tmp);
-  if (ok && ::fchmod(fd, mode) != 0) ok = fail(ErrorCode::io, tmp + ": chmod: " + errno_text(errno));
-  if (ok && ::fsync(fd) != 0) ok = fail(ErrorCode::io, tmp + ": fsync: " + errno_text(errno));
-  if (::close(fd) != 0 && ok) ok = fail(ErrorCode::io, tmp + ": close: " + errno_text(errno));
-  if (ok && ::rename(tmp.c_str(), path.c_str()) != 0) {
-    ok = fail(ErrorCode::io, path.string() + ": rename: " + errno_text(errno));
-  }
-  if (!ok) {
-    ::unlink(tmp.c_str());
-    return ok;
-  }
-  if (const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
-    ::fsync(dfd);  // make the rename durable; failure here cannot un-write the file
-    ::close(dfd);
-  }
-  return {};
+  return write_file_atomically(path, serialize(inventory));  // an existing file keeps its mode
 }
 
 Result<Lock> Lock::acquire(const std::filesystem::path& inventory_path, bool wait,

@@ -1,13 +1,11 @@
 #include "orchestrator/power_hold.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 
+#include "common/file.hpp"
 #include "common/text.hpp"
 #include "inventory/inventory.hpp"
 #include "orchestrator/journal.hpp"
@@ -125,23 +123,7 @@ Result<void> PowerHolds::write(const std::map<std::string, PowerHold>& holds) co
   Json list = Json::object();
   for (const auto& [pi, h] : holds) list[pi] = Json{{"since", h.since}, {"user", h.user}, {"reason", h.reason}};
   const std::string text = Json{{"holds", list}}.dump(2) + "\n";
-  const std::string tmp = m_path.string() + ".tmp." + std::to_string(::getpid());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return fail(ErrorCode::io, tmp + ": " + std::strerror(errno));
-  const ssize_t n = ::write(fd, text.data(), text.size());
-  int err = n == static_cast<ssize_t>(text.size()) ? 0 : (n < 0 ? errno : EIO);
-  if (err == 0 && ::fsync(fd) != 0) err = errno;
-  ::close(fd);
-  if (err == 0 && ::rename(tmp.c_str(), m_path.c_str()) != 0) err = errno;
-  if (err != 0) {
-    ::unlink(tmp.c_str());
-    return fail(ErrorCode::io, m_path.string() + ": cannot write: " + std::strerror(err));
-  }
-  if (const int dfd = ::open(m_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
-    ::fsync(dfd);  // make the rename durable
-    ::close(dfd);
-  }
-  return {};
+  return write_file_atomically(m_path, text, 0644);
 }
 
 }  // namespace picluster::orchestrator

@@ -1,15 +1,12 @@
 #include "lab/switchsim/switch_state.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <charconv>
 #include <cstring>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
+#include "common/file.hpp"
 #include "lab/switchsim/json_file.hpp"
 
 namespace picluster::switchsim {
@@ -220,28 +217,7 @@ Result<SwitchState> load_state(const std::filesystem::path& path, int port_count
 }
 
 Result<void> save_state(const std::filesystem::path& path, const SwitchState& state) {
-  const std::string text = to_json(state).dump(2) + "\n";
-  const std::filesystem::path tmp = path.string() + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return fail(ErrorCode::io, tmp.string() + ": " + std::strerror(errno));
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const std::string why = std::strerror(errno);
-      ::close(fd);
-      return fail(ErrorCode::io, tmp.string() + ": write: " + why);
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    return fail(ErrorCode::io, tmp.string() + ": " + std::strerror(errno));
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    return fail(ErrorCode::io, path.string() + ": rename: " + std::strerror(errno));
-  }
-  return {};
+  return write_file_atomically(path, to_json(state).dump(2) + "\n", 0644);
 }
 
 }  // namespace picluster::switchsim

@@ -4,6 +4,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -58,7 +60,10 @@ TEST(State, FileRoundTripIsAtomicAndMissingFileMeansDefaults) {
   ASSERT_TRUE(fresh);
   EXPECT_EQ(*fresh, SwitchState::make_default(8));
   ASSERT_TRUE(save_state(path, sample()));
-  EXPECT_FALSE(std::filesystem::exists(dir / "state.json.tmp"));
+  // No temp file left beside it: the folder holds the state file alone.
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) names.push_back(e.path().filename().string());
+  EXPECT_EQ(names, std::vector<std::string>{"state.json"});
   auto loaded = load_state(path, 8);
   ASSERT_TRUE(loaded);
   EXPECT_EQ(*loaded, sample());
