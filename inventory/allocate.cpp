@@ -9,6 +9,7 @@
 
 #include "common/text.hpp"
 #include "inventory/inventory.hpp"
+#include "inventory/vlans.hpp"
 
 namespace picluster::inventory {
 namespace {
@@ -117,7 +118,26 @@ Result<void> check_request(const Shelf& shelf, const PiRequest& r) {
 
 }  // namespace
 
-Result<Pi> add_pi(Shelf& shelf, const PiRequest& request) {
+Result<std::vector<int>> reserved_vlans(const Shelf& shelf) {
+  const Json* list = shelf.storage.extra.contains("reserved_vlans") ? &shelf.storage.extra["reserved_vlans"] : nullptr;
+  std::vector<int> out;
+  if (list == nullptr) return out;
+  const std::string where = "shelf " + printable(shelf.name) + ": storage: reserved_vlans";
+  if (!list->is_array()) return fail(ErrorCode::invalid_inventory, where + ": expected a list of VLAN ids");
+  for (const auto& v : *list) {
+    if (!v.is_number_integer() || v.get<long long>() < 1 || v.get<long long>() > 4094) {
+      return fail(ErrorCode::invalid_inventory, where + ": " + v.dump() + " is not a VLAN id within 1-4094");
+    }
+    out.push_back(v.get<int>());
+  }
+  return out;
+}
+
+Result<Pi> add_pi(Shelf& shelf, const PiRequest& request) { return add_pi_avoiding(shelf, request, {}); }
+
+Result<Pi> add_pi_avoiding(Shelf& shelf, const PiRequest& request, const std::set<int>& avoid_vlans) {
+  auto reserved = reserved_vlans(shelf);
+  if (!reserved) return std::unexpected(reserved.error());
   if (auto ok = check_request(shelf, request); !ok) return std::unexpected(ok.error());
   const auto preferred = static_cast<std::uint64_t>(request.port - 1);
   std::set<std::uint64_t> used_vlans, used_blocks, used_slots;
@@ -133,6 +153,11 @@ Result<Pi> add_pi(Shelf& shelf, const PiRequest& request) {
   std::set<std::uint64_t> forbidden_vlans;
   if (pub.vlan >= st.vlan_first) forbidden_vlans.insert(static_cast<std::uint64_t>(pub.vlan - st.vlan_first));
   if (st.vlan_first <= 1) forbidden_vlans.insert(static_cast<std::uint64_t>(1 - st.vlan_first));
+  std::set<int> avoid = avoid_vlans;
+  avoid.insert(reserved->begin(), reserved->end());
+  for (const int v : avoid) {
+    if (v >= st.vlan_first) forbidden_vlans.insert(static_cast<std::uint64_t>(v - st.vlan_first));
+  }
 
   const auto vlan_count = static_cast<std::uint64_t>(st.vlan_last - st.vlan_first + 1);
   const PortSlots ports{static_cast<std::uint64_t>(shelf.switch_.port_count),

@@ -8,6 +8,7 @@
 
 #include "common/text.hpp"
 #include "inventory/inventory.hpp"
+#include "inventory/vlans.hpp"
 
 namespace picluster::inventory {
 namespace {
@@ -151,6 +152,7 @@ void check_networks(Checker& c, const std::string& w, const Shelf& shelf) {
           w + ": storage: vlan_range",
           "[" + std::to_string(st.vlan_first) + ", " + std::to_string(st.vlan_last) +
               "] is not a range within 1-4094");
+  if (auto reserved = reserved_vlans(shelf); !reserved) c.check(false, w + ": storage: reserved_vlans", reserved.error().message.substr(reserved.error().message.rfind(": ") + 2));
   const auto& p = shelf.public_net;
   c.check(p.prefix.prefix <= 64, w + ": public: prefix", p.prefix.str() + " is longer than /64");
   c.check(p.prefix.contains(p.gateway), w + ": public: gateway",

@@ -4,6 +4,8 @@
 #include "common/text.hpp"
 #include "orchestrator/power_hold.hpp"
 #include "orchestrator/reconcile.hpp"
+#include "inventory/vlans.hpp"
+#include "switchctl/ownership.hpp"
 
 namespace picluster::orchestrator {
 namespace {
@@ -177,6 +179,23 @@ Result<std::unique_ptr<ShelfSession>> open_session(const VerbContext& ctx, const
                                         ctx.reporter);
 }
 
+// The VLAN ids on the switch that are not the shelf's, so that add never allocates one of them.
+// A switch that cannot be read gives none and a note: plan and apply still refuse a collision.
+static std::set<int> foreign_switch_vlans(ShelfSession& s, const std::string& pi) {
+  if (!switch_configured(s.shelf())) return {};
+  auto sw = s.switch_controller();
+  auto state = sw ? (*sw)->read_state() : Result<switchctl::SwitchState>(std::unexpected(sw.error()));
+  if (!state) {
+    s.report({pi, "allocate", "note", "the switch's VLANs could not be read (" + state.error().message +
+                                          "); the VLAN is allocated without avoiding them, and plan and apply "
+                                          "refuse it if it collides with one"});
+    return {};
+  }
+  std::set<int> out;
+  for (const auto& [vlan, name] : switchctl::foreign_vlans(s.shelf(), *state)) out.insert(vlan);
+  return out;
+}
+
 Result<inventory::Pi> add_pi(const VerbContext& ctx, const inventory::PiRequest& request) {
   auto session = open_session(ctx, "add");
   if (!session) return std::unexpected(session.error());
@@ -184,15 +203,16 @@ Result<inventory::Pi> add_pi(const VerbContext& ctx, const inventory::PiRequest&
   auto lock = lock_shelf(ctx, s);
   if (!lock) return std::unexpected(lock.error());
   const std::string shelf_name = s.shelf().name;
+  const std::set<int> foreign = foreign_switch_vlans(s, request.name);
 
-  // 1. allocate: VLAN, /30 and IPv6 written into the inventory
+  // 1. allocate: VLAN, /30 and IPv6 written into the inventory (never a VLAN the switch has)
   inventory::Pi added;
   auto inv = change_inventory(ctx, [&](inventory::Inventory& i) -> Result<void> {
     if (const auto* other = i.shelf_of(request.name)) {
       return fail(ErrorCode::conflict, i.source.string() + ": pi " + printable(request.name) +
                                            " already exists on shelf " + printable(other->name));
     }
-    auto pi = inventory::add_pi(*i.find_shelf(shelf_name), request);
+    auto pi = inventory::add_pi_avoiding(*i.find_shelf(shelf_name), request, foreign);
     if (!pi) return std::unexpected(pi.error().with_context(i.source.string()));
     added = *pi;
     return {};

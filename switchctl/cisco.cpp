@@ -128,7 +128,8 @@ class CiscoProfile final : public VendorProfile {
       if (entry == nullptr) {
         return fail(ErrorCode::not_found,
                     "port " + std::to_string(dp.port) + (dp.pi.empty() ? " (trunk)" : " (" + dp.pi + ")") +
-                        ": not in the switch's port map; check switch.port_map in the inventory");
+                        ": not in the switch's port map; check switch.port_map in the inventory" +
+                        map_notes(actual.map));
       }
       auto it = actual.cisco.find(entry->if_index);
       const CiscoPort current = it != actual.cisco.end() ? it->second : CiscoPort{};
@@ -237,7 +238,12 @@ class CiscoProfile final : public VendorProfile {
   static PortChange plan_port(const DesiredPort& dp, const PortEntry& entry, const CiscoPort& current) {
     PortChange ch{dp.port, dp.pi, {}, {}, {}};
     const std::uint32_t i = u32(entry.if_index);
-    PortSet want = dp.exact ? dp.untagged : current.enabled;
+    // An access port that becomes the fileserver's trunk keeps its untagged traffic: its access
+    // VLAN becomes the native VLAN, set explicitly (IOS would fall back to VLAN 1), and the trunk
+    // carries only that VLAN and the shelf's, not whatever its dormant allowed list held.
+    const bool converting = !dp.exact && !current.trunking() && current.access_vlan.has_value();
+    const std::optional<int> native_want = dp.exact ? dp.pvid : converting ? current.access_vlan : std::nullopt;
+    PortSet want = dp.exact ? dp.untagged : converting ? PortSet{*current.access_vlan} : current.enabled;
     want.insert(dp.untagged.begin(), dp.untagged.end());
     want.insert(dp.tagged.begin(), dp.tagged.end());
     SetPdu vlans, native, mode;
@@ -249,12 +255,12 @@ class CiscoProfile final : public VendorProfile {
       vlans.undo.push_back({o, Value::octets(encode_bits(c, kBitmapOctets, k * 1024))});
     }
     if (!vlans.varbinds.empty()) ch.changes.push_back("allowed VLANs " + format_ranges(current.enabled) + " -> " + format_ranges(want));
-    if (dp.exact && dp.pvid && current.native_vlan != dp.pvid) {
+    if (native_want && current.native_vlan != native_want) {
       const Oid o = oid_cat(mib::vlanTrunkPortNativeVlan, {i});
-      native.varbinds.push_back({o, Value::integer(*dp.pvid)});
+      native.varbinds.push_back({o, Value::integer(*native_want)});
       if (current.native_vlan) native.undo.push_back({o, Value::integer(*current.native_vlan)});
       ch.changes.push_back("native VLAN " + (current.native_vlan ? std::to_string(*current.native_vlan) : std::string("?")) +
-                           " -> " + std::to_string(*dp.pvid));
+                           " -> " + std::to_string(*native_want) + (converting ? " (its access VLAN)" : ""));
     }
     if (current.dynamic_state != kTrunkOn) {
       const Oid o = oid_cat(mib::vlanTrunkPortDynamicState, {i});

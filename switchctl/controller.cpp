@@ -4,6 +4,7 @@
 
 #include "common/text.hpp"
 #include "switchctl/mib.hpp"
+#include "switchctl/ownership.hpp"
 
 namespace picluster::switchctl {
 
@@ -93,14 +94,28 @@ Result<T> SwitchController::named(Result<T> r) const {
 }
 
 Result<SwitchState> SwitchController::read_state() {
-  auto state = read_common(*m_session, m_shelf->switch_.port_map);
+  auto state = read_common(*m_session, m_shelf->switch_.port_map, stack_member(m_shelf->switch_));
   if (!state) return named(std::move(state));
   if (auto r = m_profile->read(*m_session, *state); !r) return named(Result<SwitchState>(std::unexpected(r.error())));
   return state;
 }
 
+Result<void> SwitchController::check_ownership(const SwitchState& state) const {
+  std::vector<std::string> problems;
+  for (const auto& c : vlan_collisions(*m_shelf, *m_profile, state)) problems.push_back(describe(c));
+  for (auto& m : foreign_memberships(*m_shelf, *m_profile, state)) problems.push_back(std::move(m));
+  if (problems.empty()) return {};
+  std::string msg;
+  for (const auto& p : problems) msg += (msg.empty() ? "" : "; ") + p;
+  return fail(ErrorCode::conflict, msg);
+}
+
 Result<Plan> SwitchController::plan(const SwitchState& state) const {
-  return named(m_profile->plan(desired_state(*m_shelf), state));
+  if (auto owned = check_ownership(state); !owned) return named(Result<Plan>(std::unexpected(owned.error())));
+  auto out = m_profile->plan(desired_state(*m_shelf), state);
+  if (!out) return named(std::move(out));
+  out->views_before = all_views(*m_profile, state);
+  return out;
 }
 
 Result<Plan> SwitchController::plan() {
@@ -165,7 +180,7 @@ Result<void> SwitchController::apply_port(const PortChange& change, ApplyReport&
 Result<ApplyReport> SwitchController::apply(const Plan& plan, const Progress& progress) {
   auto report = send_plan(plan, progress, [this](const SwitchState& s) { return this->plan(s); });
   if (!report) return report;
-  if (auto v = verify(); !v) return std::unexpected(v.error());
+  if (auto v = verify(&plan); !v) return std::unexpected(v.error());
   return report;
 }
 
@@ -207,9 +222,22 @@ Result<ApplyReport> SwitchController::send_plan(const Plan& plan, const Progress
   return report;
 }
 
-Result<void> SwitchController::verify() {
+Result<void> SwitchController::verify(const Plan* sent) {
   auto state = read_state();
   if (!state) return std::unexpected(state.error());
+  if (sent != nullptr && !sent->views_before.empty()) {
+    // Every VLAN the sent ports touched, on every port: nothing else joined or left it.
+    std::vector<int> changed;
+    for (const auto& c : sent->ports) changed.push_back(c.port);
+    const Members expected = expected_members(sent->views_before, desired_state(*m_shelf), changed);
+    const auto diffs = membership_differences(all_views(*m_profile, *state), expected);
+    if (!diffs.empty()) {
+      std::string msg = "verify: VLAN membership read back differs:";
+      for (const auto& d : diffs) msg += " " + d + ";";
+      msg.pop_back();
+      return named(Result<void>(fail(ErrorCode::conflict, msg)));
+    }
+  }
   auto left = plan(*state);
   if (!left) return std::unexpected(left.error());
   if (left->empty()) return {};
@@ -248,40 +276,54 @@ Result<PoeState> SwitchController::read_poe(const PortEntry& port) {
   return poe;
 }
 
+namespace {
+
+// Whether `learned` shows that the Pi is on its port: "" when it is (or nothing is known), else the
+// problem. `note` gets what was not checked.
+std::string identity_problem(const inventory::Pi& pi, const PortEntry& port, const std::vector<LearnedMac>& learned,
+                             std::string& note) {
+  std::vector<std::string> on_port;
+  int elsewhere = 0;
+  bool seen = false;
+  for (const auto& l : learned) {
+    if (l.port == port.port) {
+      const std::string m = mac_str(l.mac);
+      if (std::find(on_port.begin(), on_port.end(), m) == on_port.end()) on_port.push_back(m);
+      seen = seen || l.mac == *pi.mac;
+    } else if (l.mac == *pi.mac && l.port != 0) {
+      elsewhere = l.port;
+    }
+  }
+  if (seen) return "";
+  if (!on_port.empty()) {
+    std::string list;
+    for (const auto& m : on_port) list += (list.empty() ? "" : ", ") + m;
+    return "port " + std::to_string(port.port) + " has learned " + list + ", not " + pi.name + "'s " + mac_str(*pi.mac);
+  }
+  if (elsewhere != 0) {
+    return pi.name + "'s MAC " + mac_str(*pi.mac) + " is learned on port " + std::to_string(elsewhere) +
+           ", not on its port " + std::to_string(port.port);
+  }
+  note = "no MAC learned on port " + std::to_string(port.port) + "; identity not checked";
+  return "";
+}
+
+}  // namespace
+
 Result<void> SwitchController::check_identity(const inventory::Pi& pi, const PortEntry& port,
                                               bool force, PowerResult& result) {
   if (!pi.mac) {
     result.notes.push_back("no MAC in the inventory; identity not checked");
     return {};
   }
-  auto state = read_common(*m_session, m_shelf->switch_.port_map);
+  auto state = read_common(*m_session, m_shelf->switch_.port_map, stack_member(m_shelf->switch_));
   if (!state) return std::unexpected(state.error());
   auto learned = read_fdb(*m_session, state->map);
   if (!learned) return std::unexpected(learned.error());
-  std::vector<std::string> on_port;
-  int elsewhere = 0;
-  bool seen = false;
-  for (const auto& l : *learned) {
-    if (l.port == port.port) {
-      on_port.push_back(mac_str(l.mac));
-      seen = seen || l.mac == *pi.mac;
-    } else if (l.mac == *pi.mac && l.port != 0) {
-      elsewhere = l.port;
-    }
-  }
-  std::string problem;
-  if (seen) return {};
-  if (!on_port.empty()) {
-    std::string list;
-    for (const auto& m : on_port) list += (list.empty() ? "" : ", ") + m;
-    problem = "port " + std::to_string(port.port) + " has learned " + list + ", not " + pi.name + "'s " + mac_str(*pi.mac);
-  } else if (elsewhere != 0) {
-    problem = pi.name + "'s MAC " + mac_str(*pi.mac) + " is learned on port " + std::to_string(elsewhere) +
-              ", not on its port " + std::to_string(port.port);
-  } else {
-    result.notes.push_back("no MAC learned on port " + std::to_string(port.port) + "; identity not checked");
-    return {};
-  }
+  std::string note;
+  const std::string problem = identity_problem(pi, port, *learned, note);
+  if (!note.empty()) result.notes.push_back(note);
+  if (problem.empty()) return {};
   if (force) {
     result.notes.push_back("forced: " + problem);
     return {};
@@ -310,7 +352,8 @@ Result<const PortEntry*> SwitchController::power_port(const inventory::Pi& pi,
                (entry == nullptr ? " is not in the switch's port map" : " has no PoE row"))));
 }
 
-Result<void> SwitchController::check_power_targets(const std::vector<std::string>& names) {
+Result<void> SwitchController::check_power_targets(const std::vector<std::string>& names, PowerAction action,
+                                                  bool force) {
   std::vector<const inventory::Pi*> pis;
   for (const auto& n : names) {
     auto pi = power_pi(n);
@@ -318,12 +361,31 @@ Result<void> SwitchController::check_power_targets(const std::vector<std::string
     pis.push_back(*pi);
   }
   if (pis.empty()) return {};
-  auto state = read_common(*m_session, m_shelf->switch_.port_map);
+  auto state = read_common(*m_session, m_shelf->switch_.port_map, stack_member(m_shelf->switch_));
   if (!state) return named(Result<void>(std::unexpected(state.error())));
+  std::vector<const PortEntry*> entries;
   for (const auto* pi : pis) {
-    if (auto entry = power_port(*pi, state->map); !entry) return std::unexpected(entry.error());
+    auto entry = power_port(*pi, state->map);
+    if (!entry) return std::unexpected(entry.error());
+    // The PoE row must answer, not only be listed.
+    if (auto poe = read_poe(**entry); !poe) return named(Result<void>(std::unexpected(poe.error().with_context(pi->name))));
+    entries.push_back(*entry);
   }
-  return {};
+  if (action != PowerAction::off && action != PowerAction::cycle) return {};
+  // Identity of every Pi whose power would be cut, from one read of the forwarding database.
+  auto learned = read_fdb(*m_session, state->map);
+  if (!learned) return named(Result<void>(std::unexpected(learned.error())));
+  std::vector<std::string> problems;
+  for (std::size_t i = 0; i < pis.size(); ++i) {
+    if (!pis[i]->mac) continue;
+    std::string note;
+    const std::string problem = identity_problem(*pis[i], *entries[i], *learned, note);
+    if (!problem.empty()) problems.push_back(pis[i]->name + ": " + problem);
+  }
+  if (problems.empty() || force) return {};
+  std::string msg;
+  for (const auto& p : problems) msg += (msg.empty() ? "" : "; ") + p;
+  return named(Result<void>(fail(ErrorCode::refused, msg + "; nothing was switched (use --force to override)")));
 }
 
 Result<PowerResult> SwitchController::power(std::string_view pi_name, PowerAction action,
@@ -331,7 +393,7 @@ Result<PowerResult> SwitchController::power(std::string_view pi_name, PowerActio
   auto found = power_pi(pi_name);
   if (!found) return std::unexpected(found.error());
   const inventory::Pi* pi = *found;
-  auto state = read_common(*m_session, m_shelf->switch_.port_map);
+  auto state = read_common(*m_session, m_shelf->switch_.port_map, stack_member(m_shelf->switch_));
   if (!state) return named(Result<PowerResult>(std::unexpected(state.error())));
   auto port = power_port(*pi, state->map);
   if (!port) return std::unexpected(port.error());
@@ -389,6 +451,12 @@ Result<SwitchStatus> SwitchController::status() {
   auto planned = plan(*state);
   SwitchStatus out;
   if (!planned) out.problems.push_back(planned.error().message);
+  out.notes = state->map.notes;
+  if (m_profile->name() == "qbridge") {
+    out.notes.push_back("PortLists: " + std::string(to_string(state->portlist_form)));
+  }
+  out.left_out = state->map.left_out;
+  out.foreign_vlans = foreign_vlans(*m_shelf, *state);
   for (const auto& entry : state->map.ports) {
     PortStatus row;
     row.entry = entry;
@@ -415,10 +483,17 @@ Result<SwitchStatus> SwitchController::status() {
 }
 
 Result<Discovery> SwitchController::discover() {
-  auto state = read_common(*m_session, m_shelf->switch_.port_map);
+  auto state = read_common(*m_session, m_shelf->switch_.port_map, stack_member(m_shelf->switch_));
   if (!state) return named(Result<Discovery>(std::unexpected(state.error())));
   auto learned = read_fdb(*m_session, state->map);
   if (!learned) return named(Result<Discovery>(std::unexpected(learned.error())));
+  if (learned->empty()) {
+    return named(Result<Discovery>(fail(
+        ErrorCode::not_found,
+        "discover: no forwarding table could be read: dot1qTpFdbTable and dot1dTpFdbTable returned no rows "
+        "(a switch learns at least its uplink's MACs; Cisco IOS serves the BRIDGE-MIB only per VLAN, with the "
+        "community 'COMMUNITY@VLAN', which picluster does not query)")));
+  }
   Discovery d;
   d.learned = *learned;
   for (const auto& l : d.learned) {

@@ -19,6 +19,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -67,6 +68,28 @@ struct PortStatus {
 struct SwitchStatus {
   std::vector<PortStatus> ports;
   std::vector<std::string> problems;
+  std::vector<std::string> notes;           // how ports were numbered, tables missing, PortList form
+  std::vector<PortEntry> left_out;          // interfaces kept out of the numbering
+  std::map<int, std::string> foreign_vlans; // VLANs on the switch that are not the inventory's
+};
+
+// `switch probe`: what the switch serves and how picluster reads it (read only).
+struct ProbeTable {
+  std::string mib, table;
+  bool served = false;
+};
+struct ProbeReport {
+  std::string profile;
+  std::vector<ProbeTable> tables;
+  std::vector<PortEntry> ports;        // with how each number was derived
+  std::vector<PortEntry> left_out;
+  std::vector<std::string> notes;      // numbering, missing tables, PortLists that do not decode
+  std::string portlist_form;
+  std::string poe_indexing;
+  int poe_rows = 0;                    // mapped ports with a PoE row
+  std::map<int, std::string> foreign_vlans;
+  bool drivable = false;               // apply could plan against this switch
+  std::string why;                     // why not
 };
 
 struct Discovery {
@@ -96,12 +119,15 @@ class SwitchController {
   [[nodiscard]] std::string name() const;
 
   Result<SwitchState> read_state();
+  // Refuses VLANs that are not picluster's (see ownership.hpp) before the profile plans.
   [[nodiscard]] Result<Plan> plan(const SwitchState& state) const;
   Result<Plan> plan();  // read_state + plan
   // Sends the plan (built from the current state by plan()) and verifies the result.
   Result<ApplyReport> apply(const Plan& plan, const Progress& progress);
-  // Reads the switch and fails, naming the ports, if anything still differs from the inventory.
-  Result<void> verify();
+  // Reads the switch and fails, naming the ports, if anything still differs from the inventory;
+  // with the plan just sent, also if any VLAN it touched differs on any port of the switch from
+  // what the plan expected (plan.views_before with the sent ports changed).
+  Result<void> verify(const Plan* sent = nullptr);
 
   // Pure: what release(port, vlan) would send against `state`; empty when already released.
   // Refuses (ErrorCode::refused) the fileserver's trunk port, a port where a Pi of the inventory
@@ -123,13 +149,19 @@ class SwitchController {
   // Pi's MAC (when the inventory knows it) is the one learned on its port, unless force.
   Result<PowerResult> power(std::string_view pi_name, PowerAction action, bool force);
   // Checks every name before anything is sent: a Pi of the shelf, not on the trunk port, on a
-  // port the switch maps and that has a PoE row. Reads the port map once; sends no SET.
-  Result<void> check_power_targets(const std::vector<std::string>& names);
+  // port the switch maps and whose PoE row answers; for off and cycle (unless force) also that
+  // the learned MACs show every Pi with a MAC on its own port, naming each one that fails.
+  // Reads the port map and the forwarding database once; sends no SET.
+  Result<void> check_power_targets(const std::vector<std::string>& names, PowerAction action = PowerAction::status,
+                                   bool force = false);
 
   // Rows as in status(); a plan error is also attached to each Pi and trunk row as drift.
   Result<std::vector<PortStatus>> port_status();
   Result<SwitchStatus> status();
   Result<Discovery> discover();
+  // Read only: which MIBs and tables the switch serves, the port numbering, foreign VLANs, the
+  // PortList form, PoE rows, and whether apply could drive it (and why not).
+  Result<ProbeReport> probe();
 
  private:
   SwitchController(const inventory::Shelf& shelf, SnmpSession& session, Clock& clock,
@@ -139,6 +171,9 @@ class SwitchController {
   Result<ApplyReport> send_plan(const Plan& plan, const Progress& progress, const Replan& replan);
   Result<void> apply_port(const PortChange& change, ApplyReport& report, const Replan& replan);
   [[nodiscard]] Result<void> check_release(int port, int vlan) const;
+  // Fails (conflict) on a Pi storage VLAN that exists on the switch as another network, or a Pi
+  // port that is a member of a foreign VLAN (apply would have to take it out).
+  [[nodiscard]] Result<void> check_ownership(const SwitchState& state) const;
   Result<void> verify_release(int port, int vlan);
   Result<void> send_steps(const PortChange& change, ApplyReport& report);
   // The Pi to power (known, not on the trunk port) and its mapped port with a PoE row.

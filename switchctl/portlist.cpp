@@ -1,5 +1,7 @@
 #include "switchctl/portlist.hpp"
 
+#include <cctype>
+
 namespace picluster::switchctl {
 
 PortSet decode_bits(std::string_view octets, int first) {
@@ -45,6 +47,55 @@ std::string format_ranges(const PortSet& numbers) {
     out += std::to_string(start);
     if (end != start) out += "-" + std::to_string(end);
     it = next;
+  }
+  return out;
+}
+
+std::string_view to_string(PortListForm form) {
+  return form == PortListForm::bitmap ? "bitmap" : "comma list";
+}
+
+namespace {
+
+// Decimal numbers separated by commas (spaces allowed); nullopt on anything else.
+std::optional<PortSet> parse_comma_list(std::string_view text) {
+  PortSet out;
+  long current = -1;
+  for (const char c : text) {
+    if (std::isdigit(static_cast<unsigned char>(c)) != 0) {
+      current = (current < 0 ? 0 : current) * 10 + (c - '0');
+      if (current > 1000000) return std::nullopt;
+    } else if (c == ',') {
+      if (current < 0) return std::nullopt;
+      out.insert(static_cast<int>(current));
+      current = -1;
+    } else if (c != ' ') {
+      return std::nullopt;
+    }
+  }
+  if (current >= 0) out.insert(static_cast<int>(current));
+  else if (!text.empty()) return std::nullopt;
+  return out;
+}
+
+}  // namespace
+
+DecodedPortList decode_port_list(std::string_view octets, PortListForm form, const std::set<int>& bridge_ports) {
+  DecodedPortList out;
+  PortSet found;
+  if (form == PortListForm::bitmap) {
+    found = decode_bits(octets);
+  } else if (auto list = parse_comma_list(octets)) {
+    found = std::move(*list);
+  } else {
+    out.problem = "not a comma-separated list of bridge port numbers";
+    return out;
+  }
+  PortSet unknown;
+  for (const int p : found) (bridge_ports.contains(p) ? out.ports : unknown).insert(p);
+  if (!unknown.empty()) {
+    out.problem = (form == PortListForm::bitmap ? "bits for bridge ports " : "bridge ports ") + format_ranges(unknown) +
+                  ", which the switch does not list";
   }
   return out;
 }

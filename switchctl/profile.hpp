@@ -36,7 +36,7 @@ std::unique_ptr<VendorProfile> make_profile(std::string_view name);
 
 // Reads the port map (with inventory overrides) and PoE admin/detection status.
 Result<SwitchState> read_common(SnmpSession& session,
-                                const std::map<int, inventory::PortMapOverride>& overrides);
+                                const std::map<int, inventory::PortMapOverride>& overrides, int stack_member = 1);
 
 // Reads the forwarding database: dot1qTpFdbTable, or dot1dTpFdbTable when that is empty.
 Result<std::vector<LearnedMac>> read_fdb(SnmpSession& session, const PortMap& map);

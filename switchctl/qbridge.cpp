@@ -36,10 +36,58 @@ std::string describe(int v, std::pair<bool, bool> w) {
   return "VLAN " + std::to_string(v) + (w.second ? ": untagged member" : ": tagged member");
 }
 
+// A PortList as read: where from, which VLAN, egress or untagged, the octets.
+struct RawList {
+  Oid oid;
+  int vlan = 0;
+  bool egress = true;
+  std::string octets;
+};
+
+// Bitmap when every list decodes as one; else the comma-list form when every list decodes as
+// that; else bitmap (and the lists that do not decode are marked, see adopt).
+PortListForm detect_form(const std::vector<RawList>& lists, const std::set<int>& bridge_ports) {
+  auto all = [&](PortListForm form) {
+    return std::all_of(lists.begin(), lists.end(), [&](const RawList& l) {
+      return decode_port_list(l.octets, form, bridge_ports).problem.empty();
+    });
+  };
+  if (all(PortListForm::bitmap)) return PortListForm::bitmap;
+  if (all(PortListForm::comma_list)) return PortListForm::comma_list;
+  return PortListForm::bitmap;
+}
+
+// Stores a decoded list in its VLAN row. A list that does not decode keeps the listed bridge
+// ports it names (for show) and marks the row: plans never write a list derived from it. The
+// comma-list form is read only: picluster writes RFC 4363 bitmaps, which such a switch would
+// misread. From the current table (`current`), the static table's lists win.
+void adopt(SwitchState& state, const RawList& l, bool current) {
+  VlanRow& r = state.vlans[l.vlan];
+  if (current && l.egress && r.has_lists) return;
+  if (current && !l.egress && !(r.list_octets == l.octets.size() || r.untagged.empty())) return;
+  r.vlan = l.vlan;
+  const DecodedPortList d = decode_port_list(l.octets, state.portlist_form, state.map.bridge_ports);
+  if (l.egress) {
+    r.egress = d.ports;
+    r.list_octets = l.octets.size();
+    r.has_lists = true;
+  } else {
+    r.untagged = d.ports;
+  }
+  const std::string what = oid_name(l.oid) + " = " + Value::octets(l.octets).str();
+  if (!d.problem.empty() && r.undecoded.empty()) {
+    r.undecoded = what + ": " + d.problem + " (read as " + std::string(to_string(state.portlist_form)) + ")";
+  } else if (state.portlist_form == PortListForm::comma_list && r.undecoded.empty()) {
+    r.undecoded = what + ": this switch encodes PortLists as comma-separated bridge port numbers, not as "
+                  "RFC 4363 bitmaps; picluster reads them but does not write them";
+  }
+}
+
 struct Working {
   std::map<int, VlanRow> rows;
   std::map<int, int> pvid;
   std::size_t default_octets = 0;
+  PortListForm form = PortListForm::bitmap;
 };
 
 class QBridgeProfile final : public VendorProfile {
@@ -67,21 +115,17 @@ class QBridgeProfile final : public VendorProfile {
         r->name = *name;
       }
     }
+    std::vector<RawList> lists;
     for (std::size_t c = 1; c <= 2; ++c) {
       for (const auto& vb : (*cols)[c]) {
-        auto* r = row(vb.oid, roots[c]);
-        if (r == nullptr) continue;
+        if (row(vb.oid, roots[c]) == nullptr) continue;
         auto list = octets_of(vb);
         if (!list) return bad(list.error());
-        if (c == 2) {
-          r->untagged = decode_bits(*list);
-          continue;
-        }
-        r->egress = decode_bits(*list);
-        r->list_octets = list->size();
-        r->has_lists = true;
+        lists.push_back({vb.oid, static_cast<int>(vb.oid.back()), c == 1, std::move(*list)});
       }
     }
+    state.portlist_form = detect_form(lists, state.map.bridge_ports);
+    for (const auto& l : lists) adopt(state, l, false);
     for (const auto& vb : (*cols)[3]) (void)row(vb.oid, roots[3]);
     for (const auto& vb : (*cols)[4]) {
       if (vb.oid.size() != roots[4].size() + 1) continue;
@@ -116,7 +160,13 @@ class QBridgeProfile final : public VendorProfile {
       if (entry == nullptr) {
         return fail(ErrorCode::not_found,
                     "port " + std::to_string(dp.port) + (dp.pi.empty() ? " (trunk)" : " (" + dp.pi + ")") +
-                        ": not in the switch's port map; check switch.port_map in the inventory");
+                        ": not in the switch's port map; check switch.port_map in the inventory" +
+                        map_notes(actual.map));
+      }
+      if (entry->bridge_port == 0) {
+        return fail(ErrorCode::not_found, "port " + std::to_string(dp.port) +
+                                              ": its bridge port number is unknown, so its PortList bit is too" +
+                                              map_notes(actual.map));
       }
       const bool is_trunk = dp.port == desired.trunk_port;
       const std::string who = "port " + std::to_string(dp.port) + (dp.pi.empty() ? " (trunk)" : " (" + dp.pi + ")");
@@ -158,7 +208,7 @@ class QBridgeProfile final : public VendorProfile {
 
  private:
   static Working working(const SwitchState& actual) {
-    Working w{actual.vlans, actual.pvid, 0};
+    Working w{actual.vlans, actual.pvid, 0, actual.portlist_form};
     for (const auto& [v, r] : w.rows) w.default_octets = std::max(w.default_octets, r.list_octets);
     for (const auto& p : actual.map.ports) {
       w.default_octets = std::max(w.default_octets, static_cast<std::size_t>(p.bridge_port + 7) / 8);
@@ -170,24 +220,19 @@ class QBridgeProfile final : public VendorProfile {
     const std::vector<Oid> roots = {mib::dot1qVlanCurrentEgressPorts, mib::dot1qVlanCurrentUntaggedPorts};
     auto cols = walk_columns(session, roots);
     if (!cols) return std::unexpected(cols.error().with_context("read current VLANs"));
+    std::vector<RawList> lists;
     for (std::size_t c = 0; c < 2; ++c) {
       for (const auto& vb : (*cols)[c]) {
         if (vb.oid.size() != roots[c].size() + 2) continue;  // index: timeMark.vlan
-        const int v = static_cast<int>(vb.oid.back());
-        auto& r = state.vlans[v];
-        if (r.has_lists && c == 0) continue;  // the static table wins
         auto list = octets_of(vb);
         if (!list) return std::unexpected(list.error().with_context("read current VLANs"));
-        r.vlan = v;
-        if (c == 0) {
-          r.egress = decode_bits(*list);
-          r.list_octets = list->size();
-          r.has_lists = true;
-        } else if (r.list_octets == list->size() || r.untagged.empty()) {
-          r.untagged = decode_bits(*list);
-        }
+        lists.push_back({vb.oid, static_cast<int>(vb.oid.back()), c == 0, std::move(*list)});
       }
     }
+    if (std::none_of(state.vlans.begin(), state.vlans.end(), [](auto& kv) { return kv.second.has_lists; })) {
+      state.portlist_form = detect_form(lists, state.map.bridge_ports);
+    }
+    for (const auto& l : lists) adopt(state, l, true);
     return {};
   }
 
@@ -201,12 +246,17 @@ class QBridgeProfile final : public VendorProfile {
     wanted.insert(dp.tagged.begin(), dp.tagged.end());
     for (const int v : wanted) {
       if (w.rows.contains(v)) continue;
+      if (w.form != PortListForm::bitmap) {
+        return fail(ErrorCode::refused, who + ": VLAN " + std::to_string(v) + " would be created with RFC 4363 bitmap "
+                                            "PortLists, but this switch encodes them as comma-separated bridge port "
+                                            "numbers; picluster does not write to it");
+      }
       const auto name_it = desired.vlan_names.find(v);
       const std::string name = name_it != desired.vlan_names.end() ? name_it->second : "vlan" + std::to_string(v);
       create.varbinds.push_back({oid_cat(mib::dot1qVlanStaticRowStatus, {u32(v)}), Value::integer(mib::kCreateAndGo)});
       create.varbinds.push_back({oid_cat(mib::dot1qVlanStaticName, {u32(v)}), Value::octets(name)});
       create.undo.push_back({oid_cat(mib::dot1qVlanStaticRowStatus, {u32(v)}), Value::integer(mib::kDestroy)});
-      w.rows[v] = VlanRow{v, name, false, true, {}, {}, w.default_octets};
+      w.rows[v] = VlanRow{v, name, false, true, {}, {}, w.default_octets, {}};
       ch.changes.push_back("VLAN " + std::to_string(v) + ": create '" + name + "'");
     }
     for (auto& [v, row] : w.rows) {
@@ -218,6 +268,10 @@ class QBridgeProfile final : public VendorProfile {
       }
       const VlanRow before = row;
       bool changed = set_bits(row, bp, *wv);
+      if (changed && !row.undecoded.empty()) {
+        return fail(ErrorCode::refused, who + ": VLAN " + std::to_string(v) + ": " + row.undecoded +
+                                            "; picluster never writes a PortList it could not decode");
+      }
       if (changed) ch.changes.push_back(describe(v, *wv));
       if (changed && trunk != nullptr && trunk_entry != nullptr) {
         if (auto tw = want(*trunk, v); tw && set_bits(row, trunk_entry->bridge_port, *tw)) {

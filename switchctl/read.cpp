@@ -47,13 +47,14 @@ Result<void> read_poe_columns(SwitchState& state, const std::vector<Oid>& roots,
 }  // namespace
 
 Result<SwitchState> read_common(SnmpSession& session,
-                                const std::map<int, inventory::PortMapOverride>& overrides) {
+                                const std::map<int, inventory::PortMapOverride>& overrides, int stack_member) {
   const std::vector<Oid> roots = {mib::dot1dBasePortIfIndex, mib::ifName, mib::ifType,
                                   mib::pethPsePortAdminEnable, mib::pethPsePortDetectionStatus};
   auto cols = walk_columns(session, roots);
   if (!cols) return std::unexpected(cols.error().with_context("read port map"));
   auto bad = [](const Error& e) { return std::unexpected(e.with_context("read port map")); };
   PortMapTables tables;
+  tables.stack_member = stack_member;
   for (const auto& vb : (*cols)[0]) {
     auto i = index_of(vb.oid, roots[0], 1);
     if (!i) continue;
@@ -82,6 +83,10 @@ Result<SwitchState> read_common(SnmpSession& session,
   if (!map) return std::unexpected(map.error());
   SwitchState state;
   state.map = std::move(*map);
+  for (const auto& [bp, if_index] : tables.base_port_if_index) state.map.bridge_ports.insert(bp);
+  if (state.map.bridge_ports.empty()) {
+    for (const auto& p : state.map.ports) state.map.bridge_ports.insert(p.bridge_port);
+  }
   if (auto r = read_poe_columns(state, roots, *cols); !r) return bad(r.error());
   return state;
 }
@@ -91,8 +96,9 @@ Result<std::vector<LearnedMac>> read_fdb(SnmpSession& session, const PortMap& ma
   for (const Oid* root : {&mib::dot1qTpFdbPort, &mib::dot1dTpFdbPort}) {
     auto cols = walk_columns(session, {*root});
     if (!cols) return std::unexpected(cols.error().with_context("read forwarding database"));
+    const bool qbridge = root == &mib::dot1qTpFdbPort;
     for (const auto& vb : (*cols)[0]) {
-      if (vb.oid.size() < root->size() + 6) continue;
+      if (vb.oid.size() != root->size() + (qbridge ? 7 : 6)) continue;
       inventory::Mac mac;
       bool ok = true;
       for (std::size_t k = 0; k < 6; ++k) {
@@ -105,8 +111,16 @@ Result<std::vector<LearnedMac>> read_fdb(SnmpSession& session, const PortMap& ma
       if (!number) return std::unexpected(number.error().with_context("read forwarding database"));
       const int bridge_port = static_cast<int>(*number);
       if (bridge_port <= 0) continue;
-      const PortEntry* entry = map.by_bridge_port(bridge_port);
-      out.push_back(LearnedMac{mac, entry != nullptr ? entry->port : 0, bridge_port});
+      // One entry per MAC and port, with every filtering database it was learned in.
+      auto same = std::find_if(out.begin(), out.end(), [&](const LearnedMac& l) {
+        return l.mac == mac && l.bridge_port == bridge_port;
+      });
+      if (same == out.end()) {
+        const PortEntry* entry = map.by_bridge_port(bridge_port);
+        out.push_back(LearnedMac{mac, entry != nullptr ? entry->port : 0, bridge_port, {}});
+        same = std::prev(out.end());
+      }
+      if (qbridge) same->vlans.insert(static_cast<int>(vb.oid[root->size()]));
     }
     if (!out.empty()) break;
   }

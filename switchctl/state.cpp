@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <set>
 
 namespace picluster::switchctl {
 
@@ -16,6 +17,19 @@ const PortEntry* PortMap::by_bridge_port(int bridge_port) const {
 const PortEntry* PortMap::by_if_index(int if_index) const {
   for (const auto& p : ports) if (p.if_index == if_index) return &p;
   return nullptr;
+}
+
+int stack_member(const inventory::Switch& sw) {
+  if (sw.extra.contains("stack_member") && sw.extra["stack_member"].is_number_integer()) {
+    return sw.extra["stack_member"].get<int>();
+  }
+  return 1;
+}
+
+std::string map_notes(const PortMap& map) {
+  std::string out;
+  for (const auto& n : map.notes) out += (out.empty() ? " (" : "; ") + n;
+  return out.empty() ? out : out + ")";
 }
 
 std::optional<int> trailing_number(std::string_view name) {
@@ -76,18 +90,109 @@ bool named_exactly(const PortEntry& p) {
 // The bridge ports the switch lists, numbered from ifName (Ethernet-like interfaces only).
 std::vector<PortEntry> candidates(const PortMapTables& tables) {
   std::vector<PortEntry> out;
+  if (tables.base_port_if_index.empty()) {
+    // No BRIDGE-MIB port table: the interfaces by ifIndex, without bridge port numbers.
+    for (const auto& [if_index, name] : tables.if_name) {
+      if (auto t = tables.if_type.find(if_index); t == tables.if_type.end() || !ethernet_like(t->second)) continue;
+      if (auto number = trailing_number(name)) {
+        out.push_back(PortEntry{*number, 0, if_index, name, 0, 0, "ifName '" + name + "' (by ifIndex)"});
+      }
+    }
+    return out;
+  }
   for (const auto& [bridge_port, if_index] : tables.base_port_if_index) {
     if (auto t = tables.if_type.find(if_index); t != tables.if_type.end() && !ethernet_like(t->second)) {
       continue;
     }
-    PortEntry entry{bridge_port, bridge_port, if_index, {}, 0, 0};
+    PortEntry entry{bridge_port, bridge_port, if_index, {}, 0, 0, "bridge port number (no ifName)"};
     if (auto n = tables.if_name.find(if_index); n != tables.if_name.end()) {
       entry.if_name = n->second;
-      if (auto number = trailing_number(n->second)) entry.port = *number;
+      if (auto number = trailing_number(n->second)) {
+        entry.port = *number;
+        entry.numbering = "ifName '" + n->second + "'";
+      }
     }
     out.push_back(std::move(entry));
   }
   return out;
+}
+
+// "gi1/0/5" -> family "gi", numbers {1, 0, 5}; "swp00" -> "swp", {0}; "3" -> "", {3}.
+struct NameParts {
+  std::string family;
+  std::vector<int> numbers;
+};
+
+NameParts split_name(std::string_view name) {
+  NameParts out;
+  std::size_t i = 0;
+  while (i < name.size() && std::isdigit(static_cast<unsigned char>(name[i])) == 0) out.family += name[i++];
+  while (i < name.size()) {
+    std::size_t j = i;
+    while (j < name.size() && std::isdigit(static_cast<unsigned char>(name[j])) != 0) ++j;
+    if (j > i && j - i <= 6) out.numbers.push_back(std::stoi(std::string(name.substr(i, j - i))));
+    i = j > i ? j : i + 1;
+  }
+  return out;
+}
+
+// Stack units, name families and 0-based names (see build_port_map). Moves what is left out of
+// the numbering from pool to left_out, and says what it did in notes.
+void normalize_names(std::vector<PortEntry>& pool, std::vector<PortEntry>& left_out, int unit,
+                     std::vector<std::string>& notes) {
+  auto leave = [&](auto pred, const std::string& why) {
+    int n = 0;
+    for (auto it = pool.begin(); it != pool.end();) {
+      if (!pred(*it)) {
+        ++it;
+        continue;
+      }
+      it->numbering = why;
+      left_out.push_back(std::move(*it));
+      it = pool.erase(it);
+      ++n;
+    }
+    return n;
+  };
+  // 1. stack units: gi<unit>/0/<n>
+  const bool stacked = std::any_of(pool.begin(), pool.end(), [](const PortEntry& p) { return split_name(p.if_name).numbers.size() == 3; });
+  if (stacked) {
+    const int n = leave([&](const PortEntry& p) {
+      const auto parts = split_name(p.if_name);
+      return parts.numbers.size() == 3 && parts.numbers[0] != unit;
+    }, "left out: another stack unit than switch.stack_member " + std::to_string(unit));
+    for (auto& p : pool) {
+      if (split_name(p.if_name).numbers.size() == 3) p.numbering += ": stack unit " + std::to_string(unit);
+    }
+    notes.push_back("stacked interface names: unit " + std::to_string(unit) + " numbered (switch.stack_member), " +
+                    std::to_string(n) + " interface(s) of other units left out");
+  }
+  // 2. families: the biggest one is numbered; the others give way where numbers collide.
+  std::map<std::string, int> size;
+  for (const auto& p : pool) if (!p.if_name.empty()) ++size[split_name(p.if_name).family];
+  if (size.empty()) return;
+  const std::string main = std::max_element(size.begin(), size.end(), [](auto& a, auto& b) { return a.second < b.second; })->first;
+  // 3. a main family named from 0 is shifted by one.
+  int lowest = 1 << 30;
+  for (const auto& p : pool) if (!p.if_name.empty() && split_name(p.if_name).family == main) lowest = std::min(lowest, p.port);
+  if (lowest == 0) {
+    for (auto& p : pool) {
+      if (p.if_name.empty() || split_name(p.if_name).family != main) continue;
+      ++p.port;
+      p.numbering += " + 1 (names start at 0)";
+    }
+    notes.push_back("interface names '" + main + "...' start at 0: '" + main + "0' is front-panel port 1");
+  }
+  std::set<int> used;
+  for (const auto& p : pool) if (!p.if_name.empty() && split_name(p.if_name).family == main) used.insert(p.port);
+  const int n = leave([&](const PortEntry& p) {
+    return !p.if_name.empty() && split_name(p.if_name).family != main && used.contains(p.port) &&
+           !std::all_of(p.if_name.begin(), p.if_name.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; });
+  }, "left out: module or uplink port (name it with if_name in switch.port_map)");
+  if (n > 0) {
+    notes.push_back(std::to_string(n) + " module or uplink port(s) left out of the numbering (name them with "
+                    "{\"if_name\": ...} in switch.port_map)");
+  }
 }
 
 // Overrides that name a bridge port (or ifIndex) the switch lists claim that interface for
@@ -97,13 +202,17 @@ std::map<int, PortEntry> claim_overridden(std::vector<PortEntry>& pool,
   std::map<int, PortEntry> claimed;
   for (const auto& [port, o] : overrides) {
     auto it = pool.end();
-    if (o.bridge_port) {
+    if (o.extra.contains("if_name") && o.extra["if_name"].is_string()) {
+      const std::string name = o.extra["if_name"].get<std::string>();
+      it = std::find_if(pool.begin(), pool.end(), [&](const PortEntry& p) { return p.if_name == name; });
+    } else if (o.bridge_port) {
       it = std::find_if(pool.begin(), pool.end(), [&](const PortEntry& p) { return p.bridge_port == *o.bridge_port; });
     } else if (o.if_index) {
       it = std::find_if(pool.begin(), pool.end(), [&](const PortEntry& p) { return p.if_index == *o.if_index; });
     }
     if (it == pool.end()) continue;
     it->port = port;
+    it->numbering = "switch.port_map in the inventory";
     claimed.emplace(port, std::move(*it));
     pool.erase(it);
   }
@@ -148,7 +257,7 @@ void apply_overrides(PortMap& map, const std::map<int, inventory::PortMapOverrid
     auto it = std::find_if(map.ports.begin(), map.ports.end(),
                            [&](const PortEntry& p) { return p.port == port; });
     if (it == map.ports.end()) {
-      map.ports.push_back(PortEntry{port, port, port, {}, 0, 0});
+      map.ports.push_back(PortEntry{port, port, port, {}, 0, 0, "switch.port_map (not listed by the switch)"});
       it = std::prev(map.ports.end());
     }
     if (o.bridge_port) it->bridge_port = *o.bridge_port;
@@ -172,7 +281,22 @@ Result<PortMap> build_port_map(const PortMapTables& tables,
                                const std::map<int, inventory::PortMapOverride>& overrides) {
   PortMap map;
   std::vector<PortEntry> pool = candidates(tables);
-  const std::map<int, PortEntry> claimed = claim_overridden(pool, overrides);
+  normalize_names(pool, map.left_out, tables.stack_member, map.notes);
+  if (tables.base_port_if_index.empty()) {
+    map.notes.push_back(std::string("dot1dBasePortIfIndex (BRIDGE-MIB port table) is not served") +
+                        (pool.empty() ? "" : "; ports mapped by ifIndex from ifName/ifType, without bridge port numbers") +
+                        " (Cisco IOS serves the BRIDGE-MIB only per VLAN, community 'COMMUNITY@VLAN'; a bridge_port "
+                        "in switch.port_map supplies the number)");
+  }
+  // An override may name a left-out interface (a module port) by if_name, bridge port or ifIndex.
+  for (auto& p : map.left_out) pool.push_back(p);
+  std::map<int, PortEntry> claimed = claim_overridden(pool, overrides);
+  std::erase_if(map.left_out, [&](const PortEntry& l) {
+    return std::any_of(claimed.begin(), claimed.end(), [&](auto& kv) { return kv.second.if_index == l.if_index && kv.second.bridge_port == l.bridge_port; });
+  });
+  std::erase_if(pool, [&](const PortEntry& p) {
+    return std::any_of(map.left_out.begin(), map.left_out.end(), [&](const PortEntry& l) { return l.if_index == p.if_index && l.bridge_port == p.bridge_port; });
+  });
   if (auto r = number_the_rest(map, std::move(pool), claimed); !r) return std::unexpected(r.error());
   sort_by_port(map);
   match_poe(map, tables.poe_rows);

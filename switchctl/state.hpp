@@ -5,6 +5,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -22,12 +23,16 @@ struct PortEntry {
   std::string if_name;
   int poe_group = 0;    // pethPsePortGroupIndex; 0 when the port has no PoE row
   int poe_port = 0;     // pethPsePortIndex
+  std::string numbering;  // how `port` was derived, for `switch show` ("ifName 'gi5'")
   [[nodiscard]] bool has_poe() const { return poe_group != 0; }
 };
 
 struct PortMap {
   std::vector<PortEntry> ports;  // sorted by front-panel port
   std::string poe_indexing;      // "ifIndex", "bridge port", "front-panel port", "" = no PoE
+  std::set<int> bridge_ports;    // every bridge port dot1dBasePortIfIndex lists (LAGs included)
+  std::vector<std::string> notes;  // how ports were numbered, which tables were missing
+  std::vector<PortEntry> left_out; // interfaces kept out of the numbering (other stack units, module ports)
   [[nodiscard]] const PortEntry* by_port(int port) const;
   [[nodiscard]] const PortEntry* by_bridge_port(int bridge_port) const;
   [[nodiscard]] const PortEntry* by_if_index(int if_index) const;
@@ -39,13 +44,25 @@ struct PortMapTables {
   std::map<int, std::string> if_name;     // ifName
   std::map<int, int> if_type;             // ifType (may be empty)
   std::vector<std::pair<int, int>> poe_rows;  // pethPsePortTable indexes (group, port)
+  int stack_member = 1;                       // switch.stack_member: the stack unit of the shelf
 };
+
+// switch.stack_member (kept in the switch object's extra fields), default 1.
+int stack_member(const inventory::Switch& sw);
+
+// "" or " (NOTE; NOTE)": the map's notes, to end an error about a port the map lacks.
+std::string map_notes(const PortMap& map);
 
 // The trailing number of an interface name: "gi5" -> 5, "1/0/5" -> 5, "Port 5" -> 5, "5" -> 5.
 std::optional<int> trailing_number(std::string_view name);
 
 // Front-panel numbers come from ifName's trailing number (bridge port number when ifName is
-// missing); interfaces whose ifType is not Ethernet-like (LAGs, VLAN interfaces, CPU) are left
+// missing). Stacked names (gi<unit>/0/<n>) count only for tables.stack_member; the ports of other
+// units are left out (map.left_out). Of several name families (gi, te, A), the one with the most
+// ports is numbered and the others' ports whose number it already uses are left out (module and
+// uplink ports), addressable by name with `{"if_name": "te1/0/1"}` in switch.port_map. A family
+// whose names start at 0 (swp00 = front-panel port 1) is shifted by one. Each entry says how its
+// number was derived (PortEntry::numbering); interfaces whose ifType is not Ethernet-like (LAGs, VLAN interfaces, CPU) are left
 // out when ifType is known. Inventory overrides come first: one naming a bridge port (or else an
 // ifIndex) the switch lists gives that interface its front-panel port, and whatever else would
 // have been numbered so is left out. Of two interfaces with the same number, the one whose
@@ -75,6 +92,7 @@ struct VlanRow {
   PortSet egress;
   PortSet untagged;
   std::size_t list_octets = 0;   // length of the lists as read
+  std::string undecoded;         // why the lists may not be written ("" = decoded, writable)
 };
 
 // Cisco per-interface state (index ifIndex).
@@ -91,6 +109,7 @@ struct LearnedMac {
   inventory::Mac mac;
   int port = 0;         // front-panel port, 0 when the bridge port is not in the map
   int bridge_port = 0;
+  std::set<int> vlans;  // filtering databases (dot1qTpFdbTable: FDB id, usually the VLAN) it was seen in
 };
 
 // What one read of the switch found.
@@ -101,6 +120,7 @@ struct SwitchState {
   std::map<int, CiscoPort> cisco;      // ifIndex -> Cisco state
   std::map<int, PoeState> poe;         // front-panel port -> PoE
   std::vector<LearnedMac> macs;        // only when read with discovery
+  PortListForm portlist_form = PortListForm::bitmap;  // Q-BRIDGE: how the switch encodes PortLists
 };
 
 // Per-port view derived from either profile's tables.
@@ -146,6 +166,9 @@ struct Plan {
   std::vector<SetPdu> prelude;       // switch-wide steps before any port (Cisco VLAN creation)
   std::vector<PortChange> ports;
   std::vector<SetPdu> postlude;      // switch-wide steps after every port (release: drop a VLAN)
+  // Every mapped port's view as read before planning (front-panel port -> view): apply checks
+  // afterwards that each VLAN the sent ports touched has exactly the expected members everywhere.
+  std::map<int, PortView> views_before;
   [[nodiscard]] bool empty() const { return prelude.empty() && ports.empty() && postlude.empty(); }
   [[nodiscard]] const PortChange* find(int port) const;
 };

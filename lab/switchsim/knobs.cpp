@@ -150,6 +150,43 @@ Result<void> parse_ports(const json& object, Knobs& out) {
   return {};
 }
 
+Result<void> parse_initial_vlans(const json& list, Knobs& out) {
+  if (!list.is_array()) return std::unexpected(key_error("initial_vlans", "must be a list"));
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const std::string where = "initial_vlans." + std::to_string(i);
+    if (auto ok = check_keys(list[i], where, {"id", "name", "untagged", "tagged"}); !ok) return ok;
+    InitialVlan v;
+    for (auto ok : {read(list[i], "id", where + ".", v.id), read(list[i], "name", where + ".", v.name),
+                    read(list[i], "untagged", where + ".", v.untagged),
+                    read(list[i], "tagged", where + ".", v.tagged)}) {
+      if (!ok) return ok;
+    }
+    if (v.id < 2 || v.id > 4094) return std::unexpected(key_error(where + ".id", "must be 2..4094"));
+    out.initial_vlans.push_back(std::move(v));
+  }
+  return {};
+}
+
+Result<void> parse_habits(const json& j, Knobs& out) {
+  std::string form = "bitmap", stray;
+  for (auto ok : {read(j, "portlist_form", "", form), read(j, "portlist_stray_octets", "", stray),
+                  read(j, "bridge_port_table", "", out.bridge_port_table),
+                  read(j, "ifname_from_zero", "", out.ifname_from_zero),
+                  read(j, "stack_module_ports", "", out.stack_module_ports)}) {
+    if (!ok) return ok;
+  }
+  if (form != "bitmap" && form != "comma") return std::unexpected(key_error("portlist_form", "must be bitmap or comma"));
+  out.portlist_comma = form == "comma";
+  if (stray.size() % 2 != 0 || stray.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) {
+    return std::unexpected(key_error("portlist_stray_octets", "must be hex octets (\"ff00\")"));
+  }
+  for (std::size_t i = 0; i < stray.size(); i += 2) {
+    out.portlist_stray += static_cast<char>(std::stoi(stray.substr(i, 2), nullptr, 16));
+  }
+  if (j.contains("initial_vlans")) return parse_initial_vlans(j.at("initial_vlans"), out);
+  return {};
+}
+
 Result<void> parse_scalars(const json& j, Knobs& out) {
   std::string poe_index = "front";
   std::optional<std::uint32_t> seed;
@@ -184,10 +221,13 @@ Result<Knobs> parse_knobs(const json& j) {
   static const std::set<std::string> k_keys{
       "drop_fraction", "delay_fraction", "delay_ms",       "seed",           "fail_set",
       "strict_pvid",   "bridge_port_offset", "ifindex_offset", "poe_index",  "ifname_prefix",
-      "ifdescr_prefix", "sys_name",      "pse_power_w",    "all_ports",      "ports"};
+      "ifdescr_prefix", "sys_name",      "pse_power_w",    "all_ports",      "ports",
+      "initial_vlans", "portlist_form", "portlist_stray_octets", "bridge_port_table",
+      "ifname_from_zero", "stack_module_ports"};
   if (auto ok = check_keys(j, "", k_keys); !ok) return std::unexpected(ok.error());
   Knobs out;
   if (auto ok = parse_scalars(j, out); !ok) return std::unexpected(ok.error());
+  if (auto ok = parse_habits(j, out); !ok) return std::unexpected(ok.error());
   if (j.contains("fail_set")) {
     if (auto ok = parse_fail_rules(j.at("fail_set"), out); !ok) return std::unexpected(ok.error());
   }
@@ -226,6 +266,16 @@ Result<void> validate_knobs(const Knobs& knobs, int port_count) {
       return fail(ErrorCode::invalid_argument, "ports." + std::to_string(front) +
                                                    ": the switch has only " +
                                                    std::to_string(port_count) + " ports");
+    }
+  }
+  for (const auto& v : knobs.initial_vlans) {
+    for (const auto* list : {&v.untagged, &v.tagged}) {
+      for (const int f : *list) {
+        if (f < 1 || f > port_count) {
+          return fail(ErrorCode::invalid_argument, "initial_vlans: VLAN " + std::to_string(v.id) + ": port " +
+                                                       std::to_string(f) + " is not a port of the switch");
+        }
+      }
     }
   }
   if (knobs.bridge_port_offset < 0 || knobs.ifindex_offset < 0) {

@@ -42,6 +42,14 @@ struct FailRule {
   SnmpStatus status = SnmpStatus::gen_err;
 };
 
+// A VLAN the switch already has when its state file is created (someone else's network).
+struct InitialVlan {
+  int id = 0;
+  std::string name;
+  std::vector<int> untagged;  // front ports: untagged members with this PVID (cisco: access VLAN)
+  std::vector<int> tagged;    // front ports: tagged members (qbridge only)
+};
+
 struct Knobs {
   double drop_fraction = 0.0;   // requests answered with silence, 0..1
   double delay_fraction = 0.0;  // requests answered late, 0..1
@@ -59,6 +67,14 @@ struct Knobs {
   PortKnobs all_ports;          // defaults for every port ("mac": "auto" makes a Pi MAC per port)
   bool auto_mac = false;
   std::map<int, PortKnobs> ports;  // per front port overrides
+  // Vendor habits picluster must cope with (issue 12).
+  std::vector<InitialVlan> initial_vlans;  // VLANs a fresh state starts with, besides VLAN 1
+  bool portlist_comma = false;   // "portlist_form": "comma": PortLists as "3,4,24" (Juniper EX)
+  std::string portlist_stray;    // "portlist_stray_octets": hex octets served after every PortList
+  bool bridge_port_table = true; // false: no dot1dBasePortTable (Cisco IOS outside community@VLAN)
+  bool ifname_from_zero = false; // ifName = prefix + 2-digit (F - 1): "swp00" is port 1
+  int stack_module_ports = -1;   // >= 0: stacked names prefix + "1/0/F", that many module ports
+                                 // "te1/0/k" and the ports of an absent unit 2 ("gi2/0/F")
 
   // The facts for one front port: the per-port entry, else all_ports (with its auto MAC).
   [[nodiscard]] PortKnobs port(int front) const;

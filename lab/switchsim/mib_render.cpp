@@ -24,10 +24,43 @@ std::string mac_bytes(const Mac& mac) { return std::string(mac.begin(), mac.end(
 int highest_bridge_port(const SwitchState& s, const Knobs& k) { return k.bridge_port(s.port_count); }
 
 // Front-port set -> PortList in bridge-port numbering.
+// With the knobs' vendor habits: comma-separated numbers, or stray octets after the bitmap.
 std::string port_list(const std::set<int>& fronts, const SwitchState& s, const Knobs& k) {
   std::set<int> bridge;
   for (const int f : fronts) bridge.insert(k.bridge_port(f));
-  return encode_port_list(bridge, highest_bridge_port(s, k));
+  if (k.portlist_comma) {
+    std::string out;
+    for (const int bp : bridge) out += (out.empty() ? "" : ",") + std::to_string(bp);
+    return out;
+  }
+  return encode_port_list(bridge, highest_bridge_port(s, k)) + k.portlist_stray;
+}
+
+// ifName of front port f under the naming knobs.
+std::string if_name(const Knobs& k, int f) {
+  if (k.stack_module_ports >= 0) return k.ifname_prefix + "1/0/" + std::to_string(f);
+  if (!k.ifname_from_zero) return k.ifname_prefix + std::to_string(f);
+  const std::string n = std::to_string(f - 1);
+  return k.ifname_prefix + (n.size() < 2 ? "0" + n : n);
+}
+
+struct ExtraInterface {
+  int if_index = 0;
+  int bridge_port = 0;
+  std::string name;
+};
+
+// stack_module_ports: "te1/0/k" (ifIndex 1000 + k, bridge port after the last front port) and
+// unit 2's "<prefix>2/0/F" (ifIndex 2000 + F, bridge port 2000 + F): interfaces that are no
+// front-panel port of this shelf's switch.
+std::vector<ExtraInterface> extra_interfaces(const SwitchState& s, const Knobs& k) {
+  std::vector<ExtraInterface> out;
+  if (k.stack_module_ports < 0) return out;
+  for (int i = 1; i <= k.stack_module_ports; ++i) {
+    out.push_back({1000 + i, k.bridge_port(s.port_count) + i, "te1/0/" + std::to_string(i)});
+  }
+  for (int f = 1; f <= s.port_count; ++f) out.push_back({2000 + f, 2000 + f, k.ifname_prefix + "2/0/" + std::to_string(f)});
+  return out;
 }
 
 bool link_up(const PortState& port, const PortKnobs& pk) {
@@ -56,7 +89,16 @@ void render_system(MibMap& m, const SwitchState& s, const Knobs& k, Mode mode) {
     m[append(oids::if_entry, {6, ifx})] = Value::octets(mac_bytes(port_mac));
     m[append(oids::if_entry, {7, ifx})] = Value::integer(1);  // up
     m[append(oids::if_entry, {8, ifx})] = Value::integer(link_up(s.port(f), pk) ? 1 : 2);
-    m[append(oids::if_x_entry, {1, ifx})] = Value::octets(k.ifname_prefix + std::to_string(f));
+    m[append(oids::if_x_entry, {1, ifx})] = Value::octets(if_name(k, f));
+  }
+  // Stacked: module ports of unit 1 and the ports of an absent unit 2, all link down.
+  for (const auto& extra : extra_interfaces(s, k)) {
+    m[append(oids::if_entry, {1, u(extra.if_index)})] = Value::integer(extra.if_index);
+    m[append(oids::if_entry, {2, u(extra.if_index)})] = Value::octets(extra.name);
+    m[append(oids::if_entry, {3, u(extra.if_index)})] = Value::integer(6);
+    m[append(oids::if_entry, {7, u(extra.if_index)})] = Value::integer(1);
+    m[append(oids::if_entry, {8, u(extra.if_index)})] = Value::integer(2);
+    m[append(oids::if_x_entry, {1, u(extra.if_index)})] = Value::octets(extra.name);
   }
 }
 
@@ -65,10 +107,15 @@ void render_bridge(MibMap& m, const SwitchState& s, const Knobs& k,
   m[oids::dot1d_base_bridge_address] = Value::octets(mac_bytes({0x02, 0x5e, 0, 0, 0, 0}));
   m[oids::dot1d_base_num_ports] = Value::integer(s.port_count);
   m[oids::dot1d_base_type] = Value::integer(2);  // transparent-only
-  for (int f = 1; f <= s.port_count; ++f) {
+  for (int f = 1; f <= s.port_count && k.bridge_port_table; ++f) {
     const uint32_t bp = u(k.bridge_port(f));
     m[append(oids::dot1d_base_port_entry, {1, bp})] = Value::integer(bp);
     m[append(oids::dot1d_base_port_entry, {2, bp})] = Value::integer(k.if_index(f));
+  }
+  for (const auto& extra : extra_interfaces(s, k)) {
+    if (!k.bridge_port_table) break;
+    m[append(oids::dot1d_base_port_entry, {1, u(extra.bridge_port)})] = Value::integer(extra.bridge_port);
+    m[append(oids::dot1d_base_port_entry, {2, u(extra.bridge_port)})] = Value::integer(extra.if_index);
   }
   std::set<Mac> seen;
   for (const auto& e : fdb) {

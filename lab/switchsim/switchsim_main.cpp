@@ -110,6 +110,24 @@ Result<DataPlaneOptions> dataplane_options(const Args& a, const Knobs& knobs) {
   return out;
 }
 
+// A fresh state gets the knobs' initial VLANs: rows with their members; an untagged member leaves
+// VLAN 1 and takes the VLAN as PVID (Q-BRIDGE) and as access VLAN (Cisco).
+void add_initial_vlans(SwitchState& state, const Knobs& knobs) {
+  for (const auto& iv : knobs.initial_vlans) {
+    Vlan& v = state.vlans[iv.id];
+    v.name = iv.name;
+    for (const int f : iv.tagged) v.egress.insert(f);
+    for (const int f : iv.untagged) {
+      v.egress.insert(f);
+      v.untagged.insert(f);
+      state.vlans[1].egress.erase(f);
+      state.vlans[1].untagged.erase(f);
+      state.ports[static_cast<std::size_t>(f - 1)].pvid = iv.id;
+      state.ports[static_cast<std::size_t>(f - 1)].access_vlan = iv.id;
+    }
+  }
+}
+
 Result<int> serve(Args a, const DataPlaneRegistry& registry) {
   // 1. Check the listen address and gather secrets and knobs.
   if (auto ok = check_loopback_listen(a.listen); !ok) return std::unexpected(ok.error());
@@ -124,8 +142,11 @@ Result<int> serve(Args a, const DataPlaneRegistry& registry) {
   }
   if (auto ok = validate_knobs(knobs, a.ports); !ok) return std::unexpected(ok.error().with_context(a.config_file));
   // 2. Load (or create) the state and build the data plane behind it.
+  std::error_code ec;
+  const bool fresh = !std::filesystem::exists(a.state_file, ec);
   auto state = load_state(a.state_file, a.ports);
   if (!state) return std::unexpected(state.error());
+  if (fresh) add_initial_vlans(*state, knobs);
   auto dp_options = dataplane_options(a, knobs);
   if (!dp_options) return std::unexpected(dp_options.error());
   auto dataplane = registry.make(a.dataplane, *dp_options);

@@ -1,5 +1,8 @@
 // Subcommands for the switch: `switch show`, `switch apply`, `power`, `discover`. All switch work
 // goes through switchctl::SwitchController; this file only parses arguments and prints.
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -81,6 +84,7 @@ ordered_json status_json(const SwitchController& c, const std::string& profile,
     p["bridge_port"] = r.entry.bridge_port;
     p["if_index"] = r.entry.if_index;
     p["if_name"] = r.entry.if_name;
+    p["numbering"] = r.entry.numbering;
     p["poe_index"] = r.entry.has_poe() ? ordered_json(std::to_string(r.entry.poe_group) + "." + std::to_string(r.entry.poe_port))
                                         : ordered_json(nullptr);
     p["role"] = r.role;
@@ -93,14 +97,23 @@ ordered_json status_json(const SwitchController& c, const std::string& profile,
     p["drift"] = r.drift;
     ports.push_back(std::move(p));
   }
+  ordered_json left_out = ordered_json::array(), foreign = ordered_json::array();
+  for (const auto& l : status.left_out) {
+    left_out.push_back({{"if_name", l.if_name}, {"if_index", l.if_index}, {"bridge_port", l.bridge_port}, {"why", l.numbering}});
+  }
+  for (const auto& [vlan, name] : status.foreign_vlans) foreign.push_back({{"vlan", vlan}, {"name", name}});
   return ordered_json{{"switch", c.name().substr(7)},
                       {"profile", profile},
                       {"ports", ports},
-                      {"problems", status.problems}};
+                      {"problems", status.problems},
+                      {"notes", status.notes},
+                      {"left_out", left_out},
+                      {"foreign_vlans", foreign}};
 }
 
-void print_status_table(const std::vector<PortStatus>& rows) {
-  std::printf("%-5s %-10s %-5s %-10s %-14s %-28s %-18s %s\n", "PORT", "PI", "PVID", "UNTAGGED",
+void print_status_table(const SwitchStatus& status) {
+  const std::vector<PortStatus>& rows = status.ports;
+  std::printf("%-5s %-10s %-12s %-5s %-10s %-14s %-28s %-18s %s\n", "PORT", "PI", "IFNAME", "PVID", "UNTAGGED",
               "TAGGED", "POE", "MACS", "DRIFT");
   for (const auto& r : rows) {
     std::string macs;
@@ -108,10 +121,20 @@ void print_status_table(const std::vector<PortStatus>& rows) {
     std::string drift;
     for (const auto& d : r.drift) drift += (drift.empty() ? "" : "; ") + d;
     const std::string name = r.pi.empty() ? (r.role == "trunk" ? "(trunk)" : "-") : r.pi;
-    std::printf("%-5d %-10s %-5s %-10s %-14s %-28s %-18s %s\n", r.entry.port, name.c_str(),
+    std::printf("%-5d %-10s %-12s %-5s %-10s %-14s %-28s %-18s %s\n", r.entry.port, name.c_str(),
+                r.entry.if_name.empty() ? "-" : r.entry.if_name.c_str(),
                 r.view.pvid ? std::to_string(*r.view.pvid).c_str() : "-",
                 format_ranges(r.view.untagged).c_str(), format_ranges(r.view.tagged).c_str(),
                 poe_text(r.poe).c_str(), macs.empty() ? "-" : macs.c_str(), drift.empty() ? "in sync" : drift.c_str());
+  }
+  // How each front-panel number was derived, then what was left out and what else is on the switch.
+  std::printf("\nnumbering:\n");
+  for (const auto& r : rows) std::printf("  port %d: %s\n", r.entry.port, r.entry.numbering.c_str());
+  for (const auto& l : status.left_out) std::printf("  %s (ifIndex %d): %s\n", l.if_name.c_str(), l.if_index, l.numbering.c_str());
+  for (const auto& n : status.notes) std::printf("note: %s\n", n.c_str());
+  for (const auto& [vlan, name] : status.foreign_vlans) {
+    std::printf("foreign VLAN %d%s: not the inventory's; never allocated, never shared\n", vlan,
+                name.empty() ? "" : (" '" + name + "'").c_str());
   }
 }
 
@@ -125,7 +148,7 @@ Result<int> run_show(const Context& ctx, bool json) {
     std::cout << status_json(*(*sw)->controller, (*sw)->shelf->switch_.profile, *status).dump(2)
               << "\n";
   } else {
-    print_status_table(status->ports);
+    print_status_table(*status);
   }
   if (status->problems.empty()) return 0;
   std::string msg = "switch apply would fail: ";
@@ -222,8 +245,40 @@ Result<HoldStep> hold_before_power(const orchestrator::PowerHolds& holds, const 
   return step;
 }
 
-Result<int> run_power(const Context& ctx, const std::string& action_text, const std::vector<std::string>& names,
-                      bool all, bool force, bool json, bool dry_run, const std::string& reason) {
+// Names in order, each once; a name given twice is said once on stderr ("pi01 named twice: powered once").
+std::vector<std::string> unique_names(const std::vector<std::string>& names, const std::string& action_text) {
+  std::vector<std::string> out;
+  for (const auto& n : names) {
+    if (std::find(out.begin(), out.end(), n) != out.end()) continue;
+    out.push_back(n);
+    if (const auto count = std::count(names.begin(), names.end(), n); count > 1) {
+      std::cerr << "picluster: note: " << n << " named " << count << " times; powered " << action_text << " once\n";
+    }
+  }
+  return out;
+}
+
+// `power off|cycle --all` of more than one Pi: the plan, then --yes or a "yes" typed on a terminal.
+Result<void> confirm_all(const std::string& action_text, const std::vector<std::string>& targets,
+                         const inventory::Shelf& shelf, bool yes) {
+  std::string list;
+  for (const auto& n : targets) list += (list.empty() ? "" : ", ") + n + " (port " + std::to_string(shelf.find_pi(n)->port) + ")";
+  const std::string plan = "power " + action_text + " --all switches PoE off on " + std::to_string(targets.size()) +
+                           " Pis of shelf '" + shelf.name + "': " + list;
+  if (yes) return {};
+  if (::isatty(STDIN_FILENO) != 1 || ::isatty(STDERR_FILENO) != 1) {
+    return fail(ErrorCode::invalid_argument, plan + "; say --yes to confirm");
+  }
+  std::cerr << plan << "\nType 'yes' to go on: " << std::flush;
+  std::string answer;
+  std::getline(std::cin, answer);
+  if (answer != "yes") return fail(ErrorCode::refused, "power " + action_text + " --all: not confirmed; nothing was switched");
+  return {};
+}
+
+Result<int> run_power(const Context& ctx, const std::string& action_text, const std::vector<std::string>& given,
+                      bool all, bool force, bool json, bool dry_run, const std::string& reason, bool yes) {
+  const std::vector<std::string> names = unique_names(given, action_text);
   if (names.empty() && !all) return fail(ErrorCode::invalid_argument, "power " + action_text + ": name at least one Pi, or say --all");
   if (!names.empty() && all) return fail(ErrorCode::invalid_argument, "power " + action_text + ": give Pi names or --all, not both");
   if (!reason.empty() && action_text != "off") return fail(ErrorCode::invalid_argument, "power " + action_text + ": --reason goes with power off");
@@ -258,6 +313,10 @@ Result<int> run_power(const Context& ctx, const std::string& action_text, const 
     }
     return 0;
   }
+  const bool cuts = action == PowerAction::off || action == PowerAction::cycle;
+  if (all && cuts && targets.size() > 1) {
+    if (auto ok = confirm_all(action_text, targets, *(*sw)->shelf, yes); !ok) return std::unexpected(ok.error());
+  }
   if (auto ok = connect_switch(ctx, **sw); !ok) return std::unexpected(ok.error());
   ordered_json out = ordered_json::array();
   std::optional<orchestrator::ShelfLock> shelf_lock;  // not while apply, add or rebuild runs
@@ -266,8 +325,9 @@ Result<int> run_power(const Context& ctx, const std::string& action_text, const 
     if (!l) return std::unexpected(l.error());
     shelf_lock.emplace(std::move(*l));
   }
-  // Every name is checked (a Pi of the shelf, not the trunk, mapped with PoE) before any is sent.
-  if (auto ok = (*sw)->controller->check_power_targets(targets); !ok)
+  // Every name is checked (a Pi of the shelf, not the trunk, mapped with a PoE row that answers,
+  // and for off/cycle the learned MACs) before any is sent: all or nothing.
+  if (auto ok = (*sw)->controller->check_power_targets(targets, action, force); !ok)
     return std::unexpected(ok.error());
   const std::string& shelf = (*sw)->shelf->name;
   const orchestrator::PowerHolds holds(orchestrator::state_dir(ctx.inventory_path), shelf);
@@ -310,6 +370,43 @@ Result<int> run_power(const Context& ctx, const std::string& action_text, const 
   return 0;
 }
 
+// `switch probe`: read only; exit 0 when apply could drive the switch, else 1 (saying why).
+Result<int> run_probe(const Context& ctx, bool json) {
+  auto sw = open_switch(ctx);
+  if (!sw) return std::unexpected(sw.error());
+  auto r = (*sw)->controller->probe();
+  if (!r) return std::unexpected(r.error());
+  ordered_json tables = ordered_json::array(), ports = ordered_json::array(), left = ordered_json::array(),
+               foreign = ordered_json::array();
+  for (const auto& t : r->tables) tables.push_back({{"mib", t.mib}, {"table", t.table}, {"served", t.served}});
+  for (const auto& p : r->ports) {
+    ports.push_back({{"port", p.port}, {"if_name", p.if_name}, {"if_index", p.if_index}, {"bridge_port", p.bridge_port},
+                     {"numbering", p.numbering}, {"poe", p.has_poe()}});
+  }
+  for (const auto& p : r->left_out) left.push_back({{"if_name", p.if_name}, {"if_index", p.if_index}, {"why", p.numbering}});
+  for (const auto& [vlan, name] : r->foreign_vlans) foreign.push_back({{"vlan", vlan}, {"name", name}});
+  if (json) {
+    std::cout << ordered_json{{"switch", (*sw)->controller->name().substr(7)}, {"profile", r->profile},
+                              {"tables", tables}, {"ports", ports}, {"left_out", left}, {"notes", r->notes},
+                              {"portlist_form", r->portlist_form}, {"poe_indexing", r->poe_indexing},
+                              {"poe_rows", r->poe_rows}, {"foreign_vlans", foreign},
+                              {"drivable", r->drivable}, {"why", r->why}}.dump(2)
+              << "\n";
+  } else {
+    std::cout << (*sw)->controller->name() << " (profile " << r->profile << ")\ntables:\n";
+    for (const auto& t : r->tables) std::cout << "  " << (t.served ? "served  " : "missing ") << t.mib << " " << t.table << "\n";
+    std::cout << "ports (" << r->ports.size() << "):\n";
+    for (const auto& p : r->ports) std::cout << "  " << p.port << ": " << p.if_name << " (" << p.numbering << ")\n";
+    for (const auto& p : r->left_out) std::cout << "  left out: " << p.if_name << " (" << p.numbering << ")\n";
+    std::cout << "PortLists: " << r->portlist_form << "\nPoE rows: " << r->poe_rows
+              << (r->poe_indexing.empty() ? "" : " (indexed by " + r->poe_indexing + ")") << "\n";
+    for (const auto& [vlan, name] : r->foreign_vlans) std::cout << "foreign VLAN " << vlan << " '" << name << "'\n";
+    for (const auto& n : r->notes) std::cout << "note: " << n << "\n";
+    std::cout << (r->drivable ? "drivable: yes\n" : "drivable: no: " + r->why + "\n");
+  }
+  return r->drivable ? 0 : 1;
+}
+
 Result<int> run_discover(const Context& ctx, bool json) {
   auto sw = open_switch(ctx);
   if (!sw) return std::unexpected(sw.error());
@@ -317,7 +414,7 @@ Result<int> run_discover(const Context& ctx, bool json) {
   if (!d) return std::unexpected(d.error());
   if (json) {
     ordered_json learned = ordered_json::array(), unknown = ordered_json::array();
-    for (const auto& l : d->learned) learned.push_back({{"mac", format_mac(l.mac)}, {"port", l.port}, {"bridge_port", l.bridge_port}, {"raspberry_pi", is_raspberry_pi_mac(l.mac)}});
+    for (const auto& l : d->learned) learned.push_back({{"mac", format_mac(l.mac)}, {"port", l.port}, {"bridge_port", l.bridge_port}, {"vlans", l.vlans}, {"raspberry_pi", is_raspberry_pi_mac(l.mac)}});
     for (const auto& l : d->unknown_pis) unknown.push_back({{"mac", format_mac(l.mac)}, {"port", l.port}});
     std::cout << ordered_json{{"learned", learned}, {"unknown_pis", unknown}}.dump(2) << "\n";
     return 0;
@@ -342,6 +439,12 @@ void register_switch_commands(CLI::App& app, Context& ctx) {
   show->add_flag("--json", *show_json, "Print JSON");
   show->callback([&ctx, show_json] { ctx.action = [&ctx, show_json] { return run_show(ctx, *show_json); }; });
 
+  auto* probe = sw->add_subcommand("probe", "Read only: MIBs served, port numbering, foreign VLANs, PortLists, PoE; "
+                                             "can picluster drive this switch (send it with a bug report)");
+  auto probe_json = std::make_shared<bool>(false);
+  probe->add_flag("--json", *probe_json, "Print JSON");
+  probe->callback([&ctx, probe_json] { ctx.action = [&ctx, probe_json] { return run_probe(ctx, *probe_json); }; });
+
   auto* apply = sw->add_subcommand("apply", "Make the switch match the inventory (only inventory ports and the trunk)");
   auto apply_dry = std::make_shared<bool>(false);
   apply->add_flag("--dry-run", *apply_dry, "Print the SET PDUs without sending them");
@@ -350,7 +453,7 @@ void register_switch_commands(CLI::App& app, Context& ctx) {
   struct PowerArgs {
     std::string action;
     std::vector<std::string> names;
-    bool all = false, force = false, json = false, dry_run = false;
+    bool all = false, force = false, json = false, dry_run = false, yes = false;
     std::string reason;
   };
   auto pa = std::make_shared<PowerArgs>();
@@ -363,11 +466,12 @@ void register_switch_commands(CLI::App& app, Context& ctx) {
   power->add_flag("--force", pa->force, "Cut power even if the MAC learned on the port is not the Pi's");
   power->add_flag("--json", pa->json, "Print JSON");
   power->add_flag("--dry-run", pa->dry_run, "Say what would be done, send nothing");
+  power->add_flag("--yes", pa->yes, "off/cycle --all of several Pis: go on without asking");
   power->add_option("--reason", pa->reason, "off: why the Pi is held off (recorded with the hold and journaled)");
   power->footer("`power off` holds a Pi off: apply, watch, rebuild and rollback leave it off until `power on` or "
                 "`power cycle` releases the hold.");
   power->callback([&ctx, pa] {
-    ctx.action = [&ctx, pa] { return run_power(ctx, pa->action, pa->names, pa->all, pa->force, pa->json, pa->dry_run, pa->reason); };
+    ctx.action = [&ctx, pa] { return run_power(ctx, pa->action, pa->names, pa->all, pa->force, pa->json, pa->dry_run, pa->reason, pa->yes); };
   });
 
   auto* discover = app.add_subcommand("discover", "List Raspberry Pi MACs seen on ports that have no Pi in the inventory");

@@ -30,43 +30,6 @@ std::string hex_ports(const std::set<int>& ports) {
   return out;
 }
 
-class SwitchSim : public ::testing::Test {
- protected:
-  fs::path dir;
-  int port = 0;
-  inventory::Inventory inv;
-  std::unique_ptr<Server> sim;
-  const std::string community = "c0mmunity-xyz";
-
-  void SetUp() override {
-    if (!fs::exists(kSim) || !fs::exists(kPicluster)) GTEST_SKIP() << "build picluster and picluster-switchsim first";
-    dir = make_temp_dir(::testing::UnitTest::GetInstance()->current_test_info()->name());
-    port = free_udp_port();
-  }
-  void TearDown() override {
-    sim.reset();
-    if (!dir.empty()) fs::remove_all(dir);
-  }
-  void start(const std::string& knobs, std::vector<std::string> extra = {}, int pis = 8, int ports = 24) {
-    write_file(dir / "knobs.json", knobs);
-    std::vector<std::string> argv = {kSim.string(), "--listen", "udp:127.0.0.1:" + std::to_string(port),
-                                     "--ports", std::to_string(ports), "--state", (dir / "state.json").string(),
-                                     "--config", (dir / "knobs.json").string(), "--community", community};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    sim = std::make_unique<Server>(argv, dir, "sim", "ready udp:", port);
-    ASSERT_TRUE(sim->ready()) << sim->log();
-    inv = make_inventory(pis, port, ports);
-    save_inventory();
-    write_file(dir / "switch-secrets.json", R"({"community": ")" + community + R"("})");
-  }
-  void save_inventory() { ASSERT_TRUE(inventory::save(inv, dir / "inventory.json")); }
-  Output pic(std::vector<std::string> args) {
-    args.insert(args.begin(), {kPicluster.string(), "-i", (dir / "inventory.json").string()});
-    return run(args, dir);
-  }
-  std::map<std::string, std::string> walk(const std::string& oid) { return snmpwalk(port, community, oid, dir); }
-};
-
 TEST_F(SwitchSim, ConfiguresAFresh24PortShelfFor8PisThenChangesNothing) {
   start(R"({"all_ports": {"device": true, "mac": "auto"}})");
   auto r = pic({"switch", "apply"});

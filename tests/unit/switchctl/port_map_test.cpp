@@ -150,5 +150,60 @@ TEST(PortMap, AnOverrideCanMoveAModulePortToItsOwnNumber) {
   EXPECT_EQ(map->by_port(51)->if_name, "A3");
 }
 
+// swp00..swp11: the names start at 0, the front panel at 1 (issue 12).
+TEST(PortMap, NamesFromZeroAreShiftedToTheFrontPanel) {
+  PortMapTables t;
+  for (int i = 0; i < 12; ++i) {
+    t.base_port_if_index[i + 1] = 100 + i;
+    t.if_name[100 + i] = (i < 10 ? "swp0" : "swp") + std::to_string(i);
+  }
+  auto map = build_port_map(t, {});
+  ASSERT_TRUE(map) << map.error().message;
+  ASSERT_EQ(map->ports.size(), 12u);
+  EXPECT_EQ(map->by_port(0), nullptr);
+  EXPECT_EQ(map->by_port(1)->if_name, "swp00");
+  EXPECT_EQ(map->by_port(1)->bridge_port, 1);
+  EXPECT_EQ(map->by_port(12)->if_name, "swp11");
+  EXPECT_EQ(map->by_port(1)->numbering, "ifName 'swp00' + 1 (names start at 0)");
+  ASSERT_FALSE(map->notes.empty());
+  EXPECT_NE(map->notes[0].find("'swp0' is front-panel port 1"), std::string::npos) << map->notes[0];
+}
+
+// gi1/0/N front ports, te1/0/1-2 module ports and a phantom unit 2: no clash, unit 1 numbered,
+// the rest left out and still addressable by name in switch.port_map.
+TEST(PortMap, StackUnitsAndModulePortsAreLeftOutButAddressableByName) {
+  PortMapTables t;
+  for (int f = 1; f <= 8; ++f) {
+    t.base_port_if_index[f] = f;
+    t.if_name[f] = "gi1/0/" + std::to_string(f);
+    t.base_port_if_index[100 + f] = 100 + f;
+    t.if_name[100 + f] = "gi2/0/" + std::to_string(f);
+  }
+  t.base_port_if_index[9] = 51;
+  t.if_name[51] = "te1/0/1";
+  t.base_port_if_index[10] = 52;
+  t.if_name[52] = "te1/0/2";
+  auto map = build_port_map(t, {});
+  ASSERT_TRUE(map) << map.error().message;
+  ASSERT_EQ(map->ports.size(), 8u);
+  EXPECT_EQ(map->by_port(2)->if_name, "gi1/0/2");
+  EXPECT_EQ(map->left_out.size(), 10u);
+  std::map<int, inventory::PortMapOverride> overrides;
+  overrides[9].extra["if_name"] = "te1/0/1";
+  map = build_port_map(t, overrides);
+  ASSERT_TRUE(map) << map.error().message;
+  ASSERT_NE(map->by_port(9), nullptr);
+  EXPECT_EQ(map->by_port(9)->if_name, "te1/0/1");
+  EXPECT_EQ(map->by_port(9)->bridge_port, 9);
+  EXPECT_EQ(map->by_port(9)->numbering, "switch.port_map in the inventory");
+  EXPECT_EQ(map->left_out.size(), 9u);
+  // switch.stack_member picks the other unit.
+  t.stack_member = 2;
+  map = build_port_map(t, {});
+  ASSERT_TRUE(map) << map.error().message;
+  EXPECT_EQ(map->by_port(2)->if_name, "gi2/0/2");
+  EXPECT_EQ(map->by_port(2)->bridge_port, 102);
+}
+
 }  // namespace
 }  // namespace picluster::switchctl

@@ -1,0 +1,28 @@
+#!/bin/sh
+# Records habits/NAME.snmprec from picluster-switchsim set up with habits/NAME.json (one vendor
+# habit each, issue 12), with Debian's snmprec (package snmpsim). The community of each recording
+# is its base name when snmpsimd serves it. Usage: capture.sh BUILD_DIR
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+sim="${1:?usage: capture.sh BUILD_DIR}/lab/switchsim/picluster-switchsim"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+port=16199
+for knobs in "$here"/*.json; do
+  name=$(basename "$knobs" .json)
+  mode=qbridge
+  case "$name" in cisco_*|no_bridge_port_table) mode=cisco ;; esac
+  rm -f "$work/state.json"
+  "$sim" --listen "udp:127.0.0.1:$port" --ports 24 --state "$work/state.json" --config "$knobs" \
+    --mode "$mode" --community private >"$work/sim.out" 2>"$work/sim.err" &
+  pid=$!
+  for _ in $(seq 100); do grep -q '^ready' "$work/sim.out" && break; sleep 0.1; done
+  snmprec --agent-udpv4-endpoint="127.0.0.1:$port" --protocol-version=2c --community=private \
+    --output-file="$here/$name.snmprec" --start-object=1.3.6.1 --stop-object=1.3.6.2 2>"$work/rec.err" ||
+    { cat "$work/rec.err"; kill "$pid"; exit 1; }
+  kill "$pid"
+  wait "$pid" || true
+  # sysUpTime changes every run; keep the recordings stable.
+  sed -i 's/^\(1\.3\.6\.1\.2\.1\.1\.3\.0|67|\).*/\10/' "$here/$name.snmprec"
+  echo "recorded $name ($mode): $(wc -l <"$here/$name.snmprec") objects"
+done
