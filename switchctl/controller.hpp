@@ -20,6 +20,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,6 +39,7 @@ struct ApplyReport {
   int pdus = 0;                // SET PDUs sent (including fallback steps and undo)
   bool used_ordered_steps = false;
   std::vector<std::string> lines;  // what was done (or, for a dry run, would be), one per step
+  std::vector<std::string> notes;  // ports outside the plan that differ from the inventory (not failures)
 };
 
 enum class PowerAction { on, off, cycle, status };
@@ -102,6 +104,9 @@ class SwitchController {
   Result<ApplyReport> apply(const Plan& plan, const Progress& progress);
   // Reads the switch and fails, naming the ports, if anything still differs from the inventory.
   Result<void> verify();
+  // The same for the VLANs and the given ports only (a verb verifies what it touched); the other
+  // ports that differ are returned as notes, one per port.
+  Result<std::vector<std::string>> verify_ports(const std::set<int>& ports);
 
   // Pure: what release(port, vlan) would send against `state`; empty when already released.
   // Refuses (ErrorCode::refused) the fileserver's trunk port, a port where a Pi of the inventory
