@@ -94,6 +94,9 @@ Result<void> check_request(const Shelf& shelf, const PiRequest& r) {
                     " is not a host name (RFC 1123 label: a-z, 0-9, '-', at most 63)");
   }
   if (shelf.find_pi(r.name) != nullptr) return err("name: already in the inventory");
+  if (r.mac) {
+    if (const auto problem = mac_problem(*r.mac)) return err("mac: " + *problem);
+  }
   if (r.port < 1 || r.port > shelf.switch_.port_count) {
     return err("port: " + std::to_string(r.port) + " is outside the switch's ports 1-" +
                std::to_string(shelf.switch_.port_count));

@@ -183,6 +183,12 @@ std::string serialize(const Inventory& inventory);
 // One Pi as it appears in the file (for --json output).
 Json to_json(const Pi& pi);
 
+// The file an inventory path names: a symlink (or a chain of them) is followed to its target, so
+// that writes replace the real file (the link stays a link) and the lock "<file>.lock" and the
+// state folder are the real file's, whichever path a run was given. Called once per run; a path
+// that is not a symlink is returned as is.
+std::filesystem::path resolve_path(const std::filesystem::path& path);
+
 // Writes atomically: temp file in the same folder, fsync, rename, fsync of the folder.
 Result<void> save(const Inventory& inventory, const std::filesystem::path& path);
 

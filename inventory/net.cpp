@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 
@@ -169,6 +170,14 @@ std::string Mac::str() const {
   std::snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x", bytes[0], bytes[1], bytes[2],
                 bytes[3], bytes[4], bytes[5]);
   return buf;
+}
+
+std::optional<std::string> mac_problem(const Mac& mac) {
+  if (mac == Mac{}) return mac.str() + " is the all-zero address (a Pi's MAC is unicast)";
+  if ((mac.bytes[0] & 1U) == 0) return std::nullopt;
+  const bool broadcast = std::ranges::all_of(mac.bytes, [](std::uint8_t b) { return b == 0xff; });
+  return mac.str() + " is " + (broadcast ? "the broadcast" : "a multicast") +
+         " address (a Pi's MAC is unicast: its first octet is even)";
 }
 
 }  // namespace picluster::inventory

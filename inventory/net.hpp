@@ -56,4 +56,8 @@ struct Mac {
   auto operator<=>(const Mac&) const = default;
 };
 
+// Why `mac` cannot be a Pi's ("ff:ff:ff:ff:ff:ff is the broadcast address ..."), or nullopt for a
+// unicast address that is not all-zero.
+std::optional<std::string> mac_problem(const Mac& mac);
+
 }  // namespace picluster::inventory

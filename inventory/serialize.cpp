@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/json.hpp"
 #include "common/text.hpp"
 #include "inventory/inventory.hpp"
 
@@ -550,15 +551,16 @@ Result<Inventory> parse(std::string_view text, const std::filesystem::path& sour
     const auto [line, col] = line_col(text, offset);
     return std::to_string(line) + ":" + std::to_string(col);
   };
-  Json root;
-  try {
-    root = Json::parse(text.begin(), text.end());
-  } catch (const nlohmann::json::parse_error& e) {
-    std::string what = e.what();
+  auto parsed = parse_json<Json>(text);
+  if (!parsed) {
+    const JsonError& e = parsed.error();
+    std::string what = e.message;
     if (const auto pos = what.find("syntax error"); pos != std::string::npos) what = what.substr(pos);
-    return fail(ErrorCode::invalid_inventory,
-                name + ":" + at(token_start(text, e.byte)) + ": " + escape_message(what));
+    const std::size_t offset =
+        e.kind == JsonError::Kind::syntax ? token_start(text, e.byte + 1) : e.byte;
+    return fail(ErrorCode::invalid_inventory, name + ":" + at(offset) + ": " + escape_message(what));
   }
+  const Json root = std::move(*parsed);
   if (const auto dup = find_duplicate_key(text)) {
     return fail(ErrorCode::invalid_inventory, name + ":" + at(dup->again) + ": duplicate key " +
                                                   printable(dup->key) + " (first at " +

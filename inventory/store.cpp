@@ -23,7 +23,23 @@ std::string errno_text(int err) { return std::strerror(err); }
 
 }  // namespace
 
+std::filesystem::path resolve_path(const std::filesystem::path& path) {
+  std::filesystem::path out = path;
+  std::error_code ec;
+  for (int hops = 0; hops < 40 && std::filesystem::is_symlink(out, ec); ++hops) {
+    const auto target = std::filesystem::read_symlink(out, ec);
+    if (ec) break;
+    out = target.is_absolute() ? target : out.parent_path() / target;
+  }
+  return out;
+}
+
 Result<Inventory> load(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return fail(ErrorCode::invalid_argument,
+                path.string() + ": is a folder, not an inventory file (give the file with --inventory)");
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     if (!std::filesystem::exists(path)) {

@@ -107,6 +107,29 @@ bool is_nfs_options(std::string_view text) {
 
 std::string shown(std::string_view s) { return printable(s); }
 
+// True when one path is the other or lies inside it ("/srv" and "/srv/nfsroot"). Both are safe
+// absolute paths (no '.', '..' or empty components), so comparing components is enough.
+bool paths_overlap(std::string_view a, std::string_view b) {
+  const auto inside = [](std::string_view inner, std::string_view outer) {
+    if (outer == "/") return true;
+    return inner == outer || (inner.starts_with(outer) && inner.size() > outer.size() &&
+                              inner[outer.size()] == '/');
+  };
+  return inside(a, b) || inside(b, a);
+}
+
+// The golden image is read and copied whole: inside (or around) the Pis' roots or the TFTP folder
+// it would copy every Pi's live root, SSH host keys included, into a new Pi's root.
+void check_fileserver_overlaps(Checker& c, const std::string& w, const Fileserver& fs) {
+  for (const auto& [field, path] :
+       {std::pair{"nfs_root", &fs.nfs_root}, std::pair{"tftp_root", &fs.tftp_root}}) {
+    c.check(!paths_overlap(fs.golden_image, *path), w + ": golden_image",
+            shown(fs.golden_image) + " overlaps " + field + " " + shown(*path) +
+                " (the golden image is copied whole into each new root; keep it outside the Pis' "
+                "roots and the TFTP folder)");
+  }
+}
+
 void check_fileserver(Checker& c, const std::string& w, const Shelf& shelf) {
   const auto& fs = shelf.fileserver;
   c.check(fs.host.empty() || is_host(fs.host), w + ": host",
@@ -129,6 +152,7 @@ void check_fileserver(Checker& c, const std::string& w, const Shelf& shelf) {
   }
   c.check(fs.root_prefix.empty() || is_safe_absolute_path(fs.root_prefix), w + ": root_prefix",
           shown(fs.root_prefix) + " is not a safe absolute path ([A-Za-z0-9._/-], no '..')");
+  if (!c.failed()) check_fileserver_overlaps(c, w, fs);
 }
 
 void check_switch(Checker& c, const std::string& w, const Switch& sw) {
@@ -197,6 +221,10 @@ void check_pi(Checker& c, const std::string& w, const Shelf& shelf, const Pi& pi
   c.check(shelf.public_net.prefix.contains(pi.ipv6), w + ": ipv6",
           pi.ipv6.str() + " is not in " + shelf.public_net.prefix.str());
   c.check(pi.ipv6 != shelf.public_net.gateway, w + ": ipv6", "is the gateway's address");
+  if (pi.mac) {
+    const auto problem = mac_problem(*pi.mac);
+    c.check(!problem, w + ": mac", problem.value_or(""));
+  }
   c.check(pi.ipv6 != shelf.public_net.fileserver_address, w + ": ipv6",
           pi.ipv6.str() + " is the fileserver's address (public: fileserver_address)");
 }

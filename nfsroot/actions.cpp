@@ -88,7 +88,9 @@ RunOptions with_timeout(std::chrono::milliseconds timeout) {
 }  // namespace
 
 std::vector<std::string> locked_argv(const std::string& lock, const std::vector<std::string>& argv) {
-  std::vector<std::string> out{"flock", "--exclusive", "--wait", std::to_string(lock_wait_seconds),
+  // --no-fork: flock execs the command, which holds the lock itself and dies with its parent
+  // (LocalHost's PR_SET_PDEATHSIG; remote ones under timeout's process group).
+  std::vector<std::string> out{"flock", "--exclusive", "--no-fork", "--wait", std::to_string(lock_wait_seconds),
                                "--conflict-exit-code", std::to_string(lock_conflict_status), lock};
   out.insert(out.end(), argv.begin(), argv.end());
   return out;
@@ -107,6 +109,11 @@ std::unexpected<Error> lock_timeout(const std::string& lock, const std::string& 
 }  // namespace
 
 Result<void> remove_tree(Host& host, const std::string& path, const std::string& lock) {
+  if (!lock.empty()) {  // wait for an orphaned writer or remover before looking at the tree
+    auto r = host.run(locked_argv(lock, {"true"}), with_timeout(std::chrono::seconds(lock_wait_seconds + 30)));
+    if (!r) return std::unexpected(r.error());
+    if (r->exit_status == lock_conflict_status) return lock_timeout(lock, "remove " + path);
+  }
   auto st = host.stat(path);
   if (!st) return std::unexpected(st.error());
   if (st->type == FileType::none) return {};

@@ -7,6 +7,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/process.hpp>
+#include <boost/process/extend.hpp>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -78,8 +80,16 @@ Result<CommandResult> LocalHost::run(const std::vector<std::string>& argv,
   bp::async_pipe in(ioc), out(ioc), err(ioc);
   std::error_code spawn_error;
   const std::vector<std::string> args(argv.begin() + 1, argv.end());
+  // The child dies with this process (SIGKILL on our death, even by SIGKILL): a killed run leaves
+  // no rm or rsync behind to race its rerun. Locked commands run under `flock --no-fork`, so the
+  // process holding the lock is this very child. getppid() catches a parent that died already.
+  const pid_t parent = ::getpid();
+  const auto die_with_parent = bp::extend::on_exec_setup([parent](auto&) {
+    ::prctl(PR_SET_PDEATHSIG, static_cast<unsigned long>(SIGKILL));
+    if (::getppid() != parent) ::_exit(137);
+  });
   bp::child child(exe, bp::args(args), bp::std_in < in, bp::std_out > out, bp::std_err > err,
-                  spawn_error);
+                  die_with_parent, spawn_error);
   if (spawn_error) return fail(ErrorCode::io, "cannot run " + argv[0] + ": " + spawn_error.message());
 
   CommandResult result;

@@ -39,8 +39,11 @@ Result<void> recover_actions(const PiPaths& p, State& s, Plan& plan) {
     (s.live ? s.previous : s.live) = true;
     s.rollback = false;
   }
-  if (s.trash) {
-    plan.push_back(act(ActionKind::remove_tree, "recover-trash", p.trash));
+  if (s.trash) {  // deletions hold the Pi's lock, like clones
+    plan.push_back(act(ActionKind::make_dirs, "recover-trash", lock_folder(p)));
+    Action remove = act(ActionKind::remove_tree, "recover-trash", p.trash);
+    remove.lock = p.lock;
+    plan.push_back(remove);
     s.trash = false;
   }
   if (!s.live && s.staging && s.ready) {  // interrupted between swap-out and swap-in
@@ -190,7 +193,11 @@ Result<RebuildPlan> RootManager::plan_rebuild(const inventory::Pi& pi,
   }
   plan.push_back(act(ActionKind::rename, "swap-in", p.staging, p.live));
   plan.push_back(act(ActionKind::remove_file, "cleanup", p.ready));
-  if (state->previous) plan.push_back(act(ActionKind::remove_tree, "cleanup", p.trash));
+  if (state->previous) {
+    Action remove = act(ActionKind::remove_tree, "cleanup", p.trash);
+    remove.lock = p.lock;
+    plan.push_back(remove);
+  }
   return out;
 }
 
@@ -228,24 +235,33 @@ Result<Plan> RootManager::plan_remove(const inventory::Pi& pi, bool keep) {
   unexport.live = true;
   unexport.tolerate_failure = true;
   plan.push_back(unexport);
-  if (state->rollback) plan.push_back(act(ActionKind::remove_tree, "delete", p.rollback));
-  if (state->trash) plan.push_back(act(ActionKind::remove_tree, "delete", p.trash));
-  if (state->staging) {
-    plan.push_back(act(ActionKind::make_dirs, "delete", m_layout.lock_folder()));
-    Action remove = act(ActionKind::remove_tree, "delete", p.staging);
+  // Every deletion holds the Pi's lock, as clones and rebuilds do: a copy or an `rm -rf` left
+  // running by a killed run is waited for, never raced. The lock file goes last.
+  const bool anything = state->rollback || state->trash || state->staging || state->ready ||
+                        state->previous || state->live;
+  if (anything) plan.push_back(act(ActionKind::make_dirs, "delete", m_layout.lock_folder()));
+  const auto locked_remove = [&](const std::string& path) {
+    Action remove = act(ActionKind::remove_tree, "delete", path);
     remove.lock = p.lock;
     plan.push_back(remove);
-  }
-  if (state->live || state->staging) plan.push_back(act(ActionKind::remove_file, "delete", p.lock));
+  };
+  if (state->rollback) locked_remove(p.rollback);
+  if (state->trash) locked_remove(p.trash);
+  if (state->staging) locked_remove(p.staging);
   if (state->ready) plan.push_back(act(ActionKind::remove_file, "delete", p.ready));
-  if (state->previous) plan.push_back(act(ActionKind::remove_tree, "delete", p.previous));
+  if (state->previous) locked_remove(p.previous);
   if (state->live && keep) {
     plan.push_back(act(ActionKind::make_dirs, "archive", m_layout.archive_folder()));
+    Action wait = act(ActionKind::run, "archive", p.live);  // no orphan still writes into it
+    wait.argv = {"true"};
+    wait.lock = p.lock;
+    plan.push_back(wait);
     plan.push_back(act(ActionKind::rename, "archive", p.live,
                        m_layout.archive_folder() + "/" + pi.name + "-" + utc_stamp()));
   } else if (state->live) {
-    plan.push_back(act(ActionKind::remove_tree, "delete", p.live));
+    locked_remove(p.live);
   }
+  if (anything) plan.push_back(act(ActionKind::remove_file, "delete", p.lock));
   return plan;
 }
 

@@ -152,11 +152,6 @@ Result<fs::path> write_inventory(const ExampleOptions& o, int snmp_port) {
   shelf.extra["watch"] = inventory::Json{{"probe", "none"}};
   const fs::path path = o.dir / "inventory.json";
   if (auto ok = inventory::save(inv, path); !ok) return std::unexpected(ok.error());
-  if (auto ok = write_text(o.dir / "switch-secrets.json", "{\"community\": \"example\"}\n",
-                           fs::perms(0600));
-      !ok) {
-    return std::unexpected(ok.error());
-  }
   return path;
 }
 
@@ -206,9 +201,13 @@ Result<void> run_example(const ExampleOptions& o, const Reporter& reporter) {
       all + "], \"untagged\": [" + all + "]}], \"ports\": [" + ports + "]}\n";
   if (auto ok = write_text(o.dir / "switchsim-state.json", state); !ok) return ok;
   const std::string listen = "udp:127.0.0.1:" + std::to_string(*port);
+  // The community reaches the simulator in a file (mode 0600), as picluster reads it: never on a
+  // command line, where `ps` shows it to every user.
+  const fs::path secrets = o.dir / "switch-secrets.json";
+  if (auto ok = write_text(secrets, "{\"community\": \"example\"}\n", fs::perms(0600)); !ok) return ok;
   auto sim = Simulator::start({o.switchsim.string(), "--listen", listen, "--ports", "24", "--state",
                                (o.dir / "switchsim-state.json").string(), "--config",
-                               (o.dir / "switchsim-knobs.json").string(), "--community", "example"},
+                               (o.dir / "switchsim-knobs.json").string(), "--secrets", secrets.string()},
                               o.dir / "switchsim.log");
   if (!sim) return std::unexpected(sim.error());
   note("switch", "picluster-switchsim serving SNMP on " + listen + " (24 ports, PoE)");

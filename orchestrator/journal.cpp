@@ -11,6 +11,8 @@
 #include <cstring>
 #include <fstream>
 
+#include "common/json.hpp"
+
 namespace picluster::orchestrator {
 namespace {
 
@@ -59,13 +61,33 @@ inventory::Json to_json(const JournalEntry& e) {
   return j;
 }
 
+std::optional<JournalEntry> parse_journal_line(std::string_view line) {
+  const auto parsed = parse_json<inventory::Json>(line);
+  if (!parsed || !parsed->is_object()) return std::nullopt;
+  const inventory::Json& j = *parsed;
+  const auto get = [&](const char* key) {
+    const auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  JournalEntry e;
+  e.time = get("time");
+  e.user = get("user");
+  e.verb = get("verb");
+  e.shelf = get("shelf");
+  e.pi = get("pi");
+  e.step = get("step");
+  e.result = get("result");
+  e.detail = get("detail");
+  return e;
+}
+
 Journal::Journal(std::filesystem::path dir) : m_dir(std::move(dir)), m_path(m_dir / "journal.jsonl") {}
 
 Result<void> Journal::append(JournalEntry entry) const {
   if (entry.time.empty()) entry.time = now_utc();
   if (entry.user.empty()) entry.user = current_user();
   if (auto ok = ensure_dir(m_dir); !ok) return ok;
-  const std::string line = to_json(entry).dump() + "\n";
+  const std::string line = dump_json(to_json(entry)) + "\n";
   const int fd = ::open(m_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) return fail(ErrorCode::io, m_path.string() + ": " + std::strerror(errno));
   // One write(2) with O_APPEND: lines from concurrent writers never interleave.
@@ -84,18 +106,9 @@ Result<std::vector<JournalEntry>> Journal::read(const std::string& pi) const {
   std::ifstream in(m_path);
   if (!in) return out;  // no journal yet: nothing happened
   for (std::string line; std::getline(in, line);) {
-    const auto j = inventory::Json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (!j.is_object()) continue;
-    JournalEntry e;
-    const auto get = [&](const char* key) { return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string(); };
-    e.time = get("time");
-    e.user = get("user");
-    e.verb = get("verb");
-    e.shelf = get("shelf");
-    e.pi = get("pi");
-    e.step = get("step");
-    e.result = get("result");
-    e.detail = get("detail");
+    auto parsed = parse_journal_line(line);
+    if (!parsed) continue;
+    JournalEntry& e = *parsed;
     if (!pi.empty() && e.pi != pi) continue;
     out.push_back(std::move(e));
   }

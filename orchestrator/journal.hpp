@@ -36,6 +36,9 @@ struct JournalEntry {
 };
 
 inventory::Json to_json(const JournalEntry& entry);
+// One line of the journal, or nullopt for a line that is not a JSON object (skipped by read).
+// Never throws, whatever the line (fuzzed by tests/fuzz/journal_fuzz.cpp).
+std::optional<JournalEntry> parse_journal_line(std::string_view line);
 
 class Journal {
  public:

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "common/file.hpp"
+#include "common/json.hpp"
 #include "common/text.hpp"
 #include "inventory/inventory.hpp"
 #include "orchestrator/journal.hpp"
@@ -14,20 +15,6 @@ namespace picluster::orchestrator {
 namespace {
 
 using inventory::Json;
-
-// "line L, column C" of a byte offset (1-based, as nlohmann counts it) in `text`.
-std::string position(const std::string& text, std::size_t byte) {
-  std::size_t line = 1, column = 1;
-  for (std::size_t i = 0; i + 1 < byte && i < text.size(); ++i) {
-    if (text[i] == '\n') {
-      ++line;
-      column = 1;
-    } else {
-      ++column;
-    }
-  }
-  return "line " + std::to_string(line) + ", column " + std::to_string(column);
-}
 
 Result<PowerHold> parse_hold(const Json& j, const std::string& where) {
   if (!j.is_object()) return fail(ErrorCode::io, where + ": expected an object");
@@ -43,13 +30,13 @@ Result<PowerHold> parse_hold(const Json& j, const std::string& where) {
   return hold;
 }
 
-Result<std::map<std::string, PowerHold>> parse(const std::string& text) {
-  Json j;
-  try {
-    j = Json::parse(text);
-  } catch (const Json::parse_error& e) {
-    return fail(ErrorCode::io, position(text, e.byte) + ": not valid JSON");
+Result<std::map<std::string, PowerHold>> parse_text(const std::string& text) {
+  auto parsed = parse_json<Json>(text);
+  if (!parsed) {
+    return fail(ErrorCode::io, json_position(text, parsed.error().byte) + ": not valid JSON (" +
+                                   printable(parsed.error().message) + ")");
   }
+  const Json& j = *parsed;
   if (!j.is_object() || !j.contains("holds") || !j["holds"].is_object()) {
     return fail(ErrorCode::io, "expected {\"holds\": {NAME: {\"since\", \"user\", \"reason\"}}}");
   }
@@ -63,6 +50,8 @@ Result<std::map<std::string, PowerHold>> parse(const std::string& text) {
 }
 
 }  // namespace
+
+Result<std::map<std::string, PowerHold>> parse_holds(const std::string& text) { return parse_text(text); }
 
 std::string describe(const PowerHold& hold) {
   return "held off since " + hold.since + " by " + hold.user + (hold.reason.empty() ? "" : " (" + hold.reason + ")");
@@ -78,7 +67,7 @@ Result<std::map<std::string, PowerHold>> PowerHolds::read() const {
   if (!in) return fail(ErrorCode::io, m_path.string() + ": cannot read: " + std::strerror(errno));
   std::stringstream text;
   text << in.rdbuf();
-  auto holds = parse(text.str());
+  auto holds = parse_holds(text.str());
   if (!holds) {
     return fail(ErrorCode::io, m_path.string() + ": " + holds.error().message +
                                    " (the power holds of `picluster power off`; fix the file, or delete it to "
@@ -122,7 +111,7 @@ Result<void> PowerHolds::write(const std::map<std::string, PowerHold>& holds) co
   if (ec) return fail(ErrorCode::io, m_dir.string() + ": cannot create state folder: " + ec.message());
   Json list = Json::object();
   for (const auto& [pi, h] : holds) list[pi] = Json{{"since", h.since}, {"user", h.user}, {"reason", h.reason}};
-  const std::string text = Json{{"holds", list}}.dump(2) + "\n";
+  const std::string text = dump_json(Json{{"holds", list}}, 2) + "\n";
   return write_file_atomically(m_path, text, 0644);
 }
 

@@ -32,6 +32,10 @@ struct PowerHold {
 // "held off since 2026-11-22T03:20:00Z by alice (bad board)"
 std::string describe(const PowerHold& hold);
 
+// The holds file's text as read by PowerHolds::read (without the file name in errors). Never
+// throws, whatever the text (fuzzed by tests/fuzz/holds_fuzz.cpp).
+Result<std::map<std::string, PowerHold>> parse_holds(const std::string& text);
+
 class PowerHolds {
  public:
   PowerHolds(std::filesystem::path state_dir, const std::string& shelf);

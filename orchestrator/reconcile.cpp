@@ -112,6 +112,7 @@ Result<void> switch_stage(ShelfSession& session, const ApplyOptions& options) {
   std::string detail;
   for (const auto& line : report->lines) detail += (detail.empty() ? "" : "\n") + line;
   session.report({pi, "switch", "ok", detail});
+  for (const auto& note : report->notes) session.report({pi, "switch", "note", note});
   return {};
 }
 

@@ -117,9 +117,23 @@ void ShelfSession::report(StepReport step) {
   entry.step = step.step;
   entry.result = step.result;
   entry.detail = step.detail;
+  if (step.result == "failed") m_failure_journaled = true;
   if (auto ok = m_journal.append(entry); !ok && m_reporter) {
     m_reporter({step.pi, "journal", "failed", ok.error().message});
   }
+}
+
+void ShelfSession::journal_failure(const std::string& pi, const Error& error, bool dry_run) {
+  if (dry_run || m_failure_journaled || error.code == ErrorCode::locked) return;
+  m_failure_journaled = true;
+  JournalEntry entry;
+  entry.verb = m_verb;
+  entry.shelf = m_shelf_name;
+  entry.pi = pi;
+  entry.step = "error";
+  entry.result = "failed";
+  entry.detail = error.message;
+  (void)m_journal.append(entry);  // best effort: the error itself is what the operator sees
 }
 
 }  // namespace picluster::orchestrator

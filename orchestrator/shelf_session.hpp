@@ -69,6 +69,16 @@ class ShelfSession {
 
   // Reports a step and journals it (journal failures are reported, never fatal).
   void report(StepReport step);
+  // Journals a verb's failure that no `failed` step has journaled yet (a switch or fileserver
+  // that could not be reached, a plan that could not be read), so `log` shows why the run
+  // stopped. Nothing for a dry run or a run refused by the lock. Printed by nobody: the caller
+  // returns the error and main prints it once.
+  void journal_failure(const std::string& pi, const Error& error, bool dry_run);
+  template <typename T>
+  Result<T> journaled(const std::string& pi, Result<T> result, bool dry_run) {
+    if (!result) journal_failure(pi, result.error(), dry_run);
+    return result;
+  }
 
  private:
   inventory::Inventory m_inventory;
@@ -77,6 +87,7 @@ class ShelfSession {
   std::string m_verb;
   Reporter m_reporter;
   Journal m_journal;
+  bool m_failure_journaled = false;
   switchctl::SystemClock m_clock;
   std::unique_ptr<switchctl::SnmpSession> m_snmp;
   std::unique_ptr<switchctl::SwitchController> m_switch;

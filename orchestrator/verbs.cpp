@@ -196,10 +196,19 @@ static std::set<int> foreign_switch_vlans(ShelfSession& s, const std::string& pi
   return out;
 }
 
+static Result<inventory::Pi> add_steps(const VerbContext& ctx, ShelfSession& s,
+                                       const inventory::PiRequest& request);
+static Result<void> remove_steps(const VerbContext& ctx, ShelfSession& s, const std::string& name,
+                                 bool keep, bool force);
+
 Result<inventory::Pi> add_pi(const VerbContext& ctx, const inventory::PiRequest& request) {
   auto session = open_session(ctx, "add");
   if (!session) return std::unexpected(session.error());
-  auto& s = **session;
+  return (*session)->journaled(request.name, add_steps(ctx, **session, request), ctx.dry_run);
+}
+
+static Result<inventory::Pi> add_steps(const VerbContext& ctx, ShelfSession& s,
+                                       const inventory::PiRequest& request) {
   auto lock = lock_shelf(ctx, s);
   if (!lock) return std::unexpected(lock.error());
   const std::string shelf_name = s.shelf().name;
@@ -240,7 +249,11 @@ Result<inventory::Pi> add_pi(const VerbContext& ctx, const inventory::PiRequest&
 Result<void> remove_pi(const VerbContext& ctx, const std::string& name, bool keep, bool force) {
   auto session = open_session(ctx, "remove", name);
   if (!session) return std::unexpected(session.error());
-  auto& s = **session;
+  return (*session)->journaled(name, remove_steps(ctx, **session, name, keep, force), ctx.dry_run);
+}
+
+static Result<void> remove_steps(const VerbContext& ctx, ShelfSession& s, const std::string& name,
+                                 bool keep, bool force) {
   auto found = known_pi(s, name);
   if (!found) return std::unexpected(found.error());
   const inventory::Pi pi = *found;
@@ -461,8 +474,9 @@ Result<void> rebuild_pis(const VerbContext& ctx, const std::vector<std::string>&
       return "rebuilt with " + std::string(to_string(choice->method)) + " (" + choice->reason +
              "); previous root kept for `picluster rollback " + pi.name + "`";
     };
-    if (auto ok =
-            swap_root(ctx, s, pi, power, swap, "run `picluster rebuild " + pi.name + "` again");
+    if (auto ok = s.journaled(
+            pi.name, swap_root(ctx, s, pi, power, swap, "run `picluster rebuild " + pi.name + "` again"),
+            ctx.dry_run);
         !ok) {
       return ok;
     }
@@ -493,7 +507,8 @@ Result<void> rollback_pi(const VerbContext& ctx, const std::string& name, bool p
       return std::unexpected(ok.error());
     return "rolled back; the replaced root is now the previous one (roll back again to undo)";
   };
-  return swap_root(ctx, s, pi, power, swap, "run `picluster rollback " + name + "` again");
+  return s.journaled(name, swap_root(ctx, s, pi, power, swap, "run `picluster rollback " + name + "` again"),
+                     ctx.dry_run);
 }
 
 Result<std::vector<switchctl::PowerResult>> power_pis(const VerbContext& ctx,
@@ -545,7 +560,7 @@ Result<void> apply(const VerbContext& ctx) {
   if (!lock) return std::unexpected(lock.error());
   ApplyOptions options;
   options.dry_run = ctx.dry_run;
-  return apply_shelf(**session, options);
+  return (*session)->journaled("", apply_shelf(**session, options), ctx.dry_run);
 }
 
 }  // namespace picluster::orchestrator

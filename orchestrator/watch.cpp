@@ -187,6 +187,28 @@ Result<void> check_settings(const WatchSettings& s) {
   return {};
 }
 
+Result<void> check_watch_section(const inventory::Shelf& shelf) {
+  auto settings = watch_settings(shelf);
+  if (!settings) return std::unexpected(settings.error());
+  auto ok = check_settings(*settings);
+  if (ok) return ok;
+  // check_settings names command-line options; the file spells them as keys.
+  std::string message = ok.error().message;
+  if (message.starts_with("watch: ")) message.erase(0, 7);
+  for (const auto& [flag, key] : {std::pair{"--max-cycles-per-hour", "max_cycles_per_hour"},
+                                  std::pair{"--outage-fraction", "outage_fraction"},
+                                  std::pair{"--probe-timeout", "probe_timeout"},
+                                  std::pair{"--backoff", "backoff_seconds"},
+                                  std::pair{"--failures", "failures"},
+                                  std::pair{"--interval", "interval"}}) {
+    if (message.starts_with(flag)) {
+      message = key + message.substr(std::string_view(flag).size());
+      break;
+    }
+  }
+  return fail(ErrorCode::invalid_inventory, "shelf '" + shelf.name + "': watch." + message);
+}
+
 // --- the real cycler ---------------------------------------------------------------------------
 
 SwitchPowerCycler::SwitchPowerCycler(inventory::Shelf shelf, std::filesystem::path inventory_dir,

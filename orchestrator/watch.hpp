@@ -127,6 +127,9 @@ struct WatchSettings {
 Result<WatchSettings> watch_settings(const inventory::Shelf& shelf, WatchSettings defaults = {});
 // Range checks (after command-line overrides); errors are invalid_argument naming the option.
 Result<void> check_settings(const WatchSettings& settings);
+// What `watch` checks of the shelf's "watch" section (watch_settings, then check_settings), with
+// errors naming the shelf and the key as written in the file: for `picluster validate`.
+Result<void> check_watch_section(const inventory::Shelf& shelf);
 
 // --- effects ---------------------------------------------------------------------------------
 

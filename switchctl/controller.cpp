@@ -180,7 +180,12 @@ Result<void> SwitchController::apply_port(const PortChange& change, ApplyReport&
 Result<ApplyReport> SwitchController::apply(const Plan& plan, const Progress& progress) {
   auto report = send_plan(plan, progress, [this](const SwitchState& s) { return this->plan(s); });
   if (!report) return report;
-  if (auto v = verify(&plan); !v) return std::unexpected(v.error());
+  // Verified: the VLANs and the ports this plan changed; another port's drift is a note.
+  std::set<int> touched;
+  for (const auto& change : plan.ports) touched.insert(change.port);
+  auto notes = verify_ports(touched, &plan);
+  if (!notes) return std::unexpected(notes.error());
+  report->notes = std::move(*notes);
   return report;
 }
 
@@ -222,7 +227,16 @@ Result<ApplyReport> SwitchController::send_plan(const Plan& plan, const Progress
   return report;
 }
 
-Result<void> SwitchController::verify(const Plan* sent) {
+Result<void> SwitchController::verify() {
+  std::set<int> every;
+  for (int port = 1; port <= m_shelf->switch_.port_count; ++port) every.insert(port);
+  auto notes = verify_ports(every);
+  if (!notes) return std::unexpected(notes.error());
+  return {};
+}
+
+Result<std::vector<std::string>> SwitchController::verify_ports(const std::set<int>& ports,
+                                                                const Plan* sent) {
   auto state = read_state();
   if (!state) return std::unexpected(state.error());
   if (sent != nullptr && !sent->views_before.empty()) {
@@ -235,21 +249,28 @@ Result<void> SwitchController::verify(const Plan* sent) {
       std::string msg = "verify: VLAN membership read back differs:";
       for (const auto& d : diffs) msg += " " + d + ";";
       msg.pop_back();
-      return named(Result<void>(fail(ErrorCode::conflict, msg)));
+      return named(Result<std::vector<std::string>>(fail(ErrorCode::conflict, msg)));
     }
   }
   auto left = plan(*state);
   if (!left) return std::unexpected(left.error());
-  if (left->empty()) return {};
-  std::string msg = "verify: the switch still differs from the inventory:";
+  std::string msg;
+  std::vector<std::string> notes;
   for (const auto& c : left->ports) {
-    msg += " " + who(c.port, c.pi, m_shelf->fileserver.trunk_port) + " (";
-    for (std::size_t k = 0; k < c.changes.size(); ++k) msg += (k ? ", " : "") + c.changes[k];
-    msg += ");";
+    std::string text = who(c.port, c.pi, m_shelf->fileserver.trunk_port) + " (";
+    for (std::size_t k = 0; k < c.changes.size(); ++k) text += (k ? ", " : "") + c.changes[k];
+    text += ")";
+    if (ports.contains(c.port)) {
+      msg += " " + text + ";";
+    } else {
+      notes.push_back(text + " differs from the inventory; not changed by this run");
+    }
   }
   if (!left->prelude.empty()) msg += " VLANs missing;";
+  if (msg.empty()) return notes;
   msg.pop_back();
-  return named(Result<void>(fail(ErrorCode::conflict, msg)));
+  return named(Result<std::vector<std::string>>(
+      fail(ErrorCode::conflict, "verify: the switch still differs from the inventory:" + msg)));
 }
 
 Result<PoeState> SwitchController::read_poe(const PortEntry& port) {

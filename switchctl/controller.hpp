@@ -21,6 +21,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,6 +40,7 @@ struct ApplyReport {
   int pdus = 0;                // SET PDUs sent (including fallback steps and undo)
   bool used_ordered_steps = false;
   std::vector<std::string> lines;  // what was done (or, for a dry run, would be), one per step
+  std::vector<std::string> notes;  // ports outside the plan that differ from the inventory (not failures)
 };
 
 enum class PowerAction { on, off, cycle, status };
@@ -124,10 +126,14 @@ class SwitchController {
   Result<Plan> plan();  // read_state + plan
   // Sends the plan (built from the current state by plan()) and verifies the result.
   Result<ApplyReport> apply(const Plan& plan, const Progress& progress);
-  // Reads the switch and fails, naming the ports, if anything still differs from the inventory;
-  // with the plan just sent, also if any VLAN it touched differs on any port of the switch from
-  // what the plan expected (plan.views_before with the sent ports changed).
-  Result<void> verify(const Plan* sent = nullptr);
+  // Reads the switch and fails, naming the ports, if anything still differs from the inventory.
+  Result<void> verify();
+  // The same for the given ports only (a verb verifies what it touched); the other ports that
+  // differ are returned as notes, one per port. With the plan just sent, also fails if any VLAN it
+  // touched differs on any port of the switch from what the plan expected (plan.views_before
+  // with the sent ports changed).
+  Result<std::vector<std::string>> verify_ports(const std::set<int>& ports,
+                                                const Plan* sent = nullptr);
 
   // Pure: what release(port, vlan) would send against `state`; empty when already released.
   // Refuses (ErrorCode::refused) the fileserver's trunk port, a port where a Pi of the inventory

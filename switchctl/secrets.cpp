@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "common/json.hpp"
 #include "switchctl/net_snmp_session.hpp"
 
 namespace picluster::switchctl {
@@ -44,8 +45,9 @@ Result<SnmpCredentials> load_credentials(const std::filesystem::path& file,
   std::stringstream text;
   text << in.rdbuf();
   // Parse without exceptions and never echo the text: it holds passwords.
-  const nlohmann::json doc = nlohmann::json::parse(text.str(), nullptr, false);
-  if (doc.is_discarded() || !doc.is_object()) {
+  const auto parsed = parse_json<nlohmann::json>(text.str());
+  const nlohmann::json doc = parsed ? *parsed : nlohmann::json();
+  if (!doc.is_object()) {
     return fail(ErrorCode::invalid_inventory, "secrets file " + name + ": not a JSON object");
   }
   SnmpCredentials c;

@@ -3,6 +3,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/json.hpp"
+
 namespace picluster::switchsim {
 
 Result<nlohmann::json> read_json_file(const std::filesystem::path& path) {
@@ -10,12 +12,13 @@ Result<nlohmann::json> read_json_file(const std::filesystem::path& path) {
   if (!in) return fail(ErrorCode::io, path.string() + ": cannot open");
   std::stringstream text;
   text << in.rdbuf();
-  try {
-    return nlohmann::json::parse(text.str());
-  } catch (const nlohmann::json::parse_error& e) {
-    return fail(ErrorCode::invalid_argument,
-                path.string() + ": JSON parse error at byte " + std::to_string(e.byte));
+  const std::string content = text.str();
+  auto j = parse_json<nlohmann::json>(content);
+  if (!j) {
+    return fail(ErrorCode::invalid_argument, path.string() + ": " + json_position(content, j.error().byte) +
+                                                 ": " + j.error().message);
   }
+  return std::move(*j);
 }
 
 }  // namespace picluster::switchsim

@@ -2,10 +2,13 @@
 
 #include <charconv>
 #include <cstdio>
+#include <limits>
 #include <set>
+#include <type_traits>
 
 #include <nlohmann/json.hpp>
 
+#include "common/json.hpp"
 #include "lab/switchsim/json_file.hpp"
 
 namespace picluster::switchsim {
@@ -75,6 +78,18 @@ Result<void> check_keys(const json& object, const std::string& where,
 template <typename T>
 Result<void> read(const json& object, const std::string& key, const std::string& where, T& out) {
   if (!object.contains(key)) return {};
+  const json& v = object.at(key);
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    // Integers are range-checked on the JSON value: 1e300 or 2^64-1 never wraps or overflows.
+    const auto value = json_integer(v, std::numeric_limits<T>::min(), std::numeric_limits<T>::max());
+    if (!value) return std::unexpected(key_error(where + key, "expected an integer in range, got " + dump_json(v)));
+    out = static_cast<T>(*value);
+    return {};
+  } else if constexpr (std::is_floating_point_v<T>) {
+    if (!v.is_number()) return std::unexpected(key_error(where + key, "wrong type"));
+    out = v.template get<T>();
+    return {};
+  }
   try {
     out = object.at(key).get<T>();
   } catch (const json::exception&) {

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/file.hpp"
+#include "common/json.hpp"
 #include "lab/switchsim/json_file.hpp"
 
 namespace picluster::switchsim {
@@ -136,6 +137,16 @@ json to_json(const SwitchState& state) {
 }
 
 namespace {
+
+// An integer within [min, max], or std::invalid_argument naming the value (1e300 and 2^64-1 included).
+int checked_int(const json& v, long long min, long long max) {
+  const auto value = json_integer(v, min, max);
+  if (!value) {
+    throw std::invalid_argument(dump_json(v) + " is not an integer in " + std::to_string(min) + "-" +
+                                std::to_string(max));
+  }
+  return static_cast<int>(*value);
+}
 Result<void> check_ports(const std::set<int>& ports, int port_count, const std::string& where) {
   for (const int p : ports) {
     if (p < 1 || p > port_count) {
@@ -147,7 +158,13 @@ Result<void> check_ports(const std::set<int>& ports, int port_count, const std::
 }
 
 Result<void> read_vlan(const json& v, SwitchState& out) {
-  const int vid = v.at("id").get<int>();
+  const int vid = checked_int(v.at("id"), 1, 4094);
+  for (const char* key : {"egress", "untagged", "forbidden"}) {
+    if (!v.contains(key)) continue;
+    if (!v.at(key).is_array()) throw std::invalid_argument(std::string(key) + ": expected a list of ports");
+    for (const auto& port : v.at(key)) checked_int(port, 1, 4096);
+  }
+  if (v.contains("status")) checked_int(v.at("status"), 1, 3);
   const std::string where = "vlans." + std::to_string(vid);
   if (vid < 1 || vid > 4094) return fail(ErrorCode::invalid_argument, where + ": bad VLAN id");
   Vlan vlan;
@@ -166,13 +183,16 @@ Result<void> read_vlan(const json& v, SwitchState& out) {
 }
 
 Result<void> read_port(const json& p, SwitchState& out) {
-  const int front = p.at("port").get<int>();
+  for (const char* key : {"cisco_poe_mode", "dynamic_state", "access_vlan", "native_vlan"}) {
+    if (p.contains(key)) checked_int(p.at(key), 0, 4095);
+  }
+  const int front = checked_int(p.at("port"), 1, 4096);
   const std::string where = "ports." + std::to_string(front);
   if (front < 1 || front > out.port_count) {
     return fail(ErrorCode::invalid_argument, where + ": no such port");
   }
   PortState& port = out.port(front);
-  port.pvid = p.at("pvid").get<int>();
+  port.pvid = checked_int(p.at("pvid"), 0, 4095);
   port.poe_enabled = p.at("poe").get<bool>();
   port.cisco_poe_mode = p.value("cisco_poe_mode", 1);
   port.dynamic_state = p.value("dynamic_state", 2);
@@ -187,7 +207,8 @@ Result<void> read_port(const json& p, SwitchState& out) {
 
 Result<SwitchState> state_from_json(const json& j, int port_count) {
   try {
-    const int stored = j.at("port_count").get<int>();
+    const int stored = checked_int(j.at("port_count"), 1, 4096);
+    if (j.contains("vlan_deletes")) checked_int(j.at("vlan_deletes"), 0, (1LL << 31) - 1);
     if (stored != port_count) {
       return fail(ErrorCode::invalid_argument,
                   "holds " + std::to_string(stored) + " ports but --ports is " +
@@ -203,7 +224,7 @@ Result<SwitchState> state_from_json(const json& j, int port_count) {
       if (auto ok = read_port(p, out); !ok) return std::unexpected(ok.error());
     }
     return out;
-  } catch (const json::exception& e) {
+  } catch (const std::exception& e) {  // json::exception, or checked_int's invalid_argument
     return fail(ErrorCode::invalid_argument, std::string("malformed state: ") + e.what());
   }
 }
@@ -217,7 +238,7 @@ Result<SwitchState> load_state(const std::filesystem::path& path, int port_count
 }
 
 Result<void> save_state(const std::filesystem::path& path, const SwitchState& state) {
-  return write_file_atomically(path, to_json(state).dump(2) + "\n", 0644);
+  return write_file_atomically(path, dump_json(to_json(state), 2) + "\n", 0644);
 }
 
 }  // namespace picluster::switchsim

@@ -12,6 +12,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "common/json.hpp"
 #include "lab/switchsim/agent.hpp"
 #include "lab/switchsim/simulator.hpp"
 
@@ -62,8 +63,12 @@ Result<void> read_secrets(Args& a) {
   if (a.secrets_file.empty()) return {};
   std::ifstream in(a.secrets_file);
   if (!in) return fail(ErrorCode::io, a.secrets_file + ": cannot open");
+  std::stringstream text;
+  text << in.rdbuf();
+  const auto parsed = parse_json<nlohmann::json>(text.str());
+  if (!parsed) return fail(ErrorCode::invalid_argument, a.secrets_file + ": not a JSON object of strings");
   try {
-    const auto j = nlohmann::json::parse(in);
+    const auto& j = *parsed;
     a.community = j.value("community", a.community);
     a.v3_user = j.value("v3_user", a.v3_user);
     a.v3_auth_pass = j.value("v3_auth_pass", a.v3_auth_pass);

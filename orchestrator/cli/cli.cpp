@@ -1,7 +1,10 @@
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdio>
+#include <set>
 
+#include "common/text.hpp"
 #include "orchestrator/cli/cli.hpp"
 
 namespace picluster::cli {
@@ -50,6 +53,43 @@ Result<void> modify_inventory(const Context& ctx, bool dry_run,
   if (auto ok = inventory::validate(*inv); !ok) return ok;
   if (dry_run) return {};
   return inventory::save(*inv, ctx.inventory_path);
+}
+
+namespace {
+
+void collect_option_names(const CLI::App& app, std::set<std::string>& longs, std::set<std::string>& shorts) {
+  for (const CLI::Option* option : app.get_options()) {
+    for (const auto& name : option->get_lnames()) longs.insert(name);
+    for (const auto& name : option->get_snames()) shorts.insert(name);
+  }
+  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+    collect_option_names(*sub, longs, shorts);
+  }
+}
+
+}  // namespace
+
+std::optional<std::string> unknown_option(const CLI::App& app, int argc, char** argv) {
+  std::set<std::string> longs, shorts;
+  collect_option_names(app, longs, shorts);
+  std::string verb;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--") break;
+    if (verb.empty() && !arg.starts_with("-")) {
+      for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+        if (sub->get_name() == arg) verb = arg;
+      }
+    }
+    if (arg.size() < 2 || arg[0] != '-' || std::isdigit(static_cast<unsigned char>(arg[1])) != 0) continue;
+    const bool known = arg.starts_with("--") ? longs.contains(arg.substr(2, arg.find('=') - 2))
+                                             : shorts.contains(arg.substr(1, 1));
+    if (!known) {
+      return (verb.empty() ? std::string() : verb + ": ") + "unknown option " + printable(arg) + " (see picluster " +
+             (verb.empty() ? std::string() : verb + " ") + "--help)";
+    }
+  }
+  return std::nullopt;
 }
 
 bool stdout_is_terminal() { return ::isatty(STDOUT_FILENO) == 1; }

@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "common/error.hpp"
@@ -26,6 +27,11 @@ void register_ops_commands(CLI::App& app, Context& ctx);         // plan apply s
 void register_lab_commands(CLI::App& app, Context& ctx);         // lab up/down/status/console
 void register_ansible_commands(CLI::App& app, Context& ctx);     // ansible-inventory
 void register_watch_commands(CLI::App& app, Context& ctx);       // watch
+
+// For a usage error: the first argument that looks like an option but is none of any subcommand's
+// ("-rf"), as a message naming it; nullopt when there is none. CLI11 reports a missing positional
+// ("name is required") before an unknown option, which hides the real mistake.
+std::optional<std::string> unknown_option(const CLI::App& app, int argc, char** argv);
 
 // Loads the inventory named by the context (no lock: read-only use).
 Result<inventory::Inventory> load_inventory(const Context& ctx);

@@ -19,6 +19,7 @@
 #include "orchestrator/cli/report.hpp"
 #include "orchestrator/cli/table.hpp"
 #include "orchestrator/verbs.hpp"
+#include "orchestrator/watch.hpp"
 
 namespace picluster::cli {
 namespace {
@@ -299,7 +300,13 @@ Result<int> run_validate(const Context& ctx) {
   auto inv = load_inventory(ctx);
   if (!inv) return std::unexpected(inv.error());
   std::size_t pis = 0;
-  for (const auto& shelf : inv->shelves) pis += shelf.pis.size();
+  for (const auto& shelf : inv->shelves) {
+    // Each section's own checks too, so a file validate accepts is one every verb accepts.
+    if (auto ok = orchestrator::check_watch_section(shelf); !ok) {
+      return std::unexpected(ok.error().with_context(ctx.inventory_path));
+    }
+    pis += shelf.pis.size();
+  }
   std::cout << ctx.inventory_path << ": ok (" << inv->shelves.size()
             << (inv->shelves.size() == 1 ? " shelf, " : " shelves, ") << pis
             << (pis == 1 ? " pi)" : " pis)") << "\n";

@@ -35,10 +35,16 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    if (const auto unknown = cli::unknown_option(app, argc, argv); unknown && e.get_exit_code() != 0) {
+      std::cerr << "picluster: error: " << *unknown << "\n";
+      return 2;
+    }
     const int code = app.exit(e);  // prints help/version (0) or a usage error
     return code == 0 ? 0 : 2;
   }
   if (!ctx.action) return 0;
+  // Once: a symlinked inventory is written through to its real file, whose lock every run shares.
+  ctx.inventory_path = inventory::resolve_path(ctx.inventory_path).string();
   auto status = ctx.action();
   if (!status) {
     std::fflush(stdout);

@@ -246,5 +246,34 @@ TEST_F(Watch, ABusyShelfIsSkippedAndAWrongMacIsRefused) {
   EXPECT_EQ(admin(2), "1");
 }
 
+// Issue 13: an inventory that stops loading mid-watch (a number no double holds, nesting that would
+// overflow the stack) is reported and the last good one kept, like a type error; watch never aborts.
+TEST_F(Watch, AnInventoryBrokenWhileWatchingKeepsTheLastGoodOne) {
+  write_file(dir / "deep.json", std::string(130000, '[') + std::string(130000, ']'));
+  // The probe breaks the inventory during round 1 (1e400) and round 3 (deep nesting).
+  write_file(dir / "probe", "#!/bin/sh\n"
+                            "d='" + dir.string() + "'\n"
+                            "echo \"$1 $2\" >> \"$d/probe.log\"\n"
+                            "n=$(wc -l < \"$d/probe.log\")\n"
+                            "[ \"$n\" = 1 ] && sed -i 's/\"version\": 1,/\"version\": 1, \"x\": 1e400,/' \"$d/inventory.json\"\n"
+                            "[ \"$n\" = 9 ] && cp \"$d/deep.json\" \"$d/inventory.json\"\n"
+                            "exit 0\n");
+  ::chmod((dir / "probe").c_str(), 0755);
+  auto r = watch({"--rounds", "4"});
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_NE(r.err.find("watch: keeping the previous inventory: " + (dir / "inventory.json").string() +
+                       ":1:"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("number overflow parsing '1e400'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("nesting deeper than 64 levels"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("watch: stopped after 4 round(s)"), std::string::npos) << r.out;
+  // Every round still probed the four Pis of the last good inventory.
+  std::istringstream log(read_file(dir / "probe.log"));
+  int probes = 0;
+  for (std::string line; std::getline(log, line);) ++probes;
+  EXPECT_EQ(probes, 16);
+}
+
 }  // namespace
 }  // namespace picluster::testing

@@ -85,15 +85,15 @@ class FakeHost final : public Host {
   Result<CommandResult> run(const std::vector<std::string>& argv, const RunOptions& options) override {
     commands.push_back(argv);
     if (auto e = spend(shell_join(argv)); !e) return std::unexpected(e.error());
-    // flock --exclusive --wait N --conflict-exit-code C LOCK ARGV...: records LOCK, runs ARGV.
-    const bool locked = argv.size() > 7 && argv[0] == "flock";
+    // flock --exclusive --no-fork --wait N --conflict-exit-code C LOCK ARGV...: records LOCK, runs ARGV.
+    const bool locked = argv.size() > 8 && argv[0] == "flock";
     if (locked) {
-      locks.push_back(argv[6]);
-      commands.emplace_back(argv.begin() + 7, argv.end());
-      if (!is_dir(parent(argv[6]))) return CommandResult{1, {}, "flock: cannot open " + argv[6]};
-      if (held.contains(argv[6])) return CommandResult{75, {}, {}};
+      locks.push_back(argv[7]);
+      commands.emplace_back(argv.begin() + 8, argv.end());
+      if (!is_dir(parent(argv[7]))) return CommandResult{1, {}, "flock: cannot open " + argv[7]};
+      if (held.contains(argv[7])) return CommandResult{75, {}, {}};
     }
-    CommandResult r = emulate(locked ? std::vector<std::string>(argv.begin() + 7, argv.end()) : argv);
+    CommandResult r = emulate(locked ? std::vector<std::string>(argv.begin() + 8, argv.end()) : argv);
     if (options.on_output && !r.out.empty()) options.on_output(r.out);
     return r;
   }
@@ -247,7 +247,7 @@ class FakeHost final : public Host {
       fs[last + ".pub"] = Node{FileType::regular, "pub", 0644};
       return ok();
     }
-    static const std::set<std::string> known{"exportfs", "ifup", "ifdown", "sysctl", "nft", "systemctl", "networkctl", "ip", "touch"};
+    static const std::set<std::string> known{"exportfs", "ifup", "ifdown", "sysctl", "nft", "systemctl", "networkctl", "ip", "touch", "true"};
     if (known.contains(a[0])) return ok();
     return CommandResult{127, {}, a[0] + ": not emulated"};
   }

@@ -60,8 +60,9 @@ TEST(RootManager, TheCopyAndTheRemovalOfALeftoverStagingCopyHoldThePisLock) {
   h.file("/srv/nfsroot/.staging/pi01/etc/version", "half");  // left by a killed run
   auto r = roots.provision(shelf.pis[0], pi_files());
   ASSERT_TRUE(r.has_value()) << r.error().message;
-  // Both the removal of the leftover and the new copy ran under flock on the same lock file.
-  EXPECT_EQ(h.locks, (std::vector<std::string>{"/srv/nfsroot/.locks/pi01", "/srv/nfsroot/.locks/pi01"}));
+  // The wait before looking at the leftover, its removal and the new copy ran under flock on the
+  // same lock file.
+  EXPECT_EQ(h.locks, (std::vector<std::string>(3, "/srv/nfsroot/.locks/pi01")));
   EXPECT_EQ(h.tree(kLive).at("etc/version"), "v1");
 }
 
@@ -314,6 +315,40 @@ TEST(RootManager, RemoveUnexportsFirstThenDeletes) {
   EXPECT_FALSE(h.exists("/srv/nfsroot/.previous/pi01"));
 }
 
+// Issue 13: an interrupted remove and its rerun never interleave. Every deletion (and the archive
+// rename) holds the Pi's lock, as the clone does; the lock file itself goes last.
+TEST(RootManager, RemoveDeletesEveryTreeUnderThePisLock) {
+  FakeHost h;
+  make_golden(h, "v1");
+  const auto shelf = testing::test_shelf();
+  RootManager roots(h, shelf);
+  ASSERT_TRUE(roots.provision(shelf.pis[0], pi_files()).has_value());
+  ASSERT_TRUE(roots.rebuild(shelf.pis[0], pi_files()).has_value());  // a previous root too
+  auto plan = roots.plan_remove(shelf.pis[0], false);
+  ASSERT_TRUE(plan.has_value()) << plan.error().message;
+  int locked_removals = 0;
+  for (const auto& a : *plan) {
+    if (a.kind == ActionKind::remove_tree) {
+      EXPECT_EQ(a.lock, "/srv/nfsroot/.locks/pi01") << a.path;
+      ++locked_removals;
+    }
+  }
+  EXPECT_EQ(locked_removals, 2);  // previous and live
+  ASSERT_FALSE(plan->empty());
+  EXPECT_EQ(plan->back().kind, ActionKind::remove_file);
+  EXPECT_EQ(plan->back().path, "/srv/nfsroot/.locks/pi01");
+  // A removal orphaned by a killed run still holds the lock: the rerun waits, deletes nothing.
+  h.held.insert("/srv/nfsroot/.locks/pi01");
+  auto r = roots.remove(shelf.pis[0], false);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_THAT(r.error().message, HasSubstr("still holds /srv/nfsroot/.locks/pi01"));
+  EXPECT_TRUE(h.exists(kLive));
+  h.held.clear();
+  ASSERT_TRUE(roots.remove(shelf.pis[0], false).has_value());
+  EXPECT_FALSE(h.exists(kLive));
+  EXPECT_FALSE(h.exists("/srv/nfsroot/.locks/pi01"));
+}
+
 TEST(RootManager, RemoveWithKeepArchivesTheLiveRoot) {
   FakeHost h;
   make_golden(h, "v1");
@@ -407,7 +442,7 @@ TEST(RootManager, DryRunPlanIsExactAndChangesNothing) {
   EXPECT_EQ(describe(plan->plan, false),
             "mkdir -p '/srv/nfsroot/.staging'\n"
             "mkdir -p '/srv/nfsroot/.locks'\n"
-            "run 'flock' '--exclusive' '--wait' '60' '--conflict-exit-code' '75' '/srv/nfsroot/.locks/pi01' "
+            "run 'flock' '--exclusive' '--no-fork' '--wait' '60' '--conflict-exit-code' '75' '/srv/nfsroot/.locks/pi01' "
             "'rsync' '-aHAXx' '--numeric-ids' '--info=progress2' '--no-inc-recursive' "
             "'/srv/golden/raspios/' '/srv/nfsroot/.staging/pi01/'\n"
             "install into '/srv/nfsroot/.staging/pi01': etc/hostname etc/network/interfaces\n"
