@@ -33,36 +33,75 @@ constexpr std::string_view kReadScript =
     "--verbatim-files-from --no-unquote -T \"$t/c\" -f - 2>>\"$t/err\"\n"
     "fi\n";
 
-constexpr std::string_view kWriteScript =
-    "set -u\n"
-    "discard() { while [ $# -gt 1 ]; do rm -f -- \"$1\"; shift 2; done; }\n"
-    "trap 'discard \"$@\"' EXIT\n"
-    "set --\n"
-    "complete=0\n"
-    "while read -r kind plen clen mode owner; do\n"
-    "  if [ \"$kind\" = e ]; then complete=1; break; fi\n"
-    "  path=$(head -c \"$plen\"; echo x) || exit 1\n"
-    "  path=${path%x}\n"
-    "  if [ \"${#path}\" -ne \"$plen\" ]; then echo 'input ended in a path' >&2; exit 1; fi\n"
-    "  case $kind in\n"
-    "  d) mkdir -p -- \"$path\" || exit 1 ;;\n"
-    "  f)\n"
-    "    tmp=$(mktemp -- \"${path%/*}/.${path##*/}.picluster-XXXXXX\") || exit 1\n"
-    "    set -- \"$@\" \"$tmp\" \"$path\"\n"
-    "    head -c \"$clen\" > \"$tmp\" || exit 1\n"
-    "    got=$(wc -c < \"$tmp\")\n"
-    "    if [ \"$got\" -ne \"$clen\" ]; then\n"
-    "      echo \"$path: input ended after $got of $clen bytes; nothing renamed\" >&2; exit 1\n"
-    "    fi\n"
-    "    if [ \"$owner\" != - ]; then chown -- \"$owner\" \"$tmp\" || exit 1; fi\n"
-    "    chmod -- \"$mode\" \"$tmp\" || exit 1\n"
-    "    sync -- \"$tmp\" || exit 1 ;;\n"
-    "  *) echo \"bad record: $kind\" >&2; exit 1 ;;\n"
-    "  esac\n"
-    "done\n"
-    "if [ \"$complete\" != 1 ]; then echo 'input ended before the last file; nothing renamed' >&2; "
-    "exit 1; fi\n"
-    "while [ $# -gt 1 ]; do mv -f -T -- \"$1\" \"$2\" || exit 1; shift 2; done\n";
+constexpr std::string_view kWriteScript = R"PERL(use strict;
+use warnings;
+use Fcntl qw(O_WRONLY O_CREAT O_EXCL O_NOFOLLOW);
+use IO::Handle;
+binmode STDIN;
+my @staged;
+sub take {
+  my ($n) = @_;
+  my $buf = '';
+  while (length($buf) < $n) {
+    my $got = read(STDIN, $buf, $n - length($buf), length($buf));
+    die "input ended after " . length($buf) . " of $n bytes; nothing renamed\n" unless $got;
+  }
+  return $buf;
+}
+sub folders {
+  my ($path) = @_;
+  my $dir = '';
+  for my $part (grep { length } split m{/}, $path) {
+    $dir .= "/$part";
+    next if -d $dir;
+    mkdir($dir, 0755) or -d $dir or die "create folder $dir: $!\n";
+  }
+}
+sub stage {
+  my ($path, $contents, $mode, $owner) = @_;
+  my $cut = rindex($path, '/');
+  my ($dir, $base) = (substr($path, 0, $cut), substr($path, $cut + 1));
+  my ($fh, $tmp);
+  for (1 .. 100) {
+    $tmp = sprintf('%s/.%s.picluster-%d-%06x', $dir, $base, $$, int(rand(0xffffff)));
+    last if sysopen($fh, $tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
+    die "create $tmp: $!\n" unless $!{EEXIST};
+  }
+  push @staged, [$tmp, $path];
+  binmode $fh;
+  print {$fh} $contents or die "write $tmp: $!\n";
+  if ($owner ne '-') {
+    my ($uid, $gid) = split /:/, $owner;
+    chown($uid, $gid, $fh) or die "chown $tmp: $!\n";
+  }
+  chmod(oct($mode), $fh) or die "chmod $tmp: $!\n";
+  $fh->flush or die "write $tmp: $!\n";
+  $fh->sync or die "fsync $tmp: $!\n";
+  close($fh) or die "close $tmp: $!\n";
+}
+my $ok = eval {
+  my $complete = 0;
+  while (defined(my $line = <STDIN>)) {
+    chomp $line;
+    my ($kind, $plen, $clen, $mode, $owner) = split / /, $line;
+    if ($kind eq 'e') { $complete = 1; last; }
+    my $path = take($plen);
+    if ($kind eq 'd') { folders($path); next; }
+    die "bad record: $kind\n" unless $kind eq 'f';
+    stage($path, take($clen), $mode, $owner);
+  }
+  die "input ended before the last file; nothing renamed\n" unless $complete;
+  while (my $next = shift @staged) {
+    rename($next->[0], $next->[1]) or do { unshift @staged, $next; die "rename into place $next->[1]: $!\n" };
+  }
+  1;
+};
+unless ($ok) {
+  unlink($_->[0]) for @staged;
+  print STDERR $@;
+  exit 1;
+}
+)PERL";
 
 constexpr std::string_view kListScript =
     "find -files0-from - -maxdepth 1 -printf '%d%y\\0%H\\0%f\\0' 2>>\"$t/err\"\n";
@@ -215,7 +254,7 @@ Command write_files_command(const std::vector<FileWrite>& files) {
     if (!f.folder) c.input += f.contents;
   }
   c.input += "e 0 0 0 -\n";
-  c.argv = sh_script(std::string(kWriteScript), {});
+  c.argv = {"perl", "-e", std::string(kWriteScript)};
   return c;
 }
 

@@ -7,11 +7,14 @@
 //                records), then `tar --format=gnu` streams the regular files asked with contents
 //                (binary-safe, one process, symlinks never followed). Missing paths are absent.
 //   write_files  records "KIND PATHLEN LEN MODE OWNER\n" + path + contents on stdin, ended by an
-//                "e" record; every file goes to a mktemp beside its target (exact length checked,
-//                owner, mode, fsync), and only after the end record are they renamed into place
-//                in order. Input that ends early (connection lost) renames nothing.
+//                "e" record, read by one perl process (perl-base is Essential on Debian; a shell
+//                script needs several forks per file, seconds per hundred files on a busy
+//                fileserver): every file goes to an O_EXCL|O_NOFOLLOW temporary beside its target
+//                (exact length, owner, mode, fsync), and only after the end record are they
+//                renamed into place in order. Input that ends early (connection lost) renames
+//                nothing and removes the temporaries.
 //   list_dirs    `find -files0-from - -mindepth 1 -maxdepth 1`: folder and name per entry.
-// The scripts run coreutils, findutils and tar only (Debian's essential set). They are pure data
+// The scripts need coreutils, findutils, tar and perl-base only (Debian's essential set). They are pure data
 // and parsers, unit-tested without a fileserver; SshHost runs them.
 
 #include <map>
