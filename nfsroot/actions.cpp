@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 
 #include "common/text.hpp"
 #include "nfsroot/install.hpp"
@@ -42,6 +43,8 @@ std::string describe(const Action& a, bool prefixed) {
     case ActionKind::reset_identity:
       return "reset identity of " + shell_quote(a.path) +
              ": empty etc/machine-id, delete golden etc/ssh/ssh_host_*, new ed25519 and ecdsa host keys";
+    case ActionKind::record_root:
+      return "record size and origin of " + shell_quote(a.path) + " in " + std::string(kRootRecord);
   }
   return "?";
 }
@@ -182,6 +185,18 @@ Result<void> execute_run(Host& host, const Action& a, const ExecOptions& options
   return fail(ErrorCode::command_failed, describe_failure(a.argv, *r));
 }
 
+// The record is written like every file (atomic; a symlink there from the golden image is
+// replaced, never followed).
+Result<void> record_root(Host& host, const Action& a) {
+  auto bytes = tree_size(host, a.path);
+  if (!bytes) return std::unexpected(bytes.error());
+  auto record = parse_root_record(a.contents).value_or(RootRecord{});
+  record.built = static_cast<std::int64_t>(std::time(nullptr));
+  record.bytes = *bytes;
+  return host.write_file(a.path + "/" + std::string(kRootRecord), render_root_record(record), 0644,
+                         Owner{0, 0});
+}
+
 Result<void> execute_one(Host& host, const Action& a, const ExecOptions& options) {
   switch (a.kind) {
     case ActionKind::run: return execute_run(host, a, options);
@@ -192,18 +207,41 @@ Result<void> execute_one(Host& host, const Action& a, const ExecOptions& options
     case ActionKind::remove_tree: return remove_tree(host, a.path, a.lock);
     case ActionKind::install_files: return install_files(host, a.path, a.files);
     case ActionKind::reset_identity: return reset_identity(host, a.path);
+    case ActionKind::record_root: return record_root(host, a);
   }
   return fail(ErrorCode::internal, "unknown action");
+}
+
+bool batchable(const Action& a) {
+  return a.kind == ActionKind::write_file || a.kind == ActionKind::make_dirs;
 }
 
 }  // namespace
 
 Result<void> execute(Host& host, const Plan& plan, const ExecOptions& options) {
-  for (const auto& a : plan) {
-    if (options.before_step) options.before_step(a.step);
-    if (auto r = execute_one(host, a, options); !r) {
-      return std::unexpected(r.error().with_context(a.step));
+  for (std::size_t i = 0; i < plan.size();) {
+    // A run of writes and folder creations goes to the host as one batch (one round trip over
+    // SSH); its files are renamed into place only once all of them are complete.
+    std::size_t end = i + 1;
+    while (batchable(plan[i]) && end < plan.size() && batchable(plan[end])) ++end;
+    if (end - i == 1) {
+      const Action& a = plan[i];
+      if (options.before_step) options.before_step(a.step);
+      if (auto r = execute_one(host, a, options); !r) {
+        return std::unexpected(r.error().with_context(a.step));
+      }
+      i = end;
+      continue;
     }
+    std::vector<FileWrite> batch;
+    for (std::size_t k = i; k < end; ++k) {
+      const Action& a = plan[k];
+      if (options.before_step) options.before_step(a.step);
+      if (a.kind == ActionKind::make_dirs) batch.push_back(FileWrite{a.path, {}, 0755, std::nullopt, true});
+      else batch.push_back(FileWrite{a.path, a.contents, a.mode, Owner{0, 0}, false});
+    }
+    if (auto r = host.write_files(batch); !r) return std::unexpected(r.error().with_context(plan[i].step));
+    i = end;
   }
   return {};
 }
@@ -212,6 +250,54 @@ Result<std::uint64_t> tree_size(Host& host, const std::string& path) {
   auto du = check(host, {"du", "-s", "-B1", "-x", "--", path});
   if (!du) return std::unexpected(du.error());
   return std::strtoull(du->out.c_str(), nullptr, 10);
+}
+
+Result<std::map<std::string, std::uint64_t>> tree_sizes(Host& host,
+                                                       const std::vector<std::string>& paths) {
+  std::map<std::string, std::uint64_t> out;
+  if (paths.empty()) return out;
+  // -l: hard links shared between the trees count in each (du counts an inode once per run)
+  std::vector<std::string> argv{"du", "-s", "-l", "-B1", "-x", "--null", "--"};
+  argv.insert(argv.end(), paths.begin(), paths.end());
+  RunOptions run;
+  run.timeout = std::chrono::minutes(30);
+  auto du = host.run(argv, run);
+  if (!du) return std::unexpected(du.error());
+  // "BYTES\tPATH\0" per tree; a missing tree is an error line on stderr (exit 1), not an entry.
+  for (const auto& record : split(du->out, '\0')) {
+    const auto tab = record.find('\t');
+    if (tab == std::string::npos) continue;
+    out[record.substr(tab + 1)] = std::strtoull(record.substr(0, tab).c_str(), nullptr, 10);
+  }
+  return out;
+}
+
+std::string render_root_record(const RootRecord& r) {
+  return "built=" + std::to_string(r.built) + "\nbytes=" + std::to_string(r.bytes) +
+         "\nmethod=" + r.method + "\ngolden=" + r.golden + "\n";
+}
+
+std::optional<RootRecord> parse_root_record(std::string_view text) {
+  RootRecord r;
+  bool ours = false;
+  for (const auto& line : split(text, '\n')) {
+    const auto eq = line.find('=');
+    if (eq == std::string::npos) continue;
+    const std::string key = line.substr(0, eq);
+    const std::string value = line.substr(eq + 1);
+    if (key == "built") {
+      r.built = std::strtoll(value.c_str(), nullptr, 10);
+      ours = true;
+    } else if (key == "bytes") {
+      r.bytes = std::strtoull(value.c_str(), nullptr, 10);
+    } else if (key == "method") {
+      r.method = value;
+    } else if (key == "golden") {
+      r.golden = value;
+    }
+  }
+  if (!ours) return std::nullopt;
+  return r;
 }
 
 }  // namespace picluster::nfsroot

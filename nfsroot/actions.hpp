@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,6 +30,7 @@ enum class ActionKind {
   remove_tree,     // path: `btrfs subvolume delete` for a subvolume, else rm -rf --one-file-system
   install_files,   // files into the root at path, never following a symlink (see install.hpp)
   reset_identity,  // root at path: empty etc/machine-id, new SSH host keys
+  record_root,     // root at path: its size (du) and origin `contents` written to its record
 };
 
 struct Action {
@@ -106,5 +108,22 @@ Result<void> remove_tree(Host& host, const std::string& path, const std::string&
 
 // Bytes used by the tree at `path` on its own filesystem (`du -s -B1 -x`).
 Result<std::uint64_t> tree_size(Host& host, const std::string& path);
+// The same for many trees in one command (one round trip); a missing tree has no entry.
+Result<std::map<std::string, std::uint64_t>> tree_sizes(Host& host, const std::vector<std::string>& paths);
+
+// What picluster records about a root it built, in <root>/.picluster-root ("key=value" lines),
+// so `status` and `plan` know a root's size and origin without walking it: built (seconds since
+// the epoch), bytes (du when built; refreshed by `status --sizes`), method and golden image.
+inline constexpr std::string_view kRootRecord = ".picluster-root";
+struct RootRecord {
+  std::int64_t built = 0;
+  std::uint64_t bytes = 0;
+  std::string method;
+  std::string golden;
+  bool operator==(const RootRecord&) const = default;
+};
+std::string render_root_record(const RootRecord& record);
+// nullopt for a record that is not one of ours (no "built=" line).
+std::optional<RootRecord> parse_root_record(std::string_view text);
 
 }  // namespace picluster::nfsroot

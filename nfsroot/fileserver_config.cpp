@@ -96,29 +96,50 @@ void plan_follow_up(const RenderedFile& file, const std::string& target, const s
 
 }  // namespace
 
+std::vector<PathRead> FileserverConfigurator::reads(const std::vector<RenderedFile>& files) const {
+  std::vector<PathRead> out;
+  for (const auto& file : files) {
+    if (!validate_relative_path(file.path)) continue;  // plan() reports it
+    const std::string target = m_layout.host_path("/" + file.path);
+    out.push_back({target, true});
+    out.push_back({target.substr(0, target.rfind('/')), false});
+  }
+  return out;
+}
+
 Result<Plan> FileserverConfigurator::plan(const std::vector<RenderedFile>& files) {
+  for (const auto& file : files) {
+    if (auto v = validate_relative_path(file.path); !v) return std::unexpected(v.error());
+  }
+  auto snapshot = m_host.read_paths(reads(files));
+  if (!snapshot) return std::unexpected(snapshot.error());
+  return plan(files, *snapshot);
+}
+
+Result<Plan> FileserverConfigurator::plan(const std::vector<RenderedFile>& files,
+                                          const PathSnapshot& snapshot) {
   Phases ph;
   std::set<std::string> folders;
+  const auto facts = [&snapshot](const std::string& path) {
+    const auto it = snapshot.find(path);
+    return it == snapshot.end() ? PathFacts{} : it->second;
+  };
   for (const auto& file : files) {
     if (auto v = validate_relative_path(file.path); !v) return std::unexpected(v.error());
     const std::string target = m_layout.host_path("/" + file.path);
-    auto st = m_host.stat(target);
-    if (!st) return std::unexpected(st.error());
+    const PathFacts installed = facts(target);
     std::string old_text;
     std::optional<std::string> previous;
-    if (st->type == FileType::regular) {
-      auto text = m_host.read_file(target);
-      if (!text) return std::unexpected(text.error());
-      old_text = std::move(*text);
-      if (old_text == file.contents && st->mode == (file.mode & 07777U)) continue;  // unchanged
+    if (installed.stat.type == FileType::regular) {
+      if (!installed.contents) return fail(ErrorCode::internal, "plan: " + target + " was not read");
+      old_text = *installed.contents;
+      if (old_text == file.contents && installed.stat.mode == (file.mode & 07777U)) continue;
       previous = old_text;
-    } else if (st->type != FileType::none) {
+    } else if (installed.stat.type != FileType::none) {
       return fail(ErrorCode::refused, target + " exists and is not a regular file; move it aside");
     }
     const std::string folder = target.substr(0, target.rfind('/'));
-    auto folder_st = m_host.stat(folder);
-    if (!folder_st) return std::unexpected(folder_st.error());
-    if (folder_st->type == FileType::none && folders.insert(folder).second) {
+    if (facts(folder).stat.type == FileType::none && folders.insert(folder).second) {
       Action mk;
       mk.kind = ActionKind::make_dirs;
       mk.step = "write";
@@ -132,7 +153,7 @@ Result<Plan> FileserverConfigurator::plan(const std::vector<RenderedFile>& files
     w.contents = file.contents;
     w.mode = file.mode;
     w.previous = std::move(previous);
-    w.previous_mode = st->mode;
+    w.previous_mode = installed.stat.mode;
     ph.write.push_back(w);
     plan_follow_up(file, target, old_text, ph);
   }
@@ -150,16 +171,39 @@ Result<void> FileserverConfigurator::apply(const Plan& plan, const ExecOptions& 
 }
 
 Result<FileserverState> FileserverConfigurator::inspect(const std::vector<RenderedFile>& files) {
+  auto snapshot = m_host.read_paths(reads(files));
+  if (!snapshot) return std::unexpected(snapshot.error());
+  return inspect(files, *snapshot);
+}
+
+namespace {
+
+// `ip -br link` lines -> interface name (without "@parent") -> state.
+std::map<std::string, std::string> link_states(std::string_view text) {
+  std::map<std::string, std::string> out;
+  for (const auto& line : split(text, '\n')) {
+    const auto words = words_of(line);
+    if (words.size() < 2) continue;
+    out[words[0].substr(0, words[0].find('@'))] = words[1];
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<FileserverState> FileserverConfigurator::inspect(const std::vector<RenderedFile>& files,
+                                                        const PathSnapshot& snapshot) {
   FileserverState state;
+  std::optional<std::map<std::string, std::string>> links;  // read once, when needed
   for (const auto& file : files) {
     const bool interfaces = file.path.starts_with("etc/network/interfaces");
     const bool exports = file.path.starts_with("etc/exports");
     if (!interfaces && !exports) continue;
-    auto text = m_host.read_file(m_layout.host_path("/" + file.path));
-    if (!text && text.error().code == ErrorCode::not_found) continue;
-    if (!text) return std::unexpected(text.error());
+    const auto it = snapshot.find(m_layout.host_path("/" + file.path));
+    if (it == snapshot.end() || !it->second.contents) continue;
+    const std::string& text = *it->second.contents;
     if (exports) {
-      for (const auto& line : split(*text, '\n')) {
+      for (const auto& line : split(text, '\n')) {
         const auto words = words_of(line);
         if (words.empty() || words[0].starts_with('#')) continue;
         const auto rest = line.find(words[0]) + words[0].size();
@@ -167,16 +211,19 @@ Result<FileserverState> FileserverConfigurator::inspect(const std::vector<Render
       }
       continue;
     }
-    for (const auto& [name, stanza] : parse_ifupdown_stanzas(*text)) {
+    for (const auto& [name, stanza] : parse_ifupdown_stanzas(text)) {
       VlanInterface vi{name, "", ""};
       for (const auto& line : split(stanza, '\n')) {
         const auto words = words_of(line);
         if (words.size() >= 2 && words[0] == "address") vi.address = words[1];
       }
       if (!m_layout.prefixed()) {
-        auto ip = m_host.run({"ip", "-br", "link", "show", "dev", name});
-        const auto w = ip && ip->exit_status == 0 ? words_of(ip->out) : std::vector<std::string>{};
-        vi.state = w.size() >= 2 ? w[1] : "missing";
+        if (!links) {
+          auto ip = m_host.run({"ip", "-br", "link"});
+          links = ip && ip->exit_status == 0 ? link_states(ip->out) : std::map<std::string, std::string>{};
+        }
+        const auto found = links->find(name);
+        vi.state = found == links->end() ? "missing" : found->second;
       }
       state.interfaces.push_back(vi);
     }

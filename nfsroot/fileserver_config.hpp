@@ -50,13 +50,19 @@ class FileserverConfigurator {
  public:
   FileserverConfigurator(Host& host, const inventory::Fileserver& fileserver);
 
-  // Reads the installed files (read-only) and returns the actions that bring them to `files`.
-  // An empty plan means everything is up to date.
+  // Reads the installed files (read-only, one Host::read_paths batch) and returns the actions that
+  // bring them to `files`. An empty plan means everything is up to date.
   Result<Plan> plan(const std::vector<RenderedFile>& files);
+  // The same from a snapshot that holds at least reads(files) (callers batch several stages).
+  Result<Plan> plan(const std::vector<RenderedFile>& files, const PathSnapshot& snapshot);
+  // What plan() and inspect() read: each file's installed copy (with contents) and its folder.
+  [[nodiscard]] std::vector<PathRead> reads(const std::vector<RenderedFile>& files) const;
   Result<void> apply(const Plan& plan, const ExecOptions& options = {});
   // What is installed now: the VLAN interfaces of the installed interfaces file(s) among
   // `files`' paths and the installed exports.
+  // One read batch, plus one `ip -br link` without root_prefix.
   Result<FileserverState> inspect(const std::vector<RenderedFile>& files);
+  Result<FileserverState> inspect(const std::vector<RenderedFile>& files, const PathSnapshot& snapshot);
 
   [[nodiscard]] const Layout& layout() const { return m_layout; }
 

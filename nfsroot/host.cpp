@@ -25,6 +25,45 @@ Result<CommandResult> check(Host& host, const std::vector<std::string>& argv,
   return result;
 }
 
+Result<PathSnapshot> Host::read_paths(const std::vector<PathRead>& paths) {
+  PathSnapshot out;
+  for (const auto& p : paths) {
+    if (out.contains(p.path) && (!p.contents || out[p.path].contents)) continue;
+    auto st = stat(p.path);
+    if (!st) return std::unexpected(st.error());
+    if (st->type == FileType::none) continue;
+    PathFacts facts{*st, std::nullopt};
+    if (p.contents && st->type == FileType::regular) {
+      auto text = read_file(p.path);
+      if (!text && text.error().code == ErrorCode::not_found) continue;  // gone meanwhile
+      if (!text) return std::unexpected(text.error());
+      facts.contents = std::move(*text);
+    }
+    out[p.path] = std::move(facts);
+  }
+  return out;
+}
+
+Result<void> Host::write_files(const std::vector<FileWrite>& files) {
+  for (const auto& f : files) {
+    auto r = f.folder ? make_dirs(f.path) : write_file(f.path, f.contents, f.mode, f.owner);
+    if (!r) return r;
+  }
+  return {};
+}
+
+Result<std::map<std::string, std::vector<std::string>>> Host::list_dirs(
+    const std::vector<std::string>& dirs) {
+  std::map<std::string, std::vector<std::string>> out;
+  for (const auto& d : dirs) {
+    auto names = list(d);
+    if (!names && names.error().code == ErrorCode::not_found) continue;
+    if (!names) return std::unexpected(names.error());
+    out[d] = std::move(*names);
+  }
+  return out;
+}
+
 namespace {
 
 std::string resolve(const std::string& path, const std::filesystem::path& base) {

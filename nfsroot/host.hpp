@@ -18,11 +18,27 @@
 //     must exist; callers check that no component is a symlink (RootManager does).
 //   - remove() removes one file, symlink or empty folder; a missing path is not an error.
 //   - rename() is rename(2): atomic within one filesystem, fails if `to` is a non-empty folder.
+//
+// Batches (read_paths, write_files, list_dirs) do the work of many single calls in one go, so a
+// fileserver over SSH costs a constant number of round trips per verb instead of one per file.
+// Their default implementations loop over the single-path calls (LocalHost and the test fakes use
+// them: a local call costs microseconds); SshHost answers each batch with one remote command.
+// Planners read one snapshot with read_paths and plan locally from it; execute() sends each run
+// of consecutive writes and folder creations as one write_files.
+//   - read_paths() returns an entry for every asked path that exists (lstat facts) and, for those
+//     asked with contents that are regular files, their contents. A missing path has no entry.
+//   - write_files() creates the folders asked for (mkdir -p), then writes every file to a
+//     temporary beside it (as write_file does: O_EXCL, mode and owner set, fsync), and only when
+//     all of them are complete renames them into place in order. A failure or an interruption
+//     before the renames changes no file; one during them leaves each file old or new, never
+//     partial. (The default implementation, used by the test fakes, writes one file at a time.)
+//   - list_dirs() lists several folders; a missing folder has no entry.
 
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -65,6 +81,28 @@ struct Owner {
   std::uint32_t gid = 0;
 };
 
+struct PathRead {
+  std::string path;
+  bool contents = false;  // also read the contents (regular files only)
+};
+
+struct PathFacts {
+  FileStat stat;
+  std::optional<std::string> contents;  // set for regular files read with contents
+};
+
+// Path -> what read_paths found there; a missing path has no entry.
+using PathSnapshot = std::map<std::string, PathFacts>;
+
+struct FileWrite {
+  std::string path;
+  std::string contents;
+  unsigned mode = 0644;
+  std::optional<Owner> owner;
+  bool folder = false;  // create `path` as a folder (mkdir -p) instead of writing a file
+  bool operator==(const FileWrite&) const = default;
+};
+
 class Host {
  public:
   virtual ~Host() = default;
@@ -88,6 +126,16 @@ class Host {
   virtual Result<void> remove(const std::string& path) = 0;
   // mkdir -p with mode 0755 for created folders; fails if a component is not a folder.
   virtual Result<void> make_dirs(const std::string& path) = 0;
+
+  // Batches: see the contract above.
+  virtual Result<PathSnapshot> read_paths(const std::vector<PathRead>& paths);
+  virtual Result<void> write_files(const std::vector<FileWrite>& files);
+  virtual Result<std::map<std::string, std::vector<std::string>>> list_dirs(
+      const std::vector<std::string>& dirs);
+
+  // Round trips to the fileserver so far (SSH channels opened; 0 for a local host): what a verb
+  // costs over a slow link, shown by `-v` and in `--json` as "fileserver_round_trips".
+  [[nodiscard]] virtual std::uint64_t round_trips() const { return 0; }
 };
 
 // Runs argv and turns a non-zero exit into ErrorCode::command_failed whose message names the

@@ -1,5 +1,7 @@
 #include "nfsroot/install.hpp"
 
+#include <set>
+
 #include "common/text.hpp"
 
 namespace picluster::nfsroot {
@@ -47,31 +49,94 @@ Result<void> prepare_folders(Host& host, const std::string& root, std::string_vi
   return {};
 }
 
-Result<void> install_one(Host& host, const std::string& root, const RenderedFile& file) {
-  if (auto v = validate_relative_path(file.path); !v) return v;
-  if (auto p = prepare_folders(host, root, file.path); !p) return p;
-  const std::string target = root + "/" + file.path;
-  auto st = host.stat(target);
-  if (!st) return std::unexpected(st.error());
-  if (st->type == FileType::directory) return fail(ErrorCode::refused, file.path + " is a folder");
-  // A symlink (possibly pointing outside the root) is removed, never written through.
-  if (st->type == FileType::symlink) {
-    if (auto r = host.remove(target); !r) return r;
+}  // namespace
+
+std::vector<PathRead> root_file_reads(const std::string& root, const std::vector<RenderedFile>& files) {
+  std::vector<PathRead> out;
+  for (const auto& file : files) {
+    if (!validate_relative_path(file.path)) continue;  // plan_root_files reports it
+    const auto parts = split(file.path, '/');
+    std::string dir = root;
+    for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
+      dir += "/" + parts[i];
+      out.push_back({dir, false});
+    }
+    out.push_back({root + "/" + file.path, true});
   }
-  return host.write_file(target, file.contents, file.mode, Owner{0, 0});
+  return out;
 }
 
-}  // namespace
+Result<Plan> plan_root_files(const std::string& root, const std::vector<RenderedFile>& files,
+                             const PathSnapshot& snapshot, const std::string& step) {
+  const auto type_at = [&snapshot](const std::string& path) {
+    const auto it = snapshot.find(path);
+    return it == snapshot.end() ? FileType::none : it->second.stat.type;
+  };
+  Plan plan;
+  std::set<std::string> created;
+  for (const auto& file : files) {
+    if (auto v = validate_relative_path(file.path); !v) return std::unexpected(v.error());
+    const auto parts = split(file.path, '/');
+    std::string dir = root;
+    std::string shown;
+    for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
+      dir += "/" + parts[i];
+      shown += (shown.empty() ? "" : "/") + parts[i];
+      const FileType type = type_at(dir);
+      if (type == FileType::symlink) {
+        return fail(ErrorCode::refused, "install " + file.path + ": " + shown +
+                                            " is a symlink in the golden image; refusing to "
+                                            "follow it out of the root");
+      }
+      if (type != FileType::none && type != FileType::directory) {
+        return fail(ErrorCode::refused, "install " + file.path + ": " + shown + " is not a folder");
+      }
+      if (type == FileType::none && created.insert(dir).second) {
+        Action mk;
+        mk.kind = ActionKind::make_dirs;
+        mk.step = step;
+        mk.path = dir;
+        plan.push_back(mk);
+      }
+    }
+    const std::string target = root + "/" + file.path;
+    const auto it = snapshot.find(target);
+    Action w;
+    w.kind = ActionKind::write_file;
+    w.step = step;
+    w.path = target;
+    w.contents = file.contents;
+    w.mode = file.mode;
+    if (it != snapshot.end()) {
+      const PathFacts& installed = it->second;
+      if (installed.stat.type == FileType::directory) {
+        return fail(ErrorCode::refused, "install " + file.path + ": " + file.path + " is a folder");
+      }
+      if (installed.stat.type == FileType::regular && installed.contents) {
+        if (*installed.contents == file.contents && installed.stat.mode == (file.mode & 07777U)) continue;
+        w.previous = *installed.contents;
+        w.previous_mode = installed.stat.mode;
+      }
+    }
+    plan.push_back(w);
+  }
+  return plan;
+}
 
 Result<void> install_files(Host& host, const std::string& root,
                            const std::vector<RenderedFile>& files) {
-  for (const auto& file : files) {
-    if (auto r = install_one(host, root, file); !r) {
-      return std::unexpected(r.error().with_context("install " + file.path));
-    }
+  auto snapshot = host.read_paths(root_file_reads(root, files));
+  if (!snapshot) return std::unexpected(snapshot.error());
+  auto plan = plan_root_files(root, files, *snapshot);
+  if (!plan) return std::unexpected(plan.error());
+  std::vector<FileWrite> batch;
+  for (const auto& a : *plan) {
+    if (a.kind == ActionKind::make_dirs) batch.push_back(FileWrite{a.path, {}, 0755, std::nullopt, true});
+    else batch.push_back(FileWrite{a.path, a.contents, a.mode, Owner{0, 0}, false});
   }
-  return {};
+  return host.write_files(batch);
 }
+
 
 Result<void> reset_identity(Host& host, const std::string& root) {
   const std::vector<RenderedFile> machine_id{{"etc/machine-id", "", 0444}};

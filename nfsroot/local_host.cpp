@@ -165,12 +165,16 @@ std::string temp_name_for(const std::string& path) {
 
 }  // namespace
 
-Result<void> LocalHost::write_file(const std::string& path, std::string_view contents,
-                                   unsigned mode, std::optional<Owner> owner) {
+namespace {
+
+// Writes `contents` to a new temporary beside `path` (O_EXCL|O_NOFOLLOW, owner and mode set,
+// fsync'd) and returns its name; nothing is left behind on failure.
+Result<std::string> stage_temp(const std::string& path, std::string_view contents, unsigned mode,
+                               std::optional<Owner> owner) {
   const std::string temp = temp_name_for(path);
   const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) return std::unexpected(io_error("create", temp, errno));
-  auto fail_with = [&](Error error) -> Result<void> {
+  auto fail_with = [&](Error error) -> Result<std::string> {
     ::close(fd);
     ::unlink(temp.c_str());
     return std::unexpected(std::move(error));
@@ -180,10 +184,50 @@ Result<void> LocalHost::write_file(const std::string& path, std::string_view con
   if (::fchmod(fd, static_cast<mode_t>(mode & 07777)) != 0) return fail_with(io_error("chmod", temp, errno));
   if (::fsync(fd) != 0) return fail_with(io_error("fsync", temp, errno));
   ::close(fd);
+  return temp;
+}
+
+Result<void> commit_temp(const std::string& temp, const std::string& path) {
   if (::rename(temp.c_str(), path.c_str()) != 0) {
     const int e = errno;
     ::unlink(temp.c_str());
     return std::unexpected(io_error("rename into place", path, e));
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<void> LocalHost::write_file(const std::string& path, std::string_view contents,
+                                   unsigned mode, std::optional<Owner> owner) {
+  auto temp = stage_temp(path, contents, mode, owner);
+  if (!temp) return std::unexpected(temp.error());
+  return commit_temp(*temp, path);
+}
+
+Result<void> LocalHost::write_files(const std::vector<FileWrite>& files) {
+  for (const auto& f : files) {
+    if (!f.folder) continue;
+    if (auto m = make_dirs(f.path); !m) return m;
+  }
+  std::vector<std::pair<std::string, std::string>> staged;  // temp, target
+  const auto discard = [&staged] {
+    for (const auto& [temp, target] : staged) ::unlink(temp.c_str());
+  };
+  for (const auto& f : files) {
+    if (f.folder) continue;
+    auto temp = stage_temp(f.path, f.contents, f.mode, f.owner);
+    if (!temp) {
+      discard();
+      return std::unexpected(temp.error());
+    }
+    staged.emplace_back(std::move(*temp), f.path);
+  }
+  for (std::size_t i = 0; i < staged.size(); ++i) {
+    if (auto r = commit_temp(staged[i].first, staged[i].second); !r) {
+      for (std::size_t j = i + 1; j < staged.size(); ++j) ::unlink(staged[j].first.c_str());
+      return r;
+    }
   }
   return {};
 }

@@ -22,6 +22,8 @@ class LocalHost final : public Host {
   Result<void> rename(const std::string& from, const std::string& to) override;
   Result<void> remove(const std::string& path) override;
   Result<void> make_dirs(const std::string& path) override;
+  // All temporaries first, then the renames (see the batch contract in host.hpp).
+  Result<void> write_files(const std::vector<FileWrite>& files) override;
 };
 
 }  // namespace picluster::nfsroot

@@ -96,18 +96,26 @@ Result<bool> RootManager::exists(const std::string& path) {
 
 namespace {
 
-template <typename F>
-Result<State> read_state(const PiPaths& p, F&& exists) {
+std::vector<PathRead> state_reads(const PiPaths& p) {
+  return {{p.live}, {p.staging}, {p.ready}, {p.previous}, {p.rollback}, {p.trash}};
+}
+
+State state_of(const PiPaths& p, const PathSnapshot& snapshot) {
   State s;
-  const std::pair<bool*, const std::string*> probes[] = {
-      {&s.live, &p.live},         {&s.staging, &p.staging},   {&s.ready, &p.ready},
-      {&s.previous, &p.previous}, {&s.rollback, &p.rollback}, {&s.trash, &p.trash}};
-  for (const auto& [flag, path] : probes) {
-    auto e = exists(*path);
-    if (!e) return std::unexpected(e.error());
-    *flag = *e;
-  }
+  s.live = snapshot.contains(p.live);
+  s.staging = snapshot.contains(p.staging);
+  s.ready = snapshot.contains(p.ready);
+  s.previous = snapshot.contains(p.previous);
+  s.rollback = snapshot.contains(p.rollback);
+  s.trash = snapshot.contains(p.trash);
   return s;
+}
+
+// Which of a Pi's folders exist: one read batch.
+Result<State> read_state(Host& host, const PiPaths& p) {
+  auto snapshot = host.read_paths(state_reads(p));
+  if (!snapshot) return std::unexpected(snapshot.error());
+  return state_of(p, *snapshot);
 }
 
 }  // namespace
@@ -115,7 +123,7 @@ Result<State> read_state(const PiPaths& p, F&& exists) {
 Result<Plan> RootManager::plan_recover(std::string_view name) {
   auto paths = m_layout.pi(name);
   if (!paths) return std::unexpected(paths.error());
-  auto state = read_state(*paths, [this](const std::string& p) { return exists(p); });
+  auto state = read_state(m_host, *paths);
   if (!state) return std::unexpected(state.error());
   Plan plan;
   if (auto r = recover_actions(*paths, *state, plan); !r) return std::unexpected(r.error());
@@ -139,26 +147,28 @@ Result<RebuildPlan> RootManager::plan_rebuild(const inventory::Pi& pi,
   const PiPaths& p = *paths;
   auto golden = golden_path(from);
   if (!golden) return std::unexpected(golden.error());
-  auto golden_st = m_host.stat(*golden);
-  if (!golden_st) return std::unexpected(golden_st.error());
-  if (golden_st->type == FileType::none) {
-    return fail(ErrorCode::not_found, "golden image " + *golden + " does not exist on " + m_host.name());
-  }
-  if (golden_st->type != FileType::directory) {
-    return fail(ErrorCode::not_found, "golden image " + *golden + " is not a folder on " + m_host.name());
-  }
   for (const auto& f : files) {
     if (auto v = validate_relative_path(f.path); !v) return std::unexpected(v.error());
   }
-  if (auto e = exists(m_layout.nfs_root()); !e || !*e) {
-    if (!e) return std::unexpected(e.error());
+  // One read batch: the golden image, nfs_root and the Pi's folders.
+  auto reads = state_reads(p);
+  reads.push_back({*golden});
+  reads.push_back({m_layout.nfs_root()});
+  auto snapshot = m_host.read_paths(reads);
+  if (!snapshot) return std::unexpected(snapshot.error());
+  const auto golden_it = snapshot->find(*golden);
+  if (golden_it == snapshot->end()) {
+    return fail(ErrorCode::not_found, "golden image " + *golden + " does not exist on " + m_host.name());
+  }
+  if (golden_it->second.stat.type != FileType::directory) {
+    return fail(ErrorCode::not_found, "golden image " + *golden + " is not a folder on " + m_host.name());
+  }
+  if (!snapshot->contains(m_layout.nfs_root())) {
     return fail(ErrorCode::not_found, "nfs_root " + m_layout.nfs_root() + " does not exist on " + m_host.name());
   }
-  auto choice = choose_clone_method(m_host, m_shelf.fileserver.clone_method, *golden, m_layout.nfs_root());
+  auto choice = clone_choice(*golden);
   if (!choice) return std::unexpected(choice.error());
-
-  auto state = read_state(p, [this](const std::string& path) { return exists(path); });
-  if (!state) return std::unexpected(state.error());
+  auto state = std::optional<State>(state_of(p, *snapshot));
   RebuildPlan out{{}, *choice};
   Plan& plan = out.plan;
   if (auto r = recover_actions(p, *state, plan); !r) return std::unexpected(r.error());
@@ -177,6 +187,9 @@ Result<RebuildPlan> RootManager::plan_rebuild(const inventory::Pi& pi,
   // The root folder's mtime records when the root was built: cp -a, rsync and snapshots all keep
   // the golden image's, and `status` / `fileserver show` report a root's age from it. Renames
   // into place leave it alone.
+  Action record = act(ActionKind::record_root, "install", p.staging);
+  record.contents = render_root_record({0, 0, std::string(inventory::to_string(choice->method)), *golden});
+  plan.push_back(record);
   Action stamp = act(ActionKind::run, "install", p.staging);
   stamp.argv = {"touch", "-c", "--", p.staging};
   plan.push_back(stamp);
@@ -201,11 +214,20 @@ Result<RebuildPlan> RootManager::plan_rebuild(const inventory::Pi& pi,
   return out;
 }
 
+Result<CloneChoice> RootManager::clone_choice(const std::string& golden) {
+  const auto wanted = m_shelf.fileserver.clone_method;
+  if (m_clone && m_clone->first == golden) return m_clone->second;
+  auto choice = choose_clone_method(m_host, wanted, golden, m_layout.nfs_root());
+  if (!choice) return std::unexpected(choice.error());
+  m_clone = std::pair{golden, *choice};
+  return *choice;
+}
+
 Result<Plan> RootManager::plan_rollback(std::string_view name) {
   auto paths = m_layout.pi(name);
   if (!paths) return std::unexpected(paths.error());
   const PiPaths& p = *paths;
-  auto state = read_state(p, [this](const std::string& path) { return exists(path); });
+  auto state = read_state(m_host, p);
   if (!state) return std::unexpected(state.error());
   Plan plan;
   if (auto r = recover_actions(p, *state, plan); !r) return std::unexpected(r.error());
@@ -225,7 +247,7 @@ Result<Plan> RootManager::plan_remove(const inventory::Pi& pi, bool keep) {
   auto paths = m_layout.pi(pi.name);
   if (!paths) return std::unexpected(paths.error());
   const PiPaths& p = *paths;
-  auto state = read_state(p, [this](const std::string& path) { return exists(path); });
+  auto state = read_state(m_host, p);
   if (!state) return std::unexpected(state.error());
   Plan plan;
   // Unexport first, so the Pi never sees its root vanish under a live export. exportfs fails
@@ -307,11 +329,14 @@ Result<void> RootManager::remove(const inventory::Pi& pi, bool keep, const ExecO
 
 Result<void> RootManager::recover(const ExecOptions& options) {
   std::set<std::string> names;
+  std::vector<std::string> folders;
   for (const char* folder : {"/.staging", "/.previous", "/.rollback", "/.trash"}) {
-    auto entries = m_host.list(m_layout.nfs_root() + folder);
-    if (!entries && entries.error().code == ErrorCode::not_found) continue;
-    if (!entries) return std::unexpected(entries.error());
-    for (std::string n : *entries) {
+    folders.push_back(m_layout.nfs_root() + folder);
+  }
+  auto listed = m_host.list_dirs(folders);  // one round trip; missing folders have no entry
+  if (!listed) return std::unexpected(listed.error());
+  for (const auto& [folder, entries] : *listed) {
+    for (std::string n : entries) {
       if (n.ends_with(".ready")) n.resize(n.size() - 6);
       if (is_rfc1123_label(n)) names.insert(n);
     }
@@ -330,16 +355,44 @@ Result<std::vector<RootInfo>> RootManager::list_roots() {
   auto entries = m_host.list(m_layout.nfs_root());
   if (!entries && entries.error().code == ErrorCode::not_found) return std::vector<RootInfo>{};
   if (!entries) return std::unexpected(entries.error());
-  std::vector<RootInfo> roots;
+  std::vector<std::string> names;
   for (const auto& n : *entries) {
-    if (!is_rfc1123_label(n)) continue;
+    if (is_rfc1123_label(n)) names.push_back(n);
+  }
+  return roots_info(names);
+}
+
+Result<std::vector<RootInfo>> RootManager::roots_info(const std::vector<std::string>& names) {
+  auto snapshot = m_host.read_paths(roots_reads(names));
+  if (!snapshot) return std::unexpected(snapshot.error());
+  return roots_info(names, *snapshot);
+}
+
+std::vector<PathRead> RootManager::roots_reads(const std::vector<std::string>& names) const {
+  std::vector<PathRead> reads;
+  for (const auto& n : names) {
     const std::string path = m_layout.nfs_root() + "/" + n;
-    auto st = m_host.stat(path);
-    if (!st) return std::unexpected(st.error());
-    if (st->type != FileType::directory) continue;
-    auto prev = exists(m_layout.nfs_root() + "/.previous/" + n);
-    if (!prev) return std::unexpected(prev.error());
-    roots.push_back(RootInfo{n, path, *prev, st->mtime});
+    reads.push_back({path});
+    reads.push_back({m_layout.nfs_root() + "/.previous/" + n});
+    reads.push_back({path + "/" + std::string(kRootRecord), true});
+  }
+  return reads;
+}
+
+std::vector<RootInfo> RootManager::roots_info(const std::vector<std::string>& names,
+                                              const PathSnapshot& snapshot) const {
+  std::vector<RootInfo> roots;
+  for (const auto& n : names) {
+    const std::string path = m_layout.nfs_root() + "/" + n;
+    const auto it = snapshot.find(path);
+    if (it == snapshot.end() || it->second.stat.type != FileType::directory) continue;
+    RootInfo info{n, path, snapshot.contains(m_layout.nfs_root() + "/.previous/" + n),
+                  it->second.stat.mtime, std::nullopt};
+    const auto record = snapshot.find(path + "/" + std::string(kRootRecord));
+    if (record != snapshot.end() && record->second.contents) {
+      info.record = parse_root_record(*record->second.contents);
+    }
+    roots.push_back(std::move(info));
   }
   return roots;
 }

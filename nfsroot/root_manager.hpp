@@ -21,6 +21,7 @@
 // Every operation is planned first (plan_*: read-only probing of the host, returns data) and then
 // executed; --dry-run prints the plan. The class knows nothing about the CLI.
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,7 @@ struct RootInfo {
   std::string path;
   bool has_previous = false;
   std::int64_t mtime = 0;  // of the live root folder: when it was built (see plan_rebuild)
+  std::optional<RootRecord> record;  // its .picluster-root, for roots built since it exists
 };
 
 struct RebuildPlan {
@@ -70,8 +72,16 @@ class RootManager {
   // Recovers every Pi root found under nfs_root's working folders.
   Result<void> recover(const ExecOptions& options = {});
 
-  // Live roots under nfs_root (folders whose name is an RFC 1123 label), sorted.
+  // Live roots under nfs_root (folders whose name is an RFC 1123 label), sorted: one listing and
+  // one read batch.
   Result<std::vector<RootInfo>> list_roots();
+  // The live roots among `names` (one read batch), or from a snapshot holding roots_reads(names).
+  Result<std::vector<RootInfo>> roots_info(const std::vector<std::string>& names);
+  [[nodiscard]] std::vector<PathRead> roots_reads(const std::vector<std::string>& names) const;
+  [[nodiscard]] std::vector<RootInfo> roots_info(const std::vector<std::string>& names,
+                                                 const PathSnapshot& snapshot) const;
+  // The clone method for `golden` (probed once per manager, i.e. once per verb).
+  Result<CloneChoice> clone_choice(const std::string& golden);
 
   [[nodiscard]] const Layout& layout() const { return m_layout; }
   // The options execute() needs for this shelf (prefixed set from root_prefix), merged with yours.
@@ -84,6 +94,7 @@ class RootManager {
   Host& m_host;
   const inventory::Shelf& m_shelf;
   Layout m_layout;
+  std::optional<std::pair<std::string, CloneChoice>> m_clone;  // golden image -> its choice
 };
 
 }  // namespace picluster::nfsroot

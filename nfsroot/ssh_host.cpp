@@ -16,14 +16,18 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <random>
 
 #include "common/text.hpp"
+#include "nfsroot/remote_batch.hpp"
 
 namespace picluster::nfsroot {
 
 struct SshHost::Impl {
   ssh_session session = nullptr;
   SshTarget target;
+  std::uint64_t channels = 0;  // channels opened: one per remote command
+  std::string marker;          // random per connection; see run()
   ~Impl() {
     if (session != nullptr) {
       ssh_disconnect(session);
@@ -171,6 +175,10 @@ Result<std::unique_ptr<SshHost>> SshHost::connect(const SshTarget& target) {
   ::setsockopt(ssh_get_fd(s), SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
   if (auto v = verify_host_key(s, target); !v) return std::unexpected(v.error().with_context(where));
   if (auto a = authenticate(s, target); !a) return std::unexpected(a.error().with_context(where));
+  std::random_device random;
+  char marker[48];
+  std::snprintf(marker, sizeof marker, "picluster-%08x%08x%08x", random(), random(), random());
+  impl->marker = marker;
   return std::unique_ptr<SshHost>(new SshHost(std::move(impl)));
 }
 
@@ -191,10 +199,9 @@ struct Channel {
   }
 };
 
-// Reads whatever one stream holds right now, without waiting; returns bytes read, 0 for none yet,
-// SSH_EOF once the stream is finished, or SSH_ERROR.
-int drain(ssh_channel ch, int is_stderr, std::string& sink, bool keep,
-          const std::function<void(std::string_view)>* on_chunk) {
+// Reads whatever one stream holds right now, without waiting, handing each chunk to `deliver`;
+// returns bytes read, 0 for none yet, SSH_EOF once the stream is finished, or SSH_ERROR.
+int drain(ssh_channel ch, int is_stderr, const std::function<void(std::string_view)>& deliver) {
   std::array<char, 32768> buffer{};
   int total = 0;
   for (;;) {
@@ -206,12 +213,43 @@ int drain(ssh_channel ch, int is_stderr, std::string& sink, bool keep,
     const int n = ssh_channel_read(ch, buffer.data(), static_cast<std::uint32_t>(want), is_stderr);
     if (n < 0) return SSH_ERROR;
     if (n == 0) return total;
-    const std::string_view chunk(buffer.data(), static_cast<std::size_t>(n));
-    if (keep) sink.append(chunk);
-    if (on_chunk != nullptr && *on_chunk) (*on_chunk)(chunk);
+    deliver(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
     total += n;
   }
 }
+
+// sshd runs every command through the user's login shell, and bash sources ~/.bashrc for it,
+// which may print. So run() has the shell print a marker, random per connection, on stdout and
+// stderr before it execs the command: what comes before the marker is the start-up files', what
+// follows is the command's.
+class MarkerFilter {
+ public:
+  explicit MarkerFilter(std::string_view marker) : m_marker(marker) {}
+  void feed(std::string_view chunk, const std::function<void(std::string_view)>& out) {
+    if (m_seen) {
+      out(chunk);
+      return;
+    }
+    m_pending.append(chunk);
+    const auto at = m_pending.find(m_marker);
+    if (at == std::string::npos) return;
+    m_seen = true;
+    const std::string rest = m_pending.substr(at + m_marker.size());
+    m_pending.clear();
+    if (!rest.empty()) out(rest);
+  }
+  [[nodiscard]] bool seen() const { return m_seen; }
+  [[nodiscard]] const std::string& before() const { return m_pending; }
+
+ private:
+  std::string_view m_marker;
+  bool m_seen = false;
+  std::string m_pending;
+};
+
+// The environment of every remote command: nothing from the login shell's start-up files.
+constexpr std::string_view kRemoteEnv =
+    "env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C ";
 
 // Waits until the session's socket has something to read, at most `wait`.
 void wait_readable(ssh_session s, std::chrono::milliseconds wait) {
@@ -231,12 +269,12 @@ constexpr double kRemoteGraceSeconds = 1.0;
 
 Result<CommandResult> kill_remote(ssh_session s, ssh_channel ch) {
   ssh_channel_request_send_signal(ch, "KILL");
-  std::string ignored;
+  const auto ignore = [](std::string_view) {};
   const auto until = Clock::now() + std::chrono::seconds(static_cast<int>(kRemoteGraceSeconds) + 5);
   bool out_done = false, err_done = false;
   while ((!out_done || !err_done) && Clock::now() < until) {
-    const int out = out_done ? 0 : drain(ch, 0, ignored, false, nullptr);
-    const int err = err_done ? 0 : drain(ch, 1, ignored, false, nullptr);
+    const int out = out_done ? 0 : drain(ch, 0, ignore);
+    const int err = err_done ? 0 : drain(ch, 1, ignore);
     if (out == SSH_ERROR || err == SSH_ERROR) break;
     out_done = out_done || out == SSH_EOF;
     err_done = err_done || err == SSH_EOF;
@@ -258,7 +296,11 @@ Result<CommandResult> SshHost::run(const std::vector<std::string>& argv,
   char limit[32];
   std::snprintf(limit, sizeof limit, "%.3f",
                 static_cast<double>(options.timeout.count()) / 1000.0 + kRemoteGraceSeconds);
-  const std::string remote = "exec timeout --signal=KILL " + std::string(limit) + " " + line;
+  const std::string& marker = m_impl->marker;
+  const std::string remote = "printf %s " + marker + "; printf %s " + marker + " >&2; exec " +
+                             std::string(kRemoteEnv) + "timeout --signal=KILL " +
+                             std::string(limit) + " " + line;
+  ++m_impl->channels;
   Channel c{ssh_channel_new(s)};
   if (c.ch == nullptr || ssh_channel_open_session(c.ch) != SSH_OK ||
       ssh_channel_request_exec(c.ch, remote.c_str()) != SSH_OK) {
@@ -273,13 +315,26 @@ Result<CommandResult> SshHost::run(const std::vector<std::string>& argv,
   ssh_channel_send_eof(c.ch);
 
   CommandResult result;
+  MarkerFilter out_filter(marker), err_filter(marker);
+  const std::function<void(std::string_view)> to_out = [&](std::string_view chunk) {
+    if (!options.discard_output) result.out.append(chunk);
+    if (options.on_output) options.on_output(chunk);
+  };
+  const std::function<void(std::string_view)> to_err = [&](std::string_view chunk) {
+    result.err.append(chunk);
+  };
+  const std::function<void(std::string_view)> read_out = [&](std::string_view chunk) {
+    out_filter.feed(chunk, to_out);
+  };
+  const std::function<void(std::string_view)> read_err = [&](std::string_view chunk) {
+    err_filter.feed(chunk, to_err);
+  };
   const auto deadline = Clock::now() + options.timeout;
   auto last_traffic = Clock::now();
   bool out_done = false, err_done = false;
   while (!out_done || !err_done) {
-    const int out =
-        out_done ? 0 : drain(c.ch, 0, result.out, !options.discard_output, &options.on_output);
-    const int err = err_done ? 0 : drain(c.ch, 1, result.err, true, nullptr);
+    const int out = out_done ? 0 : drain(c.ch, 0, read_out);
+    const int err = err_done ? 0 : drain(c.ch, 1, read_err);
     if (out == SSH_ERROR || err == SSH_ERROR) {
       return fail(ErrorCode::ssh, where + ": connection lost during " + argv[0] + ": " + m_impl->session_error());
     }
@@ -307,6 +362,13 @@ Result<CommandResult> SshHost::run(const std::vector<std::string>& argv,
     }
   }
   const int status = ssh_channel_get_exit_status(c.ch);
+  if (!out_filter.seen()) {
+    std::string said = err_filter.before();
+    while (!said.empty() && (said.back() == '\n' || said.back() == ' ')) said.pop_back();
+    return fail(ErrorCode::ssh, where + ": the login shell of " + m_impl->target.user +
+                                    " exited (status " + std::to_string(status) +
+                                    ") before running " + argv[0] + (said.empty() ? "" : ": " + said));
+  }
   result.exit_status = status < 0 ? 255 : status;
   return result;
 }
@@ -434,6 +496,34 @@ Result<void> SshHost::remove(const std::string& path) {
                              "else exec rm -f -- \"$1\"; fi", {path}));
   if (!r) return std::unexpected(r.error().with_context(name()));
   return {};
+}
+
+std::uint64_t SshHost::round_trips() const { return m_impl->channels; }
+
+Result<PathSnapshot> SshHost::read_paths(const std::vector<PathRead>& paths) {
+  if (paths.empty()) return PathSnapshot{};
+  const auto command = remote::read_paths_command(paths);
+  auto r = remote::run_batch(*this, command, "read " + std::to_string(paths.size()) + " paths");
+  if (!r) return std::unexpected(r.error().with_context(name()));
+  auto snapshot = remote::parse_read_paths(paths, r->out);
+  if (!snapshot) return std::unexpected(snapshot.error().with_context(name()));
+  return snapshot;
+}
+
+Result<void> SshHost::write_files(const std::vector<FileWrite>& files) {
+  if (files.empty()) return {};
+  const auto command = remote::write_files_command(files);
+  auto r = remote::run_batch(*this, command, "write " + std::to_string(files.size()) + " files");
+  if (!r) return std::unexpected(r.error().with_context(name()));
+  return {};
+}
+
+Result<std::map<std::string, std::vector<std::string>>> SshHost::list_dirs(
+    const std::vector<std::string>& dirs) {
+  if (dirs.empty()) return std::map<std::string, std::vector<std::string>>{};
+  auto r = remote::run_batch(*this, remote::list_dirs_command(dirs), "list folders");
+  if (!r) return std::unexpected(r.error().with_context(name()));
+  return remote::parse_list_dirs(r->out);
 }
 
 Result<void> SshHost::make_dirs(const std::string& path) {

@@ -38,6 +38,12 @@ class SshHost final : public Host {
   Result<void> rename(const std::string& from, const std::string& to) override;
   Result<void> remove(const std::string& path) override;
   Result<void> make_dirs(const std::string& path) override;
+  // Each batch is one remote command (nfsroot/remote_batch.hpp).
+  Result<PathSnapshot> read_paths(const std::vector<PathRead>& paths) override;
+  Result<void> write_files(const std::vector<FileWrite>& files) override;
+  Result<std::map<std::string, std::vector<std::string>>> list_dirs(
+      const std::vector<std::string>& dirs) override;
+  [[nodiscard]] std::uint64_t round_trips() const override;
 
  private:
   struct Impl;

@@ -6,6 +6,7 @@
 
 #include "bootcfg/bootcfg.hpp"
 #include "nfsroot/diff.hpp"
+#include "nfsroot/install.hpp"
 
 namespace picluster::orchestrator {
 namespace {
@@ -36,14 +37,89 @@ switchctl::Plan scoped(switchctl::Plan plan, const ApplyOptions& options) {
   return plan;
 }
 
-Result<std::set<std::string>> live_roots(ShelfSession& session) {
+// One read of everything the fileserver stages compare against (one round trip over SSH).
+struct FileserverView {
+  nfsroot::PathSnapshot snapshot;
+  std::map<std::string, nfsroot::RootInfo> live;  // in-scope Pis with a live root
+};
+
+std::vector<const inventory::Pi*> pis_in_scope(const inventory::Shelf& shelf, const ApplyOptions& options) {
+  std::vector<const inventory::Pi*> out;
+  for (const auto& pi : shelf.pis) {
+    if (in_scope(options, pi.name)) out.push_back(&pi);
+  }
+  return out;
+}
+
+Result<FileserverView> read_view(ShelfSession& session, const ApplyOptions& options) {
+  const auto& shelf = session.shelf();
+  auto cfg = session.configurator();
+  if (!cfg) return std::unexpected(cfg.error());
   auto roots = session.roots();
   if (!roots) return std::unexpected(roots.error());
-  auto list = (*roots)->list_roots();
-  if (!list) return std::unexpected(list.error());
-  std::set<std::string> names;
-  for (const auto& r : *list) names.insert(r.name);
-  return names;
+  std::vector<nfsroot::PathRead> reads;
+  const auto add = [&reads](std::vector<nfsroot::PathRead> more) {
+    reads.insert(reads.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+  };
+  for (const auto& files : {network_files(shelf), export_files(shelf), boot_files(shelf)}) {
+    for (const auto& f : files) {
+      if (auto v = nfsroot::validate_relative_path(f.path); !v) return std::unexpected(v.error());
+    }
+    add((*cfg)->reads(files));
+  }
+  std::vector<std::string> names;
+  for (const auto* pi : pis_in_scope(shelf, options)) {
+    names.push_back(pi->name);
+    const std::string live = (*roots)->layout().nfs_root() + "/" + pi->name;
+    add(nfsroot::root_file_reads(live, bootcfg::render_pi_root_files(shelf, *pi)));
+  }
+  add((*roots)->roots_reads(names));
+  auto host = session.host();
+  if (!host) return std::unexpected(host.error());
+  FileserverView view;
+  auto snapshot = (*host)->read_paths(reads);
+  if (!snapshot) return std::unexpected(snapshot.error());
+  view.snapshot = std::move(*snapshot);
+  for (auto& info : (*roots)->roots_info(names, view.snapshot)) view.live[info.name] = std::move(info);
+  return view;
+}
+
+Result<std::vector<RootFileChanges>> plan_root_files(ShelfSession& session, const ApplyOptions& options,
+                                                     const FileserverView& view,
+                                                     const std::set<std::string>& skip = {}) {
+  std::vector<RootFileChanges> out;
+  const auto& shelf = session.shelf();
+  for (const auto* pi : pis_in_scope(shelf, options)) {
+    const auto live = view.live.find(pi->name);
+    if (live == view.live.end() || skip.contains(pi->name)) continue;
+    auto plan = nfsroot::plan_root_files(live->second.path, bootcfg::render_pi_root_files(shelf, *pi),
+                                         view.snapshot, "root-files");
+    if (!plan) return std::unexpected(plan.error().with_context(pi->name + ": root files"));
+    if (!plan->empty()) out.push_back({pi->name, std::move(*plan)});
+  }
+  return out;
+}
+
+// Roots whose recorded origin is not what the inventory asks for now: only a rebuild changes it.
+std::vector<std::string> rebuild_needed(ShelfSession& session, const FileserverView& view) {
+  std::vector<std::string> out;
+  const auto& fs = session.shelf().fileserver;
+  const std::string golden = nfsroot::Layout(fs).host_path(fs.golden_image);
+  for (const auto& [name, info] : view.live) {
+    if (!info.record) continue;
+    const std::string again = ": only `picluster rebuild " + name + "` changes it";
+    if (!info.record->golden.empty() && info.record->golden != golden) {
+      out.push_back(name + ": root built from " + info.record->golden + ", golden_image is now " +
+                    golden + again);
+    }
+    const std::string method(inventory::to_string(fs.clone_method));
+    if (fs.clone_method != inventory::CloneMethod::automatic && !info.record->method.empty() &&
+        info.record->method != method) {
+      out.push_back(name + ": root cloned with " + info.record->method + ", clone_method is now " +
+                    method + again);
+    }
+  }
+  return out;
 }
 
 // The in-scope Pis the operator holds off (`picluster power off`): never powered on by apply.
@@ -74,11 +150,11 @@ std::string plan_lines(const nfsroot::Plan& plan, bool prefixed) {
 
 // Runs one fileserver stage: plan the files, apply, report.
 Result<void> file_stage(ShelfSession& session, const ApplyOptions& options, const std::string& step,
-                        const std::vector<RenderedFile>& files) {
+                        const std::vector<RenderedFile>& files, const nfsroot::PathSnapshot& snapshot) {
   const std::string pi = step_pi(options);
   auto cfg = session.configurator();
   if (!cfg) return std::unexpected(cfg.error());
-  auto plan = (*cfg)->plan(files);
+  auto plan = (*cfg)->plan(files, snapshot);
   if (!plan) return std::unexpected(plan.error().with_context(step));
   if (plan->empty()) {
     session.report({pi, step, "unchanged", ""});
@@ -116,25 +192,57 @@ Result<void> switch_stage(ShelfSession& session, const ApplyOptions& options) {
   return {};
 }
 
-Result<void> roots_stage(ShelfSession& session, const ApplyOptions& options) {
+// Missing roots cloned; returns the Pis it provisioned (their files are installed already).
+Result<std::set<std::string>> roots_stage(ShelfSession& session, const ApplyOptions& options,
+                                          const FileserverView& view) {
   auto roots = session.roots();
   if (!roots) return std::unexpected(roots.error());
-  if (auto ok = (*roots)->recover(session.exec_options(step_pi(options))); !ok) return ok;
-  auto live = live_roots(session);
-  if (!live) return std::unexpected(live.error());
+  if (auto ok = (*roots)->recover(session.exec_options(step_pi(options))); !ok) {
+    return std::unexpected(ok.error());
+  }
   const auto& shelf = session.shelf();
-  for (const auto& pi : shelf.pis) {
-    if (!in_scope(options, pi.name) || live->contains(pi.name)) continue;
-    auto choice = (*roots)->provision(pi, bootcfg::render_pi_root_files(shelf, pi),
-                                      session.exec_options(pi.name));
+  std::set<std::string> provisioned;
+  for (const auto* pi : pis_in_scope(shelf, options)) {
+    if (view.live.contains(pi->name)) continue;
+    auto choice = (*roots)->provision(*pi, bootcfg::render_pi_root_files(shelf, *pi),
+                                      session.exec_options(pi->name));
     if (!choice) {
-      session.report({pi.name, "root", "failed", choice.error().message});
+      session.report({pi->name, "root", "failed", choice.error().message});
       return std::unexpected(choice.error());
     }
-    session.report({pi.name, "root", "ok",
+    provisioned.insert(pi->name);
+    session.report({pi->name, "root", "ok",
                     "cloned with " + std::string(to_string(choice->method)) + " (" +
                         choice->reason + ")"});
   }
+  return provisioned;
+}
+
+// The files picluster renders into each existing root, rewritten where they drifted; each Pi's
+// step says when the running Pi picks the change up.
+Result<void> root_files_stage(ShelfSession& session, const ApplyOptions& options,
+                              const FileserverView& view, const std::set<std::string>& provisioned) {
+  auto changes = plan_root_files(session, options, view, provisioned);
+  if (!changes) return std::unexpected(changes.error());
+  auto host = session.host();
+  if (!host) return std::unexpected(host.error());
+  const bool prefixed = !session.shelf().fileserver.root_prefix.empty();
+  for (const auto& change : *changes) {
+    if (auto ok = nfsroot::execute(**host, change.plan, session.exec_options(change.pi)); !ok) {
+      session.report({change.pi, "root-files", "failed", ok.error().message});
+      return std::unexpected(ok.error().with_context(change.pi + ": root files"));
+    }
+    std::string detail;
+    for (const auto& a : change.plan) {
+      detail += nfsroot::describe(a, prefixed) + "\n";
+      if (a.kind != nfsroot::ActionKind::write_file) continue;
+      const std::string rel = a.path.substr(view.live.at(change.pi).path.size() + 1);
+      detail += "  " + rel + " takes effect " + takes_effect(rel) + "\n";
+    }
+    if (!detail.empty()) detail.pop_back();
+    session.report({change.pi, "root-files", "ok", detail});
+  }
+  if (changes->empty()) session.report({step_pi(options), "root-files", "unchanged", ""});
   return {};
 }
 
@@ -168,8 +276,20 @@ bool fileserver_configured(const inventory::Shelf& shelf) {
 }
 
 bool ShelfPlan::empty() const {
-  return switch_plan.empty() && network.empty() && missing_roots.empty() && exports.empty() &&
-         boot.empty() && power_on.empty();
+  return switch_plan.empty() && network.empty() && missing_roots.empty() && root_files.empty() &&
+         exports.empty() && boot.empty() && power_on.empty();
+}
+
+std::string takes_effect(std::string_view path) {
+  if (path == "etc/hosts") return "at once (read on every lookup)";
+  if (path == "etc/network/interfaces") {
+    return "at next boot (or on the Pi: ifdown and ifup of the public VLAN interface; never eth0, "
+           "which carries the root)";
+  }
+  if (path == "etc/hostname") return "at next boot (or on the Pi: hostname -F /etc/hostname)";
+  if (path == "etc/fstab") return "at next boot (the root is mounted from cmdline.txt; fstab by mount -a)";
+  if (path.starts_with("etc/modules-load.d/")) return "at next boot (or on the Pi: systemctl restart systemd-modules-load)";
+  return "at next boot";
 }
 
 std::vector<RenderedFile> network_files(const inventory::Shelf& shelf) {
@@ -222,20 +342,26 @@ Result<ShelfPlan> plan_shelf(ShelfSession& session, const ApplyOptions& options)
 
   auto cfg = session.configurator();
   if (!cfg) return std::unexpected(cfg.error());
-  auto network = (*cfg)->plan(network_files(shelf));
+  const auto trips_before = session.fileserver_round_trips();
+  auto view = read_view(session, options);
+  if (!view) return std::unexpected(view.error());
+  auto network = (*cfg)->plan(network_files(shelf), view->snapshot);
   if (!network) return std::unexpected(network.error());
   out.network = *network;
-  auto live = live_roots(session);
-  if (!live) return std::unexpected(live.error());
-  for (const auto& pi : shelf.pis) {
-    if (in_scope(options, pi.name) && !live->contains(pi.name)) out.missing_roots.push_back(pi.name);
+  for (const auto* pi : pis_in_scope(shelf, options)) {
+    if (!view->live.contains(pi->name)) out.missing_roots.push_back(pi->name);
   }
-  auto exports = (*cfg)->plan(export_files(shelf));
+  auto root_files = plan_root_files(session, options, *view);
+  if (!root_files) return std::unexpected(root_files.error());
+  out.root_files = std::move(*root_files);
+  out.rebuild_needed = rebuild_needed(session, *view);
+  auto exports = (*cfg)->plan(export_files(shelf), view->snapshot);
   if (!exports) return std::unexpected(exports.error());
   out.exports = *exports;
-  auto boot = (*cfg)->plan(boot_files(shelf));
+  auto boot = (*cfg)->plan(boot_files(shelf), view->snapshot);
   if (!boot) return std::unexpected(boot.error());
   out.boot = *boot;
+  out.fileserver_round_trips = session.fileserver_round_trips() - trips_before;
   if (options.power) {
     auto held = held_pis(session, options);
     if (!held) return std::unexpected(held.error());
@@ -260,12 +386,18 @@ class PlanPrinter {
     const char* c = mark == '+' ? "\033[32m" : "\033[33m";
     m_out += "  " + paint(c, std::string(1, mark) + " " + text) + "\n";
   }
-  void actions(const std::string& title_text, const nfsroot::Plan& plan, bool prefixed) {
+  // root: the Pi's live root folder for root files ("" otherwise): each write says when the
+  // running Pi picks it up.
+  void actions(const std::string& title_text, const nfsroot::Plan& plan, bool prefixed,
+               const std::string& root = {}) {
     if (plan.empty()) return;
     title(title_text);
     for (const auto& a : plan) {
       line('~', nfsroot::describe(a, prefixed));
       if (a.kind != nfsroot::ActionKind::write_file) continue;
+      if (!root.empty() && a.path.starts_with(root + "/")) {
+        m_out += "      takes effect " + takes_effect(std::string_view(a.path).substr(root.size() + 1)) + "\n";
+      }
       if (a.previous && a.previous_mode != (a.mode & 07777U)) {
         m_out += "      " + mode_text(a.previous_mode) + " -> " + mode_text(a.mode) + "\n";
       }
@@ -297,6 +429,19 @@ class PlanPrinter {
 
 }  // namespace
 
+namespace {
+
+// The live root folder a Pi's root-file actions are under (their common prefix).
+std::string root_of(const RootFileChanges& change) {
+  for (const auto& a : change.plan) {
+    const auto at = a.path.find("/" + change.pi + "/");
+    if (at != std::string::npos) return a.path.substr(0, at + change.pi.size() + 1);
+  }
+  return {};
+}
+
+}  // namespace
+
 std::vector<nfsroot::DiffLine> content_diff(const nfsroot::Action& action) {
   if (action.kind != nfsroot::ActionKind::write_file) return {};
   return nfsroot::diff_lines(action.previous.value_or(""), action.contents);
@@ -304,7 +449,7 @@ std::vector<nfsroot::DiffLine> content_diff(const nfsroot::Action& action) {
 
 std::string describe(const ShelfPlan& plan, bool colour) {
   const std::string none = "no changes: the shelf matches the inventory\n";
-  if (plan.empty() && plan.held.empty()) return none;
+  if (plan.empty() && plan.held.empty() && plan.rebuild_needed.empty()) return none;
   PlanPrinter out(colour);
   if (!plan.switch_plan.empty()) {
     out.title("switch");
@@ -320,6 +465,13 @@ std::string describe(const ShelfPlan& plan, bool colour) {
   if (!plan.missing_roots.empty()) {
     out.title("roots");
     for (const auto& name : plan.missing_roots) out.line('+', "clone root for " + name);
+  }
+  for (const auto& change : plan.root_files) {
+    out.actions("root files of " + change.pi, change.plan, plan.prefixed, root_of(change));
+  }
+  if (!plan.rebuild_needed.empty()) {
+    out.title("needs a rebuild (apply does not change these)");
+    for (const auto& line : plan.rebuild_needed) out.line('!', line);
   }
   out.actions("exports", plan.exports, plan.prefixed);
   out.actions("boot files", plan.boot, plan.prefixed);
@@ -349,26 +501,41 @@ inventory::Json to_json(const ShelfPlan& plan) {
   }
   j["switch"] = sw;
   Json files = Json::array();
-  const auto actions = [&](const char* stage, const nfsroot::Plan& p) {
+  const auto actions = [&](const char* stage, const nfsroot::Plan& p, const std::string& pi = {},
+                           const std::string& root = {}) {
     Json a = Json::array();
     for (const auto& action : p) {
       a.push_back(nfsroot::describe(action, plan.prefixed));
       if (action.kind != nfsroot::ActionKind::write_file) continue;
       Json diff = Json::array();
       for (const auto& d : content_diff(action)) diff.push_back(nfsroot::to_string(d));
-      files.push_back(
-          Json{{"stage", stage},
-               {"path", action.path},
-               {"mode", action.mode & 07777U},
-               {"old_mode", action.previous ? Json(action.previous_mode) : Json(nullptr)},
-               {"old", action.previous ? Json(*action.previous) : Json(nullptr)},
-               {"new", action.contents},
-               {"diff", diff}});
+      Json file{{"stage", stage},
+                {"path", action.path},
+                {"mode", action.mode & 07777U},
+                {"old_mode", action.previous ? Json(action.previous_mode) : Json(nullptr)},
+                {"old", action.previous ? Json(*action.previous) : Json(nullptr)},
+                {"new", action.contents},
+                {"diff", diff}};
+      if (!pi.empty()) {
+        file["pi"] = pi;
+        if (action.path.starts_with(root + "/")) {
+          file["takes_effect"] = takes_effect(std::string_view(action.path).substr(root.size() + 1));
+        }
+      }
+      files.push_back(file);
     }
     return a;
   };
   j["network"] = actions("network", plan.network);
   j["roots"] = plan.missing_roots;
+  Json root_files = Json::array();
+  for (const auto& change : plan.root_files) {
+    root_files.push_back(Json{{"pi", change.pi},
+                              {"actions", actions("root_files", change.plan, change.pi, root_of(change))}});
+  }
+  j["root_files"] = root_files;
+  j["rebuild_needed"] = plan.rebuild_needed;
+  j["fileserver_round_trips"] = plan.fileserver_round_trips;
   j["exports"] = actions("exports", plan.exports);
   j["boot"] = actions("boot", plan.boot);
   Json power = Json::array();
@@ -406,16 +573,29 @@ Result<void> apply_shelf(ShelfSession& session, const ApplyOptions& options) {
   if (!sw) skipped("switch", "switch");
   else if (auto ok = switch_stage(session, options); !ok) return ok;
   if (!fs) {
-    for (const char* step : {"network", "roots", "exports", "boot"}) skipped(step, "fileserver");
+    for (const char* step : {"network", "roots", "root-files", "exports", "boot"}) skipped(step, "fileserver");
   } else {
+    const std::string pi = step_pi(options);
+    // one snapshot of the fileserver for every stage below
+    auto view = read_view(session, options);
+    if (!view) return std::unexpected(view.error());
+    session.round_trips_note(pi, "read");
     // 2. fileserver VLAN interfaces and isolation hardening
-    if (auto ok = file_stage(session, options, "network", network_files(shelf)); !ok) return ok;
+    if (auto ok = file_stage(session, options, "network", network_files(shelf), view->snapshot); !ok) return ok;
+    session.round_trips_note(pi, "network");
     // 3. missing roots cloned and customised
-    if (auto ok = roots_stage(session, options); !ok) return ok;
+    auto provisioned = roots_stage(session, options, *view);
+    if (!provisioned) return std::unexpected(provisioned.error());
+    session.round_trips_note(pi, "roots");
+    // 3b. the files inside existing roots
+    if (auto ok = root_files_stage(session, options, *view, *provisioned); !ok) return ok;
+    session.round_trips_note(pi, "root-files");
     // 4. exports (each root to its Pi alone), dnsmasq for netboot
-    if (auto ok = file_stage(session, options, "exports", export_files(shelf)); !ok) return ok;
+    if (auto ok = file_stage(session, options, "exports", export_files(shelf), view->snapshot); !ok) return ok;
+    session.round_trips_note(pi, "exports");
     // 5. boot files
-    if (auto ok = file_stage(session, options, "boot", boot_files(shelf)); !ok) return ok;
+    if (auto ok = file_stage(session, options, "boot", boot_files(shelf), view->snapshot); !ok) return ok;
+    session.round_trips_note(pi, "boot");
   }
   // 6. PoE on
   if (options.power && !sw) skipped("power", "switch");

@@ -1,5 +1,7 @@
 #include "orchestrator/shelf_session.hpp"
 
+#include <algorithm>
+
 #include "switchctl/net_snmp_session.hpp"
 
 namespace picluster::orchestrator {
@@ -103,6 +105,17 @@ nfsroot::ExecOptions ShelfSession::exec_options(const std::string& pi) {
     report({pi, "root", "progress", nfsroot::describe(p)});
   };
   return options;
+}
+
+std::uint64_t ShelfSession::fileserver_round_trips() const {
+  return m_host ? m_host->round_trips() : 0;
+}
+
+void ShelfSession::round_trips_note(const std::string& pi, const std::string& step) {
+  const std::uint64_t now = fileserver_round_trips();
+  const std::uint64_t taken = now - std::min(now, m_round_trips_seen);
+  m_round_trips_seen = now;
+  if (m_verbose) report({pi, step, "note", std::to_string(taken) + " fileserver round trips"});
 }
 
 void ShelfSession::report(StepReport step) {

@@ -80,6 +80,13 @@ class ShelfSession {
     return result;
   }
 
+  // Round trips to the fileserver so far (0 before it is opened, and for a local one).
+  [[nodiscard]] std::uint64_t fileserver_round_trips() const;
+  // With verbose set (`-v`), round_trips_note() reports, as a note, the fileserver round trips
+  // taken since its last call: "STEP: N fileserver round trips".
+  void set_verbose(bool verbose) { m_verbose = verbose; }
+  void round_trips_note(const std::string& pi, const std::string& step);
+
  private:
   inventory::Inventory m_inventory;
   std::string m_shelf_name;
@@ -94,6 +101,8 @@ class ShelfSession {
   std::unique_ptr<nfsroot::Host> m_host;
   std::unique_ptr<nfsroot::RootManager> m_roots;
   std::unique_ptr<nfsroot::FileserverConfigurator> m_configurator;
+  bool m_verbose = false;
+  std::uint64_t m_round_trips_seen = 0;
 };
 
 }  // namespace picluster::orchestrator

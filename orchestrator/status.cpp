@@ -31,25 +31,47 @@ void read_switch(ShelfSession& session, ShelfStatus& out,
   }
 }
 
+// Two round trips over SSH however many Pis: one read batch (every Pi's root, its record, the
+// exports files), one `ip -br link` only without root_prefix (for the interfaces, not read here);
+// plus one `du` of all roots with `sizes`.
 void read_fileserver(ShelfSession& session, ShelfStatus& out,
-                     std::map<std::string, PiStatus*>& by_name) {
+                     std::map<std::string, PiStatus*>& by_name, bool sizes) {
   auto roots = session.roots();
-  auto list = roots ? (*roots)->list_roots() : std::unexpected(roots.error());
-  if (!list) {
-    out.problems.push_back(list.error().message);
+  auto cfg = session.configurator();
+  auto host = session.host();
+  if (!roots || !cfg || !host) {
+    out.problems.push_back(!host ? host.error().message : !roots ? roots.error().message : cfg.error().message);
+    return;
+  }
+  std::vector<std::string> names;
+  for (const auto& [name, st] : by_name) names.push_back(name);
+  const auto exports = export_files(session.shelf());
+  auto reads = (*roots)->roots_reads(names);
+  const auto export_reads = (*cfg)->reads(exports);
+  reads.insert(reads.end(), export_reads.begin(), export_reads.end());
+  auto snapshot = (*host)->read_paths(reads);
+  if (!snapshot) {
+    out.problems.push_back(snapshot.error().message);
     return;
   }
   for (auto& [name, st] : by_name) st->root_present = false;
-  auto host = session.host();
-  for (const auto& root : *list) {
-    const auto it = by_name.find(root.name);
-    if (it == by_name.end()) continue;
-    it->second->root_present = true;
-    it->second->root_mtime = root.mtime;
-    if (auto size = nfsroot::tree_size(**host, root.path)) it->second->root_bytes = *size;
+  const auto live = (*roots)->roots_info(names, *snapshot);
+  std::vector<std::string> paths;
+  for (const auto& root : live) {
+    PiStatus& st = *by_name.at(root.name);
+    st.root_present = true;
+    st.root_mtime = root.mtime;
+    if (root.record) st.root_bytes = root.record->bytes;
+    paths.push_back(root.path);
   }
-  auto cfg = session.configurator();
-  auto state = cfg ? (*cfg)->inspect(export_files(session.shelf())) : std::unexpected(cfg.error());
+  if (sizes) {
+    auto measured = nfsroot::tree_sizes(**host, paths);
+    if (!measured) out.problems.push_back(measured.error().message);
+    for (const auto& root : live) {
+      if (measured && measured->contains(root.path)) by_name.at(root.name)->root_bytes = measured->at(root.path);
+    }
+  }
+  auto state = (*cfg)->inspect(exports, *snapshot);
   if (!state) {
     out.problems.push_back(state.error().message);
     return;
@@ -85,7 +107,7 @@ std::vector<std::string> row_problems(const PiStatus& st) {
 
 }  // namespace
 
-ShelfStatus collect_status(ShelfSession& session, const StatusProbe& probe) {
+ShelfStatus collect_status(ShelfSession& session, const StatusProbe& probe, bool sizes) {
   ShelfStatus out;
   out.shelf = session.shelf().name;
   for (const auto& pi : session.shelf().pis) {
@@ -104,7 +126,10 @@ ShelfStatus collect_status(ShelfSession& session, const StatusProbe& probe) {
       if (const auto it = by_name.find(name); it != by_name.end()) it->second->hold = hold;
     }
   }
-  read_fileserver(session, out, by_name);
+  const auto trips = session.fileserver_round_trips();
+  read_fileserver(session, out, by_name, sizes);
+  out.fileserver_round_trips = session.fileserver_round_trips() - trips;
+  session.round_trips_note("", "status");
   for (const auto& pi : session.shelf().pis) {
     if (probe) by_name[pi.name]->reachable = probe(pi);
     by_name[pi.name]->last_action = session.journal().last_for(pi.name);
@@ -136,7 +161,10 @@ inventory::Json to_json(const ShelfStatus& status) {
     j["last_action"] = st.last_action ? to_json(*st.last_action) : Json(nullptr);
     pis.push_back(j);
   }
-  return Json{{"shelf", status.shelf}, {"pis", pis}, {"problems", status.problems}};
+  return Json{{"shelf", status.shelf},
+              {"pis", pis},
+              {"problems", status.problems},
+              {"fileserver_round_trips", status.fileserver_round_trips}};
 }
 
 }  // namespace picluster::orchestrator

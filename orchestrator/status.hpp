@@ -37,12 +37,15 @@ struct ShelfStatus {
   std::string shelf;
   std::vector<PiStatus> pis;
   std::vector<std::string> problems;  // parts that could not be read, then rows that are wrong
+  std::uint64_t fileserver_round_trips = 0;  // constant however many Pis: 2, 3 with sizes
 };
 
 // probe: returns whether the Pi answers (nullopt = not probed).
 using StatusProbe = std::function<std::optional<bool>(const inventory::Pi&)>;
 
-ShelfStatus collect_status(ShelfSession& session, const StatusProbe& probe);
+// Root sizes come from each root's record (written when it was built, nfsroot/actions.hpp), so
+// status walks no root; sizes = true measures every root now (one `du` for all of them) instead.
+ShelfStatus collect_status(ShelfSession& session, const StatusProbe& probe, bool sizes = false);
 inventory::Json to_json(const ShelfStatus& status);
 
 }  // namespace picluster::orchestrator

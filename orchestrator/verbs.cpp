@@ -175,8 +175,10 @@ Result<std::unique_ptr<ShelfSession>> open_session(const VerbContext& ctx, const
   if (!inv) return std::unexpected(inv.error());
   auto shelf = shelf_for(*inv, ctx, pi);
   if (!shelf) return std::unexpected(shelf.error());
-  return std::make_unique<ShelfSession>(std::move(*inv), *shelf, ctx.inventory_path, verb,
-                                        ctx.reporter);
+  auto session = std::make_unique<ShelfSession>(std::move(*inv), *shelf, ctx.inventory_path, verb,
+                                                ctx.reporter);
+  session->set_verbose(ctx.verbose);
+  return session;
 }
 
 // The VLAN ids on the switch that are not the shelf's, so that add never allocates one of them.

@@ -39,6 +39,7 @@ struct VerbContext {
   bool dry_run = false;
   Reporter reporter;
   std::string verb;  // journal verb for steps taken on behalf of another verb ("" = the verb's own)
+  bool verbose = false;  // -v: fileserver round trips per stage reported as notes
 };
 
 Result<inventory::Pi> add_pi(const VerbContext& ctx, const inventory::PiRequest& request);

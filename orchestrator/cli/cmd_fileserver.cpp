@@ -86,10 +86,17 @@ Result<int> run_show(const Context& ctx, bool json) {
   FileserverContext& f = **fs;
   FileserverConfigurator config(*f.host, f.shelf->fileserver);
   RootManager roots(*f.host, *f.shelf);
+  // Three round trips however many roots: the files, the list of roots, their facts and records.
   auto state = config.inspect(bootcfg::render_fileserver_files(*f.shelf));
   if (!state) return std::unexpected(state.error());
   auto list = roots.list_roots();
   if (!list) return std::unexpected(list.error());
+  std::vector<std::string> unrecorded;  // roots built before records existed: measured now
+  for (const auto& r : *list) {
+    if (!r.record) unrecorded.push_back(r.path);
+  }
+  auto measured = nfsroot::tree_sizes(*f.host, unrecorded);
+  if (!measured) return std::unexpected(measured.error());
   ordered_json j;
   j["host"] = f.host->name();
   j["root_prefix"] = f.shelf->fileserver.root_prefix;
@@ -102,14 +109,16 @@ Result<int> run_show(const Context& ctx, bool json) {
     j["exports"].push_back(ordered_json{{"path", e.path}, {"clients", e.clients}});
   j["roots"] = ordered_json::array();
   for (const auto& r : *list) {
-    auto size = nfsroot::tree_size(*f.host, r.path);
-    if (!size) return std::unexpected(size.error());
+    const std::uint64_t bytes =
+        r.record ? r.record->bytes : (measured->contains(r.path) ? measured->at(r.path) : 0);
     j["roots"].push_back(ordered_json{{"name", r.name},
                                       {"path", r.path},
-                                      {"bytes", *size},
+                                      {"bytes", bytes},
                                       {"modified", utc_time(r.mtime)},
                                       {"previous", r.has_previous}});
   }
+  j["fileserver_round_trips"] = f.host->round_trips();
+  if (ctx.verbose) std::cerr << "note: fileserver show: " << f.host->round_trips() << " fileserver round trips\n";
   if (json) {
     std::cout << j.dump(2) << "\n";
     return 0;

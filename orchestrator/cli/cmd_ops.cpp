@@ -24,6 +24,7 @@ Result<int> run_plan(const Context& ctx, bool json) {
   if (!session) return std::unexpected(session.error());
   auto plan = orchestrator::plan_shelf(**session, {});
   if (!plan) return std::unexpected(plan.error());
+  if (ctx.verbose) std::cerr << "note: plan: " << plan->fileserver_round_trips << " fileserver round trips\n";
   if (json) {
     std::cout << orchestrator::to_json(*plan).dump(2) << "\n";
   } else {
@@ -74,12 +75,17 @@ Result<orchestrator::StatusProbe> status_probe(const inventory::Shelf& shelf,
       });
 }
 
-Result<orchestrator::ShelfStatus> read_status(const Context& ctx, const std::string& probe_spec) {
-  auto session = orchestrator::open_session(verb_context(ctx, false, {}), "status");
+Result<orchestrator::ShelfStatus> read_status(const Context& ctx, const std::string& probe_spec,
+                                              bool sizes = false) {
+  // -v: the fileserver's round trips, on stderr (stdout may be JSON)
+  const orchestrator::Reporter notes = [](const orchestrator::StepReport& r) {
+    if (r.result == "note") std::cerr << "note: " << r.step << ": " << r.detail << "\n";
+  };
+  auto session = orchestrator::open_session(verb_context(ctx, false, notes), "status");
   if (!session) return std::unexpected(session.error());
   auto probe = status_probe((*session)->shelf(), probe_spec);
   if (!probe) return std::unexpected(probe.error());
-  return orchestrator::collect_status(**session, *probe);
+  return orchestrator::collect_status(**session, *probe, sizes);
 }
 
 // Exit status 1 when anything is wrong (a part unreadable, a row with drift or a missing root or
@@ -110,8 +116,9 @@ void print_status(const orchestrator::ShelfStatus& status) {
   for (const auto& p : status.problems) std::cout << "warning: " << p << "\n";
 }
 
-Result<int> run_status(const Context& ctx, bool json, const std::string& probe_spec = {}) {
-  auto status = read_status(ctx, probe_spec);
+Result<int> run_status(const Context& ctx, bool json, const std::string& probe_spec = {},
+                       bool sizes = false) {
+  auto status = read_status(ctx, probe_spec, sizes);
   if (!status) return std::unexpected(status.error());
   if (json) {
     std::cout << orchestrator::to_json(*status).dump(2) << "\n";
@@ -205,6 +212,7 @@ void register_ops_commands(CLI::App& app, Context& ctx) {
     std::string name;
     std::size_t limit = 0;
     std::string probe;
+    bool sizes = false;
   };
   auto plan_opts = std::make_shared<Options>();
   auto* plan = app.add_subcommand(
@@ -229,12 +237,15 @@ void register_ops_commands(CLI::App& app, Context& ctx) {
   auto* status =
       app.add_subcommand("status", "One row per Pi: PoE, VLANs, root, export, last action");
   status->add_flag("--json", status_opts->json, "Print JSON");
+  status->add_flag("--sizes", status_opts->sizes,
+                   "Measure every root now (one du of all roots) instead of the size recorded "
+                   "when it was built");
   status->add_option("--probe", status_opts->probe,
                      "How to tell a Pi is reachable: tcp[:PORT], exec:PROGRAM or none (default: "
                      "the shelf's watch probe, tcp:22)");
   status->callback([&ctx, status_opts] {
     ctx.action = [&ctx, status_opts] {
-      return run_status(ctx, status_opts->json, status_opts->probe);
+      return run_status(ctx, status_opts->json, status_opts->probe, status_opts->sizes);
     };
   });
 

@@ -10,6 +10,7 @@ orchestrator::VerbContext verb_context(const Context& ctx, bool dry_run, orchest
   v.shelf = ctx.shelf;
   v.dry_run = dry_run;
   v.reporter = std::move(reporter);
+  v.verbose = ctx.verbose;
   return v;
 }
 

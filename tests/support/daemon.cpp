@@ -126,7 +126,7 @@ bool Daemon::running() {
   return r == 0;
 }
 
-LoopbackSshd::LoopbackSshd(const fs::path& dir) : m_dir(dir) {
+LoopbackSshd::LoopbackSshd(const fs::path& dir, const LoopbackSshdOptions& options) : m_dir(dir) {
   if (::geteuid() != 0 || !fs::exists("/usr/sbin/sshd") || !have_program("ssh-keygen")) {
     m_why_not = "needs root, openssh-server and openssh-client";
     return;
@@ -149,8 +149,17 @@ LoopbackSshd::LoopbackSshd(const fs::path& dir) : m_dir(dir) {
                  (m_dir / "host_key").string() + "\nAuthorizedKeysFile " + (m_dir / "authorized_keys").string() +
                  "\nPidFile " + (m_dir / "sshd.pid").string() +
                  "\nStrictModes no\nUsePAM no\nPermitRootLogin prohibit-password\n"
-                 "PasswordAuthentication no\nKbdInteractiveAuthentication no\nMaxStartups 100\n");
-  m_daemon = Daemon::start({"/usr/sbin/sshd", "-D", "-e", "-f", (m_dir / "sshd_config").string()}, m_dir / "sshd.log");
+                 "PasswordAuthentication no\nKbdInteractiveAuthentication no\nMaxStartups 100\n" +
+                 (options.debug_log ? "LogLevel DEBUG\n" : ""));
+  std::vector<std::string> argv{"/usr/sbin/sshd", "-D", "-e", "-f", (m_dir / "sshd_config").string()};
+  if (!options.bashrc.empty()) {
+    fs::create_directories(m_dir / "home");
+    write_file(m_dir / "home" / ".bashrc", options.bashrc);
+    argv = {"unshare", "--mount", "--propagation", "private", "sh", "-c",
+            "mount --bind \"$1\" /root && shift && exec \"$@\"", "sh", (m_dir / "home").string()};
+    argv.insert(argv.end(), {"/usr/sbin/sshd", "-D", "-e", "-f", (m_dir / "sshd_config").string()});
+  }
+  m_daemon = Daemon::start(argv, m_dir / "sshd.log");
   if (!m_daemon || !wait_until([this] { return tcp_port_open(m_port); }, std::chrono::seconds(10))) {
     m_why_not = "sshd did not start (see " + (m_dir / "sshd.log").string() + ")";
     m_daemon.reset();

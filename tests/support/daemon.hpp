@@ -49,9 +49,16 @@ class Daemon {
 // A real OpenSSH server on a free 127.0.0.1 port, for the `ssh` fileserver transport: throwaway
 // host and client ed25519 keys, root login by key only, and a known_hosts file that pins the host
 // key. Everything lives under `dir`. ready() is false when sshd or root is missing (skip then).
+struct LoopbackSshdOptions {
+  // When set, sshd runs in a mount namespace of its own where /root is `dir`/home holding this
+  // as .bashrc (the machine's own /root is never touched): a fileserver with noisy dotfiles.
+  std::string bashrc;
+  bool debug_log = false;  // LogLevel DEBUG: sshd.log shows every channel opened
+};
+
 class LoopbackSshd {
  public:
-  explicit LoopbackSshd(const std::filesystem::path& dir);
+  explicit LoopbackSshd(const std::filesystem::path& dir, const LoopbackSshdOptions& options = {});
   LoopbackSshd(const LoopbackSshd&) = delete;
   LoopbackSshd& operator=(const LoopbackSshd&) = delete;
 
@@ -60,6 +67,8 @@ class LoopbackSshd {
   [[nodiscard]] int port() const { return m_port; }
   [[nodiscard]] std::filesystem::path identity_file() const { return m_dir / "client_key"; }
   [[nodiscard]] std::filesystem::path known_hosts() const { return m_dir / "known_hosts"; }
+  [[nodiscard]] std::filesystem::path log() const { return m_dir / "sshd.log"; }
+  [[nodiscard]] pid_t pid() const { return m_daemon ? m_daemon->pid() : -1; }
 
  private:
   std::filesystem::path m_dir;

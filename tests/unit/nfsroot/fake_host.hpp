@@ -5,6 +5,7 @@
 // recorded. crash_after(n) makes the n+1-th effectful call and every call after it fail, like a
 // connection dropped or a process killed mid-way.
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <string>
@@ -246,6 +247,19 @@ class FakeHost final : public Host {
       fs[last] = Node{FileType::regular, "new-" + type + "-" + std::to_string(keygen_count), 0600};
       fs[last + ".pub"] = Node{FileType::regular, "pub", 0644};
       return ok();
+    }
+    if (a[0] == "du") {  // du -s [-l] -B1 -x [--null] -- PATH...: bytes of the files under each
+      const bool null = std::find(a.begin(), a.end(), "--null") != a.end();
+      std::string out;
+      for (auto it = std::find(a.begin(), a.end(), "--") + 1; it < a.end(); ++it) {
+        if (!exists(*it)) continue;
+        std::size_t bytes = 0;
+        for (const auto& [p, n] : fs) {
+          if (p.starts_with(*it + "/") && n.type == FileType::regular) bytes += n.contents.size();
+        }
+        out += std::to_string(bytes) + "\t" + *it + (null ? std::string(1, '\0') : "\n");
+      }
+      return ok(out);
     }
     static const std::set<std::string> known{"exportfs", "ifup", "ifdown", "sysctl", "nft", "systemctl", "networkctl", "ip", "touch", "true"};
     if (known.contains(a[0])) return ok();

@@ -448,6 +448,7 @@ TEST(RootManager, DryRunPlanIsExactAndChangesNothing) {
             "install into '/srv/nfsroot/.staging/pi01': etc/hostname etc/network/interfaces\n"
             "reset identity of '/srv/nfsroot/.staging/pi01': empty etc/machine-id, delete golden "
             "etc/ssh/ssh_host_*, new ed25519 and ecdsa host keys\n"
+            "record size and origin of '/srv/nfsroot/.staging/pi01' in .picluster-root\n"
             "run 'touch' '-c' '--' '/srv/nfsroot/.staging/pi01'\n"
             "write '/srv/nfsroot/.staging/pi01.ready' (0644, 6 bytes)\n"
             "mkdir -p '/srv/nfsroot/.previous'\n"

@@ -8,7 +8,10 @@
 #include <gmock/gmock.h>
 #include <stdlib.h>
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
+#include <functional>
 
 #include "switchctl/mib.hpp"
 #include "tests/unit/nfsroot/fake_host.hpp"
@@ -172,10 +175,12 @@ TEST_F(ReconcileTest, AFreshShelfPlansEveryStage) {
 TEST_F(ReconcileTest, ApplyWorksInTheSafeOrderAndThenThePlanIsEmpty) {
   power_off_port(3);
   apply();
-  EXPECT_THAT(steps(),
-              ElementsAre("switch", "network", "root", "root", "root", "exports", "boot", "power"));
+  EXPECT_THAT(steps(), ElementsAre("switch", "network", "root", "root", "root", "root-files",
+                                   "exports", "boot", "power"));
   for (const auto& r : reports) {
-    if (r.result != "note" && r.result != "progress") {
+    if (r.step == "root-files") {
+      EXPECT_EQ(r.result, "unchanged") << "the new roots' files were installed by the clone";
+    } else if (r.result != "note" && r.result != "progress") {
       EXPECT_EQ(r.result, "ok") << r.step;
     }
   }
@@ -262,13 +267,104 @@ TEST_F(ReconcileTest, EveryStepOfAOnePiApplyCarriesThePisName) {
   ApplyOptions options;
   options.pis = {"pi02"};
   apply(options);
-  EXPECT_THAT(steps(), ElementsAre("switch", "network", "root", "exports", "boot", "power"));
+  EXPECT_THAT(steps(), ElementsAre("switch", "network", "root", "root-files", "exports", "boot", "power"));
   for (const auto& r : reports) EXPECT_EQ(r.pi, "pi02") << r.step;
   auto logged = Journal(state_dir(m_dir / "inventory.json")).read("pi02");
   ASSERT_TRUE(logged) << logged.error().message;
   std::vector<std::string> logged_steps;
   for (const auto& e : *logged) logged_steps.push_back(e.step);
-  EXPECT_THAT(logged_steps, ElementsAre("switch", "network", "root", "exports", "boot", "power"));
+  EXPECT_THAT(logged_steps, ElementsAre("switch", "network", "root", "root-files", "exports", "boot", "power"));
+}
+
+// Issue 13: every file picluster renders into a root is reconciled like the fileserver's. Per
+// rendered root file: change the inventory field that goes into it, plan shows the diff (and when
+// the running Pi picks it up), apply rewrites it, and plan is empty again.
+struct RootFileCase {
+  const char* file;
+  std::function<void(inventory::Shelf&)> change;
+  const char* added;  // a line the diff must add
+};
+
+class RootFilesTest : public ReconcileTest, public ::testing::WithParamInterface<RootFileCase> {};
+
+TEST_P(RootFilesTest, AChangedFieldShowsInPlanAndApplyRewritesIt) {
+  apply();
+  ASSERT_TRUE(plan().empty());
+  const RootFileCase& c = GetParam();
+  c.change(m_inventory.shelves.front());
+  const auto p = plan();
+  ASSERT_FALSE(p.root_files.empty());
+  EXPECT_EQ(p.root_files[0].pi, "pi01") << describe(p, false);
+  const std::string path = "/srv/srv/nfsroot/pi01/" + std::string(c.file);
+  const auto& actions = p.root_files[0].plan;
+  const auto it = std::ranges::find_if(actions, [&](const nfsroot::Action& a) { return a.path == path; });
+  ASSERT_NE(it, actions.end()) << describe(p, false);
+  bool added = false;
+  for (const auto& d : content_diff(*it)) {
+    added = added || (d.kind == nfsroot::DiffLine::Kind::added && d.text.find(c.added) != std::string::npos);
+  }
+  EXPECT_TRUE(added) << describe(p, false);
+  const std::string text = describe(p, false);
+  EXPECT_THAT(text, HasSubstr("root files of pi01:\n"));
+  EXPECT_THAT(text, HasSubstr("  ~ write '" + path + "'"));
+  EXPECT_THAT(text, HasSubstr("takes effect " + takes_effect(c.file)));
+  EXPECT_EQ(to_json(p)["root_files"][0]["pi"], "pi01");
+  reports.clear();
+  apply();
+  EXPECT_EQ(m_host.fs.at(path).contents.find(c.added) != std::string::npos, true);
+  bool journaled = false;
+  for (const auto& r : reports) journaled = journaled || (r.step == "root-files" && r.result == "ok");
+  EXPECT_TRUE(journaled);
+  EXPECT_TRUE(plan().empty()) << describe(plan(), false);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    EveryRenderedRootFile, RootFilesTest,
+    ::testing::Values(
+        RootFileCase{"etc/network/interfaces",
+                     [](inventory::Shelf& s) { s.public_net.gateway = *inventory::Ipv6::parse("2a00:1098:0:84::fe"); },
+                     "gateway\t2a00:1098:0:84::fe"},
+        RootFileCase{"etc/fstab", [](inventory::Shelf& s) { s.boot.nfs_options = "vers=4.2,tcp"; },
+                     "vers=4.2,tcp"},
+        RootFileCase{"etc/hosts",
+                     [](inventory::Shelf& s) { s.pis[0].ipv6 = *inventory::Ipv6::parse("2a00:1098:0:84::77"); },
+                     "2a00:1098:0:84::77\tpi01"},
+        // etc/hostname holds only the Pi's name, which no field changes: the edited-file test
+        // below covers it.
+        RootFileCase{"etc/modules-load.d/picluster.conf", [](inventory::Shelf& s) { s.public_net.vlan = 77; },
+                     "# eth0.77 needs 802.1Q"}),
+    [](const auto& param_info) {
+      std::string n = param_info.param.file;
+      std::ranges::replace_if(n, [](char ch) { return !std::isalnum(static_cast<unsigned char>(ch)); }, '_');
+      return n;
+    });
+
+TEST_F(ReconcileTest, AFileEditedInsideARootIsSeenAndRestored) {
+  apply();
+  const std::string hostname = "/srv/srv/nfsroot/pi02/etc/hostname";
+  m_host.fs.at(hostname).contents = "intruder\n";
+  m_host.fs.erase("/srv/srv/nfsroot/pi03/etc/fstab");
+  const auto p = plan();
+  ASSERT_EQ(p.root_files.size(), 2U) << describe(p, false);
+  EXPECT_EQ(p.root_files[0].pi, "pi02");
+  EXPECT_EQ(p.root_files[1].pi, "pi03");
+  const std::string text = describe(p, false);
+  EXPECT_THAT(text, HasSubstr("      -intruder\n      +pi02\n"));
+  EXPECT_THAT(text, HasSubstr("root files of pi03:\n  ~ write '/srv/srv/nfsroot/pi03/etc/fstab'"));
+  apply();
+  EXPECT_EQ(m_host.fs.at(hostname).contents, "pi02\n");
+  EXPECT_TRUE(plan().empty());
+}
+
+TEST_F(ReconcileTest, AChangedGoldenImageIsNamedAsNeedingARebuild) {
+  apply();
+  m_host.file("/srv/srv/golden/other/etc/hostname", "x\n");
+  m_inventory.shelves.front().fileserver.golden_image = "/srv/golden/other";
+  const auto p = plan();
+  ASSERT_EQ(p.rebuild_needed.size(), 3U);
+  EXPECT_EQ(p.rebuild_needed[0], "pi01: root built from /srv/srv/golden/raspios, golden_image is now "
+                                 "/srv/srv/golden/other: only `picluster rebuild pi01` changes it");
+  EXPECT_THAT(describe(p, false), HasSubstr("needs a rebuild (apply does not change these)"));
 }
 
 // The clone's progress (rsync's --info=progress2 lines) reaches the reporter as "progress"

@@ -1,0 +1,207 @@
+// The Host batches over a real sshd (tests/support's LoopbackSshd) whose root login shell has a
+// noisy, slow ~/.bashrc (in a mount namespace of sshd's own; this machine's /root is untouched):
+// the rc file's output never reaches a command, a batch of any size is one channel (picluster's
+// counter and sshd's own LogLevel DEBUG log agree), hostile paths round-trip exactly, and an sshd
+// killed in the middle of a batched write leaves every file old or new, never partial.
+
+#include <gmock/gmock.h>
+#include <signal.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "common/text.hpp"
+#include "nfsroot/ssh_host.hpp"
+#include "tests/integration/nfsroot/helpers.hpp"
+#include "tests/support/daemon.hpp"
+
+namespace picluster::nfsroot {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::string_literals;
+
+constexpr const char* kNoisyBashrc =
+    "echo 'NOISE from .bashrc on stdout'\n"
+    "echo 'NOISE from .bashrc on stderr' >&2\n"
+    "sleep 0.2\n";
+
+int channels_in_log(const fs::path& log) {
+  std::ifstream in(log);
+  int n = 0;
+  for (std::string line; std::getline(in, line);) {
+    if (line.find("server_input_channel_open: ctype session") != std::string::npos) ++n;
+  }
+  return n;
+}
+
+class SshBatchTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    m_dir = it::make_temp_dir("sshbatch");
+    ASSERT_FALSE(m_dir.empty());
+    m_sshd = std::make_unique<picluster::testing::LoopbackSshd>(
+        fs::path(m_dir) / "sshd", picluster::testing::LoopbackSshdOptions{kNoisyBashrc, true});
+    if (!m_sshd->ready()) GTEST_SKIP() << m_sshd->why_not();
+    SshTarget t;
+    t.host = "127.0.0.1";
+    t.port = m_sshd->port();
+    t.identity_file = m_sshd->identity_file().string();
+    t.known_hosts = m_sshd->known_hosts().string();
+    t.connect_timeout = std::chrono::seconds(10);
+    auto h = SshHost::connect(t);
+    ASSERT_TRUE(h.has_value()) << h.error().message;
+    m_host = std::move(*h);
+  }
+  void TearDown() override {
+    m_host.reset();
+    m_sshd.reset();
+    if (!m_dir.empty()) fs::remove_all(m_dir);
+  }
+  // SIGKILL to the per-connection sshd processes (children of the listener this test started).
+  void kill_sessions() {
+    const std::string parent = std::to_string(m_sshd->pid());
+    for (const auto& entry : fs::directory_iterator("/proc")) {
+      const std::string pid = entry.path().filename().string();
+      if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+      const auto fields = split(it::slurp(entry.path().string() + "/stat"), ' ');
+      if (fields.size() > 3 && fields[3] == parent) ::kill(std::stoi(pid), SIGKILL);
+    }
+  }
+
+  std::string m_dir;
+  std::unique_ptr<picluster::testing::LoopbackSshd> m_sshd;
+  std::unique_ptr<SshHost> m_host;
+};
+
+TEST_F(SshBatchTest, TheLoginShellsRcOutputNeverReachesACommand) {
+  // The rc file really runs (and prints) for every command sshd starts.
+  const std::string probe = m_dir + "/probe";
+  auto r = m_host->run({"sh", "-c", "printf 'out'; printf 'err' >&2; env > \"$1\"", "sh", probe}, {});
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->out, "out");
+  EXPECT_EQ(r->err, "err");
+  EXPECT_EQ(r->exit_status, 0);
+  // env -i: nothing of the login shell's environment reaches the command.
+  const std::string env = it::slurp(probe);
+  EXPECT_THAT(env, ::testing::HasSubstr("PATH=/usr/local/sbin:"));
+  EXPECT_THAT(env, ::testing::Not(::testing::HasSubstr("SSH_CLIENT")));
+  it::spit(m_dir + "/f", "contents\n");
+  auto snap = m_host->read_paths({{m_dir + "/f", true}});
+  ASSERT_TRUE(snap.has_value()) << snap.error().message;
+  EXPECT_EQ(snap->at(m_dir + "/f").contents, "contents\n");
+}
+
+TEST_F(SshBatchTest, ABatchOfAnySizeIsOneChannel) {
+  const int log_before = channels_in_log(m_sshd->log());
+  const auto before = m_host->round_trips();
+  std::vector<FileWrite> writes{{m_dir + "/many", {}, 0755, std::nullopt, true}};
+  std::vector<PathRead> reads;
+  for (int i = 0; i < 300; ++i) {
+    const std::string p = m_dir + "/many/f" + std::to_string(i);
+    writes.push_back({p, "file " + std::to_string(i) + "\n", 0640, Owner{0, 0}, false});
+    reads.push_back({p, true});
+    reads.push_back({p + ".missing", false});
+  }
+  ASSERT_TRUE(m_host->write_files(writes).has_value());
+  EXPECT_EQ(m_host->round_trips(), before + 1);
+  auto snap = m_host->read_paths(reads);
+  ASSERT_TRUE(snap.has_value()) << snap.error().message;
+  EXPECT_EQ(m_host->round_trips(), before + 2);
+  ASSERT_EQ(snap->size(), 300U);
+  EXPECT_EQ(snap->at(m_dir + "/many/f299").contents, "file 299\n");
+  EXPECT_EQ(snap->at(m_dir + "/many/f299").stat.mode, 0640U);
+  auto listed = m_host->list_dirs({m_dir + "/many", m_dir + "/absent"});
+  ASSERT_TRUE(listed.has_value()) << listed.error().message;
+  EXPECT_EQ(listed->at(m_dir + "/many").size(), 300U);
+  EXPECT_FALSE(listed->contains(m_dir + "/absent"));
+  EXPECT_EQ(m_host->round_trips(), before + 3);
+  // sshd's own count agrees (its log is written as the channel opens; wait for the last line).
+  EXPECT_TRUE(picluster::testing::wait_until(
+      [&] { return channels_in_log(m_sshd->log()) - log_before == 3; }, std::chrono::seconds(10)))
+      << channels_in_log(m_sshd->log()) - log_before << " channels in sshd's log";
+}
+
+TEST_F(SshBatchTest, HostilePathsRoundTripExactly) {
+  const std::string dir = m_dir + "/hostile";
+  const std::vector<std::string> names = {"two words", "new\nline", "$(touch picluster-pwned)",
+                                          "it's; `id`", "-rf", "back\\slash", "star*?[x]",
+                                          "tab\there", "grüße ☃", std::string(150, 'L')};
+  std::vector<FileWrite> writes{{dir + "/sub dir", {}, 0755, std::nullopt, true}};
+  std::vector<PathRead> reads;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const std::string p = dir + "/sub dir/" + names[i];
+    writes.push_back({p, "bytes\0\n\xff "s + names[i], static_cast<unsigned>(0600 + i), Owner{0, 0}, false});
+    reads.push_back({p, true});
+  }
+  auto written = m_host->write_files(writes);
+  ASSERT_TRUE(written.has_value()) << written.error().message;
+  auto snap = m_host->read_paths(reads);
+  ASSERT_TRUE(snap.has_value()) << snap.error().message;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const std::string p = dir + "/sub dir/" + names[i];
+    ASSERT_TRUE(snap->contains(p)) << printable(p);
+    EXPECT_EQ(snap->at(p).contents, "bytes\0\n\xff "s + names[i]) << printable(p);
+    EXPECT_EQ(snap->at(p).stat.mode, 0600 + i) << printable(p);
+    EXPECT_EQ(it::slurp(p), "bytes\0\n\xff "s + names[i]) << printable(p);
+  }
+  auto listed = m_host->list_dirs({dir + "/sub dir"});
+  ASSERT_TRUE(listed.has_value()) << listed.error().message;
+  auto expected = names;
+  std::ranges::sort(expected);
+  EXPECT_EQ(listed->at(dir + "/sub dir"), expected);
+  EXPECT_FALSE(fs::exists(fs::path(m_dir) / "sshd" / "home" / "picluster-pwned"));
+}
+
+TEST_F(SshBatchTest, SshdKilledMidWriteLeavesEachFileOldOrNew) {
+  const std::string dir = m_dir + "/victim";
+  fs::create_directories(dir);
+  std::vector<FileWrite> writes;
+  for (int i = 0; i < 40; ++i) {
+    const std::string p = dir + "/f" + std::to_string(i);
+    it::spit(p, "old " + std::to_string(i) + "\n");
+    writes.push_back({p, std::string(512 * 1024, static_cast<char>('a' + i % 26)), 0644, Owner{0, 0}, false});
+  }
+  std::atomic<bool> done{false};
+  Result<void> result;
+  std::thread writer([&] {
+    result = m_host->write_files(writes);
+    done = true;
+  });
+  // Kill once the far side is part-way: some temporaries exist, not all the input has arrived.
+  const bool started = picluster::testing::wait_until(
+      [&] {
+        for (const auto& e : fs::directory_iterator(dir)) {
+          if (e.path().filename().string().find(".picluster-") != std::string::npos) return true;
+        }
+        return done.load();
+      },
+      std::chrono::seconds(30), std::chrono::milliseconds(1));
+  kill_sessions();
+  writer.join();
+  ASSERT_TRUE(started);
+  EXPECT_FALSE(result.has_value()) << "the write finished before the kill; nothing was tested";
+  int old_count = 0;
+  for (int i = 0; i < 40; ++i) {
+    const std::string text = it::slurp(dir + "/f" + std::to_string(i));
+    const bool is_old = text == "old " + std::to_string(i) + "\n";
+    const bool is_new = text == writes[static_cast<std::size_t>(i)].contents;
+    EXPECT_TRUE(is_old || is_new) << "f" << i << " is partial (" << text.size() << " bytes)";
+    old_count += is_old ? 1 : 0;
+  }
+  EXPECT_EQ(old_count, 40) << "renames happen only once every file is complete";
+  // The far side discards its temporaries when its input ends.
+  EXPECT_TRUE(picluster::testing::wait_until(
+      [&] {
+        for (const auto& e : fs::directory_iterator(dir)) {
+          if (e.path().filename().string().find(".picluster-") != std::string::npos) return false;
+        }
+        return true;
+      },
+      std::chrono::seconds(10)));
+}
+
+}  // namespace
+}  // namespace picluster::nfsroot
