@@ -6,6 +6,7 @@
 
 #include "bootcfg/bootcfg.hpp"
 #include "nfsroot/diff.hpp"
+#include "orchestrator/images.hpp"
 
 namespace picluster::orchestrator {
 namespace {
@@ -124,15 +125,28 @@ Result<void> roots_stage(ShelfSession& session, const ApplyOptions& options) {
   const auto& shelf = session.shelf();
   for (const auto& pi : shelf.pis) {
     if (!in_scope(options, pi.name) || live->contains(pi.name)) continue;
+    auto source = root_source(session, pi, {});  // the Pi's image, if it has one
+    if (!source) {
+      session.report({pi.name, "root", "failed", source.error().message});
+      return std::unexpected(source.error());
+    }
     auto choice = (*roots)->provision(pi, bootcfg::render_pi_root_files(shelf, pi),
-                                      session.exec_options(pi.name));
+                                      session.exec_options(pi.name), source->path);
     if (!choice) {
       session.report({pi.name, "root", "failed", choice.error().message});
       return std::unexpected(choice.error());
     }
     session.report({pi.name, "root", "ok",
-                    "cloned with " + std::string(to_string(choice->method)) + " (" +
-                        choice->reason + ")"});
+                    "cloned" + (source->ref.empty() ? "" : " from " + source->ref) + " with " +
+                        std::string(to_string(choice->method)) + " (" + choice->reason + ")"});
+    if (!source->ref.empty()) {
+      auto staged = stage_boot_set(session, pi, false);
+      if (!staged) {
+        session.report({pi.name, "boot", "failed", staged.error().message});
+        return std::unexpected(staged.error());
+      }
+      session.report({pi.name, "boot", "ok", *staged});
+    }
   }
   return {};
 }
@@ -229,6 +243,11 @@ Result<ShelfPlan> plan_shelf(ShelfSession& session, const ApplyOptions& options)
   for (const auto& pi : shelf.pis) {
     if (in_scope(options, pi.name) && !live->contains(pi.name)) out.missing_roots.push_back(pi.name);
   }
+  auto newer = outdated_pis(session);
+  if (!newer) return std::unexpected(newer.error());
+  for (auto& line : *newer) {
+    if (in_scope(options, line.substr(0, line.find(':')))) out.newer_images.push_back(std::move(line));
+  }
   auto exports = (*cfg)->plan(export_files(shelf));
   if (!exports) return std::unexpected(exports.error());
   out.exports = *exports;
@@ -320,6 +339,10 @@ std::string describe(const ShelfPlan& plan, bool colour) {
     out.title("roots");
     for (const auto& name : plan.missing_roots) out.line('+', "clone root for " + name);
   }
+  if (!plan.newer_images.empty()) {
+    out.title("newer image versions (not applied; `picluster rebuild NAME` to move a Pi)");
+    for (const auto& line : plan.newer_images) out.line('~', line);
+  }
   out.actions("exports", plan.exports, plan.prefixed);
   out.actions("boot files", plan.boot, plan.prefixed);
   if (!plan.power_on.empty()) {
@@ -368,6 +391,7 @@ inventory::Json to_json(const ShelfPlan& plan) {
   };
   j["network"] = actions("network", plan.network);
   j["roots"] = plan.missing_roots;
+  j["newer_images"] = plan.newer_images;
   j["exports"] = actions("exports", plan.exports);
   j["boot"] = actions("boot", plan.boot);
   Json power = Json::array();

@@ -35,6 +35,9 @@ struct ShelfPlan {
   switchctl::Plan switch_plan;
   nfsroot::Plan network;
   std::vector<std::string> missing_roots;  // Pis whose root does not exist yet
+  // Pis whose root runs an older version than their image's latest: listed, never rebuilt by
+  // apply ("pi01: base@1, latest base@3"); `rebuild` stays explicit. Not a change (empty()).
+  std::vector<std::string> newer_images;
   nfsroot::Plan exports;
   nfsroot::Plan boot;
   std::vector<PowerChange> power_on;

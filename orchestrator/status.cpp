@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "image/store.hpp"
 #include "orchestrator/reconcile.hpp"
 
 namespace picluster::orchestrator {
@@ -47,6 +48,7 @@ void read_fileserver(ShelfSession& session, ShelfStatus& out,
     it->second->root_present = true;
     it->second->root_mtime = root.mtime;
     if (auto size = nfsroot::tree_size(**host, root.path)) it->second->root_bytes = *size;
+    if (auto rec = image::read_record(**host, root.path); rec && !rec->empty()) it->second->image = *rec;
   }
   auto cfg = session.configurator();
   auto state = cfg ? (*cfg)->inspect(export_files(session.shelf())) : std::unexpected(cfg.error());
@@ -131,6 +133,7 @@ inventory::Json to_json(const ShelfStatus& status) {
     j["root_present"] = opt(st.root_present);
     j["root_bytes"] = opt(st.root_bytes);
     j["root_mtime"] = opt(st.root_mtime);
+    j["image"] = opt(st.image);
     j["exported"] = opt(st.exported);
     j["reachable"] = opt(st.reachable);
     j["last_action"] = st.last_action ? to_json(*st.last_action) : Json(nullptr);

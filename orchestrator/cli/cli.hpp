@@ -26,6 +26,7 @@ void register_ops_commands(CLI::App& app, Context& ctx);         // plan apply s
 void register_lab_commands(CLI::App& app, Context& ctx);         // lab up/down/status/console
 void register_ansible_commands(CLI::App& app, Context& ctx);     // ansible-inventory
 void register_watch_commands(CLI::App& app, Context& ctx);       // watch
+void register_image_commands(CLI::App& app, Context& ctx);       // image build/import/list/show/remove/exec/diff/stage
 
 // Loads the inventory named by the context (no lock: read-only use).
 Result<inventory::Inventory> load_inventory(const Context& ctx);
