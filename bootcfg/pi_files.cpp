@@ -74,6 +74,11 @@ std::string render_config_txt(const Shelf& shelf, const Pi& pi) {
     // GPIO 14/15, where console=ttyAMA0 expects it.
     out += "dtoverlay=disable-bt\n";
   }
+  if (!inventory::image_of(shelf, pi).empty()) {
+    // The image's own config.txt (kernel=, initramfs, arm_64bit, ...), staged with its boot set.
+    out += "# The kernel and initramfs of image " + inventory::image_of(shelf, pi) +
+           ": its own config.txt, staged with its boot set.\n[all]\ninclude picluster-image.txt\n";
+  }
   return out;
 }
 
@@ -189,7 +194,7 @@ std::vector<RenderedFile> render_pi_root_files(const Shelf& shelf, const Pi& pi)
 std::vector<RenderedFile> render_boot_files(const Shelf& shelf, const Pi& pi) {
   std::vector<RenderedFile> files;
   files.push_back(make_file("cmdline.txt", render_cmdline(shelf, pi) + "\n"));
-  if (shelf.boot.mode == inventory::BootMode::netboot) {
+  if (shelf.boot.mode == inventory::BootMode::netboot || !inventory::image_of(shelf, pi).empty()) {
     files.push_back(make_file("config.txt", render_config_txt(shelf, pi)));
   }
   return files;

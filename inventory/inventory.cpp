@@ -106,4 +106,40 @@ Inventory make_default(std::string shelf_name) {
   return inventory;
 }
 
+std::string ImageRef::str() const {
+  return version ? name + "@" + std::to_string(*version) : name;
+}
+
+std::optional<ImageRef> parse_image_ref(std::string_view text) {
+  const auto at = text.find('@');
+  const std::string_view name = text.substr(0, at);
+  if (name.empty() || name.size() > 63) return std::nullopt;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    const char c = name[i];
+    const bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-'))) return std::nullopt;
+  }
+  ImageRef ref{std::string(name), std::nullopt};
+  if (at == std::string_view::npos) return ref;
+  const std::string_view digits = text.substr(at + 1);
+  if (digits.empty() || digits.size() > 6 || digits.front() == '0') return std::nullopt;
+  int n = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return std::nullopt;
+    n = n * 10 + (c - '0');
+  }
+  ref.version = n;
+  return ref;
+}
+
+std::string image_of(const Shelf& shelf, const Pi& pi) { return pi.image ? *pi.image : shelf.image; }
+
+std::string image_store_of(const Fileserver& fileserver) {
+  if (!fileserver.image_store.empty()) return fileserver.image_store;
+  std::string root = fileserver.nfs_root;
+  while (root.size() > 1 && root.back() == '/') root.pop_back();
+  const auto slash = root.rfind('/');
+  return (slash == 0 || slash == std::string::npos ? std::string() : root.substr(0, slash)) + "/images";
+}
+
 }  // namespace picluster::inventory

@@ -70,6 +70,8 @@ struct Fileserver {
   std::string tftp_root = "/srv/tftp";
   std::string root_prefix;          // every fileserver path is taken under this folder ("" = /)
   NetConfigStyle net_config = NetConfigStyle::ifupdown;
+  // Where `picluster image` keeps its images (NAME/N/root); "" = "images" beside nfs_root.
+  std::string image_store;
   Json extra = Json::object();
 };
 
@@ -139,6 +141,7 @@ struct Pi {
   int vlan = 0;                       // allocated storage VLAN
   StorageAddresses storage;           // allocated /30
   Ipv6 ipv6;                          // allocated public address
+  std::optional<std::string> image;   // "NAME" (latest version) or "NAME@N"; unset = the shelf's
   Json extra = Json::object();
 };
 
@@ -150,6 +153,7 @@ struct Shelf {
   PublicNet public_net;  // "public" in the file
   Boot boot;
   std::vector<Pi> pis;
+  std::string image;  // default image of the shelf's Pis, "NAME" or "NAME@N"; "" = golden_image
   Json extra = Json::object();
 
   [[nodiscard]] const Pi* find_pi(std::string_view name) const;
@@ -168,6 +172,19 @@ struct Inventory {
   // The shelf that holds a Pi of that name, or nullptr.
   [[nodiscard]] const Shelf* shelf_of(std::string_view pi_name) const;
 };
+
+// An image reference as the inventory and `picluster image` take it: "NAME" (the latest version)
+// or "NAME@N" (version N >= 1). NAME: 1-63 of [a-z0-9._-], starting with a letter or digit.
+struct ImageRef {
+  std::string name;
+  std::optional<int> version;
+  [[nodiscard]] std::string str() const;
+};
+std::optional<ImageRef> parse_image_ref(std::string_view text);
+// The image a Pi's root is cloned from: its own `image`, else the shelf's; "" = golden_image.
+std::string image_of(const Shelf& shelf, const Pi& pi);
+// The image store folder of a fileserver: image_store, or "<parent of nfs_root>/images".
+std::string image_store_of(const Fileserver& fileserver);
 
 // --- reading and writing -------------------------------------------------------------------
 

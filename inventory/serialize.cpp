@@ -140,6 +140,10 @@ const auto ipv4net_parser = [](const std::string& s) { return Ipv4Net::parse(s);
 const auto ipv6_parser = [](const std::string& s) { return Ipv6::parse(s); };
 const auto ipv6net_parser = [](const std::string& s) { return Ipv6Net::parse(s); };
 const auto mac_parser = [](const std::string& s) { return Mac::parse(s); };
+const auto image_ref_parser = [](const std::string& s) -> std::optional<std::string> {
+  if (!parse_image_ref(s)) return std::nullopt;
+  return s;
+};
 const auto serial_parser = [](const std::string& s) -> std::optional<std::string> {
   if (s.size() != 8) return std::nullopt;
   std::string out;
@@ -170,6 +174,7 @@ std::optional<std::string> read_fileserver(const Json& j, const std::string& whe
   f.text("root_prefix", fs.root_prefix);
   f.parsed("net_config", fs.net_config, enum_parser(parse_net_config_style),
            "\"ifupdown\" or \"networkd\"");
+  f.text("image_store", fs.image_store);
   fs.extra = f.extra();
   return f.error();
 }
@@ -290,17 +295,21 @@ std::optional<std::string> read_pi(const Json& j, const std::string& shelf_where
     f.adopt(s.error());
   }
   f.parsed("ipv6", pi.ipv6, ipv6_parser, "an IPv6 address", true);
+  f.optional("image", pi.image, image_ref_parser, "NAME or NAME@N");
   pi.extra = f.extra();
   return f.error();
 }
 
 std::optional<std::string> read_shelf(const Json& j, std::size_t index, Shelf& shelf) {
+  std::optional<std::string> shelf_image;
   std::string where = "shelves[" + std::to_string(index) + "]";
   if (j.is_object() && j.contains("name") && j["name"].is_string()) {
     where = "shelf " + printable(j["name"].get<std::string>());
   }
   Fields f(j, where);
   f.text("name", shelf.name, true);
+  f.optional("image", shelf_image, image_ref_parser, "NAME or NAME@N");
+  if (shelf_image) shelf.image = *shelf_image;
   if (const Json* v = f.sub("fileserver")) {
     f.adopt(read_fileserver(*v, f.where("fileserver"), shelf.fileserver));
   }
@@ -459,6 +468,7 @@ Json write_fileserver(const Fileserver& fs) {
   o["tftp_root"] = fs.tftp_root;
   if (!fs.root_prefix.empty()) o["root_prefix"] = fs.root_prefix;
   o["net_config"] = to_string(fs.net_config);
+  if (!fs.image_store.empty()) o["image_store"] = fs.image_store;
   append_extra(o, fs.extra);
   return o;
 }
@@ -506,6 +516,7 @@ Json write_pi(const Pi& pi) {
   append_extra(storage, pi.storage.extra);
   o["storage"] = storage;
   o["ipv6"] = pi.ipv6.str();
+  if (pi.image) o["image"] = *pi.image;
   append_extra(o, pi.extra);
   return o;
 }
@@ -513,6 +524,7 @@ Json write_pi(const Pi& pi) {
 Json write_shelf(const Shelf& shelf) {
   Json o;
   o["name"] = shelf.name;
+  if (!shelf.image.empty()) o["image"] = shelf.image;
   o["fileserver"] = write_fileserver(shelf.fileserver);
   o["switch"] = write_switch(shelf.switch_);
   Json storage;

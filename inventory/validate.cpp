@@ -150,6 +150,8 @@ void check_fileserver(Checker& c, const std::string& w, const Shelf& shelf) {
     c.check(is_safe_absolute_path(*path), w + ": " + field,
             shown(*path) + " is not a safe absolute path ([A-Za-z0-9._/-], no '..')");
   }
+  c.check(fs.image_store.empty() || is_safe_absolute_path(fs.image_store), w + ": image_store",
+          shown(fs.image_store) + " is not a safe absolute path ([A-Za-z0-9._/-], no '..')");
   c.check(fs.root_prefix.empty() || is_safe_absolute_path(fs.root_prefix), w + ": root_prefix",
           shown(fs.root_prefix) + " is not a safe absolute path ([A-Za-z0-9._/-], no '..')");
   if (!c.failed()) check_fileserver_overlaps(c, w, fs);

@@ -289,7 +289,7 @@ Result<Plan> RootManager::plan_remove(const inventory::Pi& pi, bool keep) {
 
 Result<CloneChoice> RootManager::provision(const inventory::Pi& pi,
                                            const std::vector<RenderedFile>& files,
-                                           const ExecOptions& options) {
+                                           const ExecOptions& options, const std::string& from) {
   auto paths = m_layout.pi(pi.name);
   if (!paths) return std::unexpected(paths.error().with_context(pi.name));
   auto recovered = plan_recover(pi.name);
@@ -300,7 +300,7 @@ Result<CloneChoice> RootManager::provision(const inventory::Pi& pi,
   auto live = exists(paths->live);
   if (!live) return std::unexpected(live.error().with_context(pi.name));
   if (*live) return CloneChoice{CloneMethod::automatic, "already provisioned"};
-  return rebuild(pi, files, {}, options);
+  return rebuild(pi, files, from, options);
 }
 
 Result<CloneChoice> RootManager::rebuild(const inventory::Pi& pi,

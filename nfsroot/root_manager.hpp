@@ -62,7 +62,7 @@ class RootManager {
 
   // Plan + execute. provision() does nothing (and succeeds) when the live root already exists.
   Result<CloneChoice> provision(const inventory::Pi& pi, const std::vector<RenderedFile>& files,
-                                const ExecOptions& options = {});
+                                const ExecOptions& options = {}, const std::string& from = {});
   Result<CloneChoice> rebuild(const inventory::Pi& pi, const std::vector<RenderedFile>& files,
                               const std::string& from = {}, const ExecOptions& options = {});
   Result<void> rollback(std::string_view name, const ExecOptions& options = {});

@@ -7,6 +7,7 @@
 #include "bootcfg/bootcfg.hpp"
 #include "nfsroot/diff.hpp"
 #include "nfsroot/install.hpp"
+#include "orchestrator/images.hpp"
 
 namespace picluster::orchestrator {
 namespace {
@@ -204,16 +205,29 @@ Result<std::set<std::string>> roots_stage(ShelfSession& session, const ApplyOpti
   std::set<std::string> provisioned;
   for (const auto* pi : pis_in_scope(shelf, options)) {
     if (view.live.contains(pi->name)) continue;
+    auto source = root_source(session, *pi, {});  // the Pi's image, if it has one
+    if (!source) {
+      session.report({pi->name, "root", "failed", source.error().message});
+      return std::unexpected(source.error());
+    }
     auto choice = (*roots)->provision(*pi, bootcfg::render_pi_root_files(shelf, *pi),
-                                      session.exec_options(pi->name));
+                                      session.exec_options(pi->name), source->path);
     if (!choice) {
       session.report({pi->name, "root", "failed", choice.error().message});
       return std::unexpected(choice.error());
     }
     provisioned.insert(pi->name);
     session.report({pi->name, "root", "ok",
-                    "cloned with " + std::string(to_string(choice->method)) + " (" +
-                        choice->reason + ")"});
+                    "cloned" + (source->ref.empty() ? "" : " from " + source->ref) + " with " +
+                        std::string(to_string(choice->method)) + " (" + choice->reason + ")"});
+    if (!source->ref.empty()) {
+      auto staged = stage_boot_set(session, *pi, false);
+      if (!staged) {
+        session.report({pi->name, "boot", "failed", staged.error().message});
+        return std::unexpected(staged.error());
+      }
+      session.report({pi->name, "boot", "ok", *staged});
+    }
   }
   return provisioned;
 }
@@ -355,6 +369,11 @@ Result<ShelfPlan> plan_shelf(ShelfSession& session, const ApplyOptions& options)
   if (!root_files) return std::unexpected(root_files.error());
   out.root_files = std::move(*root_files);
   out.rebuild_needed = rebuild_needed(session, *view);
+  auto newer = outdated_pis(session);
+  if (!newer) return std::unexpected(newer.error());
+  for (auto& line : *newer) {
+    if (in_scope(options, line.substr(0, line.find(':')))) out.newer_images.push_back(std::move(line));
+  }
   auto exports = (*cfg)->plan(export_files(shelf), view->snapshot);
   if (!exports) return std::unexpected(exports.error());
   out.exports = *exports;
@@ -449,7 +468,7 @@ std::vector<nfsroot::DiffLine> content_diff(const nfsroot::Action& action) {
 
 std::string describe(const ShelfPlan& plan, bool colour) {
   const std::string none = "no changes: the shelf matches the inventory\n";
-  if (plan.empty() && plan.held.empty() && plan.rebuild_needed.empty()) return none;
+  if (plan.empty() && plan.held.empty() && plan.rebuild_needed.empty() && plan.newer_images.empty()) return none;
   PlanPrinter out(colour);
   if (!plan.switch_plan.empty()) {
     out.title("switch");
@@ -472,6 +491,10 @@ std::string describe(const ShelfPlan& plan, bool colour) {
   if (!plan.rebuild_needed.empty()) {
     out.title("needs a rebuild (apply does not change these)");
     for (const auto& line : plan.rebuild_needed) out.line('!', line);
+  }
+  if (!plan.newer_images.empty()) {
+    out.title("newer image versions (not applied; `picluster rebuild NAME` to move a Pi)");
+    for (const auto& line : plan.newer_images) out.line('~', line);
   }
   out.actions("exports", plan.exports, plan.prefixed);
   out.actions("boot files", plan.boot, plan.prefixed);
@@ -536,6 +559,7 @@ inventory::Json to_json(const ShelfPlan& plan) {
   j["root_files"] = root_files;
   j["rebuild_needed"] = plan.rebuild_needed;
   j["fileserver_round_trips"] = plan.fileserver_round_trips;
+  j["newer_images"] = plan.newer_images;
   j["exports"] = actions("exports", plan.exports);
   j["boot"] = actions("boot", plan.boot);
   Json power = Json::array();

@@ -2,6 +2,8 @@
 
 #include <map>
 
+#include "image/store.hpp"
+#include "nfsroot/layout.hpp"
 #include "orchestrator/reconcile.hpp"
 
 namespace picluster::orchestrator {
@@ -47,6 +49,11 @@ void read_fileserver(ShelfSession& session, ShelfStatus& out,
   for (const auto& [name, st] : by_name) names.push_back(name);
   const auto exports = export_files(session.shelf());
   auto reads = (*roots)->roots_reads(names);
+  // Each live root's image record (which image version it was built from), in the same batch.
+  const nfsroot::Layout layout(session.shelf().fileserver);
+  for (const auto& name : names) {
+    if (auto paths = layout.pi(name)) reads.push_back({paths->live + "/" + std::string(image::kRecordPath), true});
+  }
   const auto export_reads = (*cfg)->reads(exports);
   reads.insert(reads.end(), export_reads.begin(), export_reads.end());
   auto snapshot = (*host)->read_paths(reads);
@@ -63,6 +70,8 @@ void read_fileserver(ShelfSession& session, ShelfStatus& out,
     st.root_mtime = root.mtime;
     if (root.record) st.root_bytes = root.record->bytes;
     paths.push_back(root.path);
+    const auto rec = snapshot->find(root.path + "/" + std::string(image::kRecordPath));
+    if (rec != snapshot->end() && rec->second.contents) st.image = image::parse_record(*rec->second.contents);
   }
   if (sizes) {
     auto measured = nfsroot::tree_sizes(**host, paths);
@@ -156,6 +165,7 @@ inventory::Json to_json(const ShelfStatus& status) {
     j["root_present"] = opt(st.root_present);
     j["root_bytes"] = opt(st.root_bytes);
     j["root_mtime"] = opt(st.root_mtime);
+    j["image"] = opt(st.image);
     j["exported"] = opt(st.exported);
     j["reachable"] = opt(st.reachable);
     j["last_action"] = st.last_action ? to_json(*st.last_action) : Json(nullptr);

@@ -28,6 +28,7 @@ struct PiStatus {
   std::optional<bool> root_present;
   std::optional<std::uint64_t> root_bytes;
   std::optional<std::int64_t> root_mtime;  // seconds since the epoch
+  std::optional<std::string> image;        // the image version the root records ("base@2")
   std::optional<bool> exported;            // exported to this Pi's address alone
   std::optional<bool> reachable;           // nullopt: not probed
   std::optional<JournalEntry> last_action;

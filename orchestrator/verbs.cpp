@@ -2,6 +2,7 @@
 
 #include "bootcfg/bootcfg.hpp"
 #include "common/text.hpp"
+#include "orchestrator/images.hpp"
 #include "orchestrator/power_hold.hpp"
 #include "orchestrator/reconcile.hpp"
 #include "inventory/vlans.hpp"
@@ -463,18 +464,29 @@ Result<void> rebuild_pis(const VerbContext& ctx, const std::vector<std::string>&
     swap.plan = [&]() -> Result<std::string> {
       auto roots = s.roots();
       if (!roots) return std::unexpected(roots.error().with_context(pi.name));
-      auto plan = (*roots)->plan_rebuild(pi, files, from);
+      auto source = root_source(s, pi, from);
+      if (!source) return std::unexpected(source.error().with_context(pi.name + ": rebuild"));
+      auto plan = (*roots)->plan_rebuild(pi, files, source->path);
       if (!plan) return std::unexpected(plan.error().with_context(pi.name + ": rebuild"));
-      return "clone with " + std::string(to_string(plan->clone.method)) + " (" +
+      return (source->ref.empty() ? "" : "from image " + source->ref + ": ") + "clone with " + std::string(to_string(plan->clone.method)) + " (" +
              plan->clone.reason + ")\n" + nfsroot::describe(plan->plan, prefixed);
     };
     swap.run = [&]() -> Result<std::string> {
       auto roots = s.roots();
       if (!roots) return std::unexpected(roots.error().with_context(pi.name));
-      auto choice = (*roots)->rebuild(pi, files, from, s.exec_options(pi.name));
+      auto source = root_source(s, pi, from);
+      if (!source) return std::unexpected(source.error().with_context(pi.name + ": rebuild"));
+      auto choice = (*roots)->rebuild(pi, files, source->path, s.exec_options(pi.name));
       if (!choice) return std::unexpected(choice.error());
-      return "rebuilt with " + std::string(to_string(choice->method)) + " (" + choice->reason +
-             "); previous root kept for `picluster rollback " + pi.name + "`";
+      std::string done = "rebuilt" + (source->ref.empty() ? "" : " from " + source->ref) + " with " +
+                         std::string(to_string(choice->method)) + " (" + choice->reason +
+                         "); previous root kept for `picluster rollback " + pi.name + "`";
+      if (!source->ref.empty()) {
+        auto staged = stage_boot_set(s, pi, false);
+        if (!staged) return std::unexpected(staged.error());
+        done += "; " + *staged;
+      }
+      return done;
     };
     if (auto ok = s.journaled(
             pi.name, swap_root(ctx, s, pi, power, swap, "run `picluster rebuild " + pi.name + "` again"),
@@ -507,7 +519,12 @@ Result<void> rollback_pi(const VerbContext& ctx, const std::string& name, bool p
     if (!roots) return std::unexpected(roots.error().with_context(name));
     if (auto ok = (*roots)->rollback(name, s.exec_options(name)); !ok)
       return std::unexpected(ok.error());
-    return "rolled back; the replaced root is now the previous one (roll back again to undo)";
+    std::string done = "rolled back; the replaced root is now the previous one (roll back again to undo)";
+    // The boot set follows the root: the kernel must match the restored root's modules.
+    auto staged = stage_boot_set(s, pi, false);
+    if (!staged) return std::unexpected(staged.error());
+    if (!staged->starts_with("no image")) done += "; " + *staged;
+    return done;
   };
   return s.journaled(name, swap_root(ctx, s, pi, power, swap, "run `picluster rollback " + name + "` again"),
                      ctx.dry_run);

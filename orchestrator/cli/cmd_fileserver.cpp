@@ -185,7 +185,8 @@ void register_fileserver_commands(CLI::App& app, Context& ctx) {
       "Rebuild Pi roots from the golden image (atomic; the old root is kept for rollback)");
   rebuild->add_option("names", rebuild_args->names, "Pi names")->required();
   rebuild->add_option("--from", rebuild_args->from,
-                      "Golden image folder on the fileserver (default: the shelf's golden_image)");
+                      "Image NAME or NAME@N, or a golden image folder on the fileserver (default: the Pi's "
+                      "image, the shelf's image, else golden_image)");
   rebuild->add_flag("--dry-run", rebuild_args->dry_run, "Print the plan, change nothing");
   rebuild->add_flag("--json", rebuild_args->json, "Machine-readable output, no progress");
   rebuild->add_flag("--no-power", rebuild_args->no_power,

@@ -93,8 +93,8 @@ Result<orchestrator::ShelfStatus> read_status(const Context& ctx, const std::str
 int status_exit(const orchestrator::ShelfStatus& status) { return status.problems.empty() ? 0 : 1; }
 
 void print_status(const orchestrator::ShelfStatus& status) {
-  Table t({"PI", "PORT", "POE", "POWER", "VLAN", "ROOT", "SIZE", "MODIFIED", "EXPORT", "REACHABLE",
-           "LAST ACTION"});
+  Table t({"PI", "PORT", "POE", "POWER", "VLAN", "ROOT", "SIZE", "MODIFIED", "IMAGE", "EXPORT",
+           "REACHABLE", "LAST ACTION"});
   for (const auto& st : status.pis) {
     std::string last = "-";
     if (st.last_action)
@@ -106,7 +106,8 @@ void print_status(const orchestrator::ShelfStatus& status) {
                        : "-",
            st.vlan, yes_no(st.root_present, "present", "missing"),
            st.root_bytes ? human_bytes(*st.root_bytes) : "-",
-           st.root_mtime ? utc_time(*st.root_mtime) : "-", yes_no(st.exported, "ok", "missing"),
+           st.root_mtime ? utc_time(*st.root_mtime) : "-", st.image.value_or("-"),
+           yes_no(st.exported, "ok", "missing"),
            st.reachable ? (*st.reachable ? "yes" : "no") : "not probed", last});
   }
   t.print(std::cout);

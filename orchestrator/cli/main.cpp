@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   cli::register_lab_commands(app, ctx);
   cli::register_ansible_commands(app, ctx);
   cli::register_watch_commands(app, ctx);
+  cli::register_image_commands(app, ctx);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,129 @@
+#include "orchestrator/images.hpp"
+
+#include <algorithm>
+
+#include "bootcfg/bootcfg.hpp"
+#include "common/text.hpp"
+#include "image/boot_set.hpp"
+#include "nfsroot/actions.hpp"
+#include "nfsroot/layout.hpp"
+#include "orchestrator/reconcile.hpp"
+#include "orchestrator/shelf_session.hpp"
+
+namespace picluster::orchestrator {
+
+Result<std::vector<ImageRow>> list_images(image::Store& store, const inventory::Shelf& shelf) {
+  auto records = image::root_records(store.host(), shelf);
+  if (!records) return std::unexpected(records.error());
+  auto names = store.names();
+  if (!names) return std::unexpected(names.error());
+  std::vector<ImageRow> rows;
+  for (const auto& name : *names) {
+    auto versions = store.versions(name);
+    if (!versions) return std::unexpected(versions.error());
+    for (int v : *versions) {
+      ImageRow row;
+      auto meta = store.meta(name, v);
+      if (!meta) return std::unexpected(meta.error());
+      row.meta = *meta;
+      auto bytes = nfsroot::tree_size(store.host(), store.root_of(name, v));
+      if (!bytes) return std::unexpected(bytes.error());
+      row.bytes = *bytes;
+      const std::string ref = name + "@" + std::to_string(v);
+      for (const auto& [pi, rec] : *records) {
+        if (rec == ref) row.pis.push_back(pi);
+      }
+      rows.push_back(std::move(row));
+    }
+  }
+  return rows;
+}
+
+Result<RootSource> root_source(image::Store& store, const inventory::Shelf& shelf, const inventory::Pi& pi,
+                               const std::string& from) {
+  if (from.starts_with("/")) return RootSource{from, ""};
+  const std::string wanted = from.empty() ? inventory::image_of(shelf, pi) : from;
+  if (wanted.empty()) return RootSource{};
+  auto ref = inventory::parse_image_ref(wanted);
+  if (!ref) {
+    return fail(ErrorCode::invalid_argument, printable(wanted) + " is neither a folder (/...) nor an image (NAME or NAME@N)");
+  }
+  auto n = store.resolve(*ref);
+  if (!n) return std::unexpected(n.error().with_context(pi.name));
+  // RootManager takes golden paths before root_prefix; the store's are after it.
+  std::string path = store.root_of(ref->name, *n);
+  const std::string& prefix = shelf.fileserver.root_prefix;
+  if (!prefix.empty() && prefix != "/" && path.starts_with(prefix)) path = path.substr(prefix.size());
+  return RootSource{path, ref->name + "@" + std::to_string(*n)};
+}
+
+Result<std::string> stage_boot_set(image::Store& store, const inventory::Shelf& shelf, const inventory::Pi& pi,
+                                   bool dry_run) {
+  nfsroot::Layout layout(shelf.fileserver);
+  auto paths = layout.pi(pi.name);
+  if (!paths) return std::unexpected(paths.error());
+  auto record = image::read_record(store.host(), paths->live);
+  if (!record) return std::unexpected(record.error().with_context(pi.name));
+  if (record->empty()) return std::string("no image recorded in its root; boot set left alone");
+  auto ref = inventory::parse_image_ref(*record);
+  const std::string version_root = store.root_of(ref->name, *ref->version);
+  const std::string dest = layout.host_path("/" + boot_folder(shelf, pi));
+  if (dry_run) return "would stage the boot set of " + *record + " in " + dest;
+  auto r = image::stage_boot_set(store.host(), version_root, dest, bootcfg::render_boot_files(shelf, pi));
+  if (!r) return std::unexpected(r.error().with_context(pi.name + ": boot set of " + *record));
+  return "boot set of " + *record + " staged in " + dest;
+}
+
+Result<RootSource> root_source(ShelfSession& session, const inventory::Pi& pi, const std::string& from) {
+  if (from.starts_with("/") || (from.empty() && inventory::image_of(session.shelf(), pi).empty())) {
+    return RootSource{from, ""};
+  }
+  auto host = session.host();
+  if (!host) return std::unexpected(host.error());
+  image::Store store(**host, session.shelf().fileserver);
+  return root_source(store, session.shelf(), pi, from);
+}
+
+Result<std::vector<std::string>> outdated_pis(ShelfSession& session) {
+  const auto& shelf = session.shelf();
+  const bool any = std::any_of(shelf.pis.begin(), shelf.pis.end(),
+                               [&](const inventory::Pi& pi) { return !inventory::image_of(shelf, pi).empty(); });
+  if (!any) return std::vector<std::string>{};
+  auto host = session.host();
+  if (!host) return std::unexpected(host.error());
+  image::Store store(**host, shelf.fileserver);
+  return outdated_pis(store, shelf);
+}
+
+Result<std::string> stage_boot_set(ShelfSession& session, const inventory::Pi& pi, bool dry_run) {
+  auto host = session.host();
+  if (!host) return std::unexpected(host.error());
+  image::Store store(**host, session.shelf().fileserver);
+  return stage_boot_set(store, session.shelf(), pi, dry_run);
+}
+
+Result<std::vector<std::string>> outdated_pis(image::Store& store, const inventory::Shelf& shelf) {
+  auto records = image::root_records(store.host(), shelf);
+  if (!records) return std::unexpected(records.error());
+  std::vector<std::string> out;
+  for (const auto& pi : shelf.pis) {
+    auto want = inventory::parse_image_ref(inventory::image_of(shelf, pi));
+    if (!want) continue;  // no image: the golden_image folder
+    auto it = records->find(pi.name);
+    if (it == records->end()) continue;
+    auto have = inventory::parse_image_ref(it->second);
+    if (!have || have->name != want->name) continue;
+    if (want->version) {  // pinned: only a root on another version is listed
+      if (*want->version != *have->version) out.push_back(pi.name + ": " + it->second + ", pinned " + want->str());
+      continue;
+    }
+    auto versions = store.versions(want->name);
+    if (!versions) return std::unexpected(versions.error());
+    if (!versions->empty() && versions->back() > *have->version) {
+      out.push_back(pi.name + ": " + it->second + ", latest " + want->name + "@" + std::to_string(versions->back()));
+    }
+  }
+  return out;
+}
+
+}  // namespace picluster::orchestrator
