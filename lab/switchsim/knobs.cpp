@@ -168,7 +168,8 @@ Result<void> parse_scalars(const json& j, Knobs& out) {
                   read(j, "ifname_prefix", "", out.ifname_prefix),
                   read(j, "ifdescr_prefix", "", out.ifdescr_prefix),
                   read(j, "sys_name", "", out.sys_name),
-                  read(j, "pse_power_w", "", out.pse_power_w)}) {
+                  read(j, "pse_power_w", "", out.pse_power_w),
+                  read(j, "poe_mib", "", out.poe_mib)}) {
     if (!ok) return ok;
   }
   if (poe_index == "front") out.poe_index = PoeIndex::front;
@@ -184,7 +185,8 @@ Result<Knobs> parse_knobs(const json& j) {
   static const std::set<std::string> k_keys{
       "drop_fraction", "delay_fraction", "delay_ms",       "seed",           "fail_set",
       "strict_pvid",   "bridge_port_offset", "ifindex_offset", "poe_index",  "ifname_prefix",
-      "ifdescr_prefix", "sys_name",      "pse_power_w",    "all_ports",      "ports"};
+      "ifdescr_prefix", "sys_name",      "pse_power_w",    "all_ports",      "ports",
+      "poe_mib"};
   if (auto ok = check_keys(j, "", k_keys); !ok) return std::unexpected(ok.error());
   Knobs out;
   if (auto ok = parse_scalars(j, out); !ok) return std::unexpected(ok.error());

@@ -26,6 +26,8 @@ void register_ops_commands(CLI::App& app, Context& ctx);         // plan apply s
 void register_lab_commands(CLI::App& app, Context& ctx);         // lab up/down/status/console
 void register_ansible_commands(CLI::App& app, Context& ctx);     // ansible-inventory
 void register_watch_commands(CLI::App& app, Context& ctx);       // watch
+void register_doctor_commands(CLI::App& app, Context& ctx);      // doctor
+void register_complete_commands(CLI::App& app, Context& ctx);    // hidden: __complete, __cli
 
 // Loads the inventory named by the context (no lock: read-only use).
 Result<inventory::Inventory> load_inventory(const Context& ctx);
