@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
@@ -12,6 +11,7 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "orchestrator/status.hpp"
@@ -53,45 +53,61 @@ Result<int> free_udp_port() {
   return ntohs(addr.sin_port);
 }
 
-// The simulator as a child process; stopped (SIGTERM, then waited for) by the destructor unless
-// released.
+// The pid in a pidfile, or 0 when the file is missing or does not hold one yet.
+pid_t read_pid(const fs::path& pidfile) {
+  std::ifstream in(pidfile);
+  long pid = 0;
+  in >> pid;
+  return in && pid > 0 ? static_cast<pid_t>(pid) : 0;
+}
+
+// True while `pid` is a process that has not exited (a zombie counts as gone).
+bool alive(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text;
+  std::getline(stat, text);
+  const auto paren = text.rfind(')');
+  return stat && paren != std::string::npos && paren + 2 < text.size() && text[paren + 2] != 'Z';
+}
+
+// The simulator as a child process in its own session (so a kept one outlives the terminal),
+// stdout and stderr appended to `log`; ready once it has written its pidfile. Stopped (SIGTERM,
+// then waited for) by the destructor unless released.
 class Simulator {
  public:
   static Result<std::unique_ptr<Simulator>> start(const std::vector<std::string>& argv,
-                                                  const fs::path& log) {
-    int pipefd[2];
-    if (::pipe2(pipefd, O_CLOEXEC) != 0) return fail(ErrorCode::io, "pipe failed");
+                                                  const fs::path& log, const fs::path& pidfile) {
+    std::error_code ec;
+    fs::remove(pidfile, ec);
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, pipefd[1], 1);
-    posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
     std::vector<std::string> args = argv;
     std::vector<char*> cargs;
     for (auto& a : args) cargs.push_back(a.data());
     cargs.push_back(nullptr);
     pid_t pid = -1;
-    const int rc = posix_spawn(&pid, cargs[0], &actions, nullptr, cargs.data(), environ);
+    const int rc = posix_spawn(&pid, cargs[0], &actions, &attr, cargs.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
-    ::close(pipefd[1]);
-    if (rc != 0) {
-      ::close(pipefd[0]);
-      return fail(ErrorCode::io, argv[0] + ": cannot start: " + std::strerror(rc));
-    }
+    posix_spawnattr_destroy(&attr);
+    if (rc != 0) return fail(ErrorCode::io, argv[0] + ": cannot start: " + std::strerror(rc));
     auto sim = std::unique_ptr<Simulator>(new Simulator(pid));
-    // Wait (at most 20 s) for its one "ready udp:..." line.
-    std::string line;
-    pollfd p{pipefd[0], POLLIN, 0};
+    // Wait (at most 20 s) for the pidfile, written once it serves.
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (line.find('\n') == std::string::npos && std::chrono::steady_clock::now() < deadline) {
-      if (::poll(&p, 1, 200) <= 0) continue;
-      char buf[256];
-      const ssize_t n = ::read(pipefd[0], buf, sizeof buf);
-      if (n <= 0) break;
-      line.append(buf, static_cast<std::size_t>(n));
+    while (read_pid(pidfile) != pid && std::chrono::steady_clock::now() < deadline) {
+      int status = 0;
+      if (::waitpid(pid, &status, WNOHANG) == pid) {
+        sim->release();
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    ::close(pipefd[0]);
-    if (!line.starts_with("ready ")) {
+    if (read_pid(pidfile) != pid) {
       return fail(ErrorCode::command_failed,
                   argv[0] + " did not become ready (see " + log.string() + ")");
     }
@@ -207,8 +223,9 @@ Result<void> run_example(const ExampleOptions& o, const Reporter& reporter) {
   if (auto ok = write_text(secrets, "{\"community\": \"example\"}\n", fs::perms(0600)); !ok) return ok;
   auto sim = Simulator::start({o.switchsim.string(), "--listen", listen, "--ports", "24", "--state",
                                (o.dir / "switchsim-state.json").string(), "--config",
-                               (o.dir / "switchsim-knobs.json").string(), "--secrets", secrets.string()},
-                              o.dir / "switchsim.log");
+                               (o.dir / "switchsim-knobs.json").string(), "--secrets", secrets.string(),
+                               "--pidfile", (o.dir / kSwitchsimPidfile).string()},
+                              o.dir / "switchsim.log", o.dir / kSwitchsimPidfile);
   if (!sim) return std::unexpected(sim.error());
   note("switch", "picluster-switchsim serving SNMP on " + listen + " (24 ports, PoE)");
 
@@ -242,10 +259,41 @@ Result<void> run_example(const ExampleOptions& o, const Reporter& reporter) {
   if (auto ok = rebuild_pis(ctx, {pi_name(std::min(5, o.pis))}, "", true); !ok) return ok;
   if (o.before_stop) o.before_stop(*inv_path);
   if (o.keep_running) {
-    note("switch",
-         "left running as pid " + std::to_string(sim->get()->pid()) + "; stop it with kill");
+    note("switch", "left running as pid " + std::to_string(sim->get()->pid()) + " (" +
+                       (o.dir / kSwitchsimPidfile).string() + ")");
     sim->get()->release();
   }
+  return {};
+}
+
+Result<void> stop_example(const fs::path& dir) {
+  const fs::path pidfile = dir / kSwitchsimPidfile;
+  const pid_t pid = read_pid(pidfile);
+  if (pid == 0) {
+    return fail(ErrorCode::not_found,
+                pidfile.string() + ": no switch simulator recorded (was the example run with --keep?)");
+  }
+  // Only signal the process if it is this example's simulator (the pid may have been reused).
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
+  const std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string state = (dir / "switchsim-state.json").string();
+  if (!alive(pid) || cmdline.find("picluster-switchsim") == std::string::npos ||
+      cmdline.find(state) == std::string::npos) {
+    std::error_code ec;
+    fs::remove(pidfile, ec);
+    return {};  // already gone
+  }
+  ::kill(pid, SIGTERM);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (alive(pid) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (alive(pid)) {
+    ::kill(pid, SIGKILL);
+    while (alive(pid)) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  std::error_code ec;
+  fs::remove(pidfile, ec);
   return {};
 }
 

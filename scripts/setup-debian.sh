@@ -21,6 +21,8 @@ packages=(
   nftables iproute2 iputils-ping procps psmisc python3
   # the virtual shelf (lab) and the Ansible integration
   qemu-system-x86 qemu-utils vde2 mmdebstrap ansible ansible-lint
+  # packages (scripts/package.sh, label package), man pages and completions
+  dpkg-dev lintian man-db bash-completion zsh gzip
 )
 
 export DEBIAN_FRONTEND=noninteractive

@@ -39,6 +39,10 @@ main() {
   if [[ ${PICLUSTER_SKIP_LAB:-0} != 1 && -d tests/lab ]]; then
     labels='unit|integration|lab'
   fi
+  # The Debian packages, installed into a clean Debian 12 root (tests/package).
+  if [[ ${PICLUSTER_SKIP_PACKAGE:-0} != 1 && -d tests/package ]]; then
+    labels="$labels|package"
+  fi
   # The lab e2e test writes its timing summary here (tests/lab/shelf/lab_e2e_test.cpp).
   local summary=build/ci/lab-timing-summary.txt
   rm -f "$summary"

@@ -220,7 +220,8 @@ Result<void> parse_scalars(const json& j, Knobs& out) {
                   read(j, "ifname_prefix", "", out.ifname_prefix),
                   read(j, "ifdescr_prefix", "", out.ifdescr_prefix),
                   read(j, "sys_name", "", out.sys_name),
-                  read(j, "pse_power_w", "", out.pse_power_w)}) {
+                  read(j, "pse_power_w", "", out.pse_power_w),
+                  read(j, "poe_mib", "", out.poe_mib)}) {
     if (!ok) return ok;
   }
   if (poe_index == "front") out.poe_index = PoeIndex::front;
@@ -238,7 +239,7 @@ Result<Knobs> parse_knobs(const json& j) {
       "strict_pvid",   "bridge_port_offset", "ifindex_offset", "poe_index",  "ifname_prefix",
       "ifdescr_prefix", "sys_name",      "pse_power_w",    "all_ports",      "ports",
       "initial_vlans", "portlist_form", "portlist_stray_octets", "bridge_port_table",
-      "ifname_from_zero", "stack_module_ports"};
+      "ifname_from_zero", "stack_module_ports", "poe_mib"};
   if (auto ok = check_keys(j, "", k_keys); !ok) return std::unexpected(ok.error());
   Knobs out;
   if (auto ok = parse_scalars(j, out); !ok) return std::unexpected(ok.error());

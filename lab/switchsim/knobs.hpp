@@ -64,6 +64,7 @@ struct Knobs {
   std::string ifdescr_prefix = "gigabitethernet";  // ifDescr = prefix + front port
   std::string sys_name = "switchsim";
   int pse_power_w = 370;        // pethMainPsePower, watts
+  bool poe_mib = true;          // false: no POWER-ETHERNET-MIB at all (a switch without PoE)
   PortKnobs all_ports;          // defaults for every port ("mac": "auto" makes a Pi MAC per port)
   bool auto_mac = false;
   std::map<int, PortKnobs> ports;  // per front port overrides

@@ -297,7 +297,7 @@ MibMap render_mib(const SwitchState& state, const Knobs& knobs, Mode mode,
     render_qbridge_vlans(m, state, knobs);
     render_qbridge_fdb(m, state, knobs, fdb);
   }
-  render_poe(m, state, knobs, mode);
+  if (knobs.poe_mib) render_poe(m, state, knobs, mode);
   if (mode == Mode::cisco) {
     render_vtp(m, state);
     render_cisco_ports(m, state, knobs);

@@ -121,7 +121,8 @@ std::optional<SetFailure> Txn::dispatch(const VarBind& vb) {
   const auto under = [&](const Oid& entry, std::size_t index_len) {
     return oid.size() == entry.size() + 1 + index_len && has_prefix(oid, entry);
   };
-  if (under(oids::peth_pse_port_entry, 2) && oid[oids::peth_pse_port_entry.size()] == 3) {
+  if (m_ctx.knobs.poe_mib && under(oids::peth_pse_port_entry, 2) &&
+      oid[oids::peth_pse_port_entry.size()] == 3) {
     return set_poe_admin(oid, vb.value);
   }
   if (m_ctx.mode == Mode::qbridge) {

@@ -28,6 +28,8 @@ void register_lab_commands(CLI::App& app, Context& ctx);         // lab up/down/
 void register_ansible_commands(CLI::App& app, Context& ctx);     // ansible-inventory
 void register_watch_commands(CLI::App& app, Context& ctx);       // watch
 void register_image_commands(CLI::App& app, Context& ctx);       // image build/import/list/show/remove/exec/diff/stage
+void register_doctor_commands(CLI::App& app, Context& ctx);      // doctor
+void register_complete_commands(CLI::App& app, Context& ctx);    // hidden: __complete, __cli
 
 // For a usage error: the first argument that looks like an option but is none of any subcommand's
 // ("-rf"), as a message naming it; nullopt when there is none. CLI11 reports a missing positional

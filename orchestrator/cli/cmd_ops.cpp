@@ -19,18 +19,24 @@ namespace {
 
 using inventory::Json;
 
-Result<int> run_plan(const Context& ctx, bool json) {
+// Exit status: 0, or with --detailed-exitcode 0 = no changes, 2 = changes, 1 = any error (as
+// Terraform's), so an error never reads as "changes" (a usage error becomes a failure, 1).
+Result<int> run_plan(const Context& ctx, bool json, bool detailed) {
+  const auto failed = [detailed](Error e) -> Result<int> {
+    if (detailed && exit_status(e) != 1) e.code = ErrorCode::command_failed;
+    return std::unexpected(std::move(e));
+  };
   auto session = orchestrator::open_session(verb_context(ctx, true, {}), "plan");
-  if (!session) return std::unexpected(session.error());
+  if (!session) return failed(session.error());
   auto plan = orchestrator::plan_shelf(**session, {});
-  if (!plan) return std::unexpected(plan.error());
+  if (!plan) return failed(plan.error());
   if (ctx.verbose) std::cerr << "note: plan: " << plan->fileserver_round_trips << " fileserver round trips\n";
   if (json) {
     std::cout << orchestrator::to_json(*plan).dump(2) << "\n";
   } else {
     std::cout << orchestrator::describe(*plan, stdout_is_terminal());
   }
-  return 0;
+  return detailed && !plan->empty() ? 2 : 0;
 }
 
 Result<int> run_apply(const Context& ctx, bool dry_run, bool json) {
@@ -151,6 +157,23 @@ Result<int> run_log(const Context& ctx, const std::string& name, bool json, std:
   return 0;
 }
 
+// After `example --keep`: the line to paste and the commands to try against the running shelf.
+void print_next_steps(const std::filesystem::path& dir, const std::string& inv, int pis) {
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  const std::string pic = ec || self == "/usr/bin/picluster" ? "picluster" : self.string();
+  const std::string pi = pis >= 3 ? "pi03" : "pi01";
+  std::cout << "\nThe switch simulator keeps running (pid file "
+            << (dir / orchestrator::kSwitchsimPidfile).string() << "). Try:\n\n"
+            << "  export PICLUSTER_INVENTORY=" << inv << "\n"
+            << "  " << pic << " status\n"
+            << "  " << pic << " power cycle " << pi << "\n"
+            << "  " << pic << " plan\n"
+            << "  " << pic << " watch --once\n"
+            << "\nand stop it with:\n\n"
+            << "  " << pic << " example --stop " << dir.string() << "\n";
+}
+
 Result<int> run_example(const Context& ctx, const std::string& dir, int pis, bool keep, bool json) {
   if (pis < 1 || pis > 23)
     return fail(ErrorCode::invalid_argument, "--pis: 1-23 (port 24 is the trunk)");
@@ -200,6 +223,7 @@ Result<int> run_example(const Context& ctx, const std::string& dir, int pis, boo
               << "  boot files:         " << (o.dir / "fileserver/srv/tftp").string() << "\n"
               << "  audit journal:      picluster --inventory " << inv << " log\n"
               << "  every rendered file: picluster --inventory " << inv << " render --out DIR\n";
+    if (keep) print_next_steps(o.dir, inv, pis);
   }
   return status_rc;
 }
@@ -210,6 +234,7 @@ void register_ops_commands(CLI::App& app, Context& ctx) {
   struct Options {
     bool dry_run = false;
     bool json = false;
+    bool detailed = false;  // plan --detailed-exitcode
     std::string name;
     std::size_t limit = 0;
     std::string probe;
@@ -219,8 +244,12 @@ void register_ops_commands(CLI::App& app, Context& ctx) {
   auto* plan = app.add_subcommand(
       "plan", "Show what apply would change on the switch, fileserver and boot files");
   plan->add_flag("--json", plan_opts->json, "Print JSON");
+  plan->add_flag("--detailed-exitcode", plan_opts->detailed,
+                 "Exit 0 when nothing would change, 2 when something would, 1 on any error");
   plan->callback([&ctx, plan_opts] {
-    ctx.action = [&ctx, plan_opts] { return run_plan(ctx, plan_opts->json); };
+    ctx.action = [&ctx, plan_opts] {
+      return run_plan(ctx, plan_opts->json, plan_opts->detailed);
+    };
   });
 
   auto apply_opts = std::make_shared<Options>();
@@ -255,6 +284,7 @@ void register_ops_commands(CLI::App& app, Context& ctx) {
     int pis = 8;
     bool keep = false;
     bool json = false;
+    std::string stop;  // --stop DIR
   };
   auto ex = std::make_shared<ExampleArgs>();
   auto* example = app.add_subcommand("example",
@@ -263,10 +293,22 @@ void register_ops_commands(CLI::App& app, Context& ctx) {
   example->add_option("--dir", ex->dir, "Folder for the example shelf (must not hold one already)")
       ->capture_default_str();
   example->add_option("--pis", ex->pis, "How many Pis to add (1-23)")->capture_default_str();
-  example->add_flag("--keep-running", ex->keep, "Leave the switch simulator running afterwards");
+  example->add_flag("--keep,--keep-running", ex->keep,
+                    "Leave the switch simulator running afterwards (pid file in the folder), and "
+                    "print the commands to try against it");
+  example->add_option("--stop", ex->stop,
+                      "Stop the switch simulator a kept example in this folder left running");
   example->add_flag("--json", ex->json, "Print the steps as JSON");
   example->callback([&ctx, ex] {
-    ctx.action = [&ctx, ex] { return run_example(ctx, ex->dir, ex->pis, ex->keep, ex->json); };
+    ctx.action = [&ctx, ex]() -> Result<int> {
+      if (!ex->stop.empty()) {
+        auto stopped = orchestrator::stop_example(std::filesystem::absolute(ex->stop));
+        if (!stopped) return std::unexpected(stopped.error());
+        std::cout << "stopped the switch simulator of " << ex->stop << "\n";
+        return 0;
+      }
+      return run_example(ctx, ex->dir, ex->pis, ex->keep, ex->json);
+    };
   });
 
   auto log_opts = std::make_shared<Options>();

@@ -1,18 +1,21 @@
 // picluster: provision and netboot Raspberry Pi shelves. This file only wires the subcommands
 // together; each area parses its own arguments in cmd_<area>.cpp.
 
+#include <algorithm>
 #include <cstdio>
+#include <string_view>
 #include <cstdlib>
 #include <iostream>
 
 #include "orchestrator/cli/cli.hpp"
+#include "orchestrator/cli/version.hpp"
 
 int main(int argc, char** argv) {
   using namespace picluster;
   cli::Context ctx;
   CLI::App app{"picluster: provision, netboot and heal Raspberry Pi shelves", "picluster"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "picluster 0.1.0");
+  app.set_version_flag("--version", "picluster " PICLUSTER_VERSION_FULL);
 
   // Global options, valid before or after the subcommand.
   if (const char* env = std::getenv("PICLUSTER_INVENTORY"); env != nullptr) ctx.inventory_path = env;
@@ -32,6 +35,8 @@ int main(int argc, char** argv) {
   cli::register_ansible_commands(app, ctx);
   cli::register_watch_commands(app, ctx);
   cli::register_image_commands(app, ctx);
+  cli::register_doctor_commands(app, ctx);
+  cli::register_complete_commands(app, ctx);  // last: it reads the whole tree
 
   try {
     app.parse(argc, argv);
@@ -41,7 +46,11 @@ int main(int argc, char** argv) {
       return 2;
     }
     const int code = app.exit(e);  // prints help/version (0) or a usage error
-    return code == 0 ? 0 : 2;
+    // plan --detailed-exitcode says "changes" with 2: there, a usage error is a failure (1).
+    const bool detailed = std::any_of(argv, argv + argc, [](const char* a) {
+      return std::string_view(a) == "--detailed-exitcode";
+    });
+    return code == 0 ? 0 : detailed ? 1 : 2;
   }
   if (!ctx.action) return 0;
   // Once: a symlinked inventory is written through to its real file, whose lock every run shares.
