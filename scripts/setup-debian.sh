@@ -21,6 +21,8 @@ packages=(
   nftables iproute2 iputils-ping procps psmisc python3
   # the virtual shelf (lab) and the Ansible integration
   qemu-system-x86 qemu-utils vde2 mmdebstrap ansible ansible-lint
+  # watch --listen (HTTP server) and its tests: promtool checks /metrics, Chromium loads the page
+  libcpp-httplib-dev prometheus chromium
 )
 
 export DEBIAN_FRONTEND=noninteractive
