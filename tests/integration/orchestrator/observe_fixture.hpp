@@ -41,11 +41,11 @@ class ObservedShelf : public ::testing::Test {
   }
 
   // Starts watch with --listen on a free port; waits for its "serving" line and the first page.
-  void start_watch(const std::vector<std::string>& extra = {}) {
-    std::vector<std::string> args{"watch", "--listen", "127.0.0.1:0", "--probe",
-                                  "exec:" + (shelf->dir() / "probe").string(), "--interval", "1",
-                                  "--failures", "2", "--backoff", "0"};
-    args.insert(args.end(), extra.begin(), extra.end());
+  // A Pi is cycled after `failures` failed probes in a row.
+  void start_watch(int failures = 2) {
+    const std::vector<std::string> args{"watch", "--listen", "127.0.0.1:0", "--probe",
+                                        "exec:" + (shelf->dir() / "probe").string(), "--interval", "1",
+                                        "--failures", std::to_string(failures), "--backoff", "0"};
     watch = testing::Daemon::start(shelf->pic_argv(args), log_path());
     ASSERT_TRUE(watch);
     const std::regex serving("watch: serving http://127\\.0\\.0\\.1:(\\d+)/");
