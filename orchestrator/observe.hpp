@@ -36,8 +36,8 @@ struct PiCycles {
 
 struct CycleHistory {
   std::map<std::string, PiCycles> pis;
-  int last_hour = 0;           // watch power-cycles tried (ok or failed) in the hour before `now`
-  bool guard_active = false;   // the shelf's newest guard line is "skipped" (an outage held)
+  int last_hour = 0;          // watch power-cycles tried (ok or failed) in the hour before `now`
+  bool guard_active = false;  // the shelf's newest guard line is "skipped" (an outage held)
 };
 
 CycleHistory cycle_history(const std::vector<JournalEntry>& entries, const std::string& shelf,
@@ -59,7 +59,7 @@ struct ShelfSnapshot {
   CycleHistory cycles;
   std::optional<bool> outage;  // the watch's live guard state; nullopt: from the journal
   std::optional<switchctl::SnmpCounts> snmp;
-  std::optional<WatchRoundInfo> round;  // watch only
+  std::optional<WatchRoundInfo> round;     // watch only
   std::vector<JournalEntry> journal_tail;  // newest last
   std::string journal_error;               // the journal could not be read (cycles then unknown)
   std::int64_t generated = 0;              // seconds since the epoch
@@ -80,7 +80,8 @@ std::string render_page(const ShelfSnapshot& snapshot);
 // The Content-Security-Policy the page is served with (and carries in a meta tag): nothing but
 // its own inline style and script, and fetches of its own origin.
 inline constexpr const char* kPagePolicy =
-    "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'; "
+    "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src "
+    "'self'; "
     "img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 // Text made safe for HTML element content and attribute values.

@@ -19,7 +19,8 @@ namespace {
 // accepting thread wait when `max_queued` connections already wait for a worker.
 class BoundedQueue final : public httplib::TaskQueue {
  public:
-  BoundedQueue(int threads, int max_queued) : m_max(static_cast<std::size_t>(std::max(1, max_queued))) {
+  BoundedQueue(int threads, int max_queued)
+      : m_max(static_cast<std::size_t>(std::max(1, max_queued))) {
     for (int i = 0; i < std::max(1, threads); ++i) m_threads.emplace_back([this] { work(); });
   }
   BoundedQueue(const BoundedQueue&) = delete;
@@ -77,13 +78,15 @@ bool is_loopback(const std::string& host) {
 }  // namespace
 
 std::string ListenAddress::str() const {
-  return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
+  return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
+         std::to_string(port);
 }
 
 Result<ListenAddress> parse_listen_address(std::string_view text, bool allow_public) {
   const auto bad = [&](const std::string& why) {
     return fail(ErrorCode::invalid_argument,
-                "--listen " + printable(text) + ": " + why + " (expected ADDRESS:PORT, e.g. 127.0.0.1:9464 or [::1]:9464)");
+                "--listen " + printable(text) + ": " + why +
+                    " (expected ADDRESS:PORT, e.g. 127.0.0.1:9464 or [::1]:9464)");
   };
   ListenAddress a;
   std::string_view port_text;
@@ -100,19 +103,22 @@ Result<ListenAddress> parse_listen_address(std::string_view text, bool allow_pub
     if (a.host.find(':') != std::string::npos) return bad("write an IPv6 address in brackets");
   }
   if (a.host == "localhost") a.host = "127.0.0.1";
-  if (port_text.empty() || port_text.size() > 5 || port_text.find_first_not_of("0123456789") != std::string_view::npos)
+  if (port_text.empty() || port_text.size() > 5 ||
+      port_text.find_first_not_of("0123456789") != std::string_view::npos)
     return bad("the port is not a number");
   a.port = std::stoi(std::string(port_text));
   if (a.port > 65535) return bad("the port is above 65535");
   in_addr v4{};
   in6_addr v6{};
-  if (::inet_pton(AF_INET, a.host.c_str(), &v4) != 1 && ::inet_pton(AF_INET6, a.host.c_str(), &v6) != 1)
+  if (::inet_pton(AF_INET, a.host.c_str(), &v4) != 1 &&
+      ::inet_pton(AF_INET6, a.host.c_str(), &v6) != 1)
     return bad("not a numeric IP address");
   a.loopback = is_loopback(a.host);
   if (!a.loopback && !allow_public) {
-    return fail(ErrorCode::refused, "--listen " + printable(text) +
-                                        ": not a loopback address; the page and the metrics would be readable from "
-                                        "the network (add --listen-public to mean it)");
+    return fail(ErrorCode::refused,
+                "--listen " + printable(text) +
+                    ": not a loopback address; the page and the metrics would be readable from "
+                    "the network (add --listen-public to mean it)");
   }
   return a;
 }
@@ -146,12 +152,14 @@ struct ObserveServer::Impl {
   void health(httplib::Response& res) {
     const auto now = std::chrono::steady_clock::now();
     const auto last = last_round.load();
-    const auto since = last == 0 ? now - started : now - std::chrono::steady_clock::time_point(
-                                                             std::chrono::steady_clock::duration(last));
+    const auto since = last == 0 ? now - started
+                                 : now - std::chrono::steady_clock::time_point(
+                                             std::chrono::steady_clock::duration(last));
     const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(since).count();
     if (since > limits.stale_after) {
       res.status = 503;
-      res.set_content("stale: no watch round for " + std::to_string(seconds) + " s\n", "text/plain; charset=utf-8");
+      res.set_content("stale: no watch round for " + std::to_string(seconds) + " s\n",
+                      "text/plain; charset=utf-8");
     } else {
       res.set_content(last == 0 ? std::string("ok: starting\n")
                                 : "ok: last round " + std::to_string(seconds) + " s ago\n",
@@ -163,7 +171,8 @@ struct ObserveServer::Impl {
     server.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
       res.set_header("Cache-Control", "no-store");
       res.set_header("X-Content-Type-Options", "nosniff");
-      if (req.method == "GET" || req.method == "HEAD") return httplib::Server::HandlerResponse::Unhandled;
+      if (req.method == "GET" || req.method == "HEAD")
+        return httplib::Server::HandlerResponse::Unhandled;
       res.status = 405;
       res.set_header("Allow", "GET, HEAD");
       res.set_content("read-only: only GET and HEAD\n", "text/plain; charset=utf-8");
@@ -180,7 +189,8 @@ struct ObserveServer::Impl {
     server.Get("/api/status", [this](const httplib::Request&, httplib::Response& res) {
       serve(res, &ObservedPages::status_json, "application/json");
     });
-    server.Get("/healthz", [this](const httplib::Request&, httplib::Response& res) { health(res); });
+    server.Get("/healthz",
+               [this](const httplib::Request&, httplib::Response& res) { health(res); });
   }
 };
 
@@ -191,7 +201,8 @@ ObserveServer::~ObserveServer() {
   if (m_impl->thread.joinable()) m_impl->thread.join();
 }
 
-Result<std::unique_ptr<ObserveServer>> ObserveServer::start(const ListenAddress& address, ServerLimits limits) {
+Result<std::unique_ptr<ObserveServer>> ObserveServer::start(const ListenAddress& address,
+                                                            ServerLimits limits) {
   auto impl = std::make_unique<Impl>();
   impl->limits = limits;
   auto& s = impl->server;
@@ -208,8 +219,9 @@ Result<std::unique_ptr<ObserveServer>> ObserveServer::start(const ListenAddress&
     impl->port = s.bind_to_port(address.host, address.port) ? address.port : -1;
   }
   if (impl->port <= 0) {
-    return fail(ErrorCode::io, "--listen " + address.str() + ": cannot listen there (address in use or not on "
-                                                           "this machine)");
+    return fail(ErrorCode::io, "--listen " + address.str() +
+                                   ": cannot listen there (address in use or not on "
+                                   "this machine)");
   }
   Impl* raw = impl.get();
   impl->thread = std::thread([raw] { raw->server.listen_after_bind(); });

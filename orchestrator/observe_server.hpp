@@ -50,7 +50,8 @@ struct ServerLimits {
 class ObserveServer {
  public:
   // Binds (errors name the address) and starts serving on its own threads.
-  static Result<std::unique_ptr<ObserveServer>> start(const ListenAddress& address, ServerLimits limits = {});
+  static Result<std::unique_ptr<ObserveServer>> start(const ListenAddress& address,
+                                                      ServerLimits limits = {});
   ObserveServer(const ObserveServer&) = delete;
   ObserveServer& operator=(const ObserveServer&) = delete;
   ~ObserveServer();  // stops accepting, finishes the requests in progress, joins its threads

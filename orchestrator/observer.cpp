@@ -33,8 +33,9 @@ ObservedPages render_pages(const ShelfSnapshot& snapshot) {
   return {render_metrics(snapshot), render_page(snapshot), to_json(snapshot.status).dump(2) + "\n"};
 }
 
-WatchObserver::WatchObserver(std::filesystem::path inventory_path, std::string shelf, ObserveServer& server,
-                             std::shared_ptr<switchctl::SnmpMetrics> metrics, int refresh_seconds)
+WatchObserver::WatchObserver(std::filesystem::path inventory_path, std::string shelf,
+                             ObserveServer& server, std::shared_ptr<switchctl::SnmpMetrics> metrics,
+                             int refresh_seconds)
     : m_inventory_path(std::move(inventory_path)),
       m_shelf(std::move(shelf)),
       m_server(server),
@@ -81,11 +82,13 @@ ShelfSession* WatchObserver::session() {
   if (m_session && mtime == m_mtime) return m_session.get();
   auto inv = inventory::load(m_inventory_path);
   if (!inv || inv->find_shelf(m_shelf) == nullptr) {
-    if (!inv) std::cerr << "picluster: warning: watch --listen: " << inv.error().message << std::endl;
+    if (!inv)
+      std::cerr << "picluster: warning: watch --listen: " << inv.error().message << std::endl;
     return m_session.get();  // the previous one, if any
   }
   m_mtime = mtime;
-  m_session = std::make_unique<ShelfSession>(std::move(*inv), m_shelf, m_inventory_path, "watch", nullptr);
+  m_session =
+      std::make_unique<ShelfSession>(std::move(*inv), m_shelf, m_inventory_path, "watch", nullptr);
   count_snmp(*m_session, m_metrics);
   return m_session.get();
 }
@@ -98,9 +101,12 @@ void WatchObserver::collect(const WatchRoundReport& report) {
   if (!report.skipped) snapshot.outage = report.outage;
   snapshot.snmp = m_metrics->counts();
   const auto finished =
-      report.started + std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::duration<double>(report.seconds));
-  snapshot.round = WatchRoundInfo{report.number, std::chrono::duration_cast<std::chrono::seconds>(finished.time_since_epoch()).count(),
-                                  report.seconds, report.number};
+      report.started + std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                           std::chrono::duration<double>(report.seconds));
+  snapshot.round = WatchRoundInfo{
+      report.number,
+      std::chrono::duration_cast<std::chrono::seconds>(finished.time_since_epoch()).count(),
+      report.seconds, report.number};
   snapshot.refresh_seconds = m_refresh_seconds;
   m_server.publish(std::make_shared<const ObservedPages>(render_pages(snapshot)));
 }

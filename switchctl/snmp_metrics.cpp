@@ -38,8 +38,8 @@ Result<std::vector<VarBind>> CountingSession::get_next(const std::vector<Oid>& o
   return timed([&] { return m_inner->get_next(oids); });
 }
 
-Result<std::vector<VarBind>> CountingSession::get_bulk(const std::vector<Oid>& oids, int non_repeaters,
-                                                       int max_repetitions) {
+Result<std::vector<VarBind>> CountingSession::get_bulk(const std::vector<Oid>& oids,
+                                                       int non_repeaters, int max_repetitions) {
   return timed([&] { return m_inner->get_bulk(oids, non_repeaters, max_repetitions); });
 }
 

@@ -17,7 +17,8 @@
 namespace picluster::switchctl {
 
 // Upper bounds (seconds) of the request-time histogram's buckets; +Inf is implied.
-inline constexpr std::array<double, 9> kSnmpBuckets{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5};
+inline constexpr std::array<double, 9> kSnmpBuckets{0.005, 0.01, 0.025, 0.05, 0.1,
+                                                    0.25,  0.5,  1.0,   2.5};
 
 struct SnmpCounts {
   long requests = 0;

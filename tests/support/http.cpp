@@ -11,8 +11,8 @@
 
 namespace picluster::testing {
 
-HttpReply http_request(const std::string& host, int port, const std::string& path, const std::string& method,
-                       int timeout_s) {
+HttpReply http_request(const std::string& host, int port, const std::string& path,
+                       const std::string& method, int timeout_s) {
   HttpReply reply;
   sockaddr_storage addr{};
   socklen_t len = 0;
@@ -37,11 +37,14 @@ HttpReply http_request(const std::string& host, int port, const std::string& pat
   ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   std::string raw;
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), len) == 0) {
-    const std::string request = method + " " + path + " HTTP/1.0\r\nHost: " + (v6 ? "[" + host + "]" : host) +
-                                ":" + std::to_string(port) + "\r\nConnection: close\r\n\r\n";
-    if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size())) {
+    const std::string request = method + " " + path +
+                                " HTTP/1.0\r\nHost: " + (v6 ? "[" + host + "]" : host) + ":" +
+                                std::to_string(port) + "\r\nConnection: close\r\n\r\n";
+    if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+        static_cast<ssize_t>(request.size())) {
       char buf[8192];
-      for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) raw.append(buf, static_cast<std::size_t>(n));
+      for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;)
+        raw.append(buf, static_cast<std::size_t>(n));
     }
   }
   ::close(fd);
@@ -54,7 +57,8 @@ HttpReply http_request(const std::string& host, int port, const std::string& pat
     const std::string line = raw.substr(pos, eol - pos);
     if (const auto colon = line.find(':'); colon != std::string::npos) {
       std::string name = line.substr(0, colon);
-      std::ranges::transform(name, name.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      std::ranges::transform(name, name.begin(),
+                             [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
       reply.headers[name] = line.substr(line.find_first_not_of(' ', colon + 1));
     }
     pos = eol + 2;

@@ -8,7 +8,7 @@
 namespace picluster::testing {
 
 struct HttpReply {
-  int status = 0;  // 0: no answer (connection failed or timed out)
+  int status = 0;                              // 0: no answer (connection failed or timed out)
   std::map<std::string, std::string> headers;  // names in lower case
   std::string body;
 };

@@ -13,11 +13,20 @@ namespace {
 // updates, an account check) whatever the flags say; the proxy sends every one of them to a closed
 // port on loopback (loopback itself is never proxied), so nothing leaves this machine.
 std::vector<std::string> chromium(const fs::path& dir, const std::vector<std::string>& extra) {
-  std::vector<std::string> argv{"chromium", "--headless", "--no-sandbox", "--disable-gpu",
-                                "--user-data-dir=" + (dir / "profile").string(), "--no-first-run",
-                                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                                "--disable-default-apps", "--disable-extensions", "--no-default-browser-check",
-                                "--proxy-server=http://127.0.0.1:9", "--virtual-time-budget=6000"};
+  std::vector<std::string> argv{"chromium",
+                                "--headless",
+                                "--no-sandbox",
+                                "--disable-gpu",
+                                "--user-data-dir=" + (dir / "profile").string(),
+                                "--no-first-run",
+                                "--disable-background-networking",
+                                "--disable-component-update",
+                                "--disable-sync",
+                                "--disable-default-apps",
+                                "--disable-extensions",
+                                "--no-default-browser-check",
+                                "--proxy-server=http://127.0.0.1:9",
+                                "--virtual-time-budget=6000"};
   argv.insert(argv.end(), extra.begin(), extra.end());
   return argv;
 }
@@ -30,7 +39,8 @@ std::vector<std::string> page_requests(const nlohmann::json& log, const std::str
   for (const auto& e : log["events"]) {
     if (e["type"] != start_job || !e.contains("params")) continue;
     const auto& p = e["params"];
-    if (p.value("network_isolation_key", "").starts_with(site + " ")) out.push_back(p.value("url", ""));
+    if (p.value("network_isolation_key", "").starts_with(site + " "))
+      out.push_back(p.value("url", ""));
   }
   return out;
 }
@@ -51,14 +61,19 @@ TEST_F(ObservedShelf, ChromiumShowsTheShelfAndFetchesNothingOutsideTheServer) {
 
   // The DOM once the page has run its refresh script (virtual time lets its timer fire).
   const fs::path net_log = dir / "net-log.json";
-  const auto dom = testing::run(chromium(dir, {"--log-net-log=" + net_log.string(), "--dump-dom", url}), o);
+  const auto dom =
+      testing::run(chromium(dir, {"--log-net-log=" + net_log.string(), "--dump-dom", url}), o);
   ASSERT_EQ(dom.status, 0) << dom.err;
-  const auto ports = port_elements(dom.out);
+  const auto ports = testing::port_elements(dom.out);
   ASSERT_EQ(ports.size(), static_cast<std::size_t>(kPorts)) << dom.out;
-  EXPECT_EQ(ports.at(1), (std::vector<std::string>{"pi01", "delivering", "up", "false", "false", "false"}));
-  EXPECT_EQ(ports.at(2), (std::vector<std::string>{"pi02", "delivering", "down", "false", "false", "false"}));
-  EXPECT_EQ(ports.at(3), (std::vector<std::string>{"pi03", "off", "unprobed", "true", "false", "false"}));
-  EXPECT_EQ(ports.at(4), (std::vector<std::string>{"pi04", "delivering", "up", "false", "false", "false"}));
+  EXPECT_EQ(ports.at(1),
+            (std::vector<std::string>{"pi01", "delivering", "up", "false", "false", "false"}));
+  EXPECT_EQ(ports.at(2),
+            (std::vector<std::string>{"pi02", "delivering", "down", "false", "false", "false"}));
+  EXPECT_EQ(ports.at(3),
+            (std::vector<std::string>{"pi03", "off", "unprobed", "true", "false", "false"}));
+  EXPECT_EQ(ports.at(4),
+            (std::vector<std::string>{"pi04", "delivering", "up", "false", "false", "false"}));
   for (int p = 5; p < kPorts; ++p) EXPECT_EQ(ports.at(p)[0], "") << p;
   EXPECT_EQ(ports.at(kPorts)[5], "true");
   EXPECT_NE(dom.out.find("<table id=\"pis\">"), std::string::npos);
@@ -77,12 +92,14 @@ TEST_F(ObservedShelf, ChromiumShowsTheShelfAndFetchesNothingOutsideTheServer) {
 
   // A screenshot of the page.
   const fs::path png = dir / "shelf.png";
-  const auto shot = testing::run(chromium(dir, {"--window-size=1100,900", "--screenshot=" + png.string(), url}), o);
+  const auto shot = testing::run(
+      chromium(dir, {"--window-size=1100,900", "--screenshot=" + png.string(), url}), o);
   ASSERT_EQ(shot.status, 0) << shot.err;
   ASSERT_TRUE(fs::exists(png)) << shot.err;
   EXPECT_GT(fs::file_size(png), 10000u);
   EXPECT_EQ(testing::read_file(png).substr(1, 3), "PNG");
-  if (const char* keep = std::getenv("PICLUSTER_SCREENSHOT_DIR"); keep != nullptr && *keep != '\0') {
+  if (const char* keep = std::getenv("PICLUSTER_SCREENSHOT_DIR");
+      keep != nullptr && *keep != '\0') {
     fs::copy_file(png, fs::path(keep) / "shelf.png", fs::copy_options::overwrite_existing);
   }
 }

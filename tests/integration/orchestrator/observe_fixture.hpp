@@ -12,6 +12,7 @@
 
 #include "tests/integration/orchestrator/shelf_fixture.hpp"
 #include "tests/support/http.hpp"
+#include "tests/support/shelf_page.hpp"
 
 namespace picluster::orchestrator::it {
 
@@ -32,20 +33,31 @@ class ObservedShelf : public ::testing::Test {
       ASSERT_EQ(r.status, 0) << TestShelf::describe({"add", pi_name(i)}, r);
     }
     const fs::path probe = shelf->dir() / "probe";
-    testing::write_file(probe, "#!/bin/sh\n"
-                               "d='" + shelf->dir().string() + "'\n"
-                               "echo \"$1 $(date +%s.%N)\" >> \"$d/probe.log\"\n"
-                               "[ -e \"$d/$1.down\" ] && exit 1\n"
-                               "exit 0\n");
+    testing::write_file(probe,
+                        "#!/bin/sh\n"
+                        "d='" +
+                            shelf->dir().string() +
+                            "'\n"
+                            "echo \"$1 $(date +%s.%N)\" >> \"$d/probe.log\"\n"
+                            "[ -e \"$d/$1.down\" ] && exit 1\n"
+                            "exit 0\n");
     ::chmod(probe.c_str(), 0755);
   }
 
   // Starts watch with --listen on a free port; waits for its "serving" line and the first page.
   // A Pi is cycled after `failures` failed probes in a row.
   void start_watch(int failures = 2) {
-    const std::vector<std::string> args{"watch", "--listen", "127.0.0.1:0", "--probe",
-                                        "exec:" + (shelf->dir() / "probe").string(), "--interval", "1",
-                                        "--failures", std::to_string(failures), "--backoff", "0"};
+    const std::vector<std::string> args{"watch",
+                                        "--listen",
+                                        "127.0.0.1:0",
+                                        "--probe",
+                                        "exec:" + (shelf->dir() / "probe").string(),
+                                        "--interval",
+                                        "1",
+                                        "--failures",
+                                        std::to_string(failures),
+                                        "--backoff",
+                                        "0"};
     watch = testing::Daemon::start(shelf->pic_argv(args), log_path());
     ASSERT_TRUE(watch);
     const std::regex serving("watch: serving http://127\\.0\\.0\\.1:(\\d+)/");
@@ -59,7 +71,8 @@ class ObservedShelf : public ::testing::Test {
         },
         std::chrono::seconds(30)))
         << testing::read_file(log_path());
-    ASSERT_TRUE(testing::wait_until([&] { return get("/metrics").status == 200; }, std::chrono::seconds(60)))
+    ASSERT_TRUE(testing::wait_until([&] { return get("/metrics").status == 200; },
+                                    std::chrono::seconds(60)))
         << testing::read_file(log_path());
   }
 
@@ -80,9 +93,10 @@ class ObservedShelf : public ::testing::Test {
   }
 
   // Waits (bounded) until the sample reads `value`; true when it did.
-  bool wait_for_sample(const std::string& family, const std::string& pi, const std::string& value) const {
-    return testing::wait_until([&] { return sample(family, pi) == value; }, std::chrono::seconds(90),
-                               std::chrono::milliseconds(200));
+  bool wait_for_sample(const std::string& family, const std::string& pi,
+                       const std::string& value) const {
+    return testing::wait_until([&] { return sample(family, pi) == value; },
+                               std::chrono::seconds(90), std::chrono::milliseconds(200));
   }
 
   // Times (seconds since the epoch) at which `pi` was probed, from probe.log.
@@ -93,18 +107,6 @@ class ObservedShelf : public ::testing::Test {
       if (name == pi) out.push_back(std::stod(when));
     }
     return out;
-  }
-
-  // The port elements of a page: port -> {pi, poe, probe, held, cycled, trunk}.
-  static std::map<int, std::vector<std::string>> port_elements(const std::string& page) {
-    static const std::regex port_re(
-        "<g class=\"port\" id=\"port-(\\d+)\" data-port=\"\\d+\" data-pi=\"([^\"]*)\" data-poe=\"(\\w+)\" "
-        "data-probe=\"(\\w+)\" data-held=\"(\\w+)\" data-cycled=\"(\\w+)\" data-trunk=\"(\\w+)\">");
-    std::map<int, std::vector<std::string>> ports;
-    for (auto it = std::sregex_iterator(page.begin(), page.end(), port_re); it != std::sregex_iterator(); ++it) {
-      ports[std::stoi((*it)[1])] = {(*it)[2], (*it)[3], (*it)[4], (*it)[5], (*it)[6], (*it)[7]};
-    }
-    return ports;
   }
 };
 

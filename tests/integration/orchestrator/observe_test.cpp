@@ -33,10 +33,12 @@ TEST_F(ObservedShelf, MetricsAndPageFollowPowerOffAndAHungPiCycled) {
   EXPECT_EQ(sample("picluster_pi_poe_enabled", "pi03"), "0");
   EXPECT_EQ(sample("picluster_pi_poe_delivering", "pi03"), "0");
   EXPECT_EQ(sample("picluster_pi_up", "pi03"), "");  // held: not probed
-  const auto ports = port_elements(get("/").body);
+  const auto ports = testing::port_elements(get("/").body);
   ASSERT_EQ(ports.size(), static_cast<std::size_t>(kPorts));
-  EXPECT_EQ(ports.at(3), (std::vector<std::string>{"pi03", "off", "unprobed", "true", "false", "false"}));
-  EXPECT_EQ(ports.at(1), (std::vector<std::string>{"pi01", "delivering", "up", "false", "false", "false"}));
+  EXPECT_EQ(ports.at(3),
+            (std::vector<std::string>{"pi03", "off", "unprobed", "true", "false", "false"}));
+  EXPECT_EQ(ports.at(1),
+            (std::vector<std::string>{"pi01", "delivering", "up", "false", "false", "false"}));
   EXPECT_EQ(ports.at(kPorts)[5], "true");  // the trunk
 
   // Released, then hung: watch cycles it and the counter goes up by exactly one.
@@ -48,13 +50,15 @@ TEST_F(ObservedShelf, MetricsAndPageFollowPowerOffAndAHungPiCycled) {
   EXPECT_TRUE(wait_for_sample("picluster_pi_cycles_total", "pi03", "1"))
       << get("/metrics").body << testing::read_file(log_path());
   ASSERT_TRUE(fs::remove(shelf->dir() / "pi03.down"));
-  EXPECT_NE(testing::read_file(log_path()).find("pi03: cycled: port 3: on deliveringPower"), std::string::npos);
+  EXPECT_NE(testing::read_file(log_path()).find("pi03: cycled: port 3: on deliveringPower"),
+            std::string::npos);
   EXPECT_NE(sample("picluster_pi_last_cycle_timestamp_seconds", "pi03"), "");
   EXPECT_EQ(sample("picluster_pi_cycles_total", "pi01"), "0");
   const std::string metrics = get("/metrics").body;
-  EXPECT_NE(metrics.find("picluster_switch_request_seconds_count{shelf=\"orchtest\"} "), std::string::npos);
+  EXPECT_NE(metrics.find("picluster_switch_request_seconds_count{shelf=\"orchtest\"} "),
+            std::string::npos);
   EXPECT_EQ(metrics.find(TestShelf::kCommunity), std::string::npos);  // no secret anywhere
-  EXPECT_EQ(port_elements(get("/").body).at(3)[4], "true");  // cycled in the last hour
+  EXPECT_EQ(testing::port_elements(get("/").body).at(3)[4], "true");           // cycled in the last hour
 }
 
 TEST_F(ObservedShelf, TwoHundredSilentConnectionsDoNotDelayTheRounds) {
@@ -74,7 +78,8 @@ TEST_F(ObservedShelf, TwoHundredSilentConnectionsDoNotDelayTheRounds) {
   }
   // Eight more rounds while they stay connected, timed by the probe's own log.
   const std::size_t first = probe_times("pi01").size();
-  ASSERT_TRUE(testing::wait_until([&] { return probe_times("pi01").size() >= first + 8; }, std::chrono::seconds(180)));
+  ASSERT_TRUE(testing::wait_until([&] { return probe_times("pi01").size() >= first + 8; },
+                                  std::chrono::seconds(180)));
   const auto times = probe_times("pi01");
   for (const int fd : silent) ::close(fd);
   // Round starts are --interval (1 s) plus a round's work apart. A loop that waited for the
@@ -82,7 +87,8 @@ TEST_F(ObservedShelf, TwoHundredSilentConnectionsDoNotDelayTheRounds) {
   for (std::size_t i = first; i + 1 < first + 8; ++i) {
     EXPECT_LT(times[i + 1] - times[i], 1.0 + 3.0) << "rounds " << i << " and " << i + 1;
   }
-  EXPECT_TRUE(testing::wait_until([&] { return get("/metrics").status == 200; }, std::chrono::seconds(60)));
+  EXPECT_TRUE(
+      testing::wait_until([&] { return get("/metrics").status == 200; }, std::chrono::seconds(60)));
   EXPECT_TRUE(watch->running());
 }
 
@@ -94,16 +100,21 @@ TEST_F(ObservedShelf, MetricsOnceAndStatusHtmlWithoutWatch) {
   o.stdin_text = r.out;
   const auto check = testing::run({"promtool", "check", "metrics"}, o);
   EXPECT_EQ(check.status, 0) << check.out << check.err << r.out;
-  EXPECT_NE(r.out.find("picluster_pi_held{shelf=\"orchtest\",pi=\"pi02\",port=\"2\"} 1\n"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("picluster_pi_up{shelf=\"orchtest\",pi=\"pi01\",port=\"1\"} 1\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("picluster_pi_held{shelf=\"orchtest\",pi=\"pi02\",port=\"2\"} 1\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("picluster_pi_up{shelf=\"orchtest\",pi=\"pi01\",port=\"1\"} 1\n"),
+            std::string::npos)
+      << r.out;
   EXPECT_EQ(r.out.find("picluster_watch_round_seconds"), std::string::npos);  // no watch here
 
   const fs::path html = shelf->dir() / "shelf.html";
   const auto page = shelf->pic({"status", "--html", html.string()});
   EXPECT_EQ(page.status, 0) << TestShelf::describe({"status", "--html"}, page);
-  const auto ports = port_elements(testing::read_file(html));
+  const auto ports = testing::port_elements(testing::read_file(html));
   ASSERT_EQ(ports.size(), static_cast<std::size_t>(kPorts));
-  EXPECT_EQ(ports.at(2), (std::vector<std::string>{"pi02", "off", "unprobed", "true", "false", "false"}));
+  EXPECT_EQ(ports.at(2),
+            (std::vector<std::string>{"pi02", "off", "unprobed", "true", "false", "false"}));
   EXPECT_EQ(testing::read_file(html).find("<script"), std::string::npos);
 }
 
