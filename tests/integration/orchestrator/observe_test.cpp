@@ -24,6 +24,21 @@ TEST_F(ObservedShelf, MetricsAndPageFollowPowerOffAndAHungPiCycled) {
   const auto status = nlohmann::json::parse(get("/api/status").body);
   EXPECT_EQ(status["shelf"], "orchtest");
   EXPECT_EQ(status["pis"].size(), 4u);
+  // The same document as `status --json` (reachability from watch's probes; status probes none).
+  const auto cli = shelf->pic_json({"status", "--json"});
+  ASSERT_EQ(cli["pis"].size(), 4u);
+  for (std::size_t i = 0; i < 4; ++i) {
+    for (const auto& [key, value] : cli["pis"][i].items()) {
+      ASSERT_TRUE(status["pis"][i].contains(key)) << key;
+      if (key != "reachable") {
+        EXPECT_EQ(status["pis"][i][key], value) << key;
+      }
+    }
+    EXPECT_EQ(status["pis"][i].size(), cli["pis"][i].size());
+    EXPECT_EQ(status["pis"][i]["reachable"], true);
+    EXPECT_EQ(cli["pis"][i]["reachable"], nullptr);
+  }
+  EXPECT_EQ(status["problems"], cli["problems"]);
   EXPECT_EQ(get("/healthz").status, 200);
 
   // power off pi03: after a round the metrics and the page say it is off and held.
@@ -58,7 +73,7 @@ TEST_F(ObservedShelf, MetricsAndPageFollowPowerOffAndAHungPiCycled) {
   EXPECT_NE(metrics.find("picluster_switch_request_seconds_count{shelf=\"orchtest\"} "),
             std::string::npos);
   EXPECT_EQ(metrics.find(TestShelf::kCommunity), std::string::npos);  // no secret anywhere
-  EXPECT_EQ(testing::port_elements(get("/").body).at(3)[4], "true");           // cycled in the last hour
+  EXPECT_EQ(testing::port_elements(get("/").body).at(3)[4], "true");  // cycled in the last hour
 }
 
 TEST_F(ObservedShelf, TwoHundredSilentConnectionsDoNotDelayTheRounds) {
