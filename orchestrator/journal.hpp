@@ -8,6 +8,7 @@
 //    "step":"switch","result":"ok","detail":"port 9: VLAN 18 untagged, 131 tagged"}
 // The shelf lock "<state>/<shelf>.lock" (flock) keeps two mutating runs on one shelf apart.
 
+#include <chrono>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -22,6 +23,8 @@ std::filesystem::path state_dir(const std::filesystem::path& inventory_path);
 
 // The journal's time (UTC, ISO 8601, seconds) and user ($SUDO_USER, else the login name).
 std::string now_utc();
+// The journal's time ("2026-11-22T08:00:00Z") as a system clock time; nullopt if malformed.
+std::optional<std::chrono::system_clock::time_point> parse_utc(const std::string& text);
 std::string current_user();
 
 struct JournalEntry {

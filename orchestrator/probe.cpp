@@ -163,6 +163,7 @@ Result<ProbeSpec> parse_probe_spec(std::string_view text) {
 std::vector<ProbeResult> TcpProber::probe(const std::vector<ProbeTarget>& targets) {
   std::vector<ProbeResult> results;
   std::vector<Pending> pending;
+  const auto start = Clock::now();
   for (std::size_t i = 0; i < targets.size(); ++i) {
     results.push_back({targets[i].pi, false, {}});
     const int fd = start_connect(targets[i].address, m_port, results.back());
@@ -180,6 +181,7 @@ std::vector<ProbeResult> TcpProber::probe(const std::vector<ProbeTarget>& target
     for (std::size_t k = 0; k < fds.size(); ++k) {
       if (fds[k].revents != 0) {
         finish_connect(pending[k].fd, results[pending[k].index]);
+        results[pending[k].index].seconds = std::chrono::duration<double>(Clock::now() - start).count();
       } else {
         still.push_back(pending[k]);
       }
@@ -188,6 +190,7 @@ std::vector<ProbeResult> TcpProber::probe(const std::vector<ProbeTarget>& target
   }
   for (const auto& p : pending) {
     ::close(p.fd);
+    results[p.index].seconds = std::chrono::duration<double>(Clock::now() - start).count();
     results[p.index].detail = "no answer on port " + std::to_string(m_port) + " within " + seconds_text(m_timeout);
   }
   return results;
@@ -196,6 +199,7 @@ std::vector<ProbeResult> TcpProber::probe(const std::vector<ProbeTarget>& target
 std::vector<ProbeResult> ExecProber::probe(const std::vector<ProbeTarget>& targets) {
   std::vector<ProbeResult> results;
   std::vector<std::pair<pid_t, std::size_t>> running;
+  const auto start = Clock::now();
   for (std::size_t i = 0; i < targets.size(); ++i) {
     results.push_back({targets[i].pi, false, {}});
     const pid_t pid = spawn_probe(m_program, targets[i], results.back().detail);
@@ -208,6 +212,7 @@ std::vector<ProbeResult> ExecProber::probe(const std::vector<ProbeTarget>& targe
       int status = 0;
       const pid_t r = ::waitpid(pid, &status, WNOHANG);
       if (r == pid) {
+        results[index].seconds = std::chrono::duration<double>(Clock::now() - start).count();
         results[index].alive = WIFEXITED(status) && WEXITSTATUS(status) == 0;
         if (!results[index].alive) results[index].detail = describe_status(status);
       } else if (r < 0 && errno != EINTR) {
@@ -224,6 +229,7 @@ std::vector<ProbeResult> ExecProber::probe(const std::vector<ProbeTarget>& targe
     ::kill(pid, SIGKILL);
     while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
     }
+    results[index].seconds = std::chrono::duration<double>(Clock::now() - start).count();
     results[index].detail = "timed out after " + seconds_text(m_timeout);
   }
   return results;

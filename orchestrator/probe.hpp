@@ -28,6 +28,7 @@ struct ProbeResult {
   std::string pi;
   bool alive = false;
   std::string detail;  // why it failed: "connection refused", "exit 1", "timed out after 5 s"
+  double seconds = 0.0;  // how long the probe took (the timeout when it got no answer)
 };
 
 // Contract: probe() returns exactly one result per target, in the targets' order, and returns

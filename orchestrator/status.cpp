@@ -26,6 +26,7 @@ void read_switch(ShelfSession& session, ShelfStatus& out,
                std::string(switchctl::to_string(row.poe->detection));
       st.power_mw = row.poe->power_mw;
       st.poe_on = row.poe->admin_on;
+      st.poe_delivering = row.poe->detection == switchctl::PoeDetection::delivering_power;
     } else {
       st.poe = "no PoE";
     }

@@ -22,6 +22,7 @@ struct PiStatus {
   int port = 0;
   std::string poe = "unknown";  // "on deliveringPower", "off disabled", ...
   std::optional<bool> poe_on;   // PoE admin state, when the switch said
+  std::optional<bool> poe_delivering;  // PoE detection is deliveringPower, when the switch said
   std::optional<PowerHold> hold;  // held off by `picluster power off`
   std::optional<long> power_mw;
   std::string vlan = "unknown";  // "ok" or "drift: <first change>"

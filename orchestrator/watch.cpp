@@ -232,6 +232,7 @@ Result<CycleOutcome> SwitchPowerCycler::cycle(const std::string& pi) {
     auto session = switchctl::open_switch_session(m_shelf, m_inventory_dir);
     if (!session) return std::unexpected(session.error());
     m_session = std::move(*session);
+    if (m_metrics) m_session = std::make_unique<switchctl::CountingSession>(std::move(m_session), m_metrics);
   }
   auto controller = switchctl::SwitchController::create(m_shelf, *m_session, m_clock);
   if (!controller) return std::unexpected(controller.error());
@@ -418,14 +419,6 @@ std::string to_text(const WatchEvent& e) {
 
 namespace {
 
-// "2026-11-22T08:00:00Z" (the journal's time) as a system clock time; nullopt if malformed.
-std::optional<std::chrono::system_clock::time_point> parse_utc(const std::string& text) {
-  std::tm tm{};
-  const char* end = ::strptime(text.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  if (end == nullptr || *end != '\0') return std::nullopt;
-  return std::chrono::system_clock::from_time_t(::timegm(&tm));
-}
-
 // Feeds the journal's recent watch cycles of this shelf to the watchdog; reports a "history"
 // event for each Pi with cycles in the last hour. A journal that cannot be read is reported and
 // otherwise ignored (the watch then starts with no memory, as before).
@@ -516,9 +509,17 @@ int run_watch(const WatchLoopOptions& options, Prober& prober, PowerCycler& cycl
   HeldPis held;
   for (int number = 1; options.rounds == 0 || number <= options.rounds; ++number) {
     if (stopping(hooks)) break;
+    WatchRoundReport report{number, std::chrono::system_clock::now(), 0.0, false, false, {}};
+    const auto started = clock.now();
+    const auto round_done = [&] {
+      report.seconds = std::chrono::duration<double>(clock.now() - started).count();
+      if (hooks.on_round) hooks.on_round(report);
+    };
     // Pis held off are left out (reported when first seen); unreadable holds skip the round.
     auto targets = hooks.targets ? hooks.targets() : std::vector<ProbeTarget>{};
     if (!held.filter(targets, number, dog, options, journal, hooks)) {
+      report.skipped = true;
+      round_done();
       ++done;
       if (options.rounds != 0 && number == options.rounds) break;
       pause(clock, options.settings.interval, hooks);
@@ -530,6 +531,9 @@ int run_watch(const WatchLoopOptions& options, Prober& prober, PowerCycler& cycl
     // Decide, then act on the decisions, reporting and journaling each.
     const WatchRound decided = dog.decide(results, clock.now());
     Round(options, cycler, clock, dog, journal, hooks, number).carry_out(decided);
+    report.outage = decided.outage;
+    report.results = results;
+    round_done();
     ++done;
     if (options.rounds != 0 && number == options.rounds) break;
     pause(clock, options.settings.interval, hooks);

@@ -37,6 +37,7 @@
 #include "orchestrator/power_hold.hpp"
 #include "orchestrator/probe.hpp"
 #include "switchctl/snmp.hpp"
+#include "switchctl/snmp_metrics.hpp"
 
 namespace picluster::orchestrator {
 
@@ -158,6 +159,8 @@ class SwitchPowerCycler final : public PowerCycler {
   Result<CycleOutcome> cycle(const std::string& pi) override;
   // After the inventory changed: the new shelf (the SNMP session is opened again).
   void set_shelf(inventory::Shelf shelf);
+  // Times and counts every SNMP request of the cycles (watch --listen); set before the first cycle.
+  void set_snmp_metrics(std::shared_ptr<switchctl::SnmpMetrics> metrics) { m_metrics = std::move(metrics); }
 
  private:
   inventory::Shelf m_shelf;
@@ -165,6 +168,7 @@ class SwitchPowerCycler final : public PowerCycler {
   std::filesystem::path m_state_dir;
   std::unique_ptr<switchctl::SnmpSession> m_session;
   switchctl::SystemClock m_clock;
+  std::shared_ptr<switchctl::SnmpMetrics> m_metrics;
 };
 
 // --- the loop --------------------------------------------------------------------------------
@@ -196,6 +200,17 @@ struct WatchLoopOptions {
   std::string shelf;     // for the journal
 };
 
+// What one round saw, for observers (`watch --listen`): reported once the round's decisions were
+// carried out (cycles done), before the pause.
+struct WatchRoundReport {
+  int number = 0;
+  std::chrono::system_clock::time_point started;  // wall clock, for timestamps
+  double seconds = 0.0;                           // the round's duration (probes, decisions, cycles)
+  bool skipped = false;                           // the holds could not be read: nothing probed
+  bool outage = false;                            // the guard held this round
+  std::vector<ProbeResult> results;               // one per probed Pi (held Pis are not probed)
+};
+
 struct WatchLoopHooks {
   std::function<std::vector<ProbeTarget>()> targets;  // called each round (may reload the inventory)
   std::function<void(const WatchEvent&)> on_event;    // printing
@@ -204,6 +219,8 @@ struct WatchLoopHooks {
   // The shelf's power holds, read each round (unset: none). When they cannot be read the round
   // is skipped (a `hold-error` event): watch must not cycle a Pi the operator may have held off.
   std::function<Result<std::map<std::string, PowerHold>>()> held;
+  // Called at the end of every round (unset: nothing). Must return quickly: it runs on the loop.
+  std::function<void(const WatchRoundReport&)> on_round;
 };
 
 // Runs rounds until options.rounds are done or stop_requested(); returns the rounds completed.

@@ -23,6 +23,8 @@ packages=(
   qemu-system-x86 qemu-utils vde2 mmdebstrap ansible ansible-lint
   # packages (scripts/package.sh, label package), man pages and completions
   dpkg-dev lintian man-db bash-completion zsh gzip
+  # watch --listen (HTTP server) and its tests: promtool checks /metrics, Chromium loads the page
+  libcpp-httplib-dev prometheus chromium
 )
 
 export DEBIAN_FRONTEND=noninteractive

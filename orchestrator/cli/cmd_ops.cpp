@@ -8,7 +8,9 @@
 #include "orchestrator/cli/cli.hpp"
 #include "orchestrator/cli/report.hpp"
 #include "orchestrator/cli/table.hpp"
+#include "common/file.hpp"
 #include "orchestrator/example.hpp"
+#include "orchestrator/observer.hpp"
 #include "orchestrator/reconcile.hpp"
 #include "orchestrator/status.hpp"
 #include "orchestrator/verbs.hpp"
@@ -51,9 +53,9 @@ std::string yes_no(const std::optional<bool>& v, const char* yes, const char* no
   return v ? (*v ? yes : no) : "unknown";
 }
 
-// The reachability probe for status: --probe, else the shelf's watch settings (default tcp:22).
-Result<orchestrator::StatusProbe> status_probe(const inventory::Shelf& shelf,
-                                               const std::string& override_spec) {
+// Probes every Pi once with --probe, else the shelf's watch probe (default tcp:22); none: no probes.
+Result<std::vector<orchestrator::ProbeResult>> probe_once(const inventory::Shelf& shelf,
+                                                          const std::string& override_spec) {
   auto settings = orchestrator::watch_settings(shelf);
   if (!settings) return std::unexpected(settings.error());
   if (!override_spec.empty()) {
@@ -63,35 +65,37 @@ Result<orchestrator::StatusProbe> status_probe(const inventory::Shelf& shelf,
           Error{ErrorCode::invalid_argument, "--probe: " + spec.error().message});
     settings->probe = *spec;
   }
-  if (settings->probe.kind == orchestrator::ProbeSpec::Kind::none)
-    return orchestrator::StatusProbe{};
-  std::shared_ptr<orchestrator::Prober> prober =
-      orchestrator::make_prober(settings->probe, settings->probe_timeout);
-  // Probe every Pi at once on the first call, then answer from the results.
-  auto results = std::make_shared<std::map<std::string, bool>>();
-  auto targets = std::make_shared<std::vector<orchestrator::ProbeTarget>>();
-  for (const auto& pi : shelf.pis) targets->push_back({pi.name, pi.ipv6.str()});
-  return orchestrator::StatusProbe(
-      [prober, results, targets](const inventory::Pi& pi) -> std::optional<bool> {
-        if (results->empty()) {
-          for (const auto& r : prober->probe(*targets)) (*results)[r.pi] = r.alive;
-        }
-        const auto it = results->find(pi.name);
-        return it == results->end() ? std::nullopt : std::optional<bool>(it->second);
-      });
+  auto prober = orchestrator::make_prober(settings->probe, settings->probe_timeout);
+  if (!prober) return std::vector<orchestrator::ProbeResult>{};
+  std::vector<orchestrator::ProbeTarget> targets;
+  for (const auto& pi : shelf.pis) targets.push_back({pi.name, pi.ipv6.str()});
+  return prober->probe(targets);
 }
 
-Result<orchestrator::ShelfStatus> read_status(const Context& ctx, const std::string& probe_spec,
-                                              bool sizes = false) {
+// One read of the shelf (switch, holds, fileserver, journal) and one probe of every Pi, with the
+// SNMP requests counted: what status, status --html and metrics show.
+Result<orchestrator::ShelfSnapshot> observe_once(const Context& ctx, const std::string& probe_spec,
+                                                 bool sizes = false) {
   // -v: the fileserver's round trips, on stderr (stdout may be JSON)
   const orchestrator::Reporter notes = [](const orchestrator::StepReport& r) {
     if (r.result == "note") std::cerr << "note: " << r.step << ": " << r.detail << "\n";
   };
   auto session = orchestrator::open_session(verb_context(ctx, false, notes), "status");
   if (!session) return std::unexpected(session.error());
-  auto probe = status_probe((*session)->shelf(), probe_spec);
-  if (!probe) return std::unexpected(probe.error());
-  return orchestrator::collect_status(**session, *probe, sizes);
+  auto metrics = std::make_shared<switchctl::SnmpMetrics>();
+  orchestrator::count_snmp(**session, metrics);
+  auto probes = probe_once((*session)->shelf(), probe_spec);
+  if (!probes) return std::unexpected(probes.error());
+  auto snapshot = orchestrator::observe_shelf(**session, *probes, std::chrono::system_clock::now(), sizes);
+  snapshot.snmp = metrics->counts();
+  return snapshot;
+}
+
+Result<orchestrator::ShelfStatus> read_status(const Context& ctx, const std::string& probe_spec,
+                                              bool sizes = false) {
+  auto snapshot = observe_once(ctx, probe_spec, sizes);
+  if (!snapshot) return std::unexpected(snapshot.error());
+  return std::move(snapshot->status);
 }
 
 // Exit status 1 when anything is wrong (a part unreadable, a row with drift or a missing root or
@@ -123,8 +127,32 @@ void print_status(const orchestrator::ShelfStatus& status) {
   for (const auto& p : status.problems) std::cout << "warning: " << p << "\n";
 }
 
+// status --html FILE: the shelf page, written once (atomically); exit status as for status.
+Result<int> write_status_page(const Context& ctx, const std::string& file, const std::string& probe_spec) {
+  auto snapshot = observe_once(ctx, probe_spec);
+  if (!snapshot) return std::unexpected(snapshot.error());
+  if (auto ok = write_file_atomically(file, orchestrator::render_page(*snapshot), 0644); !ok)
+    return std::unexpected(ok.error().with_context("status --html"));
+  return status_exit(snapshot->status);
+}
+
+// picluster metrics: the Prometheus metrics once, on stdout or (atomically, for node_exporter's
+// textfile collector) into a file.
+Result<int> run_metrics(const Context& ctx, const std::string& out, const std::string& probe_spec) {
+  auto snapshot = observe_once(ctx, probe_spec);
+  if (!snapshot) return std::unexpected(snapshot.error());
+  const std::string text = orchestrator::render_metrics(*snapshot);
+  if (out.empty()) {
+    std::cout << text;
+  } else if (auto ok = write_file_atomically(out, text, 0644); !ok) {
+    return std::unexpected(ok.error().with_context("metrics --out"));
+  }
+  return 0;
+}
+
 Result<int> run_status(const Context& ctx, bool json, const std::string& probe_spec = {},
-                       bool sizes = false) {
+                       bool sizes = false, const std::string& html = {}) {
+  if (!html.empty()) return write_status_page(ctx, html, probe_spec);
   auto status = read_status(ctx, probe_spec, sizes);
   if (!status) return std::unexpected(status.error());
   if (json) {
@@ -239,6 +267,7 @@ void register_ops_commands(CLI::App& app, Context& ctx) {
     std::size_t limit = 0;
     std::string probe;
     bool sizes = false;
+    std::string html;  // status --html, metrics --out
   };
   auto plan_opts = std::make_shared<Options>();
   auto* plan = app.add_subcommand(
@@ -273,9 +302,25 @@ void register_ops_commands(CLI::App& app, Context& ctx) {
   status->add_option("--probe", status_opts->probe,
                      "How to tell a Pi is reachable: tcp[:PORT], exec:PROGRAM or none (default: "
                      "the shelf's watch probe, tcp:22)");
+  status->add_option("--html", status_opts->html,
+                     "Write the shelf page (front panel, Pis, journal) to this file instead, once");
   status->callback([&ctx, status_opts] {
     ctx.action = [&ctx, status_opts] {
-      return run_status(ctx, status_opts->json, status_opts->probe, status_opts->sizes);
+      return run_status(ctx, status_opts->json, status_opts->probe, status_opts->sizes, status_opts->html);
+    };
+  });
+
+  auto metrics_opts = std::make_shared<Options>();
+  auto* metrics = app.add_subcommand(
+      "metrics", "Print the shelf's Prometheus metrics once (for node_exporter's textfile collector)");
+  metrics->add_option("--probe", metrics_opts->probe,
+                      "How to probe the Pis: tcp[:PORT], exec:PROGRAM or none (default: the shelf's watch "
+                      "probe, tcp:22)");
+  metrics->add_option("--out", metrics_opts->html,
+                      "Write to this file (atomically: temp file and rename) instead of stdout");
+  metrics->callback([&ctx, metrics_opts] {
+    ctx.action = [&ctx, metrics_opts] {
+      return run_metrics(ctx, metrics_opts->html, metrics_opts->probe);
     };
   });
 

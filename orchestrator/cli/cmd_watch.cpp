@@ -11,6 +11,7 @@
 
 #include "orchestrator/cli/cli.hpp"
 #include "orchestrator/journal.hpp"
+#include "orchestrator/observer.hpp"
 #include "orchestrator/power_hold.hpp"
 #include "orchestrator/watch.hpp"
 
@@ -53,6 +54,8 @@ struct WatchArgs {
   std::optional<double> interval, backoff, outage_fraction, probe_timeout;
   std::optional<int> failures, max_cycles, rounds;
   std::optional<std::string> probe;
+  std::optional<std::string> listen;  // --listen ADDRESS:PORT
+  bool listen_public = false;
 };
 
 Result<WatchSettings> settings_for(const inventory::Shelf& shelf, const WatchArgs& a) {
@@ -161,6 +164,35 @@ Result<int> run_watch_command(const Context& ctx, const WatchArgs& a) {
   hooks.stop_requested = [] { return g_stop != 0; };
   hooks.held = [&] { return PowerHolds(state_dir(inventory_path), source.current().name).read(); };
   hooks.on_journal_error = [](const Error& e) { std::cerr << "picluster: warning: journal: " << e.message << std::endl; };
+  // --listen: the server and the observer feeding it run on their own threads; the loop only
+  // hands each round's report over (declared after the server: the observer goes first).
+  std::unique_ptr<ObserveServer> server;
+  std::unique_ptr<WatchObserver> observer;
+  if (a.listen) {
+    auto address = parse_listen_address(*a.listen, a.listen_public);
+    if (!address) return std::unexpected(address.error());
+    const auto interval_s = std::chrono::duration_cast<std::chrono::seconds>(settings->interval).count();
+    ServerLimits limits;
+    limits.stale_after = std::chrono::seconds(
+        3 * interval_s + std::chrono::duration_cast<std::chrono::seconds>(settings->probe_timeout).count() + 180);
+    auto started = ObserveServer::start(*address, limits);
+    if (!started) return std::unexpected(started.error());
+    server = std::move(*started);
+    auto metrics = std::make_shared<switchctl::SnmpMetrics>();
+    cycler.set_snmp_metrics(metrics);
+    observer = std::make_unique<WatchObserver>(inventory_path, (*shelf)->name, *server, metrics,
+                                               static_cast<int>(std::clamp<long long>(interval_s, 2, 60)));
+    hooks.on_round = [&observer](const WatchRoundReport& r) { observer->round(r); };
+    ListenAddress bound = *address;
+    bound.port = server->port();
+    const std::string url = "http://" + bound.str() + "/";
+    if (a.json) {
+      std::cout << inventory::Json{{"event", "listening"}, {"url", url}}.dump() << std::endl;
+    } else {
+      std::cout << "watch: serving " << url << " (the shelf page), " << url << "metrics, " << url
+                << "api/status, " << url << "healthz" << std::endl;
+    }
+  }
   switchctl::SystemClock clock;
   StopSignals signals;
   const int rounds = run_watch(options, *prober, cycler, clock, &journal, hooks);
@@ -190,6 +222,11 @@ void register_watch_commands(CLI::App& app, Context& ctx) {
                                          "(default 300)")->check(CLI::Range(0.0, 1e7));
   w->add_option("--outage-fraction", a->outage_fraction,
                 "Cycle nobody when more than this fraction of the probed Pis fail at once (default 0.5)");
+  w->add_option("--listen", a->listen,
+                "Serve /metrics (Prometheus), the shelf page /, /api/status and /healthz on ADDRESS:PORT "
+                "(127.0.0.1:9464, [::1]:9464; port 0 = any free port); read-only");
+  w->add_flag("--listen-public", a->listen_public,
+              "Allow --listen on an address other than loopback (the page is then readable from the network)");
   w->footer("Settings also come from the shelf's \"watch\" object in the inventory (probe, probe_timeout, failures, "
             "interval, max_cycles_per_hour, backoff_seconds, outage_fraction); options override them.");
   w->callback([&ctx, a] { ctx.action = [&ctx, a] { return run_watch_command(ctx, *a); }; });
