@@ -50,9 +50,9 @@ mkdir -p "$cache"
 if [[ ! -s $base ]]; then
   step "make the Debian 12 base root (cold: mmdebstrap)"
   mmdebstrap --variant=minbase --include=apt,man-db,bash-completion,ca-certificates \
-    --aptopt='Acquire::Retries "3"' bookworm "$base.tmp" "deb $mirror bookworm main" >"$work/mmdebstrap.log" 2>&1 ||
+    --aptopt='Acquire::Retries "3"' bookworm "$cache/bookworm-base.tmp.tar" "deb $mirror bookworm main" >"$work/mmdebstrap.log" 2>&1 ||
     { tail -20 "$work/mmdebstrap.log"; exit 1; }
-  mv "$base.tmp" "$base"
+  mv "$cache/bookworm-base.tmp.tar" "$base"  # mmdebstrap picks its output format by the suffix
 fi
 step "unpack the base root"
 mkdir -p "$root"
