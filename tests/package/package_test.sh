@@ -30,10 +30,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
-step "build the packages"
-"$src/scripts/package.sh" "$work/debs"
-main_deb=$(ls "$work"/debs/picluster_*_amd64.deb)
-lab_deb=$(ls "$work"/debs/picluster-lab_*_amd64.deb)
+# PICLUSTER_PACKAGE_DEBS=DIR: packages scripts/package.sh already built there (manual runs only;
+# ctest builds them).
+debs=${PICLUSTER_PACKAGE_DEBS:-$work/debs}
+if [[ -z ${PICLUSTER_PACKAGE_DEBS:-} ]]; then
+  step "build the packages"
+  "$src/scripts/package.sh" "$debs"
+fi
+main_deb=$(ls "$debs"/picluster_*_amd64.deb)
+lab_deb=$(ls "$debs"/picluster-lab_*_amd64.deb)
 echo "built: $(basename "$main_deb") $(basename "$lab_deb")"
 
 # The mirror this machine's apt uses (mmdebstrap can reach nothing else).
@@ -45,9 +50,9 @@ mkdir -p "$cache"
 if [[ ! -s $base ]]; then
   step "make the Debian 12 base root (cold: mmdebstrap)"
   mmdebstrap --variant=minbase --include=apt,man-db,bash-completion,ca-certificates \
-    --aptopt='Acquire::Retries "3"' bookworm "$base.tmp" "deb $mirror bookworm main" >"$work/mmdebstrap.log" 2>&1 ||
+    --aptopt='Acquire::Retries "3"' bookworm "$cache/bookworm-base.tmp.tar" "deb $mirror bookworm main" >"$work/mmdebstrap.log" 2>&1 ||
     { tail -20 "$work/mmdebstrap.log"; exit 1; }
-  mv "$base.tmp" "$base"
+  mv "$cache/bookworm-base.tmp.tar" "$base"  # mmdebstrap picks its output format by the suffix
 fi
 step "unpack the base root"
 mkdir -p "$root"
