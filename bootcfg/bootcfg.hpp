@@ -19,7 +19,13 @@ using inventory::Inventory;
 using inventory::Pi;
 using inventory::Shelf;
 
-// The one-line kernel command line: the shelf's cmdline_base with
+// The kernel command line base of one model: boot.models.<model>.cmdline_base when set; else the
+// shelf's cmdline_base as is for the Pi 3 and 3 B+ (the seed's line), and for the Pi 4 and 5 the
+// same line without dwc_otg.* and with its first serial console (console=ttyAMA0,... /
+// ttyS... / serial...) as console=serial0,115200 (later serial consoles dropped).
+std::string cmdline_base_of(const Shelf& shelf, inventory::PiModel model);
+
+// The one-line kernel command line: the model's cmdline_base_of() with
 //   nfsroot=<fs>:<nfs_root>/<name>,<nfs_options> ip=<pi>:<fs>::255.255.255.252:<name>:eth0:off
 // inserted right after "rootfstype=nfs" (or appended before "rootwait" if that is absent).
 // No trailing newline.
@@ -34,7 +40,8 @@ std::string nfs_root_of(const Shelf& shelf, const Pi& pi);
 // etc/modules-load.d/picluster.conf (8021q).
 std::vector<RenderedFile> render_pi_root_files(const Shelf& shelf, const Pi& pi);
 
-// Boot partition (sdcard) or TFTP folder (netboot) contents: cmdline.txt (+ "\n"), config.txt.
+// Boot partition (sdcard) or TFTP folder (netboot) contents: cmdline.txt (+ "\n"), config.txt
+// (the model's own settings, or boot.models.<model>.config_txt; netboot or imaged Pis only).
 std::vector<RenderedFile> render_boot_files(const Shelf& shelf, const Pi& pi);
 
 // The TFTP folder of a netboot Pi, relative to tftp_root: "<serial>" (8 lower-case hex digits).

@@ -73,8 +73,19 @@ std::string nft_chains(const Shelf& shelf) {
   out += "\t\t# A storage address answers only on its own VLAN.\n";
   out += "\t\tip daddr @storage_address ip daddr . iifname != @home_interface drop\n";
   if (shelf.boot.mode == inventory::BootMode::netboot) {
-    out += "\t\t# The boot ROM asks for its lease before it has an address.\n";
-    out += "\t\tiifname @storage_interface ip saddr 0.0.0.0 udp sport 68 udp dport 67 accept\n";
+    // The only opening netboot adds. Everything else a booting Pi sends (its DHCP REQUEST once
+    // it has its lease, TFTP read requests to udp 69 and its ACKs to the transfer's port) comes
+    // from its own address to its own storage address on its own VLAN, which the other rules
+    // let through and no other Pi can use. TFTP needs no conntrack helper: the transfer's port
+    // is opened by the fileserver's first outgoing data packet, so the Pi's ACKs are conntrack
+    // replies (ct state established), also for an operator's own drop-by-default ruleset.
+    out += "\t\t# Netboot: the boot ROM's DHCP DISCOVER/REQUEST, broadcast before it has an address,\n";
+    out += "\t\t# from any storage VLAN (dnsmasq answers only its own Pi's MAC on each one).\n";
+    out += "\t\t# DHCP from the leased address and TFTP (udp 69, then the transfer's port) come\n";
+    out += "\t\t# from the Pi's own address and pass the rules below; TFTP needs no ct helper:\n";
+    out += "\t\t# the fileserver sends the first data packet, the Pi's ACKs are replies.\n";
+    out += "\t\tiifname @storage_interface ip saddr 0.0.0.0 ip daddr 255.255.255.255 udp sport 68 "
+           "udp dport 67 accept\n";
   }
   out += "\t\t# A storage VLAN carries its Pi's IPv4 address and nothing else.\n";
   out += "\t\tiifname @storage_interface meta nfproto ipv6 drop\n";

@@ -54,25 +54,42 @@ std::string model_title(inventory::PiModel model) {
   return "Raspberry Pi";
 }
 
+// The model's own config.txt settings, without the header and the image include.
+std::vector<std::string> default_config_lines(inventory::PiModel model) {
+  switch (model) {
+    case inventory::PiModel::pi3:
+    case inventory::PiModel::pi3bplus:
+      // On the 3 the PL011 (ttyAMA0) drives Bluetooth unless this overlay gives it back to
+      // GPIO 14/15, where console=ttyAMA0 expects it.
+      return {"# 32-bit kernel (the firmware's default on this model).",
+              "# Serial console for console=ttyAMA0 on the kernel command line.", "enable_uart=1",
+              "dtoverlay=disable-bt"};
+    case inventory::PiModel::pi4:
+      return {"# 64-bit kernel.", "arm_64bit=1",
+              "# Serial console for console=serial0: the PL011 (ttyAMA0) on GPIO 14/15, taken",
+              "# back from Bluetooth.",
+              "enable_uart=1", "dtoverlay=disable-bt"};
+    case inventory::PiModel::pi5:
+      return {"# 64-bit kernel.", "arm_64bit=1",
+              "# Serial console for console=serial0: on the Pi 5 that is the 3-pin debug UART",
+              "# (ttyAMA10), not GPIO 14/15 (add dtparam=uart0_console via boot.models.pi5 for "
+              "those).",
+              "enable_uart=1"};
+  }
+  return {};
+}
+
 std::string render_config_txt(const Shelf& shelf, const Pi& pi) {
   std::string out = generated_header(shelf);
   out += "# " + pi.name + ": " + model_title(pi.model) + " (" +
          std::string{inventory::to_string(pi.model)} + "), netboot with an NFS root.\n";
-  switch (pi.model) {
-    case inventory::PiModel::pi3:
-    case inventory::PiModel::pi3bplus:
-      out += "# 32-bit kernel (the firmware's default on this model).\n";
-      break;
-    case inventory::PiModel::pi4:
-    case inventory::PiModel::pi5:
-      out += "# 64-bit kernel.\narm_64bit=1\n";
-      break;
-  }
-  out += "# Serial console for console=ttyAMA0 on the kernel command line.\nenable_uart=1\n";
-  if (pi.model != inventory::PiModel::pi5) {
-    // On the 3 and 4 the PL011 (ttyAMA0) drives Bluetooth unless this overlay gives it back to
-    // GPIO 14/15, where console=ttyAMA0 expects it.
-    out += "dtoverlay=disable-bt\n";
+  const auto it = shelf.boot.models.find(pi.model);
+  if (it != shelf.boot.models.end() && it->second.config_txt) {
+    out += "# Settings from boot.models." + std::string{inventory::to_string(pi.model)} +
+           ".config_txt of the inventory.\n";
+    for (const auto& line : *it->second.config_txt) out += line + "\n";
+  } else {
+    for (const auto& line : default_config_lines(pi.model)) out += line + "\n";
   }
   if (!inventory::image_of(shelf, pi).empty()) {
     // The image's own config.txt (kernel=, initramfs, arm_64bit, ...), staged with its boot set.
@@ -142,6 +159,31 @@ std::string nfs_root_of(const Shelf& shelf, const Pi& pi) {
   return detail::pi_root_path(shelf, pi);
 }
 
+std::string cmdline_base_of(const Shelf& shelf, inventory::PiModel model) {
+  const auto it = shelf.boot.models.find(model);
+  if (it != shelf.boot.models.end() && it->second.cmdline_base) return *it->second.cmdline_base;
+  if (model == inventory::PiModel::pi3 || model == inventory::PiModel::pi3bplus) {
+    return shelf.boot.cmdline_base;
+  }
+  // Pi 4 and 5: no dwc_otg (that USB controller is the Pi 3's), and the console on serial0,
+  // which the firmware points at the model's console UART. The first serial console takes the
+  // place of the shelf's; later ones (a second UART) are dropped.
+  std::string out;
+  bool serial_done = false;
+  for (auto& token : tokens_of(shelf.boot.cmdline_base)) {
+    if (token.starts_with("dwc_otg.")) continue;
+    if (token.starts_with("console=ttyAMA") || token.starts_with("console=ttyS") ||
+        token.starts_with("console=serial")) {
+      if (serial_done) continue;
+      serial_done = true;
+      token = "console=serial0,115200";
+    }
+    if (!out.empty()) out += ' ';
+    out += token;
+  }
+  return out;
+}
+
 std::string render_cmdline(const Shelf& shelf, const Pi& pi) {
   const auto fs = pi.storage.fileserver.str();
   std::string ours =
@@ -150,7 +192,7 @@ std::string render_cmdline(const Shelf& shelf, const Pi& pi) {
           ":" + pi.name + ":eth0:off";
 
   std::vector<std::string> tokens;
-  for (auto& token : tokens_of(shelf.boot.cmdline_base)) {
+  for (auto& token : tokens_of(cmdline_base_of(shelf, pi.model))) {
     if (!owned_token(token)) tokens.push_back(std::move(token));
   }
   auto at = tokens.end();

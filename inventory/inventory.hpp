@@ -116,10 +116,19 @@ struct PublicNet {
   Json extra = Json::object();
 };
 
+// One model's boot settings ("boot": {"models": {"pi4": {...}}}). Each field left unset keeps
+// the model's default (bootcfg derives it from the shelf's cmdline_base; see bootcfg.hpp).
+struct ModelBoot {
+  std::optional<std::string> cmdline_base;             // the whole base line for this model
+  std::optional<std::vector<std::string>> config_txt;  // config.txt settings, one line each
+  Json extra = Json::object();
+};
+
 struct Boot {
   BootMode mode = BootMode::sdcard;
   std::string cmdline_base{kDefaultCmdlineBase};
   std::string nfs_options = "vers=3,tcp";
+  std::map<PiModel, ModelBoot> models;  // per-model overrides; written only when not empty
   Json extra = Json::object();
 };
 

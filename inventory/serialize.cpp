@@ -266,6 +266,44 @@ std::optional<std::string> read_boot(const Json& j, const std::string& where, Bo
   f.parsed("mode", b.mode, enum_parser(parse_boot_mode), "\"sdcard\" or \"netboot\"");
   f.text("cmdline_base", b.cmdline_base);
   f.text("nfs_options", b.nfs_options);
+  if (const Json* models = f.sub("models")) {
+    if (!models->is_object()) {
+      f.set_error("models", "expected a JSON object (model name -> settings)");
+    } else {
+      for (const auto& [key, value] : models->items()) {
+        if (f.error()) break;
+        const auto model = parse_pi_model(key);
+        if (!model) {
+          f.set_error("models", printable(key) + " is not a model (one of pi3, pi3b+, pi4, pi5)");
+          break;
+        }
+        ModelBoot m;
+        Fields mf(value, f.where("models") + ": " + key);
+        if (const Json* v = mf.sub("cmdline_base")) {
+          if (!v->is_string()) {
+            mf.set_error("cmdline_base", "expected a string");
+          } else {
+            m.cmdline_base = v->get<std::string>();
+          }
+        }
+        if (const Json* v = mf.sub("config_txt")) {
+          std::vector<std::string> lines;
+          if (!v->is_array()) mf.set_error("config_txt", "expected an array of lines");
+          for (std::size_t i = 0; v->is_array() && i < v->size(); ++i) {
+            if (!(*v)[i].is_string()) {
+              mf.set_error("config_txt", "line " + std::to_string(i + 1) + ": expected a string");
+              break;
+            }
+            lines.push_back((*v)[i].get<std::string>());
+          }
+          if (v->is_array()) m.config_txt = std::move(lines);
+        }
+        m.extra = mf.extra();
+        f.adopt(mf.error());
+        b.models[*model] = std::move(m);
+      }
+    }
+  }
   b.extra = f.extra();
   return f.error();
 }
@@ -546,6 +584,17 @@ Json write_shelf(const Shelf& shelf) {
   boot["mode"] = to_string(shelf.boot.mode);
   boot["cmdline_base"] = shelf.boot.cmdline_base;
   boot["nfs_options"] = shelf.boot.nfs_options;
+  if (!shelf.boot.models.empty()) {
+    Json models = Json::object();
+    for (const auto& [model, m] : shelf.boot.models) {
+      Json entry = Json::object();
+      if (m.cmdline_base) entry["cmdline_base"] = *m.cmdline_base;
+      if (m.config_txt) entry["config_txt"] = *m.config_txt;
+      append_extra(entry, m.extra);
+      models[std::string{to_string(model)}] = entry;
+    }
+    boot["models"] = models;
+  }
   append_extra(boot, shelf.boot.extra);
   o["boot"] = boot;
   Json pis = Json::array();

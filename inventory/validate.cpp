@@ -95,6 +95,17 @@ bool is_cmdline(std::string_view text) {
   return text.find_first_not_of(' ') != std::string_view::npos;
 }
 
+// One config.txt line: printable ASCII, no control characters (a newline would smuggle in a
+// second setting), no '[' at the start (a section filter would capture the lines after it).
+inline constexpr std::string_view kConfigLineRule =
+    "a config.txt line (printable ASCII, not starting with '[')";
+bool is_config_line(std::string_view text) {
+  for (char c : text) {
+    if (c < 0x20 || c > 0x7e) return false;
+  }
+  return !text.starts_with('[');
+}
+
 bool is_nfs_options(std::string_view text) {
   if (text.empty()) return false;
   for (char c : text) {
@@ -195,6 +206,19 @@ void check_networks(Checker& c, const std::string& w, const Shelf& shelf) {
           shown(shelf.boot.cmdline_base) + " is not " + std::string(kCmdlineRule));
   c.check(is_nfs_options(shelf.boot.nfs_options), w + ": boot: nfs_options",
           shown(shelf.boot.nfs_options) + " is not an NFS option list (vers=3,tcp)");
+  for (const auto& [model, m] : shelf.boot.models) {
+    const auto mw = w + ": boot: models: " + std::string{to_string(model)};
+    if (m.cmdline_base) {
+      c.check(is_cmdline(*m.cmdline_base), mw + ": cmdline_base",
+              shown(*m.cmdline_base) + " is not " + std::string(kCmdlineRule));
+    }
+    if (!m.config_txt) continue;
+    for (std::size_t i = 0; i < m.config_txt->size(); ++i) {
+      const auto& line = (*m.config_txt)[i];
+      c.check(is_config_line(line), mw + ": config_txt: line " + std::to_string(i + 1),
+              shown(line) + " is not " + std::string(kConfigLineRule));
+    }
+  }
 }
 
 // Rules for one Pi that need no other Pi.

@@ -120,6 +120,43 @@ TEST(BootcfgGolden, NetworkdLabShelf) {
       << interfaces;
 }
 
+// One Pi of each model: the Pi 3 keeps the seed's line byte for byte, the Pi 4 and 5 get
+// console=serial0,115200 and no dwc_otg, and boot.models overrides win over both.
+TEST(BootcfgGolden, MixedModelsShelf) {
+  const auto tree = render_tree(inventory_of(models_shelf()), {});
+  expect_golden("models", tree);
+
+  EXPECT_EQ(file_named(tree, "mixed/tftp/00000001/cmdline.txt").contents,
+            std::string{kSeedCmdline} + "\n");
+  EXPECT_EQ(file_named(tree, "mixed/tftp/00000002/cmdline.txt").contents,
+            "console=ttyAMA0,115200 root=/dev/nfs rootfstype=nfs "
+            "nfsroot=172.30.0.5:/srv/nfsroot/pi02,vers=3,tcp "
+            "ip=172.30.0.6:172.30.0.5::255.255.255.252:pi02:eth0:off rootwait\n");
+  EXPECT_EQ(file_named(tree, "mixed/tftp/00000003/cmdline.txt").contents,
+            "console=serial0,115200 console=tty1 root=/dev/nfs rootfstype=nfs "
+            "nfsroot=172.30.0.9:/srv/nfsroot/pi03,vers=3,tcp "
+            "ip=172.30.0.10:172.30.0.9::255.255.255.252:pi03:eth0:off elevator=deadline "
+            "rootwait\n");
+  EXPECT_EQ(file_named(tree, "mixed/tftp/00000004/cmdline.txt").contents,
+            "console=serial0,115200 console=tty1 root=/dev/nfs rootfstype=nfs "
+            "nfsroot=172.30.0.13:/srv/nfsroot/pi04,vers=3,tcp "
+            "ip=172.30.0.14:172.30.0.13::255.255.255.252:pi04:eth0:off elevator=deadline "
+            "rootwait\n");
+
+  const auto& pi3 = file_named(tree, "mixed/tftp/00000001/config.txt").contents;
+  EXPECT_NE(pi3.find("\nenable_uart=1\ndtoverlay=disable-bt\n"), std::string::npos) << pi3;
+  EXPECT_EQ(pi3.find("arm_64bit"), std::string::npos);
+  const auto& pi4 = file_named(tree, "mixed/tftp/00000003/config.txt").contents;
+  EXPECT_NE(pi4.find("\narm_64bit=1\n"), std::string::npos) << pi4;
+  EXPECT_NE(pi4.find("\nenable_uart=1\ndtoverlay=disable-bt\n"), std::string::npos) << pi4;
+  const auto& pi5 = file_named(tree, "mixed/tftp/00000004/config.txt").contents;
+  EXPECT_TRUE(pi5.ends_with(
+      "# Settings from boot.models.pi5.config_txt of the inventory.\n"
+      "arm_64bit=1\nenable_uart=1\ndtparam=uart0_console\n"))
+      << pi5;
+  EXPECT_EQ(pi5.find("disable-bt"), std::string::npos);
+}
+
 TEST(BootcfgGolden, CustomTrunkShelf) {
   const auto shelf = custom_trunk_shelf();
   auto files = under("fileserver", render_fileserver_files(shelf));

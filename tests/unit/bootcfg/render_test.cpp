@@ -39,6 +39,30 @@ TEST(BootcfgCmdline, SeedLineForPi01) {
             "ip=172.30.0.2:172.30.0.1::255.255.255.252:pi01:eth0:off elevator=deadline rootwait");
 }
 
+TEST(BootcfgCmdline, Pi4And5DeriveTheirLineFromTheShelfs) {
+  auto shelf = seed_shelf();
+  using inventory::PiModel;
+  EXPECT_EQ(cmdline_base_of(shelf, PiModel::pi3), inventory::kDefaultCmdlineBase);
+  EXPECT_EQ(cmdline_base_of(shelf, PiModel::pi3bplus), inventory::kDefaultCmdlineBase);
+  for (const auto model : {PiModel::pi4, PiModel::pi5}) {
+    EXPECT_EQ(cmdline_base_of(shelf, model),
+              "console=serial0,115200 console=tty1 root=/dev/nfs rootfstype=nfs "
+              "elevator=deadline rootwait");
+  }
+  // The shelf's own words stay; its first serial console becomes serial0, later ones go.
+  shelf.boot.cmdline_base =
+      "dwc_otg.fiq_enable=1 console=ttyS0,9600 console=ttyAMA1,115200 root=/dev/nfs quiet";
+  EXPECT_EQ(cmdline_base_of(shelf, PiModel::pi5), "console=serial0,115200 root=/dev/nfs quiet");
+  // A shelf line without a serial console gets none.
+  shelf.boot.cmdline_base = "console=tty1 root=/dev/nfs rootwait";
+  EXPECT_EQ(cmdline_base_of(shelf, PiModel::pi4), "console=tty1 root=/dev/nfs rootwait");
+  // An override is taken whole, for its model only.
+  shelf.boot.models[PiModel::pi4].cmdline_base = "console=ttyAMA0,115200 root=/dev/nfs";
+  EXPECT_EQ(cmdline_base_of(shelf, PiModel::pi4), "console=ttyAMA0,115200 root=/dev/nfs");
+  EXPECT_EQ(cmdline_base_of(shelf, PiModel::pi5), "console=tty1 root=/dev/nfs rootwait");
+  EXPECT_EQ(cmdline_base_of(shelf, PiModel::pi3), "console=tty1 root=/dev/nfs rootwait");
+}
+
 TEST(BootcfgCmdline, WithoutRootfstypeGoesBeforeRootwait) {
   auto shelf = seed_shelf();
   shelf.boot.cmdline_base = "console=tty1 root=/dev/nfs rootwait quiet";
@@ -189,8 +213,51 @@ TEST(BootcfgFileserver, NftablesTiesEachAddressToItsVlanAndPi) {
   EXPECT_EQ(nft.find("dport 67"), std::string::npos);
   const auto netboot = netboot_shelf();
   EXPECT_NE(contents_of(render_fileserver_files(netboot), "etc/nftables.d/picluster.nft")
-                .find("ip saddr 0.0.0.0 udp sport 68 udp dport 67 accept"),
+                .find("ip saddr 0.0.0.0 ip daddr 255.255.255.255 udp sport 68 udp dport 67 "
+                      "accept"),
             std::string::npos);
+}
+
+// Netboot opens exactly one rule: the boot ROM's unaddressed DHCP broadcast, on the storage
+// VLANs only. The same shelf as sdcard renders the same file without it (and its comments), so a
+// sdcard shelf's firewall is what it was, and netboot adds nothing else.
+TEST(BootcfgFileserver, NetbootAddsOnlyTheUnaddressedDhcpRule) {
+  auto shelf = seed_shelf();
+  const auto sdcard = contents_of(render_fileserver_files(shelf), "etc/nftables.d/picluster.nft");
+  shelf.boot.mode = inventory::BootMode::netboot;
+  const auto netboot = contents_of(render_fileserver_files(shelf), "etc/nftables.d/picluster.nft");
+  // Rules only: lines that are neither empty nor (indented) comments.
+  const auto rules_of = [](const std::string& text) {
+    std::vector<std::string> out;
+    for (auto& line : split(text, '\n')) {
+      const auto start = line.find_first_not_of('\t');
+      if (start != std::string::npos && line[start] != '#') out.push_back(line);
+    }
+    return out;
+  };
+  const auto sd_lines = rules_of(sdcard);
+  auto nb_lines = rules_of(netboot);
+  const std::string rule =
+      "\t\tiifname @storage_interface ip saddr 0.0.0.0 ip daddr 255.255.255.255 udp sport 68 "
+      "udp dport 67 accept";
+  const auto at = std::find(nb_lines.begin(), nb_lines.end(), rule);
+  ASSERT_NE(at, nb_lines.end()) << netboot;
+  // After the storage-address check (a broadcast is no storage address), before the drops.
+  EXPECT_EQ(*(at - 1), "\t\tip daddr @storage_address ip daddr . iifname != @home_interface drop");
+  EXPECT_EQ(*(at + 1), "\t\tiifname @storage_interface meta nfproto ipv6 drop");
+  nb_lines.erase(at);
+  EXPECT_EQ(nb_lines, sd_lines);
+  // Every netboot line that is not in the sdcard file is that rule or a comment.
+  const auto sdcard_all = split(sdcard, '\n');
+  for (const auto& line : split(netboot, '\n')) {
+    if (std::find(sdcard_all.begin(), sdcard_all.end(), line) != sdcard_all.end()) continue;
+    EXPECT_TRUE(line == rule || line.starts_with("\t\t# ")) << line;
+  }
+  // Nothing for TFTP: no port 69 rule, no conntrack helper (see the comment in the file).
+  EXPECT_EQ(netboot.find("dport 69"), std::string::npos);
+  EXPECT_EQ(netboot.find("ct helper set"), std::string::npos);
+  EXPECT_EQ(netboot.find("\tct helper "), std::string::npos);
+  EXPECT_NE(netboot.find("TFTP needs no ct helper"), std::string::npos);
 }
 
 TEST(BootcfgFileserver, EmptyShelfRendersNoEmptyElementLists) {

@@ -1,6 +1,7 @@
 #include "tests/unit/bootcfg/shelves.hpp"
 
 #include <utility>
+#include <vector>
 
 namespace picluster::bootcfg::test {
 
@@ -66,6 +67,25 @@ inventory::Shelf custom_trunk_shelf() {
   shelf.public_net.fileserver_address = Ipv6::parse("2a00:1098:0:84::2").value();
   shelf.boot.cmdline_base = "console=tty1 root=/dev/nfs rootwait quiet";
   shelf.boot.nfs_options = "vers=4.2,proto=tcp";
+  return shelf;
+}
+
+inventory::Shelf models_shelf() {
+  inventory::Shelf shelf;
+  shelf.name = "mixed";
+  shelf.boot.mode = inventory::BootMode::netboot;
+  shelf.pis.push_back(make_pi({"pi01", 1, 10, "172.30.0.0", "2a00:1098:0:84:1000:1::2",
+                               PiModel::pi3, "00000001", "b8:27:eb:00:00:01"}));
+  shelf.pis.push_back(make_pi({"pi02", 2, 11, "172.30.0.4", "2a00:1098:0:84:1000:2::2",
+                               PiModel::pi3bplus, "00000002", "b8:27:eb:00:00:02"}));
+  shelf.pis.push_back(make_pi({"pi03", 3, 12, "172.30.0.8", "2a00:1098:0:84:1000:3::2",
+                               PiModel::pi4, "00000003", "dc:a6:32:00:00:03"}));
+  shelf.pis.push_back(make_pi({"pi04", 4, 13, "172.30.0.12", "2a00:1098:0:84:1000:4::2",
+                               PiModel::pi5, "00000004", "2c:cf:67:00:00:04"}));
+  shelf.boot.models[PiModel::pi3bplus].cmdline_base =
+      "console=ttyAMA0,115200 root=/dev/nfs rootfstype=nfs rootwait";
+  shelf.boot.models[PiModel::pi5].config_txt =
+      std::vector<std::string>{"arm_64bit=1", "enable_uart=1", "dtparam=uart0_console"};
   return shelf;
 }
 

@@ -37,6 +37,11 @@ inventory::Shelf networkd_shelf();
 // A trunk named enp1s0, nfs_root with a trailing '/', a cmdline base without rootfstype=nfs.
 inventory::Shelf custom_trunk_shelf();
 
+// Netboot, one Pi of each model (pi01 pi3, pi02 pi3b+, pi03 pi4, pi04 pi5, all with serial and
+// MAC) and two boot.models overrides: pi3b+ has its own cmdline_base, pi5 its own config_txt
+// (the console moved to GPIO 14/15).
+inventory::Shelf models_shelf();
+
 inventory::Inventory inventory_of(inventory::Shelf shelf);
 
 }  // namespace picluster::bootcfg::test

@@ -236,6 +236,48 @@ INSTANTIATE_TEST_SUITE_P(
         BadField{"unknown_model", [](Json& j) { pi(j, 0)["model"] = "pi2"; },
                  "inventory.json: shelf \"shelf1\": pi \"pi01\": model: \"pi2\" is not one of pi3, "
                  "pi3b+, pi4, pi5"},
+        BadField{"boot_models_unknown_model",
+                 [](Json& j) { shelf(j)["boot"]["models"] = Json{{"pi2", Json::object()}}; },
+                 "inventory.json: shelf \"shelf1\": boot: models: \"pi2\" is not a model (one "
+                 "of pi3, pi3b+, pi4, pi5)"},
+        BadField{"boot_models_not_an_object",
+                 [](Json& j) { shelf(j)["boot"]["models"] = Json::array(); },
+                 "inventory.json: shelf \"shelf1\": boot: models: expected a JSON object (model "
+                 "name -> settings)"},
+        BadField{"boot_models_cmdline_type",
+                 [](Json& j) { shelf(j)["boot"]["models"] = Json{{"pi4", {{"cmdline_base", 4}}}}; },
+                 "inventory.json: shelf \"shelf1\": boot: models: pi4: cmdline_base: expected a "
+                 "string"},
+        BadField{"boot_models_cmdline_syntax",
+                 [](Json& j) {
+                   shelf(j)["boot"]["models"] =
+                       Json{{"pi5", {{"cmdline_base", "console=serial0,115200 $(reboot)"}}}};
+                 },
+                 "inventory.json: shelf \"shelf1\": boot: models: pi5: cmdline_base: "
+                 "\"console=serial0,115200 $(reboot)\" is not a kernel command line (letters, "
+                 "digits, spaces and =,.:/_+-@)"},
+        BadField{"boot_models_config_not_lines",
+                 [](Json& j) {
+                   shelf(j)["boot"]["models"] = Json{{"pi3b+", {{"config_txt", "arm_64bit=1"}}}};
+                 },
+                 "inventory.json: shelf \"shelf1\": boot: models: pi3b+: config_txt: expected an "
+                 "array of lines"},
+        BadField{"boot_models_config_newline",
+                 [](Json& j) {
+                   shelf(j)["boot"]["models"] =
+                       Json{{"pi4", {{"config_txt", Json::array({"enable_uart=1",
+                                                                 "arm_64bit=1\nkernel=evil"})}}}};
+                 },
+                 "inventory.json: shelf \"shelf1\": boot: models: pi4: config_txt: line 2: "
+                 "\"arm_64bit=1\\x0akernel=evil\" is not a config.txt line (printable ASCII, not "
+                 "starting with '[')"},
+        BadField{"boot_models_config_section",
+                 [](Json& j) {
+                   shelf(j)["boot"]["models"] =
+                       Json{{"pi4", {{"config_txt", Json::array({"[pi5]"})}}}};
+                 },
+                 "inventory.json: shelf \"shelf1\": boot: models: pi4: config_txt: line 1: "
+                 "\"[pi5]\" is not a config.txt line (printable ASCII, not starting with '[')"},
         BadField{"pi_name_across_shelves",
                  [](Json& j) {
                    Json second = shelf(j);
@@ -281,6 +323,36 @@ TEST(RoundTrip, UnknownFieldsSurviveAtEveryObjectLevel) {
   auto again = parse(serialize(*inv), "inventory.json");
   ASSERT_TRUE(again) << again.error().message;
   EXPECT_EQ(serialize(*again), serialize(*inv));
+}
+
+TEST(RoundTrip, BootModelsAndTheirUnknownFieldsSurviveARewrite) {
+  auto j = seed_json(1);
+  shelf(j)["boot"]["models"] =
+      Json{{"pi5", {{"config_txt", Json::array({"arm_64bit=1", "dtparam=uart0_console"})},
+                    {"x-why", "GPIO console"}}},
+           {"pi4", {{"cmdline_base", "console=serial0,115200 root=/dev/nfs rootwait"}}},
+           {"pi3", {{"x-note", "seed line"}}}};
+  auto inv = parse_json(j);
+  ASSERT_TRUE(inv) << inv.error().message;
+  const auto& models = inv->shelves[0].boot.models;
+  ASSERT_EQ(models.size(), 3U);
+  EXPECT_EQ(models.at(PiModel::pi4).cmdline_base, "console=serial0,115200 root=/dev/nfs rootwait");
+  EXPECT_FALSE(models.at(PiModel::pi4).config_txt);
+  EXPECT_EQ(models.at(PiModel::pi5).config_txt,
+            (std::vector<std::string>{"arm_64bit=1", "dtparam=uart0_console"}));
+  EXPECT_FALSE(models.at(PiModel::pi3).cmdline_base);
+  ASSERT_TRUE(add_pi(inv->shelves[0], PiRequest{"pi09", 9, PiModel::pi5, {}, {}}));
+  const Json back = Json::parse(serialize(*inv));
+  const Json& m = back["shelves"][0]["boot"]["models"];
+  EXPECT_EQ(m["pi5"]["x-why"], "GPIO console");
+  EXPECT_EQ(m["pi3"]["x-note"], "seed line");
+  EXPECT_EQ(m["pi4"]["cmdline_base"], "console=serial0,115200 root=/dev/nfs rootwait");
+  EXPECT_EQ(m["pi5"]["config_txt"][1], "dtparam=uart0_console");
+  auto again = parse(serialize(*inv), "inventory.json");
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ(serialize(*again), serialize(*inv));
+  // A shelf without overrides writes no "models" member at all.
+  EXPECT_FALSE(Json::parse(serialize(seed_inventory(1)))["shelves"][0]["boot"].contains("models"));
 }
 
 TEST(Parse, DuplicateKeysAreAnErrorWithLineAndColumn) {
