@@ -141,6 +141,13 @@ TEST_P(HabitSim, ShowIsRightOrNamesTheCauseAndApplyPlansNoForeignVlan) {
   EXPECT_EQ(probe["portlist_form"], h.cisco ? "n/a (cisco)" : h.name == "comma_portlists" ? "comma list" : "bitmap");
   EXPECT_EQ(probe["poe_rows"], 24);
   if (h.name == "foreign_vlans") {
+    // add reads the switch first: pi02's natural VLAN 11 is the switch's 'cameras', so it gets another.
+    auto& pis = inv.shelves[0].pis;
+    std::erase_if(pis, [](const inventory::Pi& pi) { return pi.name == "pi02"; });
+    save_inventory();
+    const auto added = pic({"add", "pi02", "--port", "2", "--dry-run"});
+    EXPECT_NE(added.out.find("pi02: allocate: planned (VLAN "), std::string::npos) << added.out << added.err;
+    EXPECT_EQ(added.out.find("(VLAN 11,"), std::string::npos) << added.out;
     ASSERT_EQ(probe["foreign_vlans"].size(), 1u);
     EXPECT_EQ(probe["foreign_vlans"][0]["vlan"], 300);
     EXPECT_EQ(probe["foreign_vlans"][0]["name"], "voice");
