@@ -15,6 +15,7 @@ Result<std::vector<int>> reserved_vlans(const Shelf& shelf);
 
 // add_pi that also never allocates a VLAN in `avoid_vlans` (nor storage.reserved_vlans, which
 // add_pi always avoids).
-Result<Pi> add_pi_avoiding(Shelf& shelf, const PiRequest& request, const std::set<int>& avoid_vlans);
+Result<Pi> add_pi_avoiding(Shelf& shelf, const PiRequest& request,
+                           const std::set<int>& avoid_vlans);
 
 }  // namespace picluster::inventory

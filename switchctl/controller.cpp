@@ -406,7 +406,7 @@ Result<void> SwitchController::check_power_targets(const std::vector<std::string
   if (problems.empty() || force) return {};
   std::string msg;
   for (const auto& p : problems) msg += (msg.empty() ? "" : "; ") + p;
-  return named(Result<void>(fail(ErrorCode::refused, msg + "; nothing was switched (use --force to override)")));
+  return named(Result<void>(fail(ErrorCode::refused, msg + "; refusing to cut power: nothing was switched (use --force to override)")));
 }
 
 Result<PowerResult> SwitchController::power(std::string_view pi_name, PowerAction action,

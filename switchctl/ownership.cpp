@@ -23,7 +23,8 @@ std::map<int, std::string> foreign_vlans(const inventory::Shelf& shelf, const Sw
 bool default_vlan_name(const std::string& name, int vlan) {
   std::string s;
   for (const char c : name) {
-    if (std::isspace(static_cast<unsigned char>(c)) == 0) s += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (std::isspace(static_cast<unsigned char>(c)) == 0)
+      s += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
   if (s.starts_with("vlan")) s = s.substr(4);
   while (s.size() > 1 && s.front() == '0') s.erase(s.begin());
@@ -38,7 +39,9 @@ std::map<int, PortView> all_views(const VendorProfile& profile, const SwitchStat
 
 namespace {
 
-bool carries(const PortView& v, int vlan) { return v.untagged.contains(vlan) || v.tagged.contains(vlan); }
+bool carries(const PortView& v, int vlan) {
+  return v.untagged.contains(vlan) || v.tagged.contains(vlan);
+}
 
 std::string join(const std::vector<std::string>& parts) {
   std::string out;
@@ -48,8 +51,8 @@ std::string join(const std::vector<std::string>& parts) {
 
 }  // namespace
 
-std::vector<VlanCollision> vlan_collisions(const inventory::Shelf& shelf, const VendorProfile& profile,
-                                           const SwitchState& state) {
+std::vector<VlanCollision> vlan_collisions(const inventory::Shelf& shelf,
+                                           const VendorProfile& profile, const SwitchState& state) {
   std::vector<VlanCollision> out;
   const auto views = all_views(profile, state);
   const int trunk = shelf.fileserver.trunk_port;
@@ -64,26 +67,31 @@ std::vector<VlanCollision> vlan_collisions(const inventory::Shelf& shelf, const 
     }
     // Q-BRIDGE lists may hold bridge ports the port map leaves out (LAGs, module ports).
     for (const int bp : row->second.egress) {
-      if (state.map.by_bridge_port(bp) == nullptr) c.others.push_back("bridge port " + std::to_string(bp));
+      if (state.map.by_bridge_port(bp) == nullptr)
+        c.others.push_back("bridge port " + std::to_string(bp));
     }
-    const bool named_by_others = row->second.name != pi.name && !default_vlan_name(row->second.name, pi.vlan);
+    const bool named_by_others =
+        row->second.name != pi.name && !default_vlan_name(row->second.name, pi.vlan);
     if (named_by_others || !c.others.empty()) out.push_back(std::move(c));
   }
   return out;
 }
 
 std::string describe(const VlanCollision& c) {
-  std::string msg = "VLAN " + std::to_string(c.vlan) + " (" + c.pi + "'s storage VLAN) already exists on the switch";
+  std::string msg = "VLAN " + std::to_string(c.vlan) + " (" + c.pi +
+                    "'s storage VLAN) already exists on the switch";
   msg += c.switch_name.empty() ? " without a name" : " as '" + c.switch_name + "'";
   msg += c.others.empty() ? " (no other member ports)" : " with member port(s) " + join(c.others);
   msg += ": it is not picluster's and will not be shared; fix: add " + std::to_string(c.vlan) +
-         " to storage.reserved_vlans and give " + c.pi + " another VLAN (`picluster remove " + c.pi +
-         "`, then `picluster add " + c.pi + "` again, which avoids the switch's VLANs), or move "
+         " to storage.reserved_vlans and give " + c.pi + " another VLAN (`picluster remove " +
+         c.pi + "`, then `picluster add " + c.pi +
+         "` again, which avoids the switch's VLANs), or move "
          "storage.vlan_range away from the switch's VLANs";
   return msg;
 }
 
-std::vector<std::string> foreign_memberships(const inventory::Shelf& shelf, const VendorProfile& profile,
+std::vector<std::string> foreign_memberships(const inventory::Shelf& shelf,
+                                             const VendorProfile& profile,
                                              const SwitchState& state) {
   const std::set<int> owned = owned_vlans(shelf);
   std::vector<std::string> out;
@@ -96,16 +104,21 @@ std::vector<std::string> foreign_memberships(const inventory::Shelf& shelf, cons
       for (const int v : *set) {
         if (v == kDefaultVlan || owned.contains(v)) continue;
         const auto row = state.vlans.find(v);
-        const std::string name = row != state.vlans.end() && !row->second.name.empty() ? " '" + row->second.name + "'" : "";
+        const std::string name = row != state.vlans.end() && !row->second.name.empty()
+                                     ? " '" + row->second.name + "'"
+                                     : "";
         foreign.push_back(std::to_string(v) + name);
       }
     }
     if (foreign.empty()) continue;
-    out.push_back(pi.name + " (port " + std::to_string(pi.port) + ") is a member of VLAN(s) " + join(foreign) +
-                  ", which picluster does not own: apply takes a Pi's port only out of VLAN 1 and the "
-                  "inventory's VLANs; take port " + std::to_string(pi.port) +
-                  " out of them on the switch if they are not needed there, or check that " + pi.name +
-                  "'s port is right");
+    out.push_back(
+        pi.name + " (port " + std::to_string(pi.port) + ") is a member of VLAN(s) " +
+        join(foreign) +
+        ", which picluster does not own: apply takes a Pi's port only out of VLAN 1 and the "
+        "inventory's VLANs; take port " +
+        std::to_string(pi.port) +
+        " out of them on the switch if they are not needed there, or check that " + pi.name +
+        "'s port is right");
   }
   return out;
 }
@@ -124,7 +137,8 @@ Members expected_members(const std::map<int, PortView>& before, const Desired& d
       pi_vlans.insert(dp->tagged.begin(), dp->tagged.end());
     }
   }
-  const bool trunk_changed = std::find(ports.begin(), ports.end(), desired.trunk_port) != ports.end();
+  const bool trunk_changed =
+      std::find(ports.begin(), ports.end(), desired.trunk_port) != ports.end();
   if (!trunk_changed && !pi_vlans.empty()) ports.push_back(desired.trunk_port);
   for (const int port : ports) {
     const DesiredPort* dp = desired.find(port);
@@ -141,9 +155,11 @@ Members expected_members(const std::map<int, PortView>& before, const Desired& d
         v.tagged.insert(t);
       }
     }
-    for (const PortSet* set : {&was.untagged, &was.tagged, static_cast<const PortSet*>(&v.untagged), static_cast<const PortSet*>(&v.tagged)}) {
+    for (const PortSet* set : {&was.untagged, &was.tagged, static_cast<const PortSet*>(&v.untagged),
+                               static_cast<const PortSet*>(&v.tagged)}) {
       for (const int vlan : *set) {
-        if (carries(was, vlan) != carries(v, vlan) || was.untagged.contains(vlan) != v.untagged.contains(vlan)) {
+        if (carries(was, vlan) != carries(v, vlan) ||
+            was.untagged.contains(vlan) != v.untagged.contains(vlan)) {
           touched.insert(vlan);
         }
       }
@@ -159,7 +175,8 @@ Members expected_members(const std::map<int, PortView>& before, const Desired& d
   return out;
 }
 
-std::vector<std::string> membership_differences(const std::map<int, PortView>& after, const Members& expected) {
+std::vector<std::string> membership_differences(const std::map<int, PortView>& after,
+                                                const Members& expected) {
   auto state_of = [](const std::map<int, bool>& m, int port) -> std::string {
     auto it = m.find(port);
     return it == m.end() ? "not a member" : it->second ? "untagged" : "tagged";

@@ -27,12 +27,13 @@ std::map<int, std::string> foreign_vlans(const inventory::Shelf& shelf, const Sw
 struct VlanCollision {
   std::string pi;
   int vlan = 0;
-  std::string switch_name;         // its name on the switch ("" when it has none)
-  std::vector<std::string> others;  // member ports other than the Pi's and the trunk ("3", "bridge port 57")
+  std::string switch_name;  // its name on the switch ("" when it has none)
+  std::vector<std::string>
+      others;  // member ports other than the Pi's and the trunk ("3", "bridge port 57")
 };
 
-std::vector<VlanCollision> vlan_collisions(const inventory::Shelf& shelf, const VendorProfile& profile,
-                                           const SwitchState& state);
+std::vector<VlanCollision> vlan_collisions(const inventory::Shelf& shelf,
+                                           const VendorProfile& profile, const SwitchState& state);
 
 // "VLAN 11 (pi02's storage VLAN) already exists on the switch as 'cameras' with member ports
 // 3, 4: ..., fix: ..." — one sentence with the fix.
@@ -43,7 +44,8 @@ bool default_vlan_name(const std::string& name, int vlan);
 
 // Pi ports that are members of a VLAN apply may not take them out of (neither owned nor VLAN 1):
 // one message per port naming the VLANs, empty when none.
-std::vector<std::string> foreign_memberships(const inventory::Shelf& shelf, const VendorProfile& profile,
+std::vector<std::string> foreign_memberships(const inventory::Shelf& shelf,
+                                             const VendorProfile& profile,
                                              const SwitchState& state);
 
 // Every mapped port's view (front-panel port -> view).
@@ -60,6 +62,7 @@ Members expected_members(const std::map<int, PortView>& before, const Desired& d
 
 // One line per VLAN of `expected` whose members differ in `after`:
 // "VLAN 11: port 3 untagged (expected: not a member)".
-std::vector<std::string> membership_differences(const std::map<int, PortView>& after, const Members& expected);
+std::vector<std::string> membership_differences(const std::map<int, PortView>& after,
+                                                const Members& expected);
 
 }  // namespace picluster::switchctl

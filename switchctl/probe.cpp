@@ -27,7 +27,8 @@ const Table kTables[] = {
     {"CISCO-VTP-MIB", "vtpVlanTable", &mib::vtpVlanState},
     {"CISCO-VTP-MIB", "vlanTrunkPortTable", &mib::vlanTrunkPortDynamicState},
     {"CISCO-VLAN-MEMBERSHIP-MIB", "vmMembershipTable", &mib::vmVlan},
-    {"CISCO-POWER-ETHERNET-EXT-MIB", "cpeExtPsePortPwrConsumption", &mib::cpeExtPsePortPwrConsumption},
+    {"CISCO-POWER-ETHERNET-EXT-MIB", "cpeExtPsePortPwrConsumption",
+     &mib::cpeExtPsePortPwrConsumption},
 };
 
 }  // namespace
@@ -41,7 +42,8 @@ Result<ProbeReport> SwitchController::probe() {
   auto first = m_session->get_next(columns);
   if (!first) return std::unexpected(first.error().with_context("probe").with_context(name()));
   for (std::size_t i = 0; i < std::size(kTables) && i < first->size(); ++i) {
-    const bool served = oid_starts_with((*first)[i].oid, *kTables[i].column) && !(*first)[i].value.is_exception();
+    const bool served =
+        oid_starts_with((*first)[i].oid, *kTables[i].column) && !(*first)[i].value.is_exception();
     out.tables.push_back({std::string(kTables[i].mib), std::string(kTables[i].table), served});
   }
   // 2. the port map, VLANs and PortLists as apply would read them
@@ -56,9 +58,11 @@ Result<ProbeReport> SwitchController::probe() {
   out.notes = state->map.notes;
   out.poe_indexing = state->map.poe_indexing;
   for (const auto& p : state->map.ports) out.poe_rows += p.has_poe() ? 1 : 0;
-  out.portlist_form = m_profile->name() == "qbridge" ? std::string(to_string(state->portlist_form)) : "n/a (cisco)";
+  out.portlist_form =
+      m_profile->name() == "qbridge" ? std::string(to_string(state->portlist_form)) : "n/a (cisco)";
   for (const auto& [vlan, row] : state->vlans) {
-    if (!row.undecoded.empty()) out.notes.push_back("VLAN " + std::to_string(vlan) + ": " + row.undecoded);
+    if (!row.undecoded.empty())
+      out.notes.push_back("VLAN " + std::to_string(vlan) + ": " + row.undecoded);
   }
   out.foreign_vlans = foreign_vlans(*m_shelf, *state);
   // 3. whether apply could run

@@ -10,7 +10,8 @@
 namespace picluster::switchctl::it {
 namespace {
 
-const fs::path kHabits = fs::path(PICLUSTER_SOURCE_DIR) / "tests" / "integration" / "switchctl" / "habits";
+const fs::path kHabits =
+    fs::path(PICLUSTER_SOURCE_DIR) / "tests" / "integration" / "switchctl" / "habits";
 
 nlohmann::json port_of(const nlohmann::json& show, int port) {
   for (const auto& p : show["ports"]) {
@@ -37,8 +38,10 @@ void check_habit(const std::string& name, const Output& r_show, const Output& r_
   const auto problems = show["problems"].dump();
   if (name == "foreign_vlans") {
     EXPECT_EQ(r_show.status, 1) << r_show.err;
-    EXPECT_NE(problems.find("VLAN 11 (pi02's storage VLAN) already exists on the switch as 'cameras' with member port(s) 20, 21"),
-              std::string::npos) << problems;
+    EXPECT_NE(problems.find("VLAN 11 (pi02's storage VLAN) already exists on the switch as "
+                            "'cameras' with member port(s) 20, 21"),
+              std::string::npos)
+        << problems;
     EXPECT_EQ(ints(port_of(show, 20)["untagged"]), std::set<int>{11});
     EXPECT_EQ(ints(port_of(show, 22)["tagged"]), std::set<int>{300});
     EXPECT_NE(r_plan.status, 0);
@@ -57,7 +60,9 @@ void check_habit(const std::string& name, const Output& r_show, const Output& r_
   } else if (name == "stray_octets") {
     EXPECT_EQ(r_show.status, 1) << r_show.err;
     EXPECT_NE(problems.find("dot1qVlanStaticEgressPorts.1"), std::string::npos) << problems;
-    EXPECT_NE(problems.find("bits for bridge ports 25-32, which the switch does not list"), std::string::npos) << problems;
+    EXPECT_NE(problems.find("bits for bridge ports 25-32, which the switch does not list"),
+              std::string::npos)
+        << problems;
     EXPECT_EQ(show["ports"].size(), 24u);
     EXPECT_EQ(ints(port_of(show, 24)["untagged"]), std::set<int>{1});
     EXPECT_NE(r_plan.status, 0);
@@ -76,7 +81,8 @@ void check_habit(const std::string& name, const Output& r_show, const Output& r_
     EXPECT_EQ(r_show.status, 0) << r_show.err;
     EXPECT_EQ(port_of(show, 24)["pvid"], 3);
     EXPECT_EQ(r_plan.status, 0) << r_plan.err;
-    EXPECT_NE(r_plan.out.find("# port 24: native VLAN 1 -> 3 (its access VLAN)"), std::string::npos) << r_plan.out;
+    EXPECT_NE(r_plan.out.find("# port 24: native VLAN 1 -> 3 (its access VLAN)"), std::string::npos)
+        << r_plan.out;
     EXPECT_NE(r_plan.out.find("vlanTrunkPortNativeVlan.24 = 3"), std::string::npos) << r_plan.out;
   } else if (name == "zero_based_names") {
     // swp00 is front-panel port 1: no port 0, and port 1's PVID is bridge port 1's.
@@ -85,7 +91,8 @@ void check_habit(const std::string& name, const Output& r_show, const Output& r_
     EXPECT_TRUE(port_of(show, 0).is_null());
     EXPECT_EQ(port_of(show, 1)["if_name"], "swp00");
     EXPECT_EQ(port_of(show, 24)["if_name"], "swp23");
-    EXPECT_NE(port_of(show, 1)["numbering"].get<std::string>().find("names start at 0"), std::string::npos);
+    EXPECT_NE(port_of(show, 1)["numbering"].get<std::string>().find("names start at 0"),
+              std::string::npos);
     EXPECT_EQ(r_plan.status, 0) << r_plan.err;
     EXPECT_NE(r_plan.out.find("dot1qPvid.1 = 10\n"), std::string::npos) << r_plan.out;
     EXPECT_NE(r_plan.out.find("dot1qPvid.8 = 17\n"), std::string::npos) << r_plan.out;
@@ -106,19 +113,17 @@ void check_habit(const std::string& name, const Output& r_show, const Output& r_
   }
 }
 
-const Habit kHabitList[] = {{"foreign_vlans", false},
-                            {"comma_portlists", false},
-                            {"stray_octets", false},
-                            {"no_bridge_port_table", true},
-                            {"cisco_access_trunk", true},
-                            {"zero_based_names", false},
+const Habit kHabitList[] = {{"foreign_vlans", false},     {"comma_portlists", false},
+                            {"stray_octets", false},      {"no_bridge_port_table", true},
+                            {"cisco_access_trunk", true}, {"zero_based_names", false},
                             {"stack_module_ports", false}};
 
 class HabitSim : public SwitchSim, public ::testing::WithParamInterface<Habit> {};
 
 TEST_P(HabitSim, ShowIsRightOrNamesTheCauseAndApplyPlansNoForeignVlan) {
   const Habit h = GetParam();
-  start(slurp(kHabits / (h.name + ".json")), h.cisco ? std::vector<std::string>{"--mode", "cisco"} : std::vector<std::string>{});
+  start(slurp(kHabits / (h.name + ".json")),
+        h.cisco ? std::vector<std::string>{"--mode", "cisco"} : std::vector<std::string>{});
   if (h.cisco) {
     inv.shelves[0].switch_.profile = "cisco";
     save_inventory();
@@ -130,18 +135,33 @@ TEST_P(HabitSim, ShowIsRightOrNamesTheCauseAndApplyPlansNoForeignVlan) {
   const auto probed = pic({"switch", "probe", "--json"});
   ASSERT_FALSE(probed.out.empty()) << probed.err;
   const auto probe = nlohmann::json::parse(probed.out);
-  const bool refused = h.name == "foreign_vlans" || h.name == "comma_portlists" || h.name == "stray_octets";
+  const bool refused =
+      h.name == "foreign_vlans" || h.name == "comma_portlists" || h.name == "stray_octets";
   EXPECT_EQ(probe["drivable"], !refused) << probe.dump(2);
   EXPECT_EQ(probed.status, refused ? 1 : 0);
   std::map<std::string, bool> served;
-  for (const auto& t : probe["tables"]) served[t["table"].get<std::string>()] = t["served"].get<bool>();
+  for (const auto& t : probe["tables"])
+    served[t["table"].get<std::string>()] = t["served"].get<bool>();
   EXPECT_EQ(served["dot1dBasePortIfIndex"], h.name != "no_bridge_port_table");
   EXPECT_EQ(served["vtpVlanTable"], h.cisco);
   EXPECT_EQ(served["pethPsePortTable"], true);
-  EXPECT_EQ(probe["portlist_form"], h.cisco ? "n/a (cisco)" : h.name == "comma_portlists" ? "comma list" : "bitmap");
+  EXPECT_EQ(probe["portlist_form"], h.cisco                       ? "n/a (cisco)"
+                                    : h.name == "comma_portlists" ? "comma list"
+                                                                  : "bitmap");
   EXPECT_EQ(probe["poe_rows"], 24);
   if (h.name == "foreign_vlans") {
-    EXPECT_EQ(probe["foreign_vlans"].dump(), R"([{"vlan":300,"name":"voice"}])");
+    // add reads the switch first: pi02's natural VLAN 11 is the switch's 'cameras', so it gets
+    // another.
+    auto& pis = inv.shelves[0].pis;
+    std::erase_if(pis, [](const inventory::Pi& pi) { return pi.name == "pi02"; });
+    save_inventory();
+    const auto added = pic({"add", "pi02", "--port", "2", "--dry-run"});
+    EXPECT_NE(added.out.find("pi02: allocate: planned (VLAN "), std::string::npos)
+        << added.out << added.err;
+    EXPECT_EQ(added.out.find("(VLAN 11,"), std::string::npos) << added.out;
+    ASSERT_EQ(probe["foreign_vlans"].size(), 1u);
+    EXPECT_EQ(probe["foreign_vlans"][0]["vlan"], 300);
+    EXPECT_EQ(probe["foreign_vlans"][0]["name"], "voice");
     EXPECT_NE(probe["why"].get<std::string>().find("'cameras'"), std::string::npos);
   }
   if (h.name == "stack_module_ports") {
@@ -158,7 +178,8 @@ TEST_P(HabitSim, ShowIsRightOrNamesTheCauseAndApplyPlansNoForeignVlan) {
     // VLAN 10's egress list holds pi01's port 1 and the trunk's bridge port 25.
     auto planned = pic({"switch", "apply", "--dry-run"});
     ASSERT_EQ(planned.status, 0) << planned.out << planned.err;
-    EXPECT_NE(planned.out.find("dot1qVlanStaticEgressPorts.10 = 0x80000080\n"), std::string::npos) << planned.out;
+    EXPECT_NE(planned.out.find("dot1qVlanStaticEgressPorts.10 = 0x80000080\n"), std::string::npos)
+        << planned.out;
     return;
   }
   if (h.name != "cisco_access_trunk") return;
@@ -169,11 +190,12 @@ TEST_P(HabitSim, ShowIsRightOrNamesTheCauseAndApplyPlansNoForeignVlan) {
   EXPECT_EQ(walk("1.3.6.1.4.1.9.9.46.1.6.1.1.5").at("1.3.6.1.4.1.9.9.46.1.6.1.1.5.24"), "3");
   const auto after = nlohmann::json::parse(pic({"switch", "show", "--json"}).out);
   EXPECT_EQ(ints(port_of(after, 24)["untagged"]), std::set<int>{3});
-  EXPECT_EQ(ints(port_of(after, 24)["tagged"]), (std::set<int>{10, 11, 12, 13, 14, 15, 16, 17, 131}));
+  EXPECT_EQ(ints(port_of(after, 24)["tagged"]),
+            (std::set<int>{10, 11, 12, 13, 14, 15, 16, 17, 131}));
 }
 
 INSTANTIATE_TEST_SUITE_P(Knobs, HabitSim, ::testing::ValuesIn(kHabitList),
-                         [](const auto& info) { return info.param.name; });
+                         [](const auto& param_info) { return param_info.param.name; });
 
 // The same habits recorded from the simulator (habits/NAME.snmprec) and served by snmpsimd.
 class HabitRecording : public ::testing::TestWithParam<Habit> {};
@@ -183,16 +205,18 @@ TEST_P(HabitRecording, ShowIsRightOrNamesTheCauseAndApplyPlansNoForeignVlan) {
   const fs::path file = kHabits / (h.name + ".snmprec");
   if (!fs::exists(kPicluster)) GTEST_SKIP() << "build picluster first";
   ASSERT_TRUE(fs::exists(file)) << file << ": run habits/capture.sh";
-  if (run({"sh", "-c", "command -v snmpsimd"}, fs::temp_directory_path()).status != 0) GTEST_SKIP() << "apt-get install snmpsim";
+  if (run({"sh", "-c", "command -v snmpsimd"}, fs::temp_directory_path()).status != 0)
+    GTEST_SKIP() << "apt-get install snmpsim";
   const fs::path dir = make_temp_dir("habit-" + h.name);
   fs::create_directories(dir / "data");
   fs::copy_file(file, dir / "data" / file.filename());
-  const auto readable = fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read |
-                        fs::perms::others_exec;
+  const auto readable = fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                        fs::perms::others_read | fs::perms::others_exec;
   fs::permissions(dir, readable);
   fs::permissions(dir / "data", readable);
   fs::permissions(dir / "data" / file.filename(), fs::perms::owner_read | fs::perms::owner_write |
-                                                      fs::perms::group_read | fs::perms::others_read);
+                                                      fs::perms::group_read |
+                                                      fs::perms::others_read);
   const int port = free_udp_port();
   Server sim({"snmpsimd", "--data-dir=" + (dir / "data").string(),
               "--agent-udpv4-endpoint=127.0.0.1:" + std::to_string(port), "--process-user=nobody",
@@ -204,7 +228,8 @@ TEST_P(HabitRecording, ShowIsRightOrNamesTheCauseAndApplyPlansNoForeignVlan) {
   if (h.cisco) inv.shelves[0].switch_.profile = "cisco";
   ASSERT_TRUE(inventory::save(inv, dir / "inventory.json"));
   write_file(dir / "switch-secrets.json", R"({"community": ")" + h.name + R"("})");
-  const std::vector<std::string> base = {kPicluster.string(), "-i", (dir / "inventory.json").string()};
+  const std::vector<std::string> base = {kPicluster.string(), "-i",
+                                         (dir / "inventory.json").string()};
   auto with = [&](std::vector<std::string> args) {
     args.insert(args.begin(), base.begin(), base.end());
     return args;
@@ -216,7 +241,7 @@ TEST_P(HabitRecording, ShowIsRightOrNamesTheCauseAndApplyPlansNoForeignVlan) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Recorded, HabitRecording, ::testing::ValuesIn(kHabitList),
-                         [](const auto& info) { return info.param.name; });
+                         [](const auto& param_info) { return param_info.param.name; });
 
 // power for several Pis: everything is checked before the first SET.
 TEST_F(SwitchSim, PowerOffOfSeveralPisSwitchesNoneWhenOneIsOnTheWrongPort) {
@@ -230,15 +255,18 @@ TEST_F(SwitchSim, PowerOffOfSeveralPisSwitchesNoneWhenOneIsOnTheWrongPort) {
   EXPECT_NE(r.err.find("pi03: port 3 has learned b8:27:eb:00:00:99"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("nothing was switched"), std::string::npos) << r.err;
   const auto admin = walk("1.3.6.1.2.1.105.1.1.1.3.1");
-  for (const char* p : {"1", "2", "3"}) EXPECT_EQ(admin.at("1.3.6.1.2.1.105.1.1.1.3.1." + std::string(p)), "1") << p;
+  for (const char* p : {"1", "2", "3"})
+    EXPECT_EQ(admin.at("1.3.6.1.2.1.105.1.1.1.3.1." + std::string(p)), "1") << p;
 }
 
 TEST_F(SwitchSim, PowerOffAllAsksForYesAndANameTwiceIsPoweredOnce) {
   start(R"({"all_ports": {"device": true}})", {}, 3);
   auto r = pic({"power", "off", "--all"});  // stdin is /dev/null: no terminal to ask on
   EXPECT_EQ(r.status, 2) << r.out << r.err;
-  EXPECT_NE(r.err.find("power off --all switches PoE off on 3 Pis of shelf 'shelf1': pi01 (port 1), pi02 (port 2), pi03 (port 3); say --yes to confirm"),
-            std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("power off --all switches PoE off on 3 Pis of shelf 'shelf1': pi01 (port "
+                       "1), pi02 (port 2), pi03 (port 3); say --yes to confirm"),
+            std::string::npos)
+      << r.err;
   EXPECT_EQ(walk("1.3.6.1.2.1.105.1.1.1.3.1").at("1.3.6.1.2.1.105.1.1.1.3.1.1"), "1");
   r = pic({"power", "off", "--all", "--yes"});
   ASSERT_EQ(r.status, 0) << r.out << r.err;
@@ -247,7 +275,9 @@ TEST_F(SwitchSim, PowerOffAllAsksForYesAndANameTwiceIsPoweredOnce) {
   ASSERT_EQ(r.status, 0) << r.out << r.err;
   EXPECT_NE(r.err.find("pi01 named 2 times; powered on once"), std::string::npos) << r.err;
   std::size_t lines = 0;
-  for (std::size_t at = r.out.find("pi01 (port 1)"); at != std::string::npos; at = r.out.find("pi01 (port 1)", at + 1)) ++lines;
+  for (std::size_t at = r.out.find("pi01 (port 1)"); at != std::string::npos;
+       at = r.out.find("pi01 (port 1)", at + 1))
+    ++lines;
   EXPECT_EQ(lines, 1u) << r.out;
 }
 

@@ -1,14 +1,15 @@
 // Issue 12 over the fake: VLAN ownership (collisions, foreign memberships, full read-back),
 // PortLists that are not bitmaps, missing tables, the Cisco trunk's native VLAN, power for several
 // Pis all-or-nothing, and discovery listing each MAC once per port with its VLANs.
+#include "switchctl/ownership.hpp"
+
 #include <gtest/gtest.h>
 
 #include "fake_snmp.hpp"
+#include "inventory/vlans.hpp"
 #include "shelf_fixture.hpp"
 #include "switchctl/controller.hpp"
 #include "switchctl/mib.hpp"
-#include "switchctl/ownership.hpp"
-#include "inventory/vlans.hpp"
 
 namespace picluster::switchctl {
 namespace {
@@ -18,10 +19,13 @@ using testing::Rig;
 std::uint32_t u32(int v) { return static_cast<std::uint32_t>(v); }
 
 // A VLAN row on the fake: name, egress and untagged bridge ports (3 octets: 24 ports).
-void put_vlan(testing::FakeSnmp& f, int vlan, const std::string& name, const PortSet& egress, const PortSet& untagged) {
+void put_vlan(testing::FakeSnmp& f, int vlan, const std::string& name, const PortSet& egress,
+              const PortSet& untagged) {
   f.put(oid_cat(mib::dot1qVlanStaticName, {u32(vlan)}), Value::octets(name));
-  f.put(oid_cat(mib::dot1qVlanStaticEgressPorts, {u32(vlan)}), Value::octets(encode_bits(egress, 3)));
-  f.put(oid_cat(mib::dot1qVlanStaticUntaggedPorts, {u32(vlan)}), Value::octets(encode_bits(untagged, 3)));
+  f.put(oid_cat(mib::dot1qVlanStaticEgressPorts, {u32(vlan)}),
+        Value::octets(encode_bits(egress, 3)));
+  f.put(oid_cat(mib::dot1qVlanStaticUntaggedPorts, {u32(vlan)}),
+        Value::octets(encode_bits(untagged, 3)));
   f.put(oid_cat(mib::dot1qVlanStaticRowStatus, {u32(vlan)}), Value::integer(1));
 }
 
@@ -39,8 +43,10 @@ TEST(Ownership, AStorageVlanThatIsAnotherNetworkIsAnErrorNamingItAndTheFix) {
   ASSERT_FALSE(plan);
   EXPECT_EQ(plan.error().code, ErrorCode::conflict);
   const std::string& m = plan.error().message;
-  EXPECT_NE(m.find("VLAN 11 (pi02's storage VLAN) already exists on the switch as 'cameras' with member port(s) 20, 21"),
-            std::string::npos) << m;
+  EXPECT_NE(m.find("VLAN 11 (pi02's storage VLAN) already exists on the switch as 'cameras' with "
+                   "member port(s) 20, 21"),
+            std::string::npos)
+      << m;
   EXPECT_NE(m.find("storage.reserved_vlans"), std::string::npos) << m;
   EXPECT_NE(m.find("storage.vlan_range"), std::string::npos) << m;
   // show says so (and exits 1 in the CLI); nothing is sent.
@@ -69,8 +75,10 @@ TEST(Ownership, APiPortInAForeignVlanIsNotTakenOutOfIt) {
   auto c = rig.make();
   auto plan = c.plan();
   ASSERT_FALSE(plan);
-  EXPECT_NE(plan.error().message.find("pi03 (port 3) is a member of VLAN(s) 300 'voice', which picluster does not own"),
-            std::string::npos) << plan.error().message;
+  EXPECT_NE(plan.error().message.find(
+                "pi03 (port 3) is a member of VLAN(s) 300 'voice', which picluster does not own"),
+            std::string::npos)
+      << plan.error().message;
 }
 
 TEST(Ownership, ForeignVlansAreThoseTheInventoryDoesNotListExceptVlan1) {
@@ -94,7 +102,8 @@ TEST(Ownership, AllocationAvoidsTheSwitchsVlansAndReservedVlans) {
   ASSERT_TRUE(a) << a.error().message;
   EXPECT_NE(a->vlan, 10);
   EXPECT_NE(a->vlan, 11);
-  auto b = inventory::add_pi(shelf, {"pi02", 2, inventory::PiModel::pi4, std::nullopt, std::nullopt});
+  auto b =
+      inventory::add_pi(shelf, {"pi02", 2, inventory::PiModel::pi4, std::nullopt, std::nullopt});
   ASSERT_TRUE(b);
   EXPECT_NE(b->vlan, 11);
   // The inventory keeps the list.
@@ -113,12 +122,14 @@ TEST(Ownership, ReservedVlansMustBeVlanIds) {
   text.insert(at, "\"reserved_vlans\": [11, 5000],\n");
   auto parsed = inventory::parse(text, "x.json");
   ASSERT_FALSE(parsed);
-  EXPECT_NE(parsed.error().message.find("reserved_vlans"), std::string::npos) << parsed.error().message;
+  EXPECT_NE(parsed.error().message.find("reserved_vlans"), std::string::npos)
+      << parsed.error().message;
   EXPECT_NE(parsed.error().message.find("5000"), std::string::npos) << parsed.error().message;
 }
 
 // A switch that, on every SET, also drops port 20 into VLAN 10: the Pi's and the trunk's ports are
-// right, but the storage VLAN is shared. The read-back looks at every port of every VLAN it touched.
+// right, but the storage VLAN is shared. The read-back looks at every port of every VLAN it
+// touched.
 TEST(Ownership, ReadBackChecksEveryPortOfEveryTouchedVlan) {
   Rig rig(1);
   rig.fake.after_set = [](std::map<Oid, Value>& data) {
@@ -133,7 +144,8 @@ TEST(Ownership, ReadBackChecksEveryPortOfEveryTouchedVlan) {
   ASSERT_TRUE(plan) << plan.error().message;
   auto report = c.apply(*plan, {});
   ASSERT_FALSE(report);
-  EXPECT_NE(report.error().message.find("VLAN 10: port 20 tagged (expected: not a member)"), std::string::npos)
+  EXPECT_NE(report.error().message.find("VLAN 10: port 20 tagged (expected: not a member)"),
+            std::string::npos)
       << report.error().message;
 }
 
@@ -158,7 +170,8 @@ TEST(PortLists, CommaListsAreDecodedForShowAndNeverWritten) {
   auto plan = c.plan();
   ASSERT_FALSE(plan);
   EXPECT_EQ(plan.error().code, ErrorCode::refused);
-  EXPECT_NE(plan.error().message.find("comma-separated bridge port numbers"), std::string::npos) << plan.error().message;
+  EXPECT_NE(plan.error().message.find("comma-separated bridge port numbers"), std::string::npos)
+      << plan.error().message;
   EXPECT_TRUE(rig.fake.sets.empty());
 }
 
@@ -175,8 +188,11 @@ TEST(PortLists, StrayBitsBeyondTheLastBridgePortAreNamedAndTheListIsNotWritten) 
   EXPECT_EQ(state->vlans.at(1).egress, all);  // show still sees ports 1-24
   auto plan = c.plan();
   ASSERT_FALSE(plan);
-  EXPECT_NE(plan.error().message.find("dot1qVlanStaticEgressPorts.1"), std::string::npos) << plan.error().message;
-  EXPECT_NE(plan.error().message.find("bits for bridge ports 25-32, which the switch does not list"), std::string::npos)
+  EXPECT_NE(plan.error().message.find("dot1qVlanStaticEgressPorts.1"), std::string::npos)
+      << plan.error().message;
+  EXPECT_NE(
+      plan.error().message.find("bits for bridge ports 25-32, which the switch does not list"),
+      std::string::npos)
       << plan.error().message;
 }
 
@@ -195,7 +211,9 @@ TEST(PortLists, StrayZeroOctetsAreHarmless) {
 TEST(MissingTables, NoBridgePortTableIsNamedAndCiscoStillMapsByIfIndex) {
   Rig rig(2);
   rig.fake = testing::fresh_cisco(24);
-  std::erase_if(rig.fake.data, [](const auto& kv) { return oid_starts_with(kv.first, mib::dot1dBasePortIfIndex); });
+  std::erase_if(rig.fake.data, [](const auto& kv) {
+    return oid_starts_with(kv.first, mib::dot1dBasePortIfIndex);
+  });
   rig.shelf.switch_.profile = "cisco";
   auto c = rig.make();
   auto state = c.read_state();
@@ -208,11 +226,15 @@ TEST(MissingTables, NoBridgePortTableIsNamedAndCiscoStillMapsByIfIndex) {
   ASSERT_TRUE(plan) << plan.error().message;
   // The Q-BRIDGE profile needs the bridge port numbers and says which table is missing.
   Rig q(2);
-  std::erase_if(q.fake.data, [](const auto& kv) { return oid_starts_with(kv.first, mib::dot1dBasePortIfIndex); });
+  std::erase_if(q.fake.data, [](const auto& kv) {
+    return oid_starts_with(kv.first, mib::dot1dBasePortIfIndex);
+  });
   auto qc = q.make();
   auto qplan = qc.plan();
   ASSERT_FALSE(qplan);
-  EXPECT_NE(qplan.error().message.find("dot1dBasePortIfIndex (BRIDGE-MIB port table) is not served"), std::string::npos)
+  EXPECT_NE(
+      qplan.error().message.find("dot1dBasePortIfIndex (BRIDGE-MIB port table) is not served"),
+      std::string::npos)
       << qplan.error().message;
 }
 
@@ -222,7 +244,8 @@ TEST(CiscoTrunk, AnAccessPortBecomesATrunkWhoseNativeVlanIsItsAccessVlan) {
   rig.shelf.switch_.profile = "cisco";
   rig.fake.put(oid_cat(mib::vtpVlanState, {1, 3}), Value::integer(1));
   rig.fake.put(oid_cat(mib::vtpVlanName, {1, 3}), Value::octets("fileserver"));
-  rig.fake.put(oid_cat(mib::vmVlan, {124}), Value::integer(3));  // the trunk port is an access port in VLAN 3
+  rig.fake.put(oid_cat(mib::vmVlan, {124}),
+               Value::integer(3));  // the trunk port is an access port in VLAN 3
   rig.shelf.public_net.vlan = 131;
   // VLAN 3 is not the inventory's: the trunk keeps it as its native VLAN, a Pi port never joins it.
   auto c = rig.make();
@@ -268,8 +291,11 @@ TEST(PowerSeveral, SeveralPisAreCheckedBeforeAnySetAndEveryProblemIsNamed) {
   auto ok = c.check_power_targets({"pi01", "pi02", "pi03", "pi05"}, PowerAction::off, false);
   ASSERT_FALSE(ok);
   EXPECT_EQ(ok.error().code, ErrorCode::refused);
-  EXPECT_NE(ok.error().message.find("pi03: port 3 has learned b8:27:eb:00:00:99"), std::string::npos) << ok.error().message;
-  EXPECT_NE(ok.error().message.find("pi05: pi05's MAC b8:27:eb:00:00:05 is learned on port 6"), std::string::npos)
+  EXPECT_NE(ok.error().message.find("pi03: port 3 has learned b8:27:eb:00:00:99"),
+            std::string::npos)
+      << ok.error().message;
+  EXPECT_NE(ok.error().message.find("pi05: pi05's MAC b8:27:eb:00:00:05 is learned on port 6"),
+            std::string::npos)
       << ok.error().message;
   EXPECT_TRUE(rig.fake.sets.empty());
   EXPECT_TRUE(c.check_power_targets({"pi01", "pi02", "pi03", "pi05"}, PowerAction::off, true));
@@ -282,7 +308,8 @@ TEST(PowerSeveral, APoeRowThatDoesNotAnswerFailsTheCheck) {
   auto c = rig.make();
   auto ok = c.check_power_targets({"pi01", "pi04"}, PowerAction::cycle, false);
   ASSERT_FALSE(ok);
-  EXPECT_NE(ok.error().message.find("pi04: read PoE of port 4"), std::string::npos) << ok.error().message;
+  EXPECT_NE(ok.error().message.find("pi04: read PoE of port 4"), std::string::npos)
+      << ok.error().message;
   EXPECT_TRUE(rig.fake.sets.empty());
 }
 
@@ -302,7 +329,8 @@ TEST(DiscoverOnce, NoForwardingTableIsAnError) {
   auto c = rig.make();
   auto d = c.discover();
   ASSERT_FALSE(d);
-  EXPECT_NE(d.error().message.find("no forwarding table could be read"), std::string::npos) << d.error().message;
+  EXPECT_NE(d.error().message.find("no forwarding table could be read"), std::string::npos)
+      << d.error().message;
 }
 
 }  // namespace
