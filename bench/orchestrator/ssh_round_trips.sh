@@ -14,6 +14,8 @@
 #
 # Needs root (sshd), openssh-server, rsync, snmp. Usage: bench/orchestrator/ssh_round_trips.sh [BUILD_DIR]
 #   SIZES="8 24 48 96"
+#   NO_RC=1   sshd's SetEnv SHLVL=1: bash then skips root's ~/.bashrc (bench/nfsroot/ssh.sh), which
+#             separates picluster's own cost from the login shell's start-up files
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${1:-$SRC/build/bench}
@@ -75,6 +77,7 @@ PasswordAuthentication no
 KbdInteractiveAuthentication no
 LogLevel DEBUG
 CFG
+if [[ ${NO_RC:-0} == 1 ]]; then echo "SetEnv SHLVL=1" >>"$WORK/sshd_config"; fi
 /usr/sbin/sshd -D -e -f "$WORK/sshd_config" 2>"$WORK/sshd.log" &
 SSHD_PID=$!
 for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$SSH_PORT") 2>/dev/null && break; sleep 0.1; done
