@@ -148,9 +148,13 @@ Result<void> reset_identity(Host& host, const std::string& root) {
   const std::string ssh_dir = root + "/etc/ssh";
   auto names = host.list(ssh_dir);
   if (!names) return std::unexpected(names.error());
+  // One rm for all of them (a symlink among them is removed, never followed).
+  std::vector<std::string> rm{"rm", "-f", "--"};
   for (const auto& n : *names) {
-    if (!n.starts_with("ssh_host_")) continue;
-    if (auto r = host.remove(ssh_dir + "/" + n); !r) return r;
+    if (n.starts_with("ssh_host_")) rm.push_back(ssh_dir + "/" + n);
+  }
+  if (rm.size() > 3) {
+    if (auto r = check(host, rm); !r) return std::unexpected(r.error().with_context("delete the golden image's SSH host keys"));
   }
   // Ed25519 and ECDSA only: RSA key generation takes seconds per Pi on a busy fileserver, and
   // every OpenSSH client since 6.5 speaks Ed25519. sshd generates nothing itself at boot.

@@ -140,9 +140,14 @@ ShelfStatus collect_status(ShelfSession& session, const StatusProbe& probe, bool
   read_fileserver(session, out, by_name, sizes);
   out.fileserver_round_trips = session.fileserver_round_trips() - trips;
   session.round_trips_note("", "status");
+  // The journal is read once (not once per Pi: it grows with every step of every verb).
+  std::map<std::string, JournalEntry> last;
+  if (auto entries = session.journal().read()) {
+    for (auto& e : *entries) last[e.pi] = std::move(e);
+  }
   for (const auto& pi : session.shelf().pis) {
     if (probe) by_name[pi.name]->reachable = probe(pi);
-    by_name[pi.name]->last_action = session.journal().last_for(pi.name);
+    if (const auto it = last.find(pi.name); it != last.end()) by_name[pi.name]->last_action = it->second;
   }
   for (const auto& st : out.pis) {
     for (auto& problem : row_problems(st)) out.problems.push_back(st.name + ": " + problem);

@@ -236,7 +236,10 @@ class FakeHost final : public Host {
       copy_tree(from, to);
       return ok(a[0] == "rsync" ? "      1,024  50%   1.00MB/s    0:00:01 (xfr#1, to-chk=1/2)\r" : "");
     }
-    if (a[0] == "rm") { erase_tree(last); return ok(); }
+    if (a[0] == "rm") {  // rm [-rf --one-file-system | -f] -- PATH...
+      for (auto it = std::find(a.begin(), a.end(), "--") + 1; it < a.end(); ++it) erase_tree(*it);
+      return ok();
+    }
     if (a[0] == "ssh-keygen") {
       // ssh-keygen -q -t TYPE -N '' -C '' -f KEY: one new key pair at KEY.
       ++keygen_count;

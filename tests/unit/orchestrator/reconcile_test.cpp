@@ -4,6 +4,7 @@
 // on every step of a one-Pi apply, and a clone's progress reaching the reporter.
 
 #include "orchestrator/reconcile.hpp"
+#include "orchestrator/status.hpp"
 
 #include <gmock/gmock.h>
 #include <stdlib.h>
@@ -338,6 +339,37 @@ INSTANTIATE_TEST_SUITE_P(
       std::ranges::replace_if(n, [](char ch) { return !std::isalnum(static_cast<unsigned char>(ch)); }, '_');
       return n;
     });
+
+// Issue 16: the clone-method probe (stat -f, stat -c, findmnt of both paths) runs once per verb,
+// not once per Pi: three roots cloned by one apply probe each path once.
+TEST_F(ReconcileTest, TheCloneMethodIsProbedOncePerVerb) {
+  ASSERT_EQ(m_inventory.shelves.front().fileserver.clone_method, inventory::CloneMethod::automatic);
+  apply();
+  const auto findmnts = std::ranges::count_if(m_host.commands, [](const auto& argv) { return argv[0] == "findmnt"; });
+  EXPECT_EQ(findmnts, 2);  // golden image and nfs_root, for three Pis
+}
+
+// Issue 16: status reads each root's size from the record written when it was built, and runs
+// no du; --sizes measures every root with one du.
+TEST_F(ReconcileTest, StatusTakesRootSizesFromTheRecordAndRunsNoDu) {
+  apply();
+  const auto du_count = [&] {
+    return std::ranges::count_if(m_host.commands, [](const auto& argv) { return argv[0] == "du"; });
+  };
+  const auto before = du_count();
+  m_host.file("/srv/srv/nfsroot/pi01/grown", std::string(1000, 'x'));
+  auto s = session("status");
+  const auto recorded = collect_status(*s, {});
+  EXPECT_EQ(du_count(), before);
+  ASSERT_TRUE(recorded.pis[0].root_bytes.has_value());
+  const auto measured = collect_status(*s, {}, true);
+  EXPECT_EQ(du_count(), before + 1);
+  ASSERT_TRUE(measured.pis[0].root_bytes.has_value());
+  // (du now also counts the record itself, written after the build's du.)
+  EXPECT_EQ(*measured.pis[0].root_bytes - *measured.pis[1].root_bytes,
+            1000 + *recorded.pis[0].root_bytes - *recorded.pis[1].root_bytes);
+  EXPECT_GT(*measured.pis[1].root_bytes, *recorded.pis[1].root_bytes);
+}
 
 TEST_F(ReconcileTest, AFileEditedInsideARootIsSeenAndRestored) {
   apply();
