@@ -33,8 +33,9 @@ Result<PowerHold> parse_hold(const Json& j, const std::string& where) {
 Result<std::map<std::string, PowerHold>> parse_text(const std::string& text) {
   auto parsed = parse_json<Json>(text);
   if (!parsed) {
+    const std::string what = printable(parsed.error().message);  // quoted: "..."
     return fail(ErrorCode::io, json_position(text, parsed.error().byte) + ": not valid JSON (" +
-                                   printable(parsed.error().message) + ")");
+                                   what.substr(1, what.size() - 2) + ")");
   }
   const Json& j = *parsed;
   if (!j.is_object() || !j.contains("holds") || !j["holds"].is_object()) {

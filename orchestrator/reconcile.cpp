@@ -31,11 +31,9 @@ std::string step_pi(const ApplyOptions& options) {
 }
 
 // The switch plan limited to the Pis in scope; the trunk's and switch-wide changes always stay.
-switchctl::Plan scoped(switchctl::Plan plan, const ApplyOptions& options) {
-  std::erase_if(plan.ports, [&](const switchctl::PortChange& c) {
-    return !c.pi.empty() && !in_scope(options, c.pi);
-  });
-  return plan;
+// The switch plan for the options' Pis (all when none are named) and the trunk.
+Result<switchctl::Plan> scoped_plan(switchctl::SwitchController& sw, const ApplyOptions& options) {
+  return sw.plan_for([&](const std::string& pi) { return in_scope(options, pi); });
 }
 
 // One read of everything the fileserver stages compare against (one round trip over SSH).
@@ -174,9 +172,9 @@ Result<void> switch_stage(ShelfSession& session, const ApplyOptions& options) {
   const std::string pi = step_pi(options);
   auto sw = session.switch_controller();
   if (!sw) return std::unexpected(sw.error());
-  auto plan = (*sw)->plan();
+  auto plan = scoped_plan(**sw, options);
   if (!plan) return std::unexpected(plan.error());
-  const auto mine = scoped(*plan, options);
+  const auto& mine = *plan;
   if (mine.empty()) {
     session.report({pi, "switch", "unchanged", ""});
     return {};
@@ -350,9 +348,9 @@ Result<ShelfPlan> plan_shelf(ShelfSession& session, const ApplyOptions& options)
   }
   auto sw = session.switch_controller();
   if (!sw) return std::unexpected(sw.error());
-  auto plan = (*sw)->plan();
+  auto plan = scoped_plan(**sw, options);
   if (!plan) return std::unexpected(plan.error());
-  out.switch_plan = scoped(*plan, options);
+  out.switch_plan = *plan;
 
   auto cfg = session.configurator();
   if (!cfg) return std::unexpected(cfg.error());

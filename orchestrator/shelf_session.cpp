@@ -130,6 +130,7 @@ void ShelfSession::report(StepReport step) {
   entry.step = step.step;
   entry.result = step.result;
   entry.detail = step.detail;
+  m_steps_journaled = true;
   if (step.result == "failed") m_failure_journaled = true;
   if (auto ok = m_journal.append(entry); !ok && m_reporter) {
     m_reporter({step.pi, "journal", "failed", ok.error().message});
@@ -137,7 +138,8 @@ void ShelfSession::report(StepReport step) {
 }
 
 void ShelfSession::journal_failure(const std::string& pi, const Error& error, bool dry_run) {
-  if (dry_run || m_failure_journaled || error.code == ErrorCode::locked) return;
+  // A run that changed nothing (a refused rebuild, an unknown Pi) leaves the journal as it was.
+  if (dry_run || !m_steps_journaled || m_failure_journaled || error.code == ErrorCode::locked) return;
   m_failure_journaled = true;
   JournalEntry entry;
   entry.verb = m_verb;

@@ -71,8 +71,8 @@ class ShelfSession {
   void report(StepReport step);
   // Journals a verb's failure that no `failed` step has journaled yet (a switch or fileserver
   // that could not be reached, a plan that could not be read), so `log` shows why the run
-  // stopped. Nothing for a dry run or a run refused by the lock. Printed by nobody: the caller
-  // returns the error and main prints it once.
+  // stopped. Nothing for a dry run, a run refused by the lock, or a run that failed before it
+  // journaled any step (it changed nothing). Printed by nobody: main prints the error once.
   void journal_failure(const std::string& pi, const Error& error, bool dry_run);
   template <typename T>
   Result<T> journaled(const std::string& pi, Result<T> result, bool dry_run) {
@@ -94,7 +94,8 @@ class ShelfSession {
   std::string m_verb;
   Reporter m_reporter;
   Journal m_journal;
-  bool m_failure_journaled = false;
+  bool m_steps_journaled = false;    // this run has changed something (journaled a step)
+  bool m_failure_journaled = false;  // this run has journaled a failed step
   switchctl::SystemClock m_clock;
   std::unique_ptr<switchctl::SnmpSession> m_snmp;
   std::unique_ptr<switchctl::SwitchController> m_switch;

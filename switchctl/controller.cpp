@@ -118,6 +118,14 @@ Result<Plan> SwitchController::plan(const SwitchState& state) const {
   return out;
 }
 
+Result<Plan> SwitchController::plan_for(const std::function<bool(const std::string& pi)>& in_scope) {
+  auto state = read_state();
+  if (!state) return std::unexpected(state.error());
+  Desired desired = desired_state(*m_shelf);
+  std::erase_if(desired.ports, [&](const DesiredPort& p) { return !p.pi.empty() && !in_scope(p.pi); });
+  return named(m_profile->plan(desired, *state));
+}
+
 Result<Plan> SwitchController::plan() {
   auto state = read_state();
   if (!state) return std::unexpected(state.error());

@@ -124,6 +124,10 @@ class SwitchController {
   // Refuses VLANs that are not picluster's (see ownership.hpp) before the profile plans.
   [[nodiscard]] Result<Plan> plan(const SwitchState& state) const;
   Result<Plan> plan();  // read_state + plan
+  // The plan for the trunk and the ports of the Pis `in_scope` accepts, planned as if the other
+  // Pis' ports were not there: a VLAN the plan needs is created by an in-scope port or the trunk,
+  // never left to an out-of-scope port's change (which a filtered whole plan would drop).
+  Result<Plan> plan_for(const std::function<bool(const std::string& pi)>& in_scope);
   // Sends the plan (built from the current state by plan()) and verifies the result.
   Result<ApplyReport> apply(const Plan& plan, const Progress& progress);
   // Reads the switch and fails, naming the ports, if anything still differs from the inventory.

@@ -80,6 +80,7 @@ Result<void> read(const json& object, const std::string& key, const std::string&
   if (!object.contains(key)) return {};
   const json& v = object.at(key);
   if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    if (!v.is_number()) return std::unexpected(key_error(where + key, "wrong type"));
     // Integers are range-checked on the JSON value: 1e300 or 2^64-1 never wraps or overflows.
     const auto value = json_integer(v, std::numeric_limits<T>::min(), std::numeric_limits<T>::max());
     if (!value) return std::unexpected(key_error(where + key, "expected an integer in range, got " + dump_json(v)));

@@ -359,7 +359,10 @@ void register_ops_commands(CLI::App& app, Context& ctx) {
   auto log_opts = std::make_shared<Options>();
   auto* log = app.add_subcommand("log", "Show the audit journal (every change picluster made)");
   log->add_option("name", log_opts->name, "Only entries for this Pi");
-  log->add_option("--limit", log_opts->limit, "Only the newest N entries")->check(CLI::NonNegativeNumber);
+  log->add_option("--limit", log_opts->limit, "Only the newest N entries (0: all)")
+      ->check(CLI::Validator(
+          [](std::string& v) { return v.starts_with("-") ? std::string("must be 0 or more (0: all entries)") : std::string(); },
+          "N >= 0"));
   log->add_flag("--json", log_opts->json, "Print JSON");
   log->callback([&ctx, log_opts] {
     ctx.action = [&ctx, log_opts] {

@@ -28,7 +28,8 @@ TEST(TrustTest, AddAfterAnOfflineAddVerifiesItsOwnPortAndNotesTheOther) {
   ASSERT_EQ(r.status, 0) << TestShelf::describe({"add", "pi02"}, r);
   // pi01's unconfigured port is a note, not a failure, and pi02 got everything.
   EXPECT_THAT(r.out, HasSubstr("note"));
-  EXPECT_THAT(r.out, HasSubstr("port 1 (pi01)"));
+  EXPECT_THAT(r.out, HasSubstr("switch: note (pi01 (port 1) ("));
+  EXPECT_THAT(r.out, HasSubstr("differs from the inventory; not changed by this run"));
   EXPECT_EQ(testing::read_file(shelf.root("pi02") / "etc/hostname"), "pi02\n");
   EXPECT_TRUE(exports(shelf).contains("/srv/nfsroot/pi02"));
   EXPECT_FALSE(fs::exists(shelf.root("pi01")));

@@ -250,13 +250,14 @@ TEST_F(Watch, ABusyShelfIsSkippedAndAWrongMacIsRefused) {
 // overflow the stack) is reported and the last good one kept, like a type error; watch never aborts.
 TEST_F(Watch, AnInventoryBrokenWhileWatchingKeepsTheLastGoodOne) {
   write_file(dir / "deep.json", std::string(130000, '[') + std::string(130000, ']'));
-  // The probe breaks the inventory during round 1 (1e400) and round 3 (deep nesting).
+  // The probe breaks the inventory during round 1 (1e400) and round 3 (deep nesting); probes run
+  // in parallel, so mkdir (atomic) marks each break as done.
   write_file(dir / "probe", "#!/bin/sh\n"
                             "d='" + dir.string() + "'\n"
                             "echo \"$1 $2\" >> \"$d/probe.log\"\n"
                             "n=$(wc -l < \"$d/probe.log\")\n"
-                            "[ \"$n\" = 1 ] && sed -i 's/\"version\": 1,/\"version\": 1, \"x\": 1e400,/' \"$d/inventory.json\"\n"
-                            "[ \"$n\" = 9 ] && cp \"$d/deep.json\" \"$d/inventory.json\"\n"
+                            "mkdir \"$d/broke1\" 2>/dev/null && sed -i 's/\"version\": 1,/\"version\": 1, \"x\": 1e400,/' \"$d/inventory.json\"\n"
+                            "[ \"$n\" -ge 9 ] && mkdir \"$d/broke2\" 2>/dev/null && cp \"$d/deep.json\" \"$d/inventory.json\"\n"
                             "exit 0\n");
   ::chmod((dir / "probe").c_str(), 0755);
   auto r = watch({"--rounds", "4"});
