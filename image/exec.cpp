@@ -1,6 +1,7 @@
 #include "image/exec.hpp"
 
 #include <chrono>
+#include <cstdio>
 
 #include "common/text.hpp"
 #include "image/adapt.hpp"
@@ -64,7 +65,10 @@ Result<ExecResult> exec_image(Store& store, const ExecRequest& req, const Option
       if (auto r = host.write_file(policy, "#!/bin/sh\nexit 101\n", 0755, nfsroot::Owner{}); !r) return failed(r.error());
     }
     out.setup_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    options.say("exec: " + shell_join(req.argv) + " in " + req.ref.name + "@" + std::to_string(nv->version));
+    char setup[32];
+    std::snprintf(setup, sizeof setup, "%.3f", out.setup_seconds);
+    options.say("exec: " + shell_join(req.argv) + " in " + req.ref.name + "@" + std::to_string(nv->version) +
+                " (version ready in " + setup + " s)");
     std::vector<std::string> argv{"chroot", nv->root};
     argv.insert(argv.end(), req.argv.begin(), req.argv.end());
     nfsroot::RunOptions ro;

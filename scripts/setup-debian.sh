@@ -21,6 +21,8 @@ packages=(
   nftables iproute2 iputils-ping procps psmisc python3
   # the virtual shelf (lab) and the Ansible integration
   qemu-system-x86 qemu-utils vde2 mmdebstrap ansible ansible-lint
+  # picluster image: building arm64 roots (qemu-user + binfmt_misc), reading and making Pi images
+  qemu-user-static binfmt-support arch-test dosfstools mtools fdisk xz-utils cpio
 )
 
 export DEBIAN_FRONTEND=noninteractive
