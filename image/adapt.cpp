@@ -206,7 +206,7 @@ Result<std::string> root_arch(Host& host, const std::string& root) {
     auto arch = elf_arch(bytes);
     if (!arch.empty()) return arch;
   }
-  return fail(ErrorCode::invalid_argument, root + ": no program to tell the architecture by (no dpkg, systemd, busybox or sh)");
+  return fail(ErrorCode::io, root + ": no program to tell the architecture by (no dpkg, systemd, busybox or sh)");
 }
 
 Result<std::string> root_kernel(Host& host, const std::string& root) {

@@ -1,6 +1,7 @@
 #include "image/exec.hpp"
 
 #include <chrono>
+#include <cstdio>
 
 #include "common/text.hpp"
 #include "image/adapt.hpp"
@@ -43,6 +44,7 @@ Result<ExecResult> exec_image(Store& store, const ExecRequest& req, const Option
   const auto started = std::chrono::steady_clock::now();
   auto nv = store.begin(req.ref.name, *from, options);
   if (!nv) return std::unexpected(nv.error());
+  const double snapshot_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   const auto failed = [&](const Error& e) {
     store.abort(*nv, options);
     return std::unexpected(e.with_context("image exec " + src));
@@ -64,7 +66,11 @@ Result<ExecResult> exec_image(Store& store, const ExecRequest& req, const Option
       if (auto r = host.write_file(policy, "#!/bin/sh\nexit 101\n", 0755, nfsroot::Owner{}); !r) return failed(r.error());
     }
     out.setup_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    options.say("exec: " + shell_join(req.argv) + " in " + req.ref.name + "@" + std::to_string(nv->version));
+    char setup[80];
+    std::snprintf(setup, sizeof setup, "version ready in %.3f s, of which the new version %.3f s", out.setup_seconds,
+                  snapshot_seconds);
+    options.say("exec: " + shell_join(req.argv) + " in " + req.ref.name + "@" + std::to_string(nv->version) + " (" +
+                setup + ")");
     std::vector<std::string> argv{"chroot", nv->root};
     argv.insert(argv.end(), req.argv.begin(), req.argv.end());
     nfsroot::RunOptions ro;

@@ -53,8 +53,26 @@ Result<void> mount_partition(Host& host, const std::string& file, const Partitio
   if (mounted->exit_status != 0) {
     std::string err = mounted->err;
     while (!err.empty() && err.back() == '\n') err.pop_back();
-    return fail(ErrorCode::invalid_argument, what + " (partition " + std::to_string(p.number) + ") is not a readable " +
+    return fail(ErrorCode::io, what + " (partition " + std::to_string(p.number) + ") is not a readable " +
                                                  fstype + " file system: " + err);
+  }
+  return {};
+}
+
+// Copies every file of the FAT file system in partition `p` into `dest` with mcopy (read-only).
+Result<void> read_fat(Host& host, const std::string& file, const Partition& p, const std::string& dest,
+                      const std::string& what) {
+  auto r = host.run({"env", "MTOOLS_SKIP_CHECK=1", "mcopy", "-s", "-n", "-m", "-i", file + "@@" + std::to_string(p.offset),
+                     "::*", dest + "/"});
+  if (!r) return std::unexpected(r.error());
+  if (r->exit_status != 0) {
+    std::string err = r->err;
+    for (char& c : err) {
+      if (c == '\n') c = ' ';
+    }
+    while (!err.empty() && err.back() == ' ') err.pop_back();
+    return fail(ErrorCode::io, what + " (partition " + std::to_string(p.number) +
+                                                 ") is not a readable FAT file system: " + err);
   }
   return {};
 }
@@ -106,7 +124,7 @@ Result<ImageMeta> import_image(Store& store, const ImportRequest& req, const Opt
     if (!xz) return std::unexpected(xz.error());
     if (xz->exit_status != 0) {
       std::string err = xz->err.substr(0, xz->err.find('\n'));
-      return fail(ErrorCode::invalid_argument, where + ": truncated or corrupt .xz file (" + err + ")");
+      return fail(ErrorCode::io, where + ": truncated or corrupt .xz file (" + err + ")");
     }
   }
   auto raw_st = host.stat(raw);
@@ -115,7 +133,7 @@ Result<ImageMeta> import_image(Store& store, const ImportRequest& req, const Opt
   auto sf = host.run({"sfdisk", "--json", "--", raw});
   if (!sf) return std::unexpected(sf.error());
   if (sf->exit_status != 0 || sf->out.empty()) {
-    return fail(ErrorCode::invalid_argument, where + ": no partition table (not a disk image, or its first sectors are damaged)");
+    return fail(ErrorCode::io, where + ": no partition table (not a disk image, or its first sectors are damaged)");
   }
   auto table = parse_sfdisk_json(sf->out, where);
   if (!table) return std::unexpected(table.error());
@@ -132,22 +150,22 @@ Result<ImageMeta> import_image(Store& store, const ImportRequest& req, const Opt
                 store.name_dir(name) + " and adapt it for NFS root");
     return ImageMeta{name, next, "", "", "import", req.file, nullptr, "", ""};
   }
-  // 3. mount both read-only
+  // 3. the root mounted read-only; the boot partition read with mtools (no mount: a fileserver's
+  // kernel need not have vfat) into a folder of .work
   const std::string mnt_root = store.work_dir() + "/" + tag + "-root";
-  const std::string mnt_boot = store.work_dir() + "/" + tag + "-boot";
-  for (const auto& m : {mnt_root, mnt_boot}) {
-    if (auto r = host.make_dirs(m); !r) return std::unexpected(r.error());
-    cleanup.add([&host, m] { return host.remove(m); });
-  }
+  const std::string boot_copy = store.work_dir() + "/" + tag + "-boot";
+  if (auto r = host.make_dirs(mnt_root); !r) return std::unexpected(r.error());
+  cleanup.add([&host, mnt_root] { return host.remove(mnt_root); });
+  if (auto r = host.make_dirs(boot_copy); !r) return std::unexpected(r.error());
+  cleanup.add([&host, boot_copy] { return nfsroot::remove_tree(host, boot_copy); });
   if (auto r = mount_partition(host, raw, parts->root, "ext4", mnt_root, where + ": root"); !r) return std::unexpected(r.error());
   cleanup.add([&host, mnt_root] { return unmount(host, mnt_root); });
-  if (auto r = mount_partition(host, raw, parts->boot, "vfat", mnt_boot, where + ": boot"); !r) return std::unexpected(r.error());
-  cleanup.add([&host, mnt_boot] { return unmount(host, mnt_boot); });
+  if (auto r = read_fat(host, raw, parts->boot, boot_copy, where + ": boot"); !r) return std::unexpected(r.error());
   // 4. a Pi's architecture
   auto arch = root_arch(host, mnt_root);
   if (!arch) return std::unexpected(arch.error().with_context(where));
   if (*arch != "arm64" && *arch != "armhf") {
-    return fail(ErrorCode::invalid_argument, where + ": the root holds " + *arch + " programs; a Raspberry Pi needs arm64 or armhf");
+    return fail(ErrorCode::io, where + ": the root holds " + *arch + " programs; a Raspberry Pi needs arm64 or armhf");
   }
   // 5. copy into a new version
   auto nv = store.begin(name, std::nullopt, options);
@@ -168,7 +186,7 @@ Result<ImageMeta> import_image(Store& store, const ImportRequest& req, const Opt
   if (auto r = nfsroot::execute(host, {copy}, eo); !r) return std::unexpected(r.error());
   if (auto r = real_dirs(host, nv->root, "boot/firmware"); !r) return std::unexpected(r.error());
   options.say("import: copying the boot partition into boot/firmware");
-  if (auto r = nfsroot::check(host, {"rsync", "-rt", mnt_boot + "/", nv->root + "/boot/firmware/"}); !r) {
+  if (auto r = nfsroot::check(host, {"rsync", "-rt", boot_copy + "/", nv->root + "/boot/firmware/"}); !r) {
     return std::unexpected(r.error());
   }
   // 6. adapt and commit

@@ -4,9 +4,10 @@
 //   1. decompress .xz into <store>/.work (deleted afterwards)
 //   2. read the partition table (sfdisk --json), pick the FAT and the Linux partition, check they
 //      lie within the file (a truncated image is refused here)
-//   3. attach each read-only (losetup -r at the partition's offset), mount read-only (ext4 with
-//      noload: the journal is not replayed), and detach at once: the mount holds the loop device,
-//      so unmounting frees it
+//   3. attach the root partition read-only (losetup -r at its offset), mount it read-only (ext4
+//      with noload: the journal is not replayed) and detach at once: the mount holds the loop
+//      device, so unmounting frees it. The FAT is read with mtools (mcopy -i FILE@@OFFSET), so
+//      the fileserver's kernel needs no vfat.
 //   4. check the root's programs are arm64 or armhf
 //   5. copy the root into a new version (rsync, with progress), the FAT into its boot/firmware
 //   6. unmount, adapt for NFS root (adapt.hpp), commit

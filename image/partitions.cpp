@@ -40,13 +40,13 @@ std::string human(std::uint64_t bytes) { return std::to_string(bytes) + " bytes"
 Result<PartitionTable> parse_sfdisk_json(std::string_view text, const std::string& where) {
   const auto j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.contains("partitiontable") || !j["partitiontable"].is_object()) {
-    return fail(ErrorCode::invalid_argument, where + ": no partition table (sfdisk found none)");
+    return fail(ErrorCode::io, where + ": no partition table (sfdisk found none)");
   }
   const auto& t = j["partitiontable"];
   PartitionTable out;
   out.label = t.value("label", "");
   if (out.label != "dos" && out.label != "gpt") {
-    return fail(ErrorCode::invalid_argument, where + ": partition table type " + out.label +
+    return fail(ErrorCode::io, where + ": partition table type " + out.label +
                                                  " (want an MBR or GPT table)");
   }
   const std::uint64_t sector = t.value("sectorsize", 512U);
@@ -80,16 +80,16 @@ Result<PiPartitions> pick_pi_partitions(const PartitionTable& table, std::uint64
     if (p.linux_fs && root == nullptr) root = &p;
   }
   if (boot == nullptr) {
-    return fail(ErrorCode::invalid_argument, where + ": no FAT boot partition in its " + table.label +
+    return fail(ErrorCode::io, where + ": no FAT boot partition in its " + table.label +
                                                  " partition table (a Pi image has a FAT boot and a Linux root partition)");
   }
   if (root == nullptr) {
-    return fail(ErrorCode::invalid_argument, where + ": no Linux root partition in its " + table.label +
+    return fail(ErrorCode::io, where + ": no Linux root partition in its " + table.label +
                                                  " partition table (a Pi image has a FAT boot and a Linux root partition)");
   }
   for (const Partition* p : {boot, root}) {
     if (p->size == 0 || p->offset + p->size > file_size) {
-      return fail(ErrorCode::invalid_argument,
+      return fail(ErrorCode::io,
                   where + ": truncated or corrupt: partition " + std::to_string(p->number) + " ends at " +
                       human(p->offset + p->size) + " but the file has " + human(file_size));
     }

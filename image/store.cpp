@@ -190,7 +190,13 @@ Result<NewVersion> Store::begin(const std::string& name, std::optional<int> from
     return nv;
   }
   const std::string source = root_of(name, *from);
-  auto choice = nfsroot::choose_clone_method(m_host, inventory::CloneMethod::automatic, source, name_dir(name));
+  // Versions of one image sit side by side in one folder, so a subvolume source means a snapshot
+  // is possible: two stat(1) runs instead of the full probe of both paths.
+  auto sub = is_subvolume(m_host, source);
+  if (!sub) return std::unexpected(sub.error());
+  auto choice = *sub ? Result<nfsroot::CloneChoice>(nfsroot::CloneChoice{inventory::CloneMethod::btrfs_snapshot,
+                                                                         "the version is a btrfs subvolume"})
+                     : nfsroot::choose_clone_method(m_host, inventory::CloneMethod::automatic, source, name_dir(name));
   if (!choice) return std::unexpected(choice.error());
   nv.method = method_name(choice->method);
   options.say(name + "@" + std::to_string(nv.version) + ": " + nv.method + " of " + name + "@" +

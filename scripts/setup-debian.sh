@@ -25,6 +25,8 @@ packages=(
   dpkg-dev lintian man-db bash-completion zsh gzip
   # watch --listen (HTTP server) and its tests: promtool checks /metrics, Chromium loads the page
   libcpp-httplib-dev prometheus chromium
+  # picluster image: building arm64 roots (qemu-user + binfmt_misc), reading and making Pi images
+  qemu-user-static binfmt-support arch-test dosfstools mtools fdisk xz-utils cpio
 )
 
 export DEBIAN_FRONTEND=noninteractive

@@ -234,7 +234,7 @@ Result<int> run_remove(const Context& ctx, const ImageArgs& a) {
 }
 
 Result<int> run_exec(const Context& ctx, const ImageArgs& a) {
-  auto ref = parse_ref(a.refs.front(), false);
+  auto ref = parse_ref(a.name, false);
   if (!ref) return std::unexpected(ref.error());
   auto o = open_store(ctx, a.dry_run);
   if (!o) return std::unexpected(o.error());
@@ -341,7 +341,7 @@ void register_image_commands(CLI::App& app, Context& ctx) {
 
   auto e = std::make_shared<ImageArgs>();
   auto* exec = image->add_subcommand("exec", "Run a command in a chroot of a new version (kept only if it succeeds)");
-  exec->add_option("image", e->refs, "NAME or NAME@N")->required()->expected(1);
+  exec->add_option("image", e->name, "NAME or NAME@N")->required();
   exec->add_option("command", e->command, "Command and arguments (after --)")->required();
   add_common(exec, *e, true, true);
   on_run(exec, ctx, e, run_exec);

@@ -15,7 +15,7 @@ namespace picluster::image_test {
 using nlohmann::json;
 
 class ImageShelf : public ::testing::Test {
- protected:
+ public:
   void SetUp() override {
     if (::geteuid() != 0) GTEST_SKIP() << "needs root (loop devices, mounts)";
     for (const char* p : {"mkfs.ext4", "mkfs.vfat", "mcopy", "sfdisk", "losetup", "rsync", "xz", "dpkg-deb"}) {

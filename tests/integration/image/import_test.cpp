@@ -128,7 +128,7 @@ TEST_F(Import, BrokenImagesGetOneClearErrorEachAndLeaveNothingBehind) {
   // a FAT partition with no file system in it: the root is mounted by then, and must go again
   make_pi_image(work, dir() / "b-emptyfat.img", {.fat_content = false});
   expect_refused(*this, pic({"image", "import", (dir() / "b-emptyfat.img").string(), "broken"}),
-                 "boot (partition 1) is not a readable vfat file system", needles);
+                 "boot (partition 1) is not a readable FAT file system: init :: non DOS media", needles);
   // an x86 root
   make_pi_image(work, dir() / "b-x86.img", {.x86_root = true});
   expect_refused(*this, pic({"image", "import", (dir() / "b-x86.img").string(), "broken"}),

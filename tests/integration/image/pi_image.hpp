@@ -131,6 +131,7 @@ inline void make_boot(const fs::path& boot, const fs::path& work) {
 // Writes the image at `out` (MBR: 64 MiB boot from sector 2048, 48 MiB root after it).
 inline void make_pi_image(const fs::path& work, const fs::path& out, const ImageSpec& spec = {}) {
   const fs::path root = work / "root", boot = work / "boot";
+  fs::create_directories(work);
   fs::remove_all(root);
   fs::remove_all(boot);
   fs::remove_all(work / "fw");

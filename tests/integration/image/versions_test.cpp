@@ -67,7 +67,7 @@ TEST_F(Versions, ExecSnapshotsDiffRebuildRollbackAndRemove) {
   // a failing command keeps nothing
   r = pic({"image", "exec", "base", "--", "/bin/busybox", "false"});
   EXPECT_EQ(r.status, 1) << said(r);
-  EXPECT_THAT(r.err, HasSubstr("/bin/busybox false exited 1; no new version kept"));
+  EXPECT_THAT(r.err, HasSubstr("image exec base@2: '/bin/busybox' 'false' exited 1; no new version kept"));
   std::vector<std::string> entries;
   for (const auto& e : fs::directory_iterator(store() / "base")) entries.push_back(e.path().filename().string());
   std::sort(entries.begin(), entries.end());

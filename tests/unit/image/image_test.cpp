@@ -186,5 +186,34 @@ TEST(ImageRef, NameAndOptionalVersion) {
   EXPECT_EQ(inventory::image_store_of(fs), "/data/img");
 }
 
+TEST(InventoryImage, ShelfAndPiImagesAndTheStoreRoundTripAndAreChecked) {
+  auto inv = inventory::make_default("s1");
+  auto& shelf = inv.shelves.front();
+  shelf.image = "base";
+  shelf.fileserver.image_store = "/data/images";
+  inventory::PiRequest req;
+  req.name = "pi01";
+  req.port = 1;
+  ASSERT_TRUE(inventory::add_pi(shelf, req).has_value());
+  shelf.pis.front().image = "base@3";
+  const std::string text = inventory::serialize(inv);
+  auto back = inventory::parse(text, "inv.json");
+  ASSERT_TRUE(back.has_value()) << back.error().message;
+  EXPECT_EQ(back->shelves.front().image, "base");
+  EXPECT_EQ(back->shelves.front().fileserver.image_store, "/data/images");
+  EXPECT_EQ(back->shelves.front().pis.front().image, "base@3");
+  EXPECT_EQ(inventory::image_of(back->shelves.front(), back->shelves.front().pis.front()), "base@3");
+  std::string bad = text;
+  bad.replace(bad.find("\"base@3\""), 8, "\"base@0\"");
+  auto refused = inventory::parse(bad, "inv.json");
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_THAT(refused.error().message, HasSubstr("pi01"));
+  EXPECT_THAT(refused.error().message, HasSubstr("image"));
+  // No image fields: nothing new is written (existing inventories stay byte for byte).
+  const std::string plain = inventory::serialize(inventory::make_default("s1"));
+  EXPECT_EQ(plain.find("\"image\""), std::string::npos);
+  EXPECT_EQ(plain.find("image_store"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace picluster::image
