@@ -66,7 +66,7 @@ TEST_F(Completion, VerbsOptionsAndChoices) {
   EXPECT_THAT(complete("picluster pow"), ::testing::ElementsAre("power"));
   EXPECT_THAT(complete("picluster "), Contains("doctor"));
   EXPECT_THAT(complete("picluster "), Not(Contains("__complete")));
-  EXPECT_THAT(complete("picluster switch "), ::testing::UnorderedElementsAre("show", "apply"));
+  EXPECT_THAT(complete("picluster switch "), ::testing::UnorderedElementsAre("show", "probe", "apply"));
   EXPECT_THAT(complete("picluster plan --det"), ::testing::ElementsAre("--detailed-exitcode"));
   EXPECT_THAT(complete("picluster power "), ::testing::IsSupersetOf({"on", "off", "cycle", "status"}));
 }
