@@ -35,9 +35,10 @@ main() {
   # A short libFuzzer run on the inventory parser first, so ctest's summary is the last word.
   ./scripts/fuzz.sh smoke
 
-  labels='unit|integration'
+  # browser: headless Chromium loads watch's shelf page (tests/integration/browser, ~30 s).
+  labels='unit|integration|browser'
   if [[ ${PICLUSTER_SKIP_LAB:-0} != 1 && -d tests/lab ]]; then
-    labels='unit|integration|lab'
+    labels="$labels|lab"
   fi
   # The Debian packages, installed into a clean Debian 12 root (tests/package).
   if [[ ${PICLUSTER_SKIP_PACKAGE:-0} != 1 && -d tests/package ]]; then
