@@ -138,6 +138,13 @@ void check_fileserver_overlaps(Checker& c, const std::string& w, const Fileserve
             shown(fs.golden_image) + " overlaps " + field + " " + shown(*path) +
                 " (the golden image is copied whole into each new root; keep it outside the Pis' "
                 "roots and the TFTP folder)");
+    // The image store (set, or its default beside nfs_root) holds every image version: inside
+    // the roots or the TFTP folder a Pi could read or change them; around them, the same.
+    const std::string store = image_store_of(fs);
+    c.check(!paths_overlap(store, *path), w + ": image_store",
+            shown(store) + (fs.image_store.empty() ? " (the default, beside nfs_root)" : "") +
+                " overlaps " + field + " " + shown(*path) +
+                " (keep the image store outside the Pis' roots and the TFTP folder)");
   }
 }
 

@@ -109,6 +109,26 @@ TEST(ValidatePaths, GoldenImageMayNotOverlapTheRootsOrTheTftpFolder) {
   EXPECT_EQ(message("/srv/nfsroot2", "/srv/nfsroot", "/srv/tftp"), "");  // a sibling, not inside
 }
 
+TEST(ValidatePaths, ImageStoreMayNotOverlapTheRootsOrTheTftpFolder) {
+  const auto message = [](const std::string& store, const std::string& nfs, const std::string& tftp) {
+    auto inv = seed_inventory(1);
+    inv.shelves[0].fileserver.image_store = store;
+    inv.shelves[0].fileserver.nfs_root = nfs;
+    inv.shelves[0].fileserver.tftp_root = tftp;
+    auto ok = validate(inv);
+    return ok ? std::string() : ok.error().message;
+  };
+  EXPECT_EQ(message("/srv/nfsroot/images", "/srv/nfsroot", "/srv/tftp"),
+            "inventory.json: shelf \"shelf1\": fileserver: image_store: \"/srv/nfsroot/images\" overlaps "
+            "nfs_root \"/srv/nfsroot\" (keep the image store outside the Pis' roots and the TFTP folder)");
+  EXPECT_NE(message("/srv", "/srv/nfsroot", "/srv/tftp"), "");          // around both
+  EXPECT_NE(message("/srv/tftp/images", "/srv/nfsroot", "/srv/tftp"), "");  // inside the TFTP folder
+  // The default (beside nfs_root) is checked too: a TFTP folder around it is refused.
+  EXPECT_NE(message("", "/srv/nfsroot", "/srv"), "");
+  EXPECT_EQ(message("", "/srv/nfsroot", "/srv/tftp"), "");
+  EXPECT_EQ(message("/srv/images", "/srv/nfsroot", "/srv/tftp"), "");
+}
+
 TEST(ValidateMac, BroadcastMulticastAndAllZeroAreRefused) {
   for (const auto& [mac, what] : {std::pair{"ff:ff:ff:ff:ff:ff", "the broadcast address"},
                                   std::pair{"01:00:5e:00:00:01", "a multicast address"},
