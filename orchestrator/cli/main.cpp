@@ -41,16 +41,17 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    if (const auto unknown = cli::unknown_option(app, argc, argv); unknown && e.get_exit_code() != 0) {
-      std::cerr << "picluster: error: " << *unknown << "\n";
-      return 2;
-    }
-    const int code = app.exit(e);  // prints help/version (0) or a usage error
     // plan --detailed-exitcode says "changes" with 2: there, a usage error is a failure (1).
     const bool detailed = std::any_of(argv, argv + argc, [](const char* a) {
       return std::string_view(a) == "--detailed-exitcode";
     });
-    return code == 0 ? 0 : detailed ? 1 : 2;
+    const int usage = detailed ? 1 : 2;
+    if (const auto unknown = cli::unknown_option(app, argc, argv); unknown && e.get_exit_code() != 0) {
+      std::cerr << "picluster: error: " << *unknown << "\n";
+      return usage;
+    }
+    const int code = app.exit(e);  // prints help/version (0) or a usage error
+    return code == 0 ? 0 : usage;
   }
   if (!ctx.action) return 0;
   // Once: a symlinked inventory is written through to its real file, whose lock every run shares.
