@@ -237,8 +237,12 @@ class LabEndToEnd : public ::testing::Test {
   // `picluster discover --json`: every MAC the switch reports learned (over SNMP), with its port.
   std::map<std::string, int> learned_macs() {
     auto d = picluster({"discover", "--json"});
-    EXPECT_OK(d);
     std::map<std::string, int> out;
+    // Before any Pi has power, vde_switch's MAC table can be empty. Over SNMP, an empty table
+    // looks the same as an absent one, and discover then exits 1 and says so (issue 12). That
+    // answer still means that no MAC was learned.
+    if (d.exit_status == 1 && d.err.find("no forwarding table could be read") != std::string::npos) return out;
+    EXPECT_OK(d);
     const auto j = nlohmann::json::parse(d.out, nullptr, false);
     for (const auto& e : j.is_object() ? j.value("learned", nlohmann::json::array()) : nlohmann::json::array()) {
       out[e.value("mac", "")] = e.value("port", 0);
