@@ -88,14 +88,21 @@ TEST(SafeJson, IntegersAreRangeChecked) {
   EXPECT_FALSE(json_integer(nlohmann::json("5"), 0, 10));
 }
 
+// validate's message for the seed shelf with one fileserver path field set and the given
+// nfs_root and tftp_root ("" when valid).
+std::string path_message(std::string Fileserver::*field, const std::string& value, const std::string& nfs,
+                         const std::string& tftp) {
+  auto inv = seed_inventory(1);
+  inv.shelves[0].fileserver.*field = value;
+  inv.shelves[0].fileserver.nfs_root = nfs;
+  inv.shelves[0].fileserver.tftp_root = tftp;
+  auto ok = validate(inv);
+  return ok ? std::string() : ok.error().message;
+}
+
 TEST(ValidatePaths, GoldenImageMayNotOverlapTheRootsOrTheTftpFolder) {
   const auto message = [](const std::string& golden, const std::string& nfs, const std::string& tftp) {
-    auto inv = seed_inventory(1);
-    inv.shelves[0].fileserver.golden_image = golden;
-    inv.shelves[0].fileserver.nfs_root = nfs;
-    inv.shelves[0].fileserver.tftp_root = tftp;
-    auto ok = validate(inv);
-    return ok ? std::string() : ok.error().message;
+    return path_message(&Fileserver::golden_image, golden, nfs, tftp);
   };
   EXPECT_EQ(message("/srv/nfsroot", "/srv/nfsroot", "/srv/tftp"),
             "inventory.json: shelf \"shelf1\": fileserver: golden_image: \"/srv/nfsroot\" overlaps nfs_root "
@@ -111,12 +118,7 @@ TEST(ValidatePaths, GoldenImageMayNotOverlapTheRootsOrTheTftpFolder) {
 
 TEST(ValidatePaths, ImageStoreMayNotOverlapTheRootsOrTheTftpFolder) {
   const auto message = [](const std::string& store, const std::string& nfs, const std::string& tftp) {
-    auto inv = seed_inventory(1);
-    inv.shelves[0].fileserver.image_store = store;
-    inv.shelves[0].fileserver.nfs_root = nfs;
-    inv.shelves[0].fileserver.tftp_root = tftp;
-    auto ok = validate(inv);
-    return ok ? std::string() : ok.error().message;
+    return path_message(&Fileserver::image_store, store, nfs, tftp);
   };
   EXPECT_EQ(message("/srv/nfsroot/images", "/srv/nfsroot", "/srv/tftp"),
             "inventory.json: shelf \"shelf1\": fileserver: image_store: \"/srv/nfsroot/images\" overlaps "
