@@ -1,8 +1,10 @@
 #include "image/adapt.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "common/text.hpp"
+#include "image/boot_set.hpp"
 
 namespace picluster::image {
 
@@ -165,6 +167,10 @@ Result<void> adapt_root(Host& host, const std::string& root, const Options& opti
   if (auto r = real_dirs(host, root, "etc"); !r) return r;
   if (auto r = host.write_file(root + "/etc/machine-id", "", 0444, nfsroot::Owner{}); !r) return r;
   options.say("adapt: no SSH host keys, empty machine-id, no swap file");
+  // the boot set, from the root's kernel (raspi-firmware's hooks may not have run)
+  auto boot = complete_boot_set(host, root);
+  if (!boot) return std::unexpected(boot.error());
+  options.say("adapt: " + *boot);
   return {};
 }
 
@@ -214,7 +220,11 @@ Result<std::string> root_kernel(Host& host, const std::string& root) {
     auto entries = host.list(root + rel);
     if (!entries && entries.error().code == ErrorCode::not_found) continue;
     if (!entries) return std::unexpected(entries.error());
-    if (!entries->empty()) return entries->back();
+    if (entries->empty()) continue;
+    // version order: 6.1.0-28-arm64 is newer than 6.1.0-9-arm64
+    return *std::max_element(entries->begin(), entries->end(), [](const std::string& a, const std::string& b) {
+      return ::strverscmp(a.c_str(), b.c_str()) < 0;
+    });
   }
   return std::string();
 }

@@ -5,7 +5,8 @@
 //   - first-boot and SD-card services masked: resize (resize2fs_once, rpi-resize), the userconfig
 //     wizard, dphys-swapfile, first-boot host key generation, and dhcpcd / NetworkManager, which
 //     would reconfigure eth0, the interface that carries the root; the swap file deleted;
-//   - ssh enabled; SSH host keys deleted and machine-id emptied (each Pi gets its own at clone).
+//   - ssh enabled; SSH host keys deleted and machine-id emptied (each Pi gets its own at clone);
+//   - the boot set completed from the root's kernel package (complete_boot_set, boot_set.hpp).
 // Paths inside the root are never followed through a symlink the image planted: a folder on the
 // way that is a symlink is refused.
 
@@ -41,7 +42,8 @@ Result<std::string> root_arch(Host& host, const std::string& root);
 // missing ones.
 Result<void> real_dirs(Host& host, const std::string& root, std::string_view rel);
 
-// Kernel version of a root: the newest folder in usr/lib/modules (or lib/modules), "" if none.
+// Kernel version of a root: the newest folder (version order) in usr/lib/modules (or
+// lib/modules), "" if none.
 Result<std::string> root_kernel(Host& host, const std::string& root);
 
 }  // namespace picluster::image

@@ -63,6 +63,7 @@ Json fileserver_vars(const Shelf& shelf, const std::filesystem::path& inventory_
   vars["picluster_nfs_root"] = fs.nfs_root;
   vars["picluster_tftp_root"] = fs.tftp_root;
   vars["picluster_golden_image"] = fs.golden_image;
+  vars["picluster_image_store"] = inventory::image_store_of(fs);  // golden-image.yml pushes versions there
   vars["picluster_clone_method"] = std::string{to_string(fs.clone_method)};
   vars["picluster_net_config"] = std::string{to_string(fs.net_config)};
   if (!fs.root_prefix.empty()) vars["picluster_root_prefix"] = fs.root_prefix;

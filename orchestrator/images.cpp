@@ -69,9 +69,15 @@ Result<std::string> stage_boot_set(image::Store& store, const inventory::Shelf& 
   const std::string version_root = store.root_of(ref->name, *ref->version);
   const std::string dest = layout.host_path("/" + boot_folder(shelf, pi));
   if (dry_run) return "would stage the boot set of " + *record + " in " + dest;
-  auto r = image::stage_boot_set(store.host(), version_root, dest, bootcfg::render_boot_files(shelf, pi));
-  if (!r) return std::unexpected(r.error().with_context(pi.name + ": boot set of " + *record));
-  return "boot set of " + *record + " staged in " + dest;
+  auto missing = image::stage_boot_set(store.host(), version_root, dest, bootcfg::render_boot_files(shelf, pi), pi.model);
+  if (!missing) return std::unexpected(missing.error().with_context(pi.name + ": boot set of " + *record));
+  std::string said = "boot set of " + *record + " staged in " + dest;
+  if (!missing->empty()) {
+    said += "; warning: a " + std::string(inventory::to_string(pi.model)) + " will not find ";
+    for (std::size_t i = 0; i < missing->size(); ++i) said += (i ? ", " : "") + (*missing)[i];
+    said += " there";
+  }
+  return said;
 }
 
 Result<RootSource> root_source(ShelfSession& session, const inventory::Pi& pi, const std::string& from) {

@@ -32,7 +32,9 @@ Result<RootSource> root_source(image::Store& store, const inventory::Shelf& shel
 // Copies the boot set of the image version the Pi's live root records into its boot folder
 // (<tftp_root>/<serial> for netboot, <tftp_root>/sdcard/<name> otherwise) with its rendered
 // cmdline.txt and config.txt. Returns what it did ("boot set of base@2 staged in ..."), or what it
-// would do on a dry run; a root without a record is left alone ("no image recorded").
+// would do on a dry run; a root without a record is left alone ("no image recorded"). When the
+// set lacks what the Pi's model fetches (image::missing_for_model), the line ends with a warning
+// naming those files ("...; warning: a pi5 will not find bcm2712-rpi-5-b.dtb there").
 Result<std::string> stage_boot_set(image::Store& store, const inventory::Shelf& shelf, const inventory::Pi& pi,
                                    bool dry_run);
 

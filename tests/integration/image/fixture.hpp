@@ -41,8 +41,10 @@ class ImageShelf : public ::testing::Test {
     return true;
   }
 
-  // One shelf, no switch; fileserver local under the prefix; `pis` Pi 4s on netboot.
-  void write_inventory(int pis, const std::string& shelf_image = {}) {
+  // One shelf, no switch; fileserver local under the prefix; `pis` Pis on netboot, of `models`
+  // in turn (Pi 4s when empty).
+  void write_inventory(int pis, const std::string& shelf_image = {},
+                       const std::vector<inventory::PiModel>& models = {}) {
     auto inv = inventory::make_default("lab");
     auto& shelf = inv.shelves.front();
     shelf.fileserver.transport = inventory::Transport::local;
@@ -53,7 +55,7 @@ class ImageShelf : public ::testing::Test {
       inventory::PiRequest req;
       req.name = "pi0" + std::to_string(i);
       req.port = i;
-      req.model = inventory::PiModel::pi4;
+      req.model = models.empty() ? inventory::PiModel::pi4 : models[static_cast<std::size_t>(i - 1) % models.size()];
       req.serial = "1234abc" + std::to_string(i);
       ASSERT_TRUE(inventory::add_pi(shelf, req).has_value());
     }

@@ -72,6 +72,10 @@ struct ImageSpec {
   bool x86_root = false;   // the root holds an x86-64 program instead of arm64 busybox
   bool fat = true;         // partition 1 has a FAT type (else it is a second Linux partition)
   bool fat_content = true; // partition 1 holds a FAT file system (else zeros)
+  // Debian-shaped instead of Raspberry Pi OS: the kernel package's files in the root (see
+  // add_debian_kernel), raspi-firmware installed in it, and a boot partition where its hooks
+  // never ran for that kernel (raspi-firmware's config.txt naming an older one, no firmware).
+  bool debian = false;
 };
 
 inline void link(const fs::path& target, const fs::path& at) {
@@ -79,8 +83,32 @@ inline void link(const fs::path& target, const fs::path& at) {
   fs::create_symlink(target, at);
 }
 
+inline constexpr const char* kDebianKernel = "6.1.0-28-arm64";
+
+// What linux-image-arm64 and raspi-firmware leave in a root: /boot/vmlinuz-V and initrd.img-V
+// (and an older 6.1.0-9 pair: version order, not name order, picks the newest), the DTBs in
+// usr/lib/linux-image-V/broadcom, with a symlink to the host's /etc/shadow among them (never to
+// be followed), overlays/, the modules folder, usr/lib/raspi-firmware.
+inline void add_debian_kernel(const fs::path& root) {
+  const std::string v = kDebianKernel;
+  for (const auto& k : {v, std::string("6.1.0-9-arm64")}) {
+    testing::write_file(root / "boot" / ("vmlinuz-" + k), std::string(64 << 10, 'V') + k);
+    testing::write_file(root / "boot" / ("initrd.img-" + k), std::string(32 << 10, 'I') + k);
+    testing::write_file(root / "usr/lib/modules" / k / "modules.order", "");
+  }
+  link("vmlinuz-" + v, root / "boot/vmlinuz");
+  const fs::path dtbs = root / "usr/lib" / ("linux-image-" + v) / "broadcom";
+  for (const char* d : {"bcm2837-rpi-3-b.dtb", "bcm2837-rpi-3-b-plus.dtb", "bcm2711-rpi-4-b.dtb", "bcm2712-rpi-5-b.dtb"}) {
+    testing::write_file(dtbs / d, std::string(2048, 'D') + d);
+  }
+  testing::write_file(dtbs / "README", "not a DTB\n");
+  link("/etc/shadow", dtbs / "bcm2711-rpi-cm4-io.dtb");
+  testing::write_file(root / "usr/lib" / ("linux-image-" + v) / "overlays/disable-bt.dtbo", std::string(512, 'O'));
+  sh({"dpkg-deb", "-x", find_deb("raspi-firmware_").string(), root.string()});
+}
+
 // The root file system's folder: busybox (or an x86 dpkg) and Raspberry Pi OS's first-boot bits.
-inline void make_root(const fs::path& root, bool x86) {
+inline void make_root(const fs::path& root, bool x86, bool debian = false) {
   if (x86) {
     fs::create_directories(root / "usr/bin");
     fs::copy_file("/usr/bin/dpkg", root / "usr/bin/dpkg");
@@ -108,15 +136,30 @@ inline void make_root(const fs::path& root, bool x86) {
   }
   testing::write_file(root / "etc/init.d/resize2fs_once", "#!/bin/sh\n");
   link("../init.d/resize2fs_once", root / "etc/rc3.d/S01resize2fs_once");
-  testing::write_file(root / "usr/lib/modules/6.6.51+rpt-rpi-v8/modules.order", "");
+  if (debian) {
+    add_debian_kernel(root);
+  } else {
+    testing::write_file(root / "usr/lib/modules/6.6.51+rpt-rpi-v8/modules.order", "");
+  }
   testing::write_file(root / "var/lib/dpkg/status",
                       "Package: busybox-static\nStatus: install ok installed\nVersion: 1:1.35.0-4+b1\n\n"
                       "Package: raspi-config\nStatus: install ok installed\nVersion: 20231012\n\n"
                       "Package: gone\nStatus: deinstall ok config-files\nVersion: 1\n");
 }
 
-// The boot partition's folder: raspi-firmware's files plus what Raspberry Pi OS puts there.
-inline void make_boot(const fs::path& boot, const fs::path& work) {
+// The boot partition's folder: raspi-firmware's files plus what Raspberry Pi OS puts there, or
+// (debian) only what raspi-firmware's hook wrote for an older kernel.
+inline void make_boot(const fs::path& boot, const fs::path& work, bool debian = false) {
+  if (debian) {
+    testing::write_file(boot / "config.txt",
+                        "# Do not modify this file!\n#\n# It is automatically generated upon install or update of "
+                        "either the\n# firmware or the Linux kernel.\narm_64bit=1\nenable_uart=1\nupstream_kernel=1\n\n"
+                        "kernel=vmlinuz-6.1.0-9-arm64\ninitramfs initrd.img-6.1.0-9-arm64\n");
+    testing::write_file(boot / "cmdline.txt", "console=tty0 root=/dev/mmcblk0p2 rw rootwait\n");
+    testing::write_file(boot / "vmlinuz-6.1.0-9-arm64", "old kernel");
+    testing::write_file(boot / "initrd.img-6.1.0-9-arm64", "old initramfs");
+    return;
+  }
   sh({"dpkg-deb", "-x", find_deb("raspi-firmware_").string(), (work / "fw").string()});
   fs::copy(work / "fw/usr/lib/raspi-firmware", boot, fs::copy_options::recursive);
   testing::write_file(boot / "config.txt", "arm_64bit=1\nkernel=kernel8.img\ndtoverlay=vc4-kms-v3d\n");
@@ -135,8 +178,8 @@ inline void make_pi_image(const fs::path& work, const fs::path& out, const Image
   fs::remove_all(root);
   fs::remove_all(boot);
   fs::remove_all(work / "fw");
-  make_root(root, spec.x86_root);
-  make_boot(boot, work);
+  make_root(root, spec.x86_root, spec.debian);
+  make_boot(boot, work, spec.debian);
   sh({"mkfs.ext4", "-q", "-F", "-d", root.string(), "-L", "rootfs", (work / "root.ext4").string(), "48M"});
   fs::remove(work / "boot.fat");
   sh({"mkfs.vfat", "-F", "32", "-n", "bootfs", "-C", (work / "boot.fat").string(), "65536"});

@@ -88,6 +88,7 @@ TEST(AnsibleInventory, FileserverVariables) {
   // Relative paths in the inventory are relative to the inventory file's folder.
   EXPECT_EQ(fs.at("ansible_ssh_private_key_file"), "/etc/picluster/keys/id_picluster");
   EXPECT_EQ(fs.at("picluster_nfs_root"), "/srv/nfsroot");
+  EXPECT_EQ(fs.at("picluster_image_store"), "/srv/images");  // the default, beside nfs_root
   EXPECT_EQ(fs.at("picluster_trunk_interface"), "eth0");
   EXPECT_EQ(fs.at("picluster_vlans"), Json::array({10, 11}));
   EXPECT_EQ(fs.at("picluster_inventory"), "/etc/picluster/inventory.json");

@@ -165,6 +165,40 @@ TEST(BootSet, ConfigNamesTheKernelAndInitramfs) {
   EXPECT_EQ(initramfs, "initrd.img-6.1.0-28-arm64");
 }
 
+TEST(BootSet, PiclusterConfigNamesWhatItCopiedAndIsItsOwnToRewrite) {
+  const auto config = render_image_config("vmlinuz-6.1.0-28-arm64", "initrd.img-6.1.0-28-arm64", true);
+  std::string kernel, initramfs;
+  parse_config_names(config, kernel, initramfs);
+  EXPECT_EQ(kernel, "vmlinuz-6.1.0-28-arm64");
+  EXPECT_EQ(initramfs, "initrd.img-6.1.0-28-arm64");
+  EXPECT_THAT(config, HasSubstr("\narm_64bit=1\n"));
+  EXPECT_THAT(config, HasSubstr("\ninitramfs initrd.img-6.1.0-28-arm64 followkernel\n"));
+  const auto armhf = render_image_config("vmlinuz-6.1.0-28-armmp", "", false);
+  EXPECT_EQ(armhf.find("arm_64bit"), std::string::npos);
+  EXPECT_EQ(armhf.find("initramfs"), std::string::npos);
+  EXPECT_TRUE(generated_config(config));
+  EXPECT_TRUE(generated_config("# Do not modify this file!\n#\n# It is automatically generated upon install\n"));
+  EXPECT_FALSE(generated_config("arm_64bit=1\nkernel=kernel8.img\ndtoverlay=vc4-kms-v3d\n"));  // Raspberry Pi OS's
+}
+
+TEST(BootSet, EachModelNeedsItsFirmwareItsDtbAndTheConfiguredKernel) {
+  BootSet set;
+  set.files = {"bootcode.bin", "start.elf", "fixup.dat", "start4.elf", "fixup4.dat", "bcm2837-rpi-3-b.dtb",
+               "bcm2711-rpi-4-b.dtb", "vmlinuz-6.1.0-28-arm64", "overlays/"};
+  set.kernel = "vmlinuz-6.1.0-28-arm64";
+  set.initramfs = "initrd.img-6.1.0-28-arm64";
+  EXPECT_THAT(missing_for_model(set, inventory::PiModel::pi3), ElementsAre("initrd.img-6.1.0-28-arm64"));
+  EXPECT_THAT(missing_for_model(set, inventory::PiModel::pi3bplus),
+              ElementsAre("bcm2710-rpi-3-b-plus.dtb or bcm2837-rpi-3-b-plus.dtb", "initrd.img-6.1.0-28-arm64"));
+  set.files.push_back("initrd.img-6.1.0-28-arm64");
+  EXPECT_THAT(missing_for_model(set, inventory::PiModel::pi4), ElementsAre());
+  EXPECT_THAT(missing_for_model(set, inventory::PiModel::pi5), ElementsAre("bcm2712-rpi-5-b.dtb"));
+  set.files = {"bcm2712-rpi-5-b.dtb", "vmlinuz-6.1.0-28-arm64", "initrd.img-6.1.0-28-arm64"};
+  EXPECT_THAT(missing_for_model(set, inventory::PiModel::pi5), ElementsAre());
+  EXPECT_THAT(missing_for_model(set, inventory::PiModel::pi4),
+              ElementsAre("start4.elf", "fixup4.dat", "bcm2711-rpi-4-b.dtb"));
+}
+
 TEST(Import, NameFromTheFile) {
   EXPECT_EQ(name_from_file("/srv/2024-11-19-raspios-bookworm-arm64-lite.img.xz"), "2024-11-19-raspios-bookworm-arm64-lite");
   EXPECT_EQ(name_from_file("/srv/Pi OS.img"), "");
