@@ -25,13 +25,18 @@ class ImagePush : public ::testing::Test {
     for (const char* p : {"ansible-playbook", "mkfs.btrfs", "btrfs", "rsync"}) {
       if (!have_program(p)) GTEST_SKIP() << "needs " << p;
     }
-    m_sshd = std::make_unique<LoopbackSshd>(m_tmp.path() / "sshd");
-    if (!m_sshd->ready()) GTEST_SKIP() << "no loopback sshd: " << m_sshd->why_not();
     for (const char* name : {"controller", "fs1", "fs2"}) ASSERT_TRUE(mount_btrfs(name)) << name;
+    // After the mounts (its mount namespace is a copy), with a /root of its own: this machine's
+    // ~/.bashrc (pyenv) would cost seconds per task.
+    LoopbackSshdOptions options;
+    options.bashrc = "# the test fileserver's root: no dotfiles\n";
+    m_sshd = std::make_unique<LoopbackSshd>(m_tmp.path() / "sshd", options);
+    if (!m_sshd->ready()) GTEST_SKIP() << "no loopback sshd: " << m_sshd->why_not();
     make_version();
     write_inventory();
   }
   void TearDown() override {
+    m_sshd.reset();  // its mount namespace holds the loop mounts too
     for (auto it = m_mounts.rbegin(); it != m_mounts.rend(); ++it) (void)run({"umount", "-d", *it});
   }
 
