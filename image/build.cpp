@@ -147,6 +147,25 @@ Result<HostFacts> probe_host(Host& host, const std::string& arch) {
   return f;
 }
 
+Result<void> check_can_run(Host& host, const std::string& arch) {
+  HostFacts f;
+  f.mmdebstrap = true;  // not needed to run programs
+  f.arch_test = true;   // a broken qemu shows as CMD failing to start
+  f.handler = binfmt_handler(arch);
+  auto status = host.stat("/proc/sys/fs/binfmt_misc/status");
+  if (!status) return std::unexpected(status.error());
+  f.binfmt_mounted = status->type != nfsroot::FileType::none;
+  if (f.binfmt_mounted && !f.handler.empty()) {
+    auto text = host.read_file("/proc/sys/fs/binfmt_misc/" + f.handler);
+    if (text) f.handler_state = text->substr(0, text->find('\n'));
+  }
+  if (f.handler_state == "enabled") return {};
+  auto native = nfsroot::check(host, {"dpkg", "--print-architecture"});
+  if (!native) return std::unexpected(native.error());
+  f.native_arch = native->out.substr(0, native->out.find('\n'));
+  return check_host(f, arch);
+}
+
 std::vector<std::string> mmdebstrap_argv(const Recipe& r, const std::string& target, const std::string& cache) {
   auto packages = base_packages(r.arch);
   packages.insert(packages.end(), r.packages.begin(), r.packages.end());

@@ -51,6 +51,10 @@ std::string binfmt_handler(const std::string& arch);
 // Ok, or an error naming exactly what to install or mount.
 Result<void> check_host(const HostFacts& facts, const std::string& arch);
 Result<HostFacts> probe_host(Host& host, const std::string& arch);
+// Ok when the host can run `arch`'s programs in a chroot (image exec): its binfmt handler is
+// enabled (two file reads, no process), or, failing that, it is the host's own architecture (one
+// dpkg run); else check_host's error. No mmdebstrap or arch-test run: exec needs neither.
+Result<void> check_can_run(Host& host, const std::string& arch);
 
 // The mmdebstrap command line for `recipe` into `target`, caching .debs in `cache`.
 std::vector<std::string> mmdebstrap_argv(const Recipe& recipe, const std::string& target,

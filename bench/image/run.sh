@@ -9,13 +9,13 @@
 # Usage: bench/image/run.sh [BUILD_DIR]   (BUILD_DIR as bench/run.sh configures it)
 set -eu
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=${1:-$SRC/build/bench}
+BUILD_DIR=${1:-$SRC/build/bench}
 DATA_MIB=${DATA_MIB:-1900}
-if [ ! -f "$BUILD/CMakeCache.txt" ]; then
-  cmake -S "$SRC" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPICLUSTER_BUILD_TESTS=OFF >/dev/null
+if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
+  cmake -S "$SRC" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPICLUSTER_BUILD_TESTS=OFF >/dev/null
 fi
-cmake --build "$BUILD" --target picluster >/dev/null
-PIC="$BUILD/orchestrator/picluster"
+cmake --build "$BUILD_DIR" --target picluster >/dev/null
+PIC="$BUILD_DIR/orchestrator/picluster"
 
 WORK=$(mktemp -d /tmp/picluster-bench-image-XXXXXX)
 FS="$WORK/fs"
@@ -83,8 +83,8 @@ echo "import of $(du -h --apparent-size "$IMG" | cut -f1) image: $(awk "BEGIN{pr
 
 best=""
 for n in 1 2 3; do
-  line=$(pic image exec base -- /bin/busybox true | grep 'version ready in')
-  t=$(echo "$line" | sed -n 's/.*version ready in \([0-9.]*\) s.*/\1/p')
+  line=$(pic image exec base -- /bin/busybox true | grep 'CMD started')
+  t=$(echo "$line" | sed -n 's/.*CMD started \([0-9.]*\) s after.*/\1/p')
   echo "image exec #$n: ${line#*(}"
   if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then best=$t; fi
 done

@@ -49,17 +49,21 @@ TEST_F(Versions, ExecSnapshotsDiffRebuildRollbackAndRemove) {
 
   // exec: a snapshot of @1, the command in a chroot through qemu-user, kept as @2
   r = pic({"image", "exec", "base", "--", "/bin/busybox", "sh", "-c",
-           "touch /X && sed -i s/20231012/20240101/ /var/lib/dpkg/status"});
+           "touch /X && test -e /proc/self/status && test -c /dev/null && test -d /sys/kernel && "
+           "sed -i s/20231012/20240101/ /var/lib/dpkg/status"});
   ASSERT_EQ(r.status, 0) << said(r);
   EXPECT_THAT(r.out, HasSubstr("base@2: btrfs snapshot of base@1"));
   EXPECT_THAT(r.out, HasSubstr("kept base@2 (arm64, btrfs snapshot)"));
+  EXPECT_THAT(r.out, HasSubstr("(CMD started "));
   EXPECT_TRUE(fs::exists(version("base", 2) / "root/X"));
   EXPECT_FALSE(fs::exists(version("base", 1) / "root/X"));
   EXPECT_EQ(testing::read_file(version("base", 2) / "root/etc/picluster/image"), "base@2\n");
   // shares @1's data: @2 is a snapshot whose parent is @1
   EXPECT_EQ(subvolume_field(version("base", 2) / "root", "Parent UUID"),
             subvolume_field(version("base", 1) / "root", "UUID"));
-  EXPECT_FALSE(fs::exists(version("base", 2) / "root/proc/self"));  // /proc unmounted again
+  // /proc, /sys and /dev were mounted for CMD only, in its own mount namespace
+  EXPECT_FALSE(fs::exists(version("base", 2) / "root/proc/self"));
+  EXPECT_EQ(leftovers({version("base", 2).string()}), "");
   auto diff = pic({"image", "diff", "base@1", "base@2"});
   ASSERT_EQ(diff.status, 0) << said(diff);
   EXPECT_EQ(diff.out, "~ raspi-config 20231012 -> 20240101\n");
