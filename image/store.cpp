@@ -4,6 +4,7 @@
 #include <chrono>
 #include <ctime>
 
+#include "common/text.hpp"
 #include "nfsroot/actions.hpp"
 #include "nfsroot/clone.hpp"
 #include "nfsroot/install.hpp"
@@ -109,6 +110,24 @@ Result<std::vector<int>> Store::versions(std::string_view name) {
     if (auto n = version_number(e)) out.push_back(*n);
   }
   std::sort(out.begin(), out.end());
+  return out;
+}
+
+Result<std::map<std::string, std::vector<int>>> Store::versions_of(const std::vector<std::string>& names) {
+  std::vector<std::string> dirs;
+  for (const auto& n : names) dirs.push_back(name_dir(n));
+  auto listed = m_host.list_dirs(dirs);
+  if (!listed) return std::unexpected(listed.error());
+  std::map<std::string, std::vector<int>> out;
+  for (const auto& n : names) {
+    auto& vs = out[n];
+    auto it = listed->find(name_dir(n));
+    if (it == listed->end()) continue;
+    for (const auto& e : it->second) {
+      if (auto v = version_number(e)) vs.push_back(*v);
+    }
+    std::sort(vs.begin(), vs.end());
+  }
   return out;
 }
 
@@ -239,6 +258,11 @@ Result<void> Store::commit(NewVersion& nv, ImageMeta meta) {
     if (auto r = nfsroot::check(m_host, {"btrfs", "property", "set", "-ts", nv.root, "ro", "true"}); !r) {
       return std::unexpected(r.error());
     }
+    // Written to disk now, so the next snapshot of it (image exec) does not wait for this
+    // version's data: it cost the first exec after a 2.4 GB import 1.2 s, the next ones 0.1 s.
+    nfsroot::RunOptions ro;
+    ro.timeout = std::chrono::minutes(30);
+    if (auto r = nfsroot::check(m_host, {"btrfs", "filesystem", "sync", nv.root}, ro); !r) return std::unexpected(r.error());
   }
   if (auto r = m_host.rename(nv.dir, version_dir(nv.name, nv.version)); !r) return r;
   nv.committed = true;
@@ -278,20 +302,48 @@ std::string parse_record(std::string_view text) {
   return line;
 }
 
+std::vector<nfsroot::PathRead> record_reads(const std::string& root) {
+  return nfsroot::root_file_reads(root, {{std::string(kRecordPath), "", 0644}});
+}
+
+std::string record_in(const std::string& root, const nfsroot::PathSnapshot& snapshot) {
+  const auto type = [&](const std::string& path) {
+    auto it = snapshot.find(path);
+    return it == snapshot.end() ? nfsroot::FileType::none : it->second.stat.type;
+  };
+  std::string dir = root;
+  const auto parts = split(kRecordPath, '/');
+  for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
+    dir += "/" + parts[i];
+    if (type(dir) != nfsroot::FileType::directory) return {};
+  }
+  auto it = snapshot.find(root + "/" + std::string(kRecordPath));
+  if (it == snapshot.end() || it->second.stat.type != nfsroot::FileType::regular || !it->second.contents) return {};
+  return parse_record(*it->second.contents);
+}
+
 Result<std::map<std::string, std::string>> root_records(Host& host, const inventory::Shelf& shelf) {
   nfsroot::Layout layout(shelf.fileserver);
-  std::map<std::string, std::string> out;
+  std::vector<std::pair<std::string, std::string>> roots;  // root folder, key
+  std::vector<nfsroot::PathRead> reads;
   for (const auto& pi : shelf.pis) {
     auto paths = layout.pi(pi.name);
     if (!paths) continue;
     for (const auto& [root, key] : {std::pair{paths->live, pi.name}, std::pair{paths->previous, pi.name + " (previous)"}}) {
-      auto st = host.stat(root);
-      if (!st) return std::unexpected(st.error());
-      if (st->type != nfsroot::FileType::directory) continue;
-      auto rec = read_record(host, root);
-      if (!rec) return std::unexpected(rec.error());
-      if (!rec->empty()) out[key] = *rec;
+      roots.emplace_back(root, key);
+      reads.push_back({root, false});
+      auto more = record_reads(root);
+      reads.insert(reads.end(), more.begin(), more.end());
     }
+  }
+  std::map<std::string, std::string> out;
+  if (reads.empty()) return out;
+  auto snapshot = host.read_paths(reads);
+  if (!snapshot) return std::unexpected(snapshot.error());
+  for (const auto& [root, key] : roots) {
+    auto it = snapshot->find(root);
+    if (it == snapshot->end() || it->second.stat.type != nfsroot::FileType::directory) continue;
+    if (auto rec = record_in(root, *snapshot); !rec.empty()) out[key] = rec;
   }
   return out;
 }

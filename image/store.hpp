@@ -88,6 +88,9 @@ class Store {
   Result<std::vector<std::string>> names();
   // Complete versions of an image, ascending; empty when the image does not exist.
   Result<std::vector<int>> versions(std::string_view name);
+  // versions() of several images in one Host::list_dirs batch (one round trip over SSH); an image
+  // that does not exist has no versions.
+  Result<std::map<std::string, std::vector<int>>> versions_of(const std::vector<std::string>& names);
   // NAME -> its latest version, NAME@N -> N if it exists; not_found names what exists.
   Result<int> resolve(const ImageRef& ref);
   Result<ImageMeta> meta(std::string_view name, int version);
@@ -113,11 +116,17 @@ class Store {
 // True when `path` is the root of a btrfs subvolume (btrfs, inode 256).
 Result<bool> is_subvolume(Host& host, const std::string& path);
 
-// Which image version each Pi root of the shelf was cloned from, read from the roots' records:
-// "pi01" -> "base@2" (live root), "pi01 (previous)" -> "base@1". Pis without a record are absent.
+// Which image version each Pi root of the shelf was cloned from, read from the roots' records (one
+// Host::read_paths batch): "pi01" -> "base@2" (live root), "pi01 (previous)" -> "base@1". Pis
+// without a record are absent.
 Result<std::map<std::string, std::string>> root_records(Host& host, const inventory::Shelf& shelf);
 // The record of one root folder ("" when it has none or it is not a regular file).
 Result<std::string> read_record(Host& host, const std::string& root);
+// A root's record as part of a batched read (Host::read_paths): the reads to add, and the record
+// found in the snapshot ("" when none, or when etc/ or etc/picluster/ is not a real folder: a
+// symlink a Pi planted is never followed).
+std::vector<nfsroot::PathRead> record_reads(const std::string& root);
+std::string record_in(const std::string& root, const nfsroot::PathSnapshot& snapshot);
 // The image reference in a record file's text ("NAME@N"), or "" when it holds none (a record a Pi
 // rewrote is never shown as such).
 std::string parse_record(std::string_view text);

@@ -1,6 +1,7 @@
 #include "orchestrator/images.hpp"
 
 #include <algorithm>
+#include <set>
 
 #include "bootcfg/bootcfg.hpp"
 #include "common/text.hpp"
@@ -90,17 +91,6 @@ Result<RootSource> root_source(ShelfSession& session, const inventory::Pi& pi, c
   return root_source(store, session.shelf(), pi, from);
 }
 
-Result<std::vector<std::string>> outdated_pis(ShelfSession& session) {
-  const auto& shelf = session.shelf();
-  const bool any = std::any_of(shelf.pis.begin(), shelf.pis.end(),
-                               [&](const inventory::Pi& pi) { return !inventory::image_of(shelf, pi).empty(); });
-  if (!any) return std::vector<std::string>{};
-  auto host = session.host();
-  if (!host) return std::unexpected(host.error());
-  image::Store store(**host, shelf.fileserver);
-  return outdated_pis(store, shelf);
-}
-
 Result<std::string> stage_boot_set(ShelfSession& session, const inventory::Pi& pi, bool dry_run) {
   auto host = session.host();
   if (!host) return std::unexpected(host.error());
@@ -108,28 +98,53 @@ Result<std::string> stage_boot_set(ShelfSession& session, const inventory::Pi& p
   return stage_boot_set(store, session.shelf(), pi, dry_run);
 }
 
-Result<std::vector<std::string>> outdated_pis(image::Store& store, const inventory::Shelf& shelf) {
-  auto records = image::root_records(store.host(), shelf);
-  if (!records) return std::unexpected(records.error());
+std::vector<std::string> outdated_lines(const inventory::Shelf& shelf, const std::map<std::string, std::string>& records,
+                                        const std::map<std::string, std::vector<int>>& versions) {
   std::vector<std::string> out;
   for (const auto& pi : shelf.pis) {
     auto want = inventory::parse_image_ref(inventory::image_of(shelf, pi));
     if (!want) continue;  // no image: the golden_image folder
-    auto it = records->find(pi.name);
-    if (it == records->end()) continue;
+    auto it = records.find(pi.name);
+    if (it == records.end()) continue;
     auto have = inventory::parse_image_ref(it->second);
-    if (!have || have->name != want->name) continue;
+    if (!have || !have->version || have->name != want->name) continue;
     if (want->version) {  // pinned: only a root on another version is listed
       if (*want->version != *have->version) out.push_back(pi.name + ": " + it->second + ", pinned " + want->str());
       continue;
     }
-    auto versions = store.versions(want->name);
-    if (!versions) return std::unexpected(versions.error());
-    if (!versions->empty() && versions->back() > *have->version) {
-      out.push_back(pi.name + ": " + it->second + ", latest " + want->name + "@" + std::to_string(versions->back()));
+    auto vs = versions.find(want->name);
+    if (vs != versions.end() && !vs->second.empty() && vs->second.back() > *have->version) {
+      out.push_back(pi.name + ": " + it->second + ", latest " + want->name + "@" + std::to_string(vs->second.back()));
     }
   }
   return out;
+}
+
+Result<std::vector<std::string>> outdated_pis(image::Store& store, const inventory::Shelf& shelf,
+                                              const std::map<std::string, std::string>& records) {
+  std::set<std::string> names;
+  for (const auto& pi : shelf.pis) {
+    auto want = inventory::parse_image_ref(inventory::image_of(shelf, pi));
+    if (want && !want->version && records.contains(pi.name)) names.insert(want->name);
+  }
+  if (names.empty()) return outdated_lines(shelf, records, {});
+  auto versions = store.versions_of({names.begin(), names.end()});
+  if (!versions) return std::unexpected(versions.error());
+  return outdated_lines(shelf, records, *versions);
+}
+
+Result<std::vector<std::string>> outdated_pis(image::Store& store, const inventory::Shelf& shelf) {
+  auto records = image::root_records(store.host(), shelf);
+  if (!records) return std::unexpected(records.error());
+  return outdated_pis(store, shelf, *records);
+}
+
+Result<std::vector<std::string>> outdated_pis(ShelfSession& session, const std::map<std::string, std::string>& records) {
+  if (records.empty()) return std::vector<std::string>{};
+  auto host = session.host();
+  if (!host) return std::unexpected(host.error());
+  image::Store store(**host, session.shelf().fileserver);
+  return outdated_pis(store, session.shelf(), records);
 }
 
 }  // namespace picluster::orchestrator

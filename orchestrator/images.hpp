@@ -3,6 +3,7 @@
 // boot set staged beside it, and which Pis run an older version than their image's latest.
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -44,11 +45,19 @@ class ShelfSession;
 // root_source on the session's fileserver: the path RootManager clones from ("" = golden_image)
 // and the image version ("" when not an image).
 Result<RootSource> root_source(ShelfSession& session, const inventory::Pi& pi, const std::string& from);
-// outdated_pis on the session's fileserver (nothing to read when no Pi names an image).
-Result<std::vector<std::string>> outdated_pis(ShelfSession& session);
 // stage_boot_set on the session's fileserver, for a Pi whose root records an image version.
 Result<std::string> stage_boot_set(ShelfSession& session, const inventory::Pi& pi, bool dry_run);
 
 Result<std::vector<std::string>> outdated_pis(image::Store& store, const inventory::Shelf& shelf);
+
+// The same from records already read (Pi name -> "NAME@N" of its live root): the versions of every
+// image they follow come in one Store::versions_of batch, so the cost does not grow with the Pis.
+Result<std::vector<std::string>> outdated_pis(image::Store& store, const inventory::Shelf& shelf,
+                                              const std::map<std::string, std::string>& records);
+// ... on the session's fileserver (nothing to read when there are no records).
+Result<std::vector<std::string>> outdated_pis(ShelfSession& session, const std::map<std::string, std::string>& records);
+// The lines themselves (pure): `versions` holds each followed image's versions, ascending.
+std::vector<std::string> outdated_lines(const inventory::Shelf& shelf, const std::map<std::string, std::string>& records,
+                                        const std::map<std::string, std::vector<int>>& versions);
 
 }  // namespace picluster::orchestrator

@@ -40,6 +40,7 @@ Result<switchctl::Plan> scoped_plan(switchctl::SwitchController& sw, const Apply
 struct FileserverView {
   nfsroot::PathSnapshot snapshot;
   std::map<std::string, nfsroot::RootInfo> live;  // in-scope Pis with a live root
+  std::map<std::string, std::string> records;     // in-scope Pis on an image: "NAME@N" of the live root
 };
 
 std::vector<const inventory::Pi*> pis_in_scope(const inventory::Shelf& shelf, const ApplyOptions& options) {
@@ -71,6 +72,7 @@ Result<FileserverView> read_view(ShelfSession& session, const ApplyOptions& opti
     names.push_back(pi->name);
     const std::string live = (*roots)->layout().nfs_root() + "/" + pi->name;
     add(nfsroot::root_file_reads(live, bootcfg::render_pi_root_files(shelf, *pi)));
+    if (!inventory::image_of(shelf, *pi).empty()) add(image::record_reads(live));
   }
   add((*roots)->roots_reads(names));
   auto host = session.host();
@@ -80,6 +82,11 @@ Result<FileserverView> read_view(ShelfSession& session, const ApplyOptions& opti
   if (!snapshot) return std::unexpected(snapshot.error());
   view.snapshot = std::move(*snapshot);
   for (auto& info : (*roots)->roots_info(names, view.snapshot)) view.live[info.name] = std::move(info);
+  for (const auto* pi : pis_in_scope(shelf, options)) {
+    if (inventory::image_of(shelf, *pi).empty() || !view.live.contains(pi->name)) continue;
+    auto record = image::record_in((*roots)->layout().nfs_root() + "/" + pi->name, view.snapshot);
+    if (!record.empty()) view.records[pi->name] = std::move(record);
+  }
   return view;
 }
 
@@ -367,7 +374,7 @@ Result<ShelfPlan> plan_shelf(ShelfSession& session, const ApplyOptions& options)
   if (!root_files) return std::unexpected(root_files.error());
   out.root_files = std::move(*root_files);
   out.rebuild_needed = rebuild_needed(session, *view);
-  auto newer = outdated_pis(session);
+  auto newer = outdated_pis(session, view->records);
   if (!newer) return std::unexpected(newer.error());
   for (auto& line : *newer) {
     if (in_scope(options, line.substr(0, line.find(':')))) out.newer_images.push_back(std::move(line));

@@ -61,5 +61,44 @@ TEST_F(RoundTripsTest, PlanStatusShowAndANoChangeApplyCostTheSameForTwoAndFivePi
   EXPECT_GE(five.plan, 1U);  // the counter counts
 }
 
+// Version N of image "base" in the shelf's image store, as picluster leaves one: a root that
+// records it, with a boot set, and image.json.
+void make_version(const fs::path& image, int n) {
+  const fs::path v = image / std::to_string(n);
+  testing::write_file(v / "root/etc/picluster/image", "base@" + std::to_string(n) + "\n");
+  testing::write_file(v / "root/etc/hostname", "raspberrypi\n");
+  testing::write_file(v / "root/boot/firmware/config.txt", "kernel=vmlinuz-6.1.0-28-arm64\n");
+  testing::write_file(v / "root/boot/firmware/vmlinuz-6.1.0-28-arm64", "kernel\n");
+  testing::write_file(v / "image.json", R"({"name": "base", "version": )" + std::to_string(n) + R"(, "arch": "arm64"})" "\n");
+}
+
+// Issue 14: plan's list of Pis whose image has a newer version comes from the same batched read
+// of the roots, plus one listing of the image's versions: Pis on an image add no round trip.
+TEST_F(RoundTripsTest, PlanListsPisOnAnOlderImageVersionAtTheSameCostForTwoAndFivePis) {
+  const fs::path image = m_shelf->prefix() / "srv/images/base";
+  make_version(image, 1);
+  json doc = json::parse(testing::read_file(m_shelf->inventory_path()));
+  doc["shelves"][0]["image"] = "base";
+  testing::write_file(m_shelf->inventory_path(), doc.dump(2));
+  const auto plan = [&](std::size_t pis) {
+    make_version(image, 2);
+    const json j = m_shelf->pic_json({"plan", "--json"});
+    EXPECT_EQ(j.value("newer_images", json::array()).size(), pis) << j.dump(2);
+    if (pis > 0) {
+      EXPECT_EQ(j["newer_images"][0], "pi01: base@1, latest base@2") << j.dump(2);
+    }
+    fs::rename(image / "2", image / ".not-yet-2");  // new Pis clone base@1 again
+    fs::remove_all(image / ".not-yet-2");
+    return j.value("fileserver_round_trips", 9999ULL);
+  };
+  for (int i = 1; i <= 2; ++i) ASSERT_EQ(m_shelf->add(i).status, 0) << pi_name(i);
+  ASSERT_EQ(testing::read_file(m_shelf->root("pi01") / "etc/picluster/image"), "base@1\n");
+  const auto two = plan(2);
+  for (int i = 3; i <= 5; ++i) ASSERT_EQ(m_shelf->add(i).status, 0) << pi_name(i);
+  const auto five = plan(5);
+  EXPECT_EQ(two, five);
+  EXPECT_LE(five, 5U);
+}
+
 }  // namespace
 }  // namespace picluster::orchestrator::it
