@@ -23,7 +23,7 @@ SRC=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${1:-$SRC/build/bench}
 SIZES=${SIZES:-8 24 48 96}
 MAX=$(echo $SIZES | tr ' ' '\n' | sort -n | tail -1)
-PORTS=$((MAX + 2))  # the Pis, one more for the timed add, the trunk
+PORTS=$((MAX + 3))  # the Pis, two more for the timed adds (local, ssh), the trunk
 export LC_ALL=C
 if [[ $(id -u) != 0 ]]; then echo "ssh_round_trips.sh: needs root (sshd)" >&2; exit 1; fi
 if [[ ! -x $BUILD/orchestrator/picluster || ! -x $BUILD/lab/switchsim/picluster-switchsim ]]; then
@@ -118,7 +118,7 @@ verdict() { if awk "BEGIN { exit !($1) }"; then echo MET; else echo MISSED; fi; 
 
 declare -A TIME_LOCAL TIME_SSH
 noted() {  # -v output, pattern -> the sum of the numbers before it in the notes
-  grep -o "[0-9]* $2" <<<"$1" | awk '{ s += $1 } END { print s + 0 }'
+  { grep -o "[0-9]* $2" <<<"$1" || true; } | awk '{ s += $1 } END { print s + 0 }'
 }
 run_verb() {  # transport label args... -> "trips counted_channels sshd_channels seconds"
   local t=$1 label=$2; shift 2
@@ -158,8 +158,18 @@ for n in $SIZES; do
     printf '%-5s %-8s %-6s %-9s %-9s %-9s %-9s %-7s %s\n' "$n" "$label" "$trips" "$counted" "$ch" "$tl" "$ts" "$ratio" "$ok"
   done
 done
-use ssh
 next=$((MAX + 1))
+use local
+read -r _ _ _ tl < <(run_verb local add -v add "$(printf 'pi%02d' "$next")" --port "$next" --mac "$(mac "$next")")
+echo "add of one Pi to a $MAX-Pi shelf locally: $tl s"
+next=$((MAX + 2))
+use ssh
+if [[ ${ADD_TRACE:-0} == 1 ]]; then  # the ssh add's -v lines, each with the seconds since it started
+  a=$(now)
+  "$PIC" -v add "$(printf 'pi%02d' "$next")" --port "$next" --mac "$(mac "$next")" 2>&1 |
+    while IFS= read -r line; do echo "  $(secs "$a" "$(now)") $line"; done
+  exit 0
+fi
 read -r trips counted ch ts < <(run_verb ssh add -v add "$(printf 'pi%02d' "$next")" --port "$next" --mac "$(mac "$next")")
 [[ -d $FS/srv/nfsroot/$(printf 'pi%02d' "$next") ]] || { cat "$WORK/stderr"; echo "add over ssh failed" >&2; }
 echo "add of one Pi to a $MAX-Pi shelf over ssh: $ts s (target < 2 s): $(verdict "$ts < 2");" \

@@ -26,27 +26,13 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::string_literals;
 
-constexpr const char* kNoisyBashrc =
-    "echo 'NOISE from .bashrc on stdout'\n"
-    "echo 'NOISE from .bashrc on stderr' >&2\n"
-    "sleep 2\n";
-
-int channels_in_log(const fs::path& log) {
-  std::ifstream in(log);
-  int n = 0;
-  for (std::string line; std::getline(in, line);) {
-    if (line.find("server_input_channel_open: ctype session") != std::string::npos) ++n;
-  }
-  return n;
-}
-
 class SshBatchTest : public ::testing::Test {
  protected:
   void SetUp() override {
     m_dir = it::make_temp_dir("sshbatch");
     ASSERT_FALSE(m_dir.empty());
     m_sshd = std::make_unique<picluster::testing::LoopbackSshd>(
-        fs::path(m_dir) / "sshd", picluster::testing::LoopbackSshdOptions{kNoisyBashrc, true});
+        fs::path(m_dir) / "sshd", picluster::testing::LoopbackSshdOptions{picluster::testing::kNoisySlowBashrc, true});
     if (!m_sshd->ready()) GTEST_SKIP() << m_sshd->why_not();
     SshTarget t;
     t.host = "127.0.0.1";
@@ -98,7 +84,7 @@ TEST_F(SshBatchTest, TheLoginShellsRcOutputNeverReachesACommand) {
 }
 
 TEST_F(SshBatchTest, ABatchOfAnySizeIsOneRoundTrip) {
-  const int log_before = channels_in_log(m_sshd->log());
+  const int log_before = m_sshd->channels_opened();
   const auto before = m_host->round_trips();
   std::vector<FileWrite> writes{{m_dir + "/many", {}, 0755, std::nullopt, true}};
   std::vector<PathRead> reads;
@@ -125,15 +111,15 @@ TEST_F(SshBatchTest, ABatchOfAnySizeIsOneRoundTrip) {
   // (its log is written as the channel opens; wait for the line).
   EXPECT_EQ(m_host->channels(), 1U);
   EXPECT_TRUE(picluster::testing::wait_until(
-      [&] { return channels_in_log(m_sshd->log()) - log_before == 1; }, std::chrono::seconds(10)))
-      << channels_in_log(m_sshd->log()) - log_before << " channels in sshd's log";
+      [&] { return m_sshd->channels_opened() - log_before == 1; }, std::chrono::seconds(10)))
+      << m_sshd->channels_opened() - log_before << " channels in sshd's log";
 }
 
 // Every kind of operation a verb does (run, the batches, stat, read, write, rename, list,
 // remove, mkdir, a timed-out command killed) goes through the one channel: the rc file (which
 // prints and sleeps 2 s) runs once, and nothing it prints reaches a result.
 TEST_F(SshBatchTest, EveryOperationOfAConnectionSharesOneChannel) {
-  ASSERT_EQ(channels_in_log(m_sshd->log()), 0);
+  ASSERT_EQ(m_sshd->channels_opened(), 0);
   const std::string dir = m_dir + "/ops";
   ASSERT_TRUE(m_host->make_dirs(dir + "/sub").has_value());
   ASSERT_TRUE(m_host->write_file(dir + "/sub/a", "alpha\n", 0600, Owner{0, 0}).has_value());
@@ -161,7 +147,7 @@ TEST_F(SshBatchTest, EveryOperationOfAConnectionSharesOneChannel) {
   EXPECT_EQ(r->exit_status, 3);
   EXPECT_EQ(m_host->channels(), 1U);
   EXPECT_EQ(m_host->round_trips(), 11U);
-  EXPECT_EQ(channels_in_log(m_sshd->log()), 1);
+  EXPECT_EQ(m_sshd->channels_opened(), 1);
 }
 
 TEST_F(SshBatchTest, HostilePathsRoundTripExactly) {
