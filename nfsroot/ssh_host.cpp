@@ -242,6 +242,10 @@ void wait_readable(ssh_session s, std::chrono::milliseconds wait) {
 // fileserver enforces the deadline even when picluster is gone.
 constexpr double kRemoteGraceSeconds = 1.0;
 
+// The longest pump() sleeps on the socket at once: a bound on the delay should an answer still
+// slip into libssh's buffer unseen (the check before the sleep closes the window but for a race).
+constexpr auto kLongestSleep = std::chrono::milliseconds(100);
+
 // How long the login shell may take to start the helper (a slow ~/.bashrc runs first).
 constexpr auto kHelperStartLimit = std::chrono::seconds(60);
 
@@ -283,7 +287,10 @@ int SshHost::Impl::pump(std::chrono::milliseconds wait) {
   if (out == SSH_ERROR || err == SSH_ERROR) return SSH_ERROR;
   if (out == SSH_EOF) return SSH_EOF;
   if (out <= 0 && err <= 0) {
-    wait_readable(session, wait);
+    // Draining stderr reads packets from the socket, and one of them may have brought stdout
+    // bytes that now wait in libssh's buffer, not in the socket: never sleep on the socket then.
+    if (ssh_channel_poll(helper, 0) > 0 || ssh_channel_poll(helper, 1) > 0) return 0;
+    wait_readable(session, std::min(wait, kLongestSleep));
     return 0;
   }
   return std::max(out, 0) + std::max(err, 0);
