@@ -1,9 +1,12 @@
 // SshHost over libssh. One session per SshHost (TCP_NODELAY: an operation is a handful of small
-// packets, which Nagle would hold back for the peer's delayed ACK), one channel per command.
-// run() writes stdin, sends EOF, then reads stdout and stderr as packets arrive (poll(2) on the
-// session's socket, no fixed slices) until both streams end, sending an SSH ignore message (a
-// keepalive) after 15 s of silence. At the deadline it kills the remote command (see
-// kill_remote) and fails with ErrorCode::timeout.
+// packets, which Nagle would hold back for the peer's delayed ACK) and one channel on it, opened
+// by the first operation: it runs the persistent remote helper (nfsroot/remote_helper.hpp), and
+// every operation is a request to it. run() sends the request and the command's stdin, then reads
+// the helper's frames as packets arrive (poll(2) on the session's socket, no fixed slices) until
+// the exit frame, sending an SSH ignore message (a keepalive) after 15 s of silence. At the
+// deadline it asks the helper to kill the command's process group (kill_running) and fails with
+// ErrorCode::timeout. A channel that is lost (or a helper that does not answer a kill) is closed;
+// the next operation opens a new one.
 
 #include "nfsroot/ssh_host.hpp"
 
