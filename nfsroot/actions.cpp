@@ -212,6 +212,15 @@ Result<void> execute_one(Host& host, const Action& a, const ExecOptions& options
   return fail(ErrorCode::internal, "unknown action");
 }
 
+}  // namespace
+
+FileWrite file_write(const Action& a) {
+  if (a.kind == ActionKind::make_dirs) return FileWrite{a.path, {}, 0755, std::nullopt, true};
+  return FileWrite{a.path, a.contents, a.mode, Owner{0, 0}, false};
+}
+
+namespace {
+
 bool batchable(const Action& a) {
   return a.kind == ActionKind::write_file || a.kind == ActionKind::make_dirs;
 }
@@ -237,8 +246,7 @@ Result<void> execute(Host& host, const Plan& plan, const ExecOptions& options) {
     for (std::size_t k = i; k < end; ++k) {
       const Action& a = plan[k];
       if (options.before_step) options.before_step(a.step);
-      if (a.kind == ActionKind::make_dirs) batch.push_back(FileWrite{a.path, {}, 0755, std::nullopt, true});
-      else batch.push_back(FileWrite{a.path, a.contents, a.mode, Owner{0, 0}, false});
+      batch.push_back(file_write(a));
     }
     if (auto r = host.write_files(batch); !r) return std::unexpected(r.error().with_context(plan[i].step));
     i = end;

@@ -97,6 +97,9 @@ inline constexpr int lock_conflict_status = 75;
 // The argv that runs `argv` holding `lock` (util-linux flock): {"flock", "--exclusive", ...}.
 std::vector<std::string> locked_argv(const std::string& lock, const std::vector<std::string>& argv);
 
+// A write_file or make_dirs action as an entry of a Host::write_files batch (files owned by root).
+FileWrite file_write(const Action& a);
+
 // Runs the actions in order and stops at the first failure (with the action described as
 // context). Failures of tolerate_failure commands are reported through on_event.
 Result<void> execute(Host& host, const Plan& plan, const ExecOptions& options);

@@ -13,22 +13,28 @@ struct FsFacts {
 
 std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
-Result<FsFacts> probe(Host& host, const std::string& path) {
-  auto fs = check(host, {"stat", "-f", "-c", "%T", "--", path});
-  if (!fs) return std::unexpected(fs.error());
-  auto st = check(host, {"stat", "-c", "%i %m", "--", path});
-  if (!st) return std::unexpected(st.error());
+// The three commands that describe where `path` lives: filesystem type, inode and mount point,
+// and the device (findmnt walks up to the mount that holds the path; df reports "-" inside a
+// btrfs subvolume).
+std::vector<std::vector<std::string>> probe_commands(const std::string& path) {
+  return {{"stat", "-f", "-c", "%T", "--", path},
+          {"stat", "-c", "%i %m", "--", path},
+          {"findmnt", "-n", "-o", "SOURCE", "--target", path}};
+}
+
+Result<FsFacts> facts_from(const std::vector<std::vector<std::string>>& argv,
+                           const std::vector<CommandResult>& results) {
+  for (std::size_t i = 0; i < argv.size(); ++i) {
+    if (results[i].exit_status != 0) return fail(ErrorCode::command_failed, describe_failure(argv[i], results[i]));
+  }
   FsFacts facts;
-  facts.type = first_line(fs->out);
-  const std::string line = first_line(st->out);
+  facts.type = first_line(results[0].out);
+  const std::string line = first_line(results[1].out);
   const auto space = line.find(' ');
   facts.inode = line.substr(0, space);
   facts.mount = space == std::string::npos ? "" : line.substr(space + 1);
-  // findmnt walks up to the mount that holds the path (df reports "-" inside a btrfs subvolume);
   // a btrfs source names its mounted subvolume in brackets: "/dev/vdb[/roots]".
-  auto mnt = check(host, {"findmnt", "-n", "-o", "SOURCE", "--target", path});
-  if (!mnt) return std::unexpected(mnt.error());
-  facts.source = first_line(mnt->out);
+  facts.source = first_line(results[2].out);
   facts.source = facts.source.substr(0, facts.source.find('['));
   return facts;
 }
@@ -43,9 +49,18 @@ bool xfs_has_reflink(Host& host, const std::string& mount) {
 Result<CloneChoice> choose_clone_method(Host& host, CloneMethod wanted, const std::string& golden,
                                         const std::string& nfs_root) {
   if (wanted != CloneMethod::automatic) return CloneChoice{wanted, "set in the inventory"};
-  auto g = probe(host, golden);
+  // Both paths in one go (one round trip over SSH).
+  const auto golden_probe = probe_commands(golden);
+  const auto root_probe = probe_commands(nfs_root);
+  auto all = golden_probe;
+  all.insert(all.end(), root_probe.begin(), root_probe.end());
+  auto results = host.run_all(all);
+  if (!results) return std::unexpected(results.error().with_context("probe golden image and nfs_root"));
+  const std::vector<CommandResult> golden_results(results->begin(), results->begin() + 3);
+  const std::vector<CommandResult> root_results(results->begin() + 3, results->end());
+  auto g = facts_from(golden_probe, golden_results);
   if (!g) return std::unexpected(g.error().with_context("probe golden image"));
-  auto r = probe(host, nfs_root);
+  auto r = facts_from(root_probe, root_results);
   if (!r) return std::unexpected(r.error().with_context("probe nfs_root"));
   // Snapshots and reflinks only work within one filesystem: one source device for both paths.
   const bool same_fs = g->type == r->type && !g->source.empty() && g->source == r->source;

@@ -64,6 +64,17 @@ Result<std::map<std::string, std::vector<std::string>>> Host::list_dirs(
   return out;
 }
 
+Result<std::vector<CommandResult>> Host::run_all(const std::vector<std::vector<std::string>>& commands,
+                                                const RunOptions& options) {
+  std::vector<CommandResult> out;
+  for (const auto& argv : commands) {
+    auto r = run(argv, options);
+    if (!r) return std::unexpected(r.error());
+    out.push_back(std::move(*r));
+  }
+  return out;
+}
+
 namespace {
 
 std::string resolve(const std::string& path, const std::filesystem::path& base) {

@@ -6,8 +6,8 @@
 // Contract shared by every implementation:
 //   - Paths are absolute POSIX paths on the host, passed through unchanged (root_prefix is applied
 //     by the callers, see nfsroot/layout.hpp).
-//   - run() executes argv directly (LocalHost: no shell at all; SshHost: a remote shell receives
-//     a command line built by shell_join, so every element is quoted). A command that starts and
+//   - run() executes argv directly, with no shell (SshHost: argv travels framed to its remote
+//     helper, which execs it). A command that starts and
 //     exits non-zero is NOT an error of run(); callers use check() for that. A command that cannot
 //     be started, or runs past its timeout (it is then killed), is an error.
 //   - stat() never follows a symlink (lstat semantics); a missing path is FileType::none, not an
@@ -33,6 +33,11 @@
 //     before the renames changes no file; one during them leaves each file old or new, never
 //     partial. (The default implementation, used by the test fakes, writes one file at a time.)
 //   - list_dirs() lists several folders; a missing folder has no entry.
+//   - run_all() runs several commands one after the other, each as run() would, and returns all
+//     their results; a non-zero exit does not stop the ones after it (callers pick commands that
+//     may all run). An error (a command that cannot start or times out) fails the whole call;
+//     SshHost then gives up its channel, and at most the command queued after it may still run.
+//     SshHost sends them all at once (pipelined): one round trip for the lot.
 
 #include <chrono>
 #include <cstdint>
@@ -132,10 +137,16 @@ class Host {
   virtual Result<void> write_files(const std::vector<FileWrite>& files);
   virtual Result<std::map<std::string, std::vector<std::string>>> list_dirs(
       const std::vector<std::string>& dirs);
+  // options.input goes to every command; options.on_output is not called.
+  virtual Result<std::vector<CommandResult>> run_all(const std::vector<std::vector<std::string>>& commands,
+                                                     const RunOptions& options = {});
 
-  // Round trips to the fileserver so far (SSH channels opened; 0 for a local host): what a verb
-  // costs over a slow link, shown by `-v` and in `--json` as "fileserver_round_trips".
+  // Round trips to the fileserver so far (operations sent and answered; 0 for a local host): what
+  // a verb costs over a slow link, shown by `-v` and in `--json` as "fileserver_round_trips".
   [[nodiscard]] virtual std::uint64_t round_trips() const { return 0; }
+  // SSH channels opened so far (0 for a local host): each one pays the remote login shell's
+  // start-up; SshHost opens one per connection. `--json`: "fileserver_channels".
+  [[nodiscard]] virtual std::uint64_t channels() const { return 0; }
 };
 
 // Runs argv and turns a non-zero exit into ErrorCode::command_failed whose message names the

@@ -21,36 +21,6 @@ Result<void> validate_relative_path(std::string_view path) {
   return {};
 }
 
-namespace {
-
-// Makes sure every folder of `rel` (all components but the last) is a real folder under root,
-// creating missing ones; a symlink among them is refused.
-Result<void> prepare_folders(Host& host, const std::string& root, std::string_view rel) {
-  const auto parts = split(rel, '/');
-  std::string dir = root;
-  std::string shown;
-  for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
-    dir += "/" + parts[i];
-    shown += (shown.empty() ? "" : "/") + parts[i];
-    auto st = host.stat(dir);
-    if (!st) return std::unexpected(st.error());
-    switch (st->type) {
-      case FileType::directory: break;
-      case FileType::none:
-        if (auto m = host.make_dirs(dir); !m) return m;
-        break;
-      case FileType::symlink:
-        return fail(ErrorCode::refused, shown + " is a symlink in the golden image; refusing to "
-                                        "follow it out of the root");
-      default:
-        return fail(ErrorCode::refused, shown + " is not a folder");
-    }
-  }
-  return {};
-}
-
-}  // namespace
-
 std::vector<PathRead> root_file_reads(const std::string& root, const std::vector<RenderedFile>& files) {
   std::vector<PathRead> out;
   for (const auto& file : files) {
@@ -123,45 +93,69 @@ Result<Plan> plan_root_files(const std::string& root, const std::vector<Rendered
   return plan;
 }
 
+namespace {
+
+std::vector<FileWrite> writes_of(const Plan& plan) {
+  std::vector<FileWrite> batch;
+  for (const auto& a : plan) batch.push_back(file_write(a));
+  return batch;
+}
+
+}  // namespace
+
 Result<void> install_files(Host& host, const std::string& root,
                            const std::vector<RenderedFile>& files) {
   auto snapshot = host.read_paths(root_file_reads(root, files));
   if (!snapshot) return std::unexpected(snapshot.error());
   auto plan = plan_root_files(root, files, *snapshot);
   if (!plan) return std::unexpected(plan.error());
-  std::vector<FileWrite> batch;
-  for (const auto& a : *plan) {
-    if (a.kind == ActionKind::make_dirs) batch.push_back(FileWrite{a.path, {}, 0755, std::nullopt, true});
-    else batch.push_back(FileWrite{a.path, a.contents, a.mode, Owner{0, 0}, false});
-  }
-  return host.write_files(batch);
+  return host.write_files(writes_of(*plan));
 }
 
 
+// Three round trips over SSH: one read (etc/machine-id and etc/ssh), one write batch (the empty
+// machine-id, etc/ssh if missing), one pipelined run of the key commands.
 Result<void> reset_identity(Host& host, const std::string& root) {
   const std::vector<RenderedFile> machine_id{{"etc/machine-id", "", 0444}};
-  if (auto r = install_files(host, root, machine_id); !r) return r;
-  // The probe file makes sure etc/ssh exists and is a real folder before anything is deleted.
-  if (auto p = prepare_folders(host, root, "etc/ssh/probe"); !p) {
-    return std::unexpected(p.error().with_context("reset SSH host keys"));
-  }
   const std::string ssh_dir = root + "/etc/ssh";
-  auto names = host.list(ssh_dir);
-  if (!names) return std::unexpected(names.error());
-  // One rm for all of them (a symlink among them is removed, never followed).
-  std::vector<std::string> rm{"rm", "-f", "--"};
-  for (const auto& n : *names) {
-    if (n.starts_with("ssh_host_")) rm.push_back(ssh_dir + "/" + n);
+  auto reads = root_file_reads(root, machine_id);
+  reads.push_back({ssh_dir});
+  auto snapshot = host.read_paths(reads);
+  if (!snapshot) return std::unexpected(snapshot.error());
+  auto plan = plan_root_files(root, machine_id, *snapshot);
+  if (!plan) return std::unexpected(plan.error());
+  // etc/ssh must be a real folder before anything in it is deleted or made.
+  const auto ssh = snapshot->find(ssh_dir);
+  const FileType type = ssh == snapshot->end() ? FileType::none : ssh->second.stat.type;
+  if (type == FileType::symlink) {
+    return fail(ErrorCode::refused, "reset SSH host keys: etc/ssh is a symlink in the golden image; "
+                                    "refusing to follow it out of the root");
   }
-  if (rm.size() > 3) {
-    if (auto r = check(host, rm); !r) return std::unexpected(r.error().with_context("delete the golden image's SSH host keys"));
+  if (type != FileType::none && type != FileType::directory) {
+    return fail(ErrorCode::refused, "reset SSH host keys: etc/ssh is not a folder");
   }
-  // Ed25519 and ECDSA only: RSA key generation takes seconds per Pi on a busy fileserver, and
-  // every OpenSSH client since 6.5 speaks Ed25519. sshd generates nothing itself at boot.
-  for (const char* type : {"ed25519", "ecdsa"}) {
-    const std::string key = ssh_dir + "/ssh_host_" + type + "_key";
-    auto keygen = check(host, {"ssh-keygen", "-q", "-t", type, "-N", "", "-C", "", "-f", key});
-    if (!keygen) return std::unexpected(keygen.error().with_context("generate SSH host keys"));
+  auto batch = writes_of(*plan);
+  if (type == FileType::none) batch.push_back(FileWrite{ssh_dir, {}, 0755, std::nullopt, true});
+  if (auto w = host.write_files(batch); !w) return w;
+  // The golden image's host keys go (find -delete removes a symlink among them, never follows
+  // it), then new Ed25519 and ECDSA keys: RSA key generation takes seconds per Pi on a busy
+  // fileserver, and every OpenSSH client since 6.5 speaks Ed25519. sshd generates nothing itself
+  // at boot.
+  std::vector<std::vector<std::string>> commands{
+      {"find", ssh_dir, "-mindepth", "1", "-maxdepth", "1", "-name", "ssh_host_*", "-delete"}};
+  for (const char* key_type : {"ed25519", "ecdsa"}) {
+    commands.push_back({"ssh-keygen", "-q", "-t", key_type, "-N", "", "-C", "", "-f",
+                        ssh_dir + "/ssh_host_" + key_type + "_key"});
+  }
+  RunOptions run;
+  run.timeout = std::chrono::minutes(2);
+  auto results = host.run_all(commands, run);
+  if (!results) return std::unexpected(results.error().with_context("reset SSH host keys"));
+  for (std::size_t i = 0; i < commands.size(); ++i) {
+    if ((*results)[i].exit_status == 0) continue;
+    return fail(ErrorCode::command_failed,
+                std::string(i == 0 ? "delete the golden image's SSH host keys" : "generate SSH host keys") +
+                    ": " + describe_failure(commands[i], (*results)[i]));
   }
   return {};
 }

@@ -88,12 +88,6 @@ ExecOptions RootManager::exec_options(ExecOptions options) const {
   return options;
 }
 
-Result<bool> RootManager::exists(const std::string& path) {
-  auto st = m_host.stat(path);
-  if (!st) return std::unexpected(st.error());
-  return st->type != FileType::none;
-}
-
 namespace {
 
 std::vector<PathRead> state_reads(const PiPaths& p) {
@@ -109,6 +103,18 @@ State state_of(const PiPaths& p, const PathSnapshot& snapshot) {
   s.rollback = snapshot.contains(p.rollback);
   s.trash = snapshot.contains(p.trash);
   return s;
+}
+
+// The snapshot as it is once recovery has run: the Pi's folders as `s` says.
+PathSnapshot recovered(PathSnapshot snapshot, const PiPaths& p, const State& s) {
+  const std::pair<const std::string*, bool> folders[] = {{&p.live, s.live},         {&p.staging, s.staging},
+                                                         {&p.ready, s.ready},       {&p.previous, s.previous},
+                                                         {&p.rollback, s.rollback}, {&p.trash, s.trash}};
+  for (const auto& [path, present] : folders) {
+    if (!present) snapshot.erase(*path);
+    else if (!snapshot.contains(*path)) snapshot[*path].stat.type = FileType::directory;
+  }
+  return snapshot;
 }
 
 // Which of a Pi's folders exist: one read batch.
@@ -151,24 +157,33 @@ Result<RebuildPlan> RootManager::plan_rebuild(const inventory::Pi& pi,
     if (auto v = validate_relative_path(f.path); !v) return std::unexpected(v.error());
   }
   // One read batch: the golden image, nfs_root and the Pi's folders.
-  auto reads = state_reads(p);
-  reads.push_back({*golden});
-  reads.push_back({m_layout.nfs_root()});
-  auto snapshot = m_host.read_paths(reads);
+  auto snapshot = m_host.read_paths(rebuild_reads(p, *golden));
   if (!snapshot) return std::unexpected(snapshot.error());
-  const auto golden_it = snapshot->find(*golden);
-  if (golden_it == snapshot->end()) {
-    return fail(ErrorCode::not_found, "golden image " + *golden + " does not exist on " + m_host.name());
+  return plan_rebuild(files, p, *golden, *snapshot);
+}
+
+std::vector<PathRead> RootManager::rebuild_reads(const PiPaths& p, const std::string& golden) const {
+  auto reads = state_reads(p);
+  reads.push_back({golden});
+  reads.push_back({m_layout.nfs_root()});
+  return reads;
+}
+
+Result<RebuildPlan> RootManager::plan_rebuild(const std::vector<RenderedFile>& files, const PiPaths& p,
+                                              const std::string& golden, const PathSnapshot& snapshot) {
+  const auto golden_it = snapshot.find(golden);
+  if (golden_it == snapshot.end()) {
+    return fail(ErrorCode::not_found, "golden image " + golden + " does not exist on " + m_host.name());
   }
   if (golden_it->second.stat.type != FileType::directory) {
-    return fail(ErrorCode::not_found, "golden image " + *golden + " is not a folder on " + m_host.name());
+    return fail(ErrorCode::not_found, "golden image " + golden + " is not a folder on " + m_host.name());
   }
-  if (!snapshot->contains(m_layout.nfs_root())) {
+  if (!snapshot.contains(m_layout.nfs_root())) {
     return fail(ErrorCode::not_found, "nfs_root " + m_layout.nfs_root() + " does not exist on " + m_host.name());
   }
-  auto choice = clone_choice(*golden);
+  auto choice = clone_choice(golden);
   if (!choice) return std::unexpected(choice.error());
-  auto state = std::optional<State>(state_of(p, *snapshot));
+  auto state = std::optional<State>(state_of(p, snapshot));
   RebuildPlan out{{}, *choice};
   Plan& plan = out.plan;
   if (auto r = recover_actions(p, *state, plan); !r) return std::unexpected(r.error());
@@ -176,7 +191,7 @@ Result<RebuildPlan> RootManager::plan_rebuild(const inventory::Pi& pi,
   plan.push_back(act(ActionKind::make_dirs, "clone", m_layout.nfs_root() + "/.staging"));
   plan.push_back(act(ActionKind::make_dirs, "clone", m_layout.lock_folder()));
   Action clone = act(ActionKind::run, "clone", p.staging);
-  clone.argv = clone_argv(choice->method, *golden, p.staging, true);
+  clone.argv = clone_argv(choice->method, golden, p.staging, true);
   clone.lock = p.lock;
   clone.progress = choice->method == CloneMethod::rsync;
   plan.push_back(clone);
@@ -188,7 +203,7 @@ Result<RebuildPlan> RootManager::plan_rebuild(const inventory::Pi& pi,
   // the golden image's, and `status` / `fileserver show` report a root's age from it. Renames
   // into place leave it alone.
   Action record = act(ActionKind::record_root, "install", p.staging);
-  record.contents = render_root_record({0, 0, std::string(inventory::to_string(choice->method)), *golden});
+  record.contents = render_root_record({0, 0, std::string(inventory::to_string(choice->method)), golden});
   plan.push_back(record);
   Action stamp = act(ActionKind::run, "install", p.staging);
   stamp.argv = {"touch", "-c", "--", p.staging};
@@ -287,20 +302,35 @@ Result<Plan> RootManager::plan_remove(const inventory::Pi& pi, bool keep) {
   return plan;
 }
 
+// One read for both cases: the Pi's folders (is there a root, once recovered?) and what a
+// rebuild needs (golden image, nfs_root).
 Result<CloneChoice> RootManager::provision(const inventory::Pi& pi,
                                            const std::vector<RenderedFile>& files,
                                            const ExecOptions& options, const std::string& from) {
   auto paths = m_layout.pi(pi.name);
   if (!paths) return std::unexpected(paths.error().with_context(pi.name));
-  auto recovered = plan_recover(pi.name);
-  if (!recovered) return std::unexpected(recovered.error().with_context(pi.name));
-  if (auto r = execute(m_host, *recovered, exec_options(options)); !r) {
+  const PiPaths& p = *paths;
+  auto golden = golden_path(from);
+  for (const auto& f : files) {
+    if (auto v = validate_relative_path(f.path); !v) return std::unexpected(v.error().with_context(pi.name + ": rebuild"));
+  }
+  auto snapshot = m_host.read_paths(golden ? rebuild_reads(p, *golden) : state_reads(p));
+  if (!snapshot) return std::unexpected(snapshot.error().with_context(pi.name));
+  State state = state_of(p, *snapshot);
+  Plan recovery;
+  if (auto r = recover_actions(p, state, recovery); !r) return std::unexpected(r.error().with_context(pi.name));
+  if (auto r = execute(m_host, recovery, exec_options(options)); !r) {
     return std::unexpected(r.error().with_context(pi.name));
   }
-  auto live = exists(paths->live);
-  if (!live) return std::unexpected(live.error().with_context(pi.name));
-  if (*live) return CloneChoice{CloneMethod::automatic, "already provisioned"};
-  return rebuild(pi, files, from, options);
+  // There is a root (perhaps once recovered): nothing to build.
+  if (state.live) return CloneChoice{CloneMethod::automatic, "already provisioned"};
+  if (!golden) return std::unexpected(golden.error().with_context(pi.name + ": rebuild"));
+  auto planned = plan_rebuild(files, p, *golden, recovered(*snapshot, p, state));
+  if (!planned) return std::unexpected(planned.error().with_context(pi.name + ": rebuild"));
+  if (auto r = execute(m_host, planned->plan, exec_options(options)); !r) {
+    return std::unexpected(r.error().with_context(pi.name + ": rebuild"));
+  }
+  return planned->clone;
 }
 
 Result<CloneChoice> RootManager::rebuild(const inventory::Pi& pi,

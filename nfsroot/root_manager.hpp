@@ -88,7 +88,10 @@ class RootManager {
   [[nodiscard]] ExecOptions exec_options(ExecOptions options) const;
 
  private:
-  Result<bool> exists(const std::string& path);
+  [[nodiscard]] std::vector<PathRead> rebuild_reads(const PiPaths& p, const std::string& golden) const;
+  // The rebuild plan from a snapshot holding rebuild_reads(p, golden).
+  Result<RebuildPlan> plan_rebuild(const std::vector<RenderedFile>& files, const PiPaths& p,
+                                   const std::string& golden, const PathSnapshot& snapshot);
   Result<std::string> golden_path(const std::string& from) const;
 
   Host& m_host;

@@ -1,9 +1,12 @@
 // SshHost over libssh. One session per SshHost (TCP_NODELAY: an operation is a handful of small
-// packets, which Nagle would hold back for the peer's delayed ACK), one channel per command.
-// run() writes stdin, sends EOF, then reads stdout and stderr as packets arrive (poll(2) on the
-// session's socket, no fixed slices) until both streams end, sending an SSH ignore message (a
-// keepalive) after 15 s of silence. At the deadline it kills the remote command (see
-// kill_remote) and fails with ErrorCode::timeout.
+// packets, which Nagle would hold back for the peer's delayed ACK) and one channel on it, opened
+// by the first operation: it runs the persistent remote helper (nfsroot/remote_helper.hpp), and
+// every operation is a request to it. run() sends the request and the command's stdin, then reads
+// the helper's frames as packets arrive (poll(2) on the session's socket, no fixed slices) until
+// the exit frame, sending an SSH ignore message (a keepalive) after 15 s of silence. At the
+// deadline it asks the helper to kill the command's process group (kill_running) and fails with
+// ErrorCode::timeout. A channel that is lost (or a helper that does not answer a kill) is closed;
+// the next operation opens a new one.
 
 #include "nfsroot/ssh_host.hpp"
 
@@ -16,19 +19,26 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <random>
 
 #include "common/text.hpp"
 #include "nfsroot/remote_batch.hpp"
+#include "nfsroot/remote_helper.hpp"
 
 namespace picluster::nfsroot {
 
 struct SshHost::Impl {
   ssh_session session = nullptr;
   SshTarget target;
-  std::uint64_t channels = 0;  // channels opened: one per remote command
-  std::string marker;          // random per connection; see run()
+  std::uint64_t channels = 0;  // SSH channels opened: one per connection, unless one was lost
+  std::uint64_t requests = 0;  // operations sent to the helper: one round trip each
+  std::string marker;          // random per connection: the helper's hello line
+  ssh_channel helper = nullptr;  // the persistent helper's channel (remote_helper.hpp)
+  std::optional<remote::FrameReader> frames;
+  std::string helper_err;  // the channel's stderr: for messages when the helper ends
   ~Impl() {
+    close_helper();
     if (session != nullptr) {
       ssh_disconnect(session);
       ssh_free(session);
@@ -38,6 +48,17 @@ struct SshHost::Impl {
     return "ssh " + target.user + "@" + target.host + ":" + std::to_string(target.port);
   }
   [[nodiscard]] std::string session_error() const { return ssh_get_error(session); }
+  Result<void> start_helper();
+  void close_helper();
+  bool write_all(std::string_view data);
+  // Reads what the helper's channel holds (stdout to `frames`, stderr to helper_err), or waits up
+  // to `wait` for the socket when nothing is there: bytes read, 0, SSH_EOF or SSH_ERROR.
+  int pump(std::chrono::milliseconds wait);
+  bool kill_running();
+  // Sends one request (argv under the remote `timeout`, and its stdin); await() reads its answer.
+  Result<void> send(const std::vector<std::string>& argv, const RunOptions& options);
+  Result<CommandResult> await(const std::vector<std::string>& argv, const RunOptions& options);
+  std::unexpected<Error> lost(const std::string& program);  // closes the channel
 };
 
 namespace {
@@ -189,16 +210,6 @@ std::string SshHost::name() const { return m_impl->where(); }
 
 namespace {
 
-struct Channel {
-  ssh_channel ch = nullptr;
-  ~Channel() {
-    if (ch != nullptr) {
-      ssh_channel_close(ch);
-      ssh_channel_free(ch);
-    }
-  }
-};
-
 // Reads whatever one stream holds right now, without waiting, handing each chunk to `deliver`;
 // returns bytes read, 0 for none yet, SSH_EOF once the stream is finished, or SSH_ERROR.
 int drain(ssh_channel ch, int is_stderr, const std::function<void(std::string_view)>& deliver) {
@@ -218,159 +229,230 @@ int drain(ssh_channel ch, int is_stderr, const std::function<void(std::string_vi
   }
 }
 
-// sshd runs every command through the user's login shell, and bash sources ~/.bashrc for it,
-// which may print. So run() has the shell print a marker, random per connection, on stdout and
-// stderr before it execs the command: what comes before the marker is the start-up files', what
-// follows is the command's.
-class MarkerFilter {
- public:
-  explicit MarkerFilter(std::string_view marker) : m_marker(marker) {}
-  void feed(std::string_view chunk, const std::function<void(std::string_view)>& out) {
-    if (m_seen) {
-      out(chunk);
-      return;
-    }
-    m_pending.append(chunk);
-    const auto at = m_pending.find(m_marker);
-    if (at == std::string::npos) return;
-    m_seen = true;
-    const std::string rest = m_pending.substr(at + m_marker.size());
-    m_pending.clear();
-    if (!rest.empty()) out(rest);
-  }
-  [[nodiscard]] bool seen() const { return m_seen; }
-  [[nodiscard]] const std::string& before() const { return m_pending; }
-
- private:
-  std::string_view m_marker;
-  bool m_seen = false;
-  std::string m_pending;
-};
-
-// The environment of every remote command: nothing from the login shell's start-up files.
-constexpr std::string_view kRemoteEnv =
-    "env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C ";
-
 // Waits until the session's socket has something to read, at most `wait`.
 void wait_readable(ssh_session s, std::chrono::milliseconds wait) {
   pollfd p{ssh_get_fd(s), POLLIN, 0};
   (void)::poll(&p, 1, static_cast<int>(std::max<std::int64_t>(wait.count(), 0)));
 }
 
-// How a command that runs past its deadline is killed. Closing the channel does not do it (the
+// How a command that runs past its deadline is killed. Closing the channel would not do it (the
 // command only notices when it next writes), and OpenSSH's sshd ignores the "signal" channel
-// request here (RFC 4254 6.9; sshd 9.2 refuses it for this session). So every remote command runs
-// under coreutils' `timeout --signal=KILL`, set kRemoteGraceSeconds after our own deadline:
-// timeout makes its own process group and SIGKILLs the whole group, so the command and the
-// children it started (rsync, cp under flock) all go. At our deadline kill_remote() still sends
-// the signal request (for servers that honour it), then waits for the session to end, so the
-// command is gone when the caller hears of the timeout.
+// request. The helper runs every command in a process group of its own and, asked with "k",
+// SIGKILLs that group: the command and the children it started (rsync, cp under flock) all go,
+// and the helper answers "x 137" once they are, so the command is gone when the caller hears of
+// the timeout. Every command also runs under coreutils' `timeout --signal=KILL`, set
+// kRemoteGraceSeconds after our own deadline (timeout kills its whole process group too), so the
+// fileserver enforces the deadline even when picluster is gone.
 constexpr double kRemoteGraceSeconds = 1.0;
 
-Result<CommandResult> kill_remote(ssh_session s, ssh_channel ch) {
-  ssh_channel_request_send_signal(ch, "KILL");
-  const auto ignore = [](std::string_view) {};
-  const auto until = Clock::now() + std::chrono::seconds(static_cast<int>(kRemoteGraceSeconds) + 5);
-  bool out_done = false, err_done = false;
-  while ((!out_done || !err_done) && Clock::now() < until) {
-    const int out = out_done ? 0 : drain(ch, 0, ignore);
-    const int err = err_done ? 0 : drain(ch, 1, ignore);
-    if (out == SSH_ERROR || err == SSH_ERROR) break;
-    out_done = out_done || out == SSH_EOF;
-    err_done = err_done || err == SSH_EOF;
-    if (out <= 0 && err <= 0) wait_readable(s, std::chrono::milliseconds(200));
-  }
-  CommandResult r;
-  r.exit_status = out_done && err_done ? 0 : -1;  // both streams closed: the process group is gone
-  return r;
+// The longest pump() sleeps on the socket at once: a bound on the delay should an answer still
+// slip into libssh's buffer unseen (the check before the sleep closes the window but for a race).
+constexpr auto kLongestSleep = std::chrono::milliseconds(100);
+
+// How long the login shell may take to start the helper (a slow ~/.bashrc runs first).
+constexpr auto kHelperStartLimit = std::chrono::seconds(60);
+
+std::string last_line(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  if (const auto nl = text.rfind('\n'); nl != std::string::npos) text.erase(0, nl + 1);
+  return text;
 }
 
 }  // namespace
 
-Result<CommandResult> SshHost::run(const std::vector<std::string>& argv,
-                                   const RunOptions& options) {
-  const std::string line = shell_join(argv);
-  const std::string where = m_impl->where();
-  ssh_session s = m_impl->session;
-  // The remote end enforces the timeout too (see kill_remote), a second after ours.
+void SshHost::Impl::close_helper() {
+  if (helper == nullptr) return;
+  ssh_channel_send_eof(helper);  // the helper ends at the end of its input
+  ssh_channel_close(helper);
+  ssh_channel_free(helper);
+  helper = nullptr;
+  frames.reset();
+}
+
+bool SshHost::Impl::write_all(std::string_view data) {
+  while (!data.empty()) {
+    const auto chunk = std::min<std::size_t>(data.size(), 1U << 20);
+    const int n = ssh_channel_write(helper, data.data(), static_cast<std::uint32_t>(chunk));
+    if (n <= 0) return false;
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+int SshHost::Impl::pump(std::chrono::milliseconds wait) {
+  const std::function<void(std::string_view)> to_frames = [this](std::string_view c) { frames->feed(c); };
+  const std::function<void(std::string_view)> to_err = [this](std::string_view c) {
+    helper_err.append(c);
+    if (helper_err.size() > 65536) helper_err.erase(0, helper_err.size() - 65536);
+  };
+  const int out = drain(helper, 0, to_frames);
+  const int err = drain(helper, 1, to_err);
+  if (out == SSH_ERROR || err == SSH_ERROR) return SSH_ERROR;
+  if (out == SSH_EOF) return SSH_EOF;
+  if (out <= 0 && err <= 0) {
+    // Draining stderr reads packets from the socket, and one of them may have brought stdout
+    // bytes that now wait in libssh's buffer, not in the socket: never sleep on the socket then.
+    if (ssh_channel_poll(helper, 0) > 0 || ssh_channel_poll(helper, 1) > 0) return 0;
+    wait_readable(session, std::min(wait, kLongestSleep));
+    return 0;
+  }
+  return std::max(out, 0) + std::max(err, 0);
+}
+
+Result<void> SshHost::Impl::start_helper() {
+  if (helper != nullptr) return {};
+  ++channels;
+  helper_err.clear();
+  frames.emplace(marker);
+  helper = ssh_channel_new(session);
+  if (helper == nullptr || ssh_channel_open_session(helper) != SSH_OK ||
+      ssh_channel_request_exec(helper, remote::helper_command_line(marker).c_str()) != SSH_OK) {
+    const std::string why = session_error();
+    close_helper();
+    return fail(ErrorCode::ssh, where() + ": cannot open a channel: " + why);
+  }
+  const auto until = Clock::now() + kHelperStartLimit;
+  while (!frames->started()) {
+    const int got = pump(std::chrono::milliseconds(200));
+    if (got == SSH_ERROR) {
+      const std::string why = session_error();
+      close_helper();
+      return fail(ErrorCode::ssh, where() + ": connection lost while starting the remote helper: " + why);
+    }
+    if (got == SSH_EOF) {
+      const int status = ssh_channel_get_exit_status(helper);
+      const std::string said = last_line(helper_err);
+      close_helper();
+      return fail(ErrorCode::ssh, where() + ": the login shell of " + target.user + " exited (status " +
+                                      std::to_string(status) + ") before starting picluster's remote "
+                                      "helper (perl)" + (said.empty() ? "" : ": " + said));
+    }
+    if (Clock::now() > until) {
+      close_helper();
+      return fail(ErrorCode::timeout, where() + ": the login shell of " + target.user +
+                                          " did not start picluster's remote helper (perl) within " +
+                                          std::to_string(kHelperStartLimit.count()) + " s");
+    }
+  }
+  helper_err.clear();  // the start-up files' noise: not ours
+  return {};
+}
+
+// Asks the helper to kill the running command's process group and waits for its answer; true
+// once the command is gone. Without an answer the channel is given up (the next operation opens
+// a new one) and the remote `timeout` ends the command.
+bool SshHost::Impl::kill_running() {
+  if (!write_all(remote::kKillRequest)) {
+    close_helper();
+    return false;
+  }
+  const auto until = Clock::now() + std::chrono::seconds(static_cast<int>(kRemoteGraceSeconds) + 5);
+  while (Clock::now() < until) {
+    while (auto f = frames->next()) {
+      if (!*f) break;
+      if ((*f)->kind == 'x') return true;
+    }
+    const int got = pump(std::chrono::milliseconds(200));
+    if (got == SSH_ERROR || got == SSH_EOF) break;
+  }
+  close_helper();
+  return false;
+}
+
+std::unexpected<Error> SshHost::Impl::lost(const std::string& program) {
+  std::string why = session_error();
+  if (const std::string said = last_line(helper_err); !said.empty()) why += (why.empty() ? "" : "; ") + said;
+  close_helper();
+  return fail(ErrorCode::ssh, where() + ": connection lost during " + program + ": " + why);
+}
+
+Result<void> SshHost::Impl::send(const std::vector<std::string>& argv, const RunOptions& options) {
+  if (auto started = start_helper(); !started) {
+    return std::unexpected(started.error().with_context("run " + argv[0]));
+  }
+  // The remote end enforces the timeout too (see kRemoteGraceSeconds), a second after ours.
   char limit[32];
   std::snprintf(limit, sizeof limit, "%.3f",
                 static_cast<double>(options.timeout.count()) / 1000.0 + kRemoteGraceSeconds);
-  const std::string& marker = m_impl->marker;
-  const std::string remote = "printf %s " + marker + "; printf %s " + marker + " >&2; exec " +
-                             std::string(kRemoteEnv) + "timeout --signal=KILL " +
-                             std::string(limit) + " " + line;
-  ++m_impl->channels;
-  Channel c{ssh_channel_new(s)};
-  if (c.ch == nullptr || ssh_channel_open_session(c.ch) != SSH_OK ||
-      ssh_channel_request_exec(c.ch, remote.c_str()) != SSH_OK) {
-    return fail(ErrorCode::ssh, where + ": cannot start " + line + ": " + m_impl->session_error());
+  std::vector<std::string> wrapped{"timeout", "--signal=KILL", limit};
+  wrapped.insert(wrapped.end(), argv.begin(), argv.end());
+  if (!write_all(remote::encode_run(wrapped, options.input.size())) || !write_all(options.input)) {
+    return lost(argv[0]);
   }
-  std::string_view input = options.input;
-  while (!input.empty()) {
-    const int n = ssh_channel_write(c.ch, input.data(), static_cast<uint32_t>(input.size()));
-    if (n <= 0) return fail(ErrorCode::ssh, where + ": writing stdin of " + argv[0] + ": " + m_impl->session_error());
-    input.remove_prefix(static_cast<std::size_t>(n));
-  }
-  ssh_channel_send_eof(c.ch);
+  return {};
+}
 
+Result<CommandResult> SshHost::Impl::await(const std::vector<std::string>& argv, const RunOptions& options) {
   CommandResult result;
-  MarkerFilter out_filter(marker), err_filter(marker);
-  const std::function<void(std::string_view)> to_out = [&](std::string_view chunk) {
-    if (!options.discard_output) result.out.append(chunk);
-    if (options.on_output) options.on_output(chunk);
-  };
-  const std::function<void(std::string_view)> to_err = [&](std::string_view chunk) {
-    result.err.append(chunk);
-  };
-  const std::function<void(std::string_view)> read_out = [&](std::string_view chunk) {
-    out_filter.feed(chunk, to_out);
-  };
-  const std::function<void(std::string_view)> read_err = [&](std::string_view chunk) {
-    err_filter.feed(chunk, to_err);
-  };
   const auto deadline = Clock::now() + options.timeout;
   auto last_traffic = Clock::now();
-  bool out_done = false, err_done = false;
-  while (!out_done || !err_done) {
-    const int out = out_done ? 0 : drain(c.ch, 0, read_out);
-    const int err = err_done ? 0 : drain(c.ch, 1, read_err);
-    if (out == SSH_ERROR || err == SSH_ERROR) {
-      return fail(ErrorCode::ssh, where + ": connection lost during " + argv[0] + ": " + m_impl->session_error());
+  bool ended = false;
+  for (;;) {
+    while (auto f = frames->next()) {
+      if (!*f) {
+        close_helper();
+        return fail(ErrorCode::ssh, where() + ": " + f->error().message);
+      }
+      const remote::Frame& frame = **f;
+      if (frame.kind == 'x') {
+        result.exit_status = frame.status;
+        return result;
+      }
+      if (frame.kind == 'e') {
+        result.err.append(frame.data);
+        continue;
+      }
+      if (!options.discard_output) result.out.append(frame.data);
+      if (options.on_output) options.on_output(frame.data);
     }
-    out_done = out_done || out == SSH_EOF;
-    err_done = err_done || err == SSH_EOF;
+    if (ended) return lost(argv[0]);
     const auto now = Clock::now();
-    if (out > 0 || err > 0) last_traffic = now;
-    if (now - last_traffic > std::chrono::seconds(15)) {
-      ssh_send_ignore(s, "keepalive");
-      last_traffic = now;
-    }
     if (now > deadline) {
-      auto killed = kill_remote(s, c.ch);
-      const bool gone = killed && killed->exit_status != -1;
-      return fail(ErrorCode::timeout, where + ": " + line + ": still running after " +
+      const bool gone = kill_running();
+      return fail(ErrorCode::timeout, where() + ": " + shell_join(argv) + ": still running after " +
                                           std::to_string(options.timeout.count() / 1000) + " s; " +
                                           (gone ? "killed it" : "sent it SIGKILL"));
     }
-    // Nothing new on either stream: sleep until the socket has more (or the next keepalive, or
-    // the deadline), instead of polling in fixed slices.
-    if (out <= 0 && err <= 0 && (!out_done || !err_done)) {
-      const auto until = std::min(deadline, last_traffic + std::chrono::seconds(15));
-      wait_readable(s, std::chrono::duration_cast<std::chrono::milliseconds>(until - now) +
-                           std::chrono::milliseconds(1));
+    if (now - last_traffic > std::chrono::seconds(15)) {
+      ssh_send_ignore(session, "keepalive");
+      last_traffic = now;
     }
+    // Sleep until the socket has more (or the next keepalive, or the deadline).
+    const auto until = std::min(deadline, last_traffic + std::chrono::seconds(15));
+    const int got = pump(std::chrono::duration_cast<std::chrono::milliseconds>(until - now) +
+                         std::chrono::milliseconds(1));
+    if (got == SSH_ERROR) return lost(argv[0]);
+    if (got == SSH_EOF) ended = true;
+    if (got > 0) last_traffic = Clock::now();
   }
-  const int status = ssh_channel_get_exit_status(c.ch);
-  if (!out_filter.seen()) {
-    std::string said = err_filter.before();
-    while (!said.empty() && (said.back() == '\n' || said.back() == ' ')) said.pop_back();
-    return fail(ErrorCode::ssh, where + ": the login shell of " + m_impl->target.user +
-                                    " exited (status " + std::to_string(status) +
-                                    ") before running " + argv[0] + (said.empty() ? "" : ": " + said));
+}
+
+Result<CommandResult> SshHost::run(const std::vector<std::string>& argv,
+                                   const RunOptions& options) {
+  if (auto sent = m_impl->send(argv, options); !sent) return std::unexpected(sent.error());
+  ++m_impl->requests;
+  return m_impl->await(argv, options);
+}
+
+Result<std::vector<CommandResult>> SshHost::run_all(const std::vector<std::vector<std::string>>& commands,
+                                                    const RunOptions& options) {
+  std::vector<CommandResult> out;
+  if (commands.empty()) return out;
+  RunOptions quiet = options;
+  quiet.on_output = nullptr;
+  for (const auto& argv : commands) {
+    if (auto sent = m_impl->send(argv, quiet); !sent) return std::unexpected(sent.error());
   }
-  result.exit_status = status < 0 ? 255 : status;
-  return result;
+  ++m_impl->requests;
+  for (const auto& argv : commands) {
+    auto r = m_impl->await(argv, quiet);
+    if (!r) {
+      m_impl->close_helper();  // the answers still queued belong to no one now
+      return std::unexpected(r.error());
+    }
+    out.push_back(std::move(*r));
+  }
+  return out;
 }
 
 namespace {
@@ -498,7 +580,8 @@ Result<void> SshHost::remove(const std::string& path) {
   return {};
 }
 
-std::uint64_t SshHost::round_trips() const { return m_impl->channels; }
+std::uint64_t SshHost::round_trips() const { return m_impl->requests; }
+std::uint64_t SshHost::channels() const { return m_impl->channels; }
 
 Result<PathSnapshot> SshHost::read_paths(const std::vector<PathRead>& paths) {
   if (paths.empty()) return PathSnapshot{};

@@ -3,9 +3,12 @@
 // else the default keys), strict host-key checking against one known_hosts file (an unknown or
 // changed key is an error telling the operator how to verify and accept it; nothing is ever
 // accepted silently), TCP keepalive plus SSH-level keepalives during long commands, and a bound
-// on every wait. Every remote command line is built by shell_join, so each argv element reaches
-// the remote program unchanged. File operations run small fixed sh scripts whose arguments are
-// passed positionally ("$1"), never pasted into the script. The only file linking libssh.
+// on every wait. One SSH channel per connection runs a persistent remote helper
+// (nfsroot/remote_helper.hpp) and every operation is a request to it: argv travels framed and is
+// exec'd without a shell, so each element reaches the remote program unchanged, and the login
+// shell's start-up files run once per connection. File operations run small fixed sh scripts
+// whose arguments are passed positionally ("$1"), never pasted into the script. The only file
+// linking libssh.
 
 #include <memory>
 
@@ -43,7 +46,11 @@ class SshHost final : public Host {
   Result<void> write_files(const std::vector<FileWrite>& files) override;
   Result<std::map<std::string, std::vector<std::string>>> list_dirs(
       const std::vector<std::string>& dirs) override;
+  // All requests sent at once, then all answers read: one round trip.
+  Result<std::vector<CommandResult>> run_all(const std::vector<std::vector<std::string>>& commands,
+                                             const RunOptions& options) override;
   [[nodiscard]] std::uint64_t round_trips() const override;
+  [[nodiscard]] std::uint64_t channels() const override;
 
  private:
   struct Impl;

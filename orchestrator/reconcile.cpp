@@ -386,6 +386,7 @@ Result<ShelfPlan> plan_shelf(ShelfSession& session, const ApplyOptions& options)
   if (!boot) return std::unexpected(boot.error());
   out.boot = *boot;
   out.fileserver_round_trips = session.fileserver_round_trips() - trips_before;
+  out.fileserver_channels = session.fileserver_channels();
   if (options.power) {
     auto held = held_pis(session, options);
     if (!held) return std::unexpected(held.error());
@@ -564,6 +565,7 @@ inventory::Json to_json(const ShelfPlan& plan) {
   j["root_files"] = root_files;
   j["rebuild_needed"] = plan.rebuild_needed;
   j["fileserver_round_trips"] = plan.fileserver_round_trips;
+  j["fileserver_channels"] = plan.fileserver_channels;
   j["newer_images"] = plan.newer_images;
   j["exports"] = actions("exports", plan.exports);
   j["boot"] = actions("boot", plan.boot);

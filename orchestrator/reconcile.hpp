@@ -52,6 +52,7 @@ struct ShelfPlan {
   // /srv/golden-old, golden_image is now /srv/golden: only `picluster rebuild pi03` changes it".
   std::vector<std::string> rebuild_needed;
   std::uint64_t fileserver_round_trips = 0;  // taken to read the fileserver for this plan
+  std::uint64_t fileserver_channels = 0;     // SSH channels the verb opened (1 over SSH)
   // Pis whose root runs an older version than their image's latest: listed, never rebuilt by
   // apply ("pi01: base@1, latest base@3"); `rebuild` stays explicit. Not a change (empty()).
   std::vector<std::string> newer_images;

@@ -111,11 +111,19 @@ std::uint64_t ShelfSession::fileserver_round_trips() const {
   return m_host ? m_host->round_trips() : 0;
 }
 
+std::uint64_t ShelfSession::fileserver_channels() const { return m_host ? m_host->channels() : 0; }
+
 void ShelfSession::round_trips_note(const std::string& pi, const std::string& step) {
   const std::uint64_t now = fileserver_round_trips();
   const std::uint64_t taken = now - std::min(now, m_round_trips_seen);
   m_round_trips_seen = now;
-  if (m_verbose) report({pi, step, "note", std::to_string(taken) + " fileserver round trips"});
+  const std::uint64_t channels = fileserver_channels();
+  const std::uint64_t opened = channels - std::min(channels, m_channels_seen);
+  m_channels_seen = channels;
+  if (!m_verbose) return;
+  std::string note = std::to_string(taken) + " fileserver round trips";
+  if (opened > 0) note += " (" + std::to_string(opened) + (opened == 1 ? " SSH channel" : " SSH channels") + " opened)";
+  report({pi, step, "note", note});
 }
 
 void ShelfSession::report(StepReport step) {

@@ -82,8 +82,10 @@ class ShelfSession {
 
   // Round trips to the fileserver so far (0 before it is opened, and for a local one).
   [[nodiscard]] std::uint64_t fileserver_round_trips() const;
+  [[nodiscard]] std::uint64_t fileserver_channels() const;  // SSH channels opened so far
   // With verbose set (`-v`), round_trips_note() reports, as a note, the fileserver round trips
-  // taken since its last call: "STEP: N fileserver round trips".
+  // taken since its last call: "STEP: N fileserver round trips", plus "(M SSH channel opened)"
+  // when the stage opened one.
   void set_verbose(bool verbose) { m_verbose = verbose; }
   void round_trips_note(const std::string& pi, const std::string& step);
 
@@ -104,6 +106,7 @@ class ShelfSession {
   std::unique_ptr<nfsroot::FileserverConfigurator> m_configurator;
   bool m_verbose = false;
   std::uint64_t m_round_trips_seen = 0;
+  std::uint64_t m_channels_seen = 0;
 };
 
 }  // namespace picluster::orchestrator

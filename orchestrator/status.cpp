@@ -139,6 +139,7 @@ ShelfStatus collect_status(ShelfSession& session, const StatusProbe& probe, bool
   const auto trips = session.fileserver_round_trips();
   read_fileserver(session, out, by_name, sizes);
   out.fileserver_round_trips = session.fileserver_round_trips() - trips;
+  out.fileserver_channels = session.fileserver_channels();
   session.round_trips_note("", "status");
   // The journal is read once (not once per Pi: it grows with every step of every verb).
   std::map<std::string, JournalEntry> last;
@@ -180,7 +181,8 @@ inventory::Json to_json(const ShelfStatus& status) {
   return Json{{"shelf", status.shelf},
               {"pis", pis},
               {"problems", status.problems},
-              {"fileserver_round_trips", status.fileserver_round_trips}};
+              {"fileserver_round_trips", status.fileserver_round_trips},
+              {"fileserver_channels", status.fileserver_channels}};
 }
 
 }  // namespace picluster::orchestrator

@@ -40,6 +40,7 @@ struct ShelfStatus {
   std::vector<PiStatus> pis;
   std::vector<std::string> problems;  // parts that could not be read, then rows that are wrong
   std::uint64_t fileserver_round_trips = 0;  // constant however many Pis: 2, 3 with sizes
+  std::uint64_t fileserver_channels = 0;     // SSH channels the verb opened (1 over SSH)
 };
 
 // probe: returns whether the Pi answers (nullopt = not probed).

@@ -118,7 +118,11 @@ Result<int> run_show(const Context& ctx, bool json) {
                                       {"previous", r.has_previous}});
   }
   j["fileserver_round_trips"] = f.host->round_trips();
-  if (ctx.verbose) std::cerr << "note: fileserver show: " << f.host->round_trips() << " fileserver round trips\n";
+  j["fileserver_channels"] = f.host->channels();
+  if (ctx.verbose) {
+    std::cerr << "note: fileserver show: " << f.host->round_trips() << " fileserver round trips over "
+              << f.host->channels() << " SSH channels\n";
+  }
   if (json) {
     std::cout << j.dump(2) << "\n";
     return 0;

@@ -32,7 +32,10 @@ Result<int> run_plan(const Context& ctx, bool json, bool detailed) {
   if (!session) return failed(session.error());
   auto plan = orchestrator::plan_shelf(**session, {});
   if (!plan) return failed(plan.error());
-  if (ctx.verbose) std::cerr << "note: plan: " << plan->fileserver_round_trips << " fileserver round trips\n";
+  if (ctx.verbose) {
+    std::cerr << "note: plan: " << plan->fileserver_round_trips << " fileserver round trips over "
+              << plan->fileserver_channels << " SSH channels\n";
+  }
   if (json) {
     std::cout << orchestrator::to_json(*plan).dump(2) << "\n";
   } else {

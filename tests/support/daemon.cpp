@@ -170,4 +170,13 @@ LoopbackSshd::LoopbackSshd(const fs::path& dir, const LoopbackSshdOptions& optio
   write_file(m_dir / "known_hosts", "[127.0.0.1]:" + std::to_string(m_port) + " " + pub + "\n");
 }
 
+int LoopbackSshd::channels_opened() const {
+  std::ifstream in(log());
+  int n = 0;
+  for (std::string line; std::getline(in, line);) {
+    if (line.find("server_input_channel_open: ctype session") != std::string::npos) ++n;
+  }
+  return n;
+}
+
 }  // namespace picluster::testing

@@ -56,6 +56,13 @@ struct LoopbackSshdOptions {
   bool debug_log = false;  // LogLevel DEBUG: sshd.log shows every channel opened
 };
 
+// A ~/.bashrc (for LoopbackSshdOptions::bashrc) that prints on stdout and stderr and takes 2 s:
+// what a fileserver's dotfiles may do to every command sshd starts.
+inline constexpr const char* kNoisySlowBashrc =
+    "echo 'NOISE from .bashrc on stdout'\n"
+    "echo 'NOISE from .bashrc on stderr' >&2\n"
+    "sleep 2\n";
+
 class LoopbackSshd {
  public:
   explicit LoopbackSshd(const std::filesystem::path& dir, const LoopbackSshdOptions& options = {});
@@ -69,6 +76,8 @@ class LoopbackSshd {
   [[nodiscard]] std::filesystem::path known_hosts() const { return m_dir / "known_hosts"; }
   [[nodiscard]] std::filesystem::path log() const { return m_dir / "sshd.log"; }
   [[nodiscard]] pid_t pid() const { return m_daemon ? m_daemon->pid() : -1; }
+  // SSH session channels opened so far, from the log (needs debug_log).
+  [[nodiscard]] int channels_opened() const;
 
  private:
   std::filesystem::path m_dir;

@@ -1,8 +1,9 @@
-// The Host batches over a real sshd (tests/support's LoopbackSshd) whose root login shell has a
-// noisy, slow ~/.bashrc (in a mount namespace of sshd's own; this machine's /root is untouched):
-// the rc file's output never reaches a command, a batch of any size is one channel (picluster's
-// counter and sshd's own LogLevel DEBUG log agree), hostile paths round-trip exactly, and an sshd
-// killed in the middle of a batched write leaves every file old or new, never partial.
+// SshHost over a real sshd (tests/support's LoopbackSshd) whose root login shell has a noisy ~/.bashrc
+// that sleeps 2 s (in a mount namespace of sshd's own; this machine's /root is untouched): the rc
+// file's output never reaches a command, every operation of a connection goes through ONE channel
+// (the persistent remote helper; picluster's counter and sshd's own LogLevel DEBUG log agree),
+// a batch of any size is one round trip, hostile paths round-trip exactly, and an sshd killed in
+// the middle of a batched write leaves every file old or new, never partial.
 
 #include <gmock/gmock.h>
 #include <signal.h>
@@ -25,27 +26,13 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::string_literals;
 
-constexpr const char* kNoisyBashrc =
-    "echo 'NOISE from .bashrc on stdout'\n"
-    "echo 'NOISE from .bashrc on stderr' >&2\n"
-    "sleep 0.2\n";
-
-int channels_in_log(const fs::path& log) {
-  std::ifstream in(log);
-  int n = 0;
-  for (std::string line; std::getline(in, line);) {
-    if (line.find("server_input_channel_open: ctype session") != std::string::npos) ++n;
-  }
-  return n;
-}
-
 class SshBatchTest : public ::testing::Test {
  protected:
   void SetUp() override {
     m_dir = it::make_temp_dir("sshbatch");
     ASSERT_FALSE(m_dir.empty());
     m_sshd = std::make_unique<picluster::testing::LoopbackSshd>(
-        fs::path(m_dir) / "sshd", picluster::testing::LoopbackSshdOptions{kNoisyBashrc, true});
+        fs::path(m_dir) / "sshd", picluster::testing::LoopbackSshdOptions{picluster::testing::kNoisySlowBashrc, true});
     if (!m_sshd->ready()) GTEST_SKIP() << m_sshd->why_not();
     SshTarget t;
     t.host = "127.0.0.1";
@@ -96,8 +83,8 @@ TEST_F(SshBatchTest, TheLoginShellsRcOutputNeverReachesACommand) {
   EXPECT_EQ(snap->at(m_dir + "/f").contents, "contents\n");
 }
 
-TEST_F(SshBatchTest, ABatchOfAnySizeIsOneChannel) {
-  const int log_before = channels_in_log(m_sshd->log());
+TEST_F(SshBatchTest, ABatchOfAnySizeIsOneRoundTrip) {
+  const int log_before = m_sshd->channels_opened();
   const auto before = m_host->round_trips();
   std::vector<FileWrite> writes{{m_dir + "/many", {}, 0755, std::nullopt, true}};
   std::vector<PathRead> reads;
@@ -120,10 +107,47 @@ TEST_F(SshBatchTest, ABatchOfAnySizeIsOneChannel) {
   EXPECT_EQ(listed->at(m_dir + "/many").size(), 300U);
   EXPECT_FALSE(listed->contains(m_dir + "/absent"));
   EXPECT_EQ(m_host->round_trips(), before + 3);
-  // sshd's own count agrees (its log is written as the channel opens; wait for the last line).
+  // All through the one channel the connection's first operation opened; sshd's own count agrees
+  // (its log is written as the channel opens; wait for the line).
+  EXPECT_EQ(m_host->channels(), 1U);
   EXPECT_TRUE(picluster::testing::wait_until(
-      [&] { return channels_in_log(m_sshd->log()) - log_before == 3; }, std::chrono::seconds(10)))
-      << channels_in_log(m_sshd->log()) - log_before << " channels in sshd's log";
+      [&] { return m_sshd->channels_opened() - log_before == 1; }, std::chrono::seconds(10)))
+      << m_sshd->channels_opened() - log_before << " channels in sshd's log";
+}
+
+// Every kind of operation a verb does (run, the batches, stat, read, write, rename, list,
+// remove, mkdir, a timed-out command killed) goes through the one channel: the rc file (which
+// prints and sleeps 2 s) runs once, and nothing it prints reaches a result.
+TEST_F(SshBatchTest, EveryOperationOfAConnectionSharesOneChannel) {
+  ASSERT_EQ(m_sshd->channels_opened(), 0);
+  const std::string dir = m_dir + "/ops";
+  ASSERT_TRUE(m_host->make_dirs(dir + "/sub").has_value());
+  ASSERT_TRUE(m_host->write_file(dir + "/sub/a", "alpha\n", 0600, Owner{0, 0}).has_value());
+  EXPECT_EQ(*m_host->read_file(dir + "/sub/a"), "alpha\n");
+  EXPECT_EQ(m_host->stat(dir + "/sub/a")->mode, 0600U);
+  ASSERT_TRUE(m_host->rename(dir + "/sub/a", dir + "/sub/b").has_value());
+  EXPECT_EQ(*m_host->list(dir + "/sub"), std::vector<std::string>{"b"});
+  ASSERT_TRUE(m_host->write_files({{dir + "/sub/c", "gamma", 0644, std::nullopt, false}}).has_value());
+  auto snap = m_host->read_paths({{dir + "/sub/b", true}, {dir + "/sub/c", true}});
+  ASSERT_TRUE(snap.has_value()) << snap.error().message;
+  EXPECT_EQ(snap->at(dir + "/sub/c").contents, "gamma");
+  ASSERT_TRUE(m_host->remove(dir + "/sub/b").has_value());
+  RunOptions quick;
+  quick.timeout = std::chrono::milliseconds(300);
+  auto slow = m_host->run({"sleep", "30"}, quick);
+  ASSERT_FALSE(slow.has_value());
+  EXPECT_EQ(slow.error().code, ErrorCode::timeout);
+  EXPECT_THAT(slow.error().message, ::testing::HasSubstr("killed it"));
+  RunOptions in;
+  in.input = "stdin\n";
+  auto r = m_host->run({"sh", "-c", "cat; echo err >&2; exit 3"}, in);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->out, "stdin\n");
+  EXPECT_EQ(r->err, "err\n");
+  EXPECT_EQ(r->exit_status, 3);
+  EXPECT_EQ(m_host->channels(), 1U);
+  EXPECT_EQ(m_host->round_trips(), 11U);
+  EXPECT_EQ(m_sshd->channels_opened(), 1);
 }
 
 TEST_F(SshBatchTest, HostilePathsRoundTripExactly) {
@@ -154,6 +178,21 @@ TEST_F(SshBatchTest, HostilePathsRoundTripExactly) {
   auto expected = names;
   std::ranges::sort(expected);
   EXPECT_EQ(listed->at(dir + "/sub dir"), expected);
+  // The single-path operations and run() through the helper: argv is exec'd, never parsed.
+  for (const auto& name : names) {
+    const std::string p = dir + "/sub dir/" + name;
+    ASSERT_TRUE(m_host->write_file(p, "again " + name, 0640, Owner{0, 0}).has_value()) << printable(p);
+    EXPECT_EQ(*m_host->read_file(p), "again " + name) << printable(p);
+    EXPECT_EQ(m_host->stat(p)->mode, 0640U) << printable(p);
+    ASSERT_TRUE(m_host->rename(p, p + " moved").has_value()) << printable(p);
+    auto echoed = m_host->run({"cat", "--", p + " moved"}, {});
+    ASSERT_TRUE(echoed.has_value()) << echoed.error().message;
+    EXPECT_EQ(echoed->out, "again " + name) << printable(p);
+  }
+  auto args = m_host->run({"printf", "%s\\0", names[0], names[1], names[2], names[3], names[4]}, {});
+  ASSERT_TRUE(args.has_value()) << args.error().message;
+  EXPECT_EQ(args->out, names[0] + '\0' + names[1] + '\0' + names[2] + '\0' + names[3] + '\0' + names[4] + '\0');
+  EXPECT_EQ(m_host->channels(), 1U);
   EXPECT_FALSE(fs::exists(fs::path(m_dir) / "sshd" / "home" / "picluster-pwned"));
 }
 

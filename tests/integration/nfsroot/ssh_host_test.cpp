@@ -171,10 +171,12 @@ TEST_F(SshHostTest, ATimedOutCommandIsKilledWithItsChildren) {
     const std::string state = fs::exists(stat) ? split(it::slurp(stat), ' ').at(2) : "gone";
     EXPECT_TRUE(state == "gone" || state == "Z") << pid << " is still running (" << state << ")";
   }
-  // The session still works after a kill.
+  // The session still works after a kill, through the same channel (the helper killed the
+  // command's process group and went on).
   auto after = host->run({"echo", "ok"}, {});
   ASSERT_TRUE(after.has_value()) << after.error().message;
   EXPECT_EQ(after->out, "ok\n");
+  EXPECT_EQ(host->channels(), 1U);
 }
 
 // rename() is rename(2): across filesystems it fails and leaves both sides alone, where mv would

@@ -1,6 +1,9 @@
-// Issue 16: over SSH, plan, status, fileserver show and a no-change apply each cost a constant
-// number of round trips (SSH channels, from picluster's own counter), whatever the number of Pis:
-// measured on a shelf of two Pis, then of five.
+// Issue 16: over SSH, plan, status, fileserver show, a no-change apply and the add of one Pi each
+// cost a constant number of round trips (from picluster's own counter), whatever the number of
+// Pis: measured on a shelf of two Pis, then of five. The fileserver's ~/.bashrc prints and sleeps
+// 2 s; every verb opens exactly one SSH channel (picluster's counter and sshd's LogLevel DEBUG
+// log agree), so the rc file runs once per verb and its output reaches no result (the --json
+// outputs parse).
 
 #include <gmock/gmock.h>
 
@@ -12,13 +15,13 @@ namespace picluster::orchestrator::it {
 namespace {
 
 struct Trips {
-  std::uint64_t plan = 0, status = 0, show = 0, apply = 0;
+  std::uint64_t plan = 0, status = 0, show = 0, apply = 0, add = 0;
   bool operator==(const Trips&) const = default;
 };
 
-// The sum of the "N fileserver round trips" notes `-v` prints.
-std::uint64_t noted_trips(const std::string& text) {
-  static const std::regex note("([0-9]+) fileserver round trips");
+// The sum of the notes `-v` prints: "N fileserver round trips", "(N SSH channel opened)".
+std::uint64_t noted(const std::string& text, const std::string& what = "fileserver round trips") {
+  const std::regex note("([0-9]+) " + what);
   std::uint64_t sum = 0;
   for (auto it = std::sregex_iterator(text.begin(), text.end(), note); it != std::sregex_iterator(); ++it) {
     sum += std::stoull((*it)[1]);
@@ -29,35 +32,61 @@ std::uint64_t noted_trips(const std::string& text) {
 class RoundTripsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    m_shelf = std::make_unique<TestShelf>(Transport::ssh);
+    m_shelf = std::make_unique<TestShelf>(Transport::ssh, 24,
+                                          picluster::testing::LoopbackSshdOptions{picluster::testing::kNoisySlowBashrc, true});
     if (!m_shelf->ready()) GTEST_SKIP() << m_shelf->why_not();
   }
-  Trips measure() {
+  // One SSH channel for the verb, by picluster's counter (`counted`) and by sshd's log.
+  void expect_one_channel(const std::string& verb, std::uint64_t counted) {
+    EXPECT_EQ(counted, 1U) << verb;
+    EXPECT_TRUE(picluster::testing::wait_until(
+        [&] { return m_shelf->sshd_channels() - m_log_seen >= 1; }, std::chrono::seconds(10)));
+    const int opened = m_shelf->sshd_channels() - m_log_seen;
+    EXPECT_EQ(opened, 1) << verb << ": SSH channels in sshd's log";
+    m_log_seen += opened;
+  }
+  std::uint64_t json_verb(const std::vector<std::string>& args) {
+    const auto j = m_shelf->pic_json(args);
+    expect_one_channel(args[0], j.value("fileserver_channels", 9999ULL));
+    return j.value("fileserver_round_trips", 9999ULL);
+  }
+  std::uint64_t verbose_verb(const std::vector<std::string>& args) {
+    const auto r = m_shelf->pic(args);
+    EXPECT_EQ(r.status, 0) << TestShelf::describe(args, r);
+    EXPECT_THAT(r.out + r.err, ::testing::Not(::testing::HasSubstr("NOISE")));
+    expect_one_channel(args[1], noted(r.out + r.err, "SSH channels? opened"));
+    if (args[1] == "apply") {
+      EXPECT_THAT(r.out, ::testing::Not(::testing::HasSubstr(": ok")));  // nothing to change
+    }
+    return noted(r.out + r.err);
+  }
+  Trips measure(int next_pi) {
     Trips t;
-    t.plan = m_shelf->pic_json({"plan", "--json"}).value("fileserver_round_trips", 9999ULL);
-    t.status = m_shelf->pic_json({"status", "--json", "--probe", "none"}).value("fileserver_round_trips", 9999ULL);
-    t.show = m_shelf->pic_json({"fileserver", "show", "--json"}).value("fileserver_round_trips", 9999ULL);
-    const auto apply = m_shelf->pic({"-v", "apply"});
-    EXPECT_EQ(apply.status, 0) << TestShelf::describe({"-v", "apply"}, apply);
-    EXPECT_THAT(apply.out, ::testing::Not(::testing::HasSubstr(": ok")));  // nothing to change
-    t.apply = noted_trips(apply.out + apply.err);
+    m_log_seen = m_shelf->sshd_channels();
+    t.plan = json_verb({"plan", "--json"});
+    t.status = json_verb({"status", "--json", "--probe", "none"});
+    t.show = json_verb({"fileserver", "show", "--json"});
+    t.apply = verbose_verb({"-v", "apply"});
+    t.add = verbose_verb({"-v", "add", pi_name(next_pi), "--port", std::to_string(next_pi), "--mac", pi_mac(next_pi)});
     return t;
   }
+  int m_log_seen = 0;
   std::unique_ptr<TestShelf> m_shelf;
 };
 
 TEST_F(RoundTripsTest, PlanStatusShowAndANoChangeApplyCostTheSameForTwoAndFivePis) {
   for (int i = 1; i <= 2; ++i) ASSERT_EQ(m_shelf->add(i).status, 0) << pi_name(i);
-  const Trips two = measure();
-  for (int i = 3; i <= 5; ++i) ASSERT_EQ(m_shelf->add(i).status, 0) << pi_name(i);
-  const Trips five = measure();
+  const Trips two = measure(3);  // adds pi03
+  for (int i = 4; i <= 5; ++i) ASSERT_EQ(m_shelf->add(i).status, 0) << pi_name(i);
+  const Trips five = measure(6);  // adds pi06
   EXPECT_EQ(two, five) << "plan " << two.plan << "/" << five.plan << ", status " << two.status << "/"
                        << five.status << ", show " << two.show << "/" << five.show << ", apply "
-                       << two.apply << "/" << five.apply;
+                       << two.apply << "/" << five.apply << ", add " << two.add << "/" << five.add;
   EXPECT_LE(five.plan, 4U);
   EXPECT_LE(five.status, 4U);
   EXPECT_LE(five.show, 4U);
   EXPECT_LE(five.apply, 4U);
+  EXPECT_LE(five.add, 20U);  // the whole clone path of one Pi
   EXPECT_GE(five.plan, 1U);  // the counter counts
 }
 

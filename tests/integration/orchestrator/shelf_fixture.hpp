@@ -50,14 +50,14 @@ class TestShelf {
  public:
   static constexpr const char* kCommunity = "orchtest-rw";
 
-  explicit TestShelf(Transport transport, int ports = 24)
+  explicit TestShelf(Transport transport, int ports = 24, const testing::LoopbackSshdOptions& sshd = {})
       : m_dir("orchtest"), m_transport(transport), m_ports(ports) {
     make_fileserver_tree();
     write_knobs();
     m_snmp_port = testing::free_udp_port();
     if (!start_switch()) return;
     if (transport == Transport::ssh) {
-      m_sshd = std::make_unique<testing::LoopbackSshd>(m_dir.path() / "sshd");
+      m_sshd = std::make_unique<testing::LoopbackSshd>(m_dir.path() / "sshd", sshd);
       if (!m_sshd->ready()) {
         m_why_not = m_sshd->why_not();
         return;
@@ -69,6 +69,7 @@ class TestShelf {
   [[nodiscard]] bool ready() const { return m_why_not.empty(); }
   [[nodiscard]] const std::string& why_not() const { return m_why_not; }
   [[nodiscard]] const fs::path& dir() const { return m_dir.path(); }
+  [[nodiscard]] int sshd_channels() const { return m_sshd ? m_sshd->channels_opened() : 0; }
   [[nodiscard]] fs::path prefix() const { return dir() / "fileserver"; }
   [[nodiscard]] fs::path inventory_path() const { return dir() / "inventory.json"; }
   [[nodiscard]] fs::path root(const std::string& pi) const { return prefix() / "srv/nfsroot" / pi; }

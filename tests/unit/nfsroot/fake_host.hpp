@@ -1,7 +1,7 @@
 #pragma once
 // A recording fake Host for unit tests: an in-memory filesystem (lstat semantics, symlinks are
 // never followed) plus emulations of the handful of commands nfsroot runs (stat -f/-c, btrfs
-// subvolume snapshot/delete, cp -a --reflink, rsync, rm -rf, ssh-keygen -t/-f). Every argv is
+// subvolume snapshot/delete, cp -a --reflink, rsync, rm -rf, find -delete, ssh-keygen -t/-f). Every argv is
 // recorded. crash_after(n) makes the n+1-th effectful call and every call after it fail, like a
 // connection dropped or a process killed mid-way.
 
@@ -238,6 +238,19 @@ class FakeHost final : public Host {
     }
     if (a[0] == "rm") {  // rm [-rf --one-file-system | -f] -- PATH...
       for (auto it = std::find(a.begin(), a.end(), "--") + 1; it < a.end(); ++it) erase_tree(*it);
+      return ok();
+    }
+    if (a[0] == "find" && last == "-delete") {  // find DIR -mindepth 1 -maxdepth 1 -name 'PREFIX*' -delete
+      std::string prefix = a[a.size() - 2];
+      prefix.pop_back();
+      std::vector<std::string> doomed;
+      for (const auto& [p, n] : fs) {
+        if (p.starts_with(a[1] + "/") && p.find('/', a[1].size() + 1) == std::string::npos &&
+            p.substr(a[1].size() + 1).starts_with(prefix)) {
+          doomed.push_back(p);
+        }
+      }
+      for (const auto& p : doomed) erase_tree(p);
       return ok();
     }
     if (a[0] == "ssh-keygen") {
