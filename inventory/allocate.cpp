@@ -138,6 +138,59 @@ Result<std::vector<int>> reserved_vlans(const Shelf& shelf) {
 
 Result<Pi> add_pi(Shelf& shelf, const PiRequest& request) { return add_pi_avoiding(shelf, request, {}); }
 
+std::optional<int> previous_vlan(const Pi& pi) {
+  if (pi.extra.contains("previous_vlan") && pi.extra["previous_vlan"].is_number_integer()) {
+    return pi.extra["previous_vlan"].get<int>();
+  }
+  return std::nullopt;
+}
+
+Result<int> pick_new_vlan(const Shelf& shelf, const std::string& name, std::optional<int> wanted,
+                          const std::set<int>& avoid_vlans) {
+  const Pi* pi = shelf.find_pi(name);
+  if (pi == nullptr) {
+    return fail(ErrorCode::not_found, "shelf " + printable(shelf.name) + ": no pi named " + printable(name));
+  }
+  auto reserved = reserved_vlans(shelf);
+  if (!reserved) return std::unexpected(reserved.error());
+  const auto& st = shelf.storage;
+  // Why each VLAN id in the range may not be taken; the rest is free.
+  std::map<int, std::string> taken;
+  taken[pi->vlan] = "it is " + pi->name + "'s VLAN now";
+  taken[1] = "VLAN 1 is the switch's default VLAN";
+  taken[shelf.public_net.vlan] = "it is the public VLAN";
+  for (const auto& other : shelf.pis) {
+    if (other.name != pi->name) taken.emplace(other.vlan, "it is " + other.name + "'s storage VLAN");
+  }
+  for (const int v : *reserved) taken.emplace(v, "it is in storage.reserved_vlans");
+  for (const int v : avoid_vlans) taken.emplace(v, "it exists on the switch as another network's VLAN");
+  const std::string who = "shelf " + printable(shelf.name) + ": pi " + printable(pi->name) + ": ";
+  if (wanted) {
+    const int v = *wanted;
+    if (v < st.vlan_first || v > st.vlan_last) {
+      return fail(ErrorCode::invalid_argument, who + "VLAN " + std::to_string(v) + " is outside storage.vlan_range [" +
+                                                   std::to_string(st.vlan_first) + ", " + std::to_string(st.vlan_last) + "]");
+    }
+    if (auto it = taken.find(v); it != taken.end()) {
+      return fail(ErrorCode::invalid_argument, who + "VLAN " + std::to_string(v) + " cannot be used: " + it->second);
+    }
+    return v;
+  }
+  std::set<std::uint64_t> forbidden;
+  for (const auto& [v, why] : taken) {
+    if (v >= st.vlan_first && v <= st.vlan_last) forbidden.insert(static_cast<std::uint64_t>(v - st.vlan_first));
+  }
+  const auto vlan_count = static_cast<std::uint64_t>(st.vlan_last - st.vlan_first + 1);
+  const PortSlots ports{static_cast<std::uint64_t>(shelf.switch_.port_count),
+                        static_cast<std::uint64_t>(shelf.fileserver.trunk_port - 1)};
+  const auto slot = pick_slot(static_cast<std::uint64_t>(pi->port - 1), vlan_count, ports, {}, forbidden);
+  if (!slot) {
+    return std::unexpected(alloc_error(shelf, pi->name, "storage: vlan_range [" + std::to_string(st.vlan_first) + ", " +
+                                                            std::to_string(st.vlan_last) + "] has no free VLAN"));
+  }
+  return st.vlan_first + static_cast<int>(*slot);
+}
+
 Result<Pi> add_pi_avoiding(Shelf& shelf, const PiRequest& request, const std::set<int>& avoid_vlans) {
   auto reserved = reserved_vlans(shelf);
   if (!reserved) return std::unexpected(reserved.error());

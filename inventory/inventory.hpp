@@ -64,6 +64,10 @@ struct Fileserver {
   std::string known_hosts;          // empty = ~/.ssh/known_hosts
   std::string trunk_interface = "eth0";
   int trunk_port = 24;              // the switch port the trunk is plugged into
+  // trunk_port given as the switch's interface name ("te1/0/1": a module or uplink port that is
+  // kept out of the front-panel numbering); trunk_port is then switch.port_count + 1, a number no
+  // Pi can have, and the switch controller maps it to the interface of that name. "" = a number.
+  std::string trunk_port_name;
   std::string nfs_root = "/srv/nfsroot";
   std::string golden_image = "/srv/golden/raspios";
   CloneMethod clone_method = CloneMethod::automatic;

@@ -165,7 +165,12 @@ std::optional<std::string> read_fileserver(const Json& j, const std::string& whe
   f.text("identity_file", fs.identity_file);
   f.text("known_hosts", fs.known_hosts);
   f.text("trunk_interface", fs.trunk_interface);
-  f.integer("trunk_port", fs.trunk_port, 1, 4096);
+  if (j.is_object() && j.contains("trunk_port") && j["trunk_port"].is_string()) {
+    f.text("trunk_port", fs.trunk_port_name);  // an interface name; numbered in read_shelf
+    if (fs.trunk_port_name.empty()) f.set_error("trunk_port", "expected a port number or an interface name");
+  } else {
+    f.integer("trunk_port", fs.trunk_port, 1, 4096);
+  }
   f.text("nfs_root", fs.nfs_root);
   f.text("golden_image", fs.golden_image);
   f.parsed("clone_method", fs.clone_method, enum_parser(parse_clone_method),
@@ -352,6 +357,8 @@ std::optional<std::string> read_shelf(const Json& j, std::size_t index, Shelf& s
     f.adopt(read_fileserver(*v, f.where("fileserver"), shelf.fileserver));
   }
   if (const Json* v = f.sub("switch")) f.adopt(read_switch(*v, f.where("switch"), shelf.switch_));
+  // A trunk port named by interface sits past the front-panel ports, where no Pi can be.
+  if (!shelf.fileserver.trunk_port_name.empty()) shelf.fileserver.trunk_port = shelf.switch_.port_count + 1;
   if (const Json* v = f.sub("storage")) f.adopt(read_storage(*v, f.where("storage"), shelf.storage));
   if (const Json* v = f.sub("public")) f.adopt(read_public(*v, f.where("public"), shelf.public_net));
   if (const Json* v = f.sub("boot")) f.adopt(read_boot(*v, f.where("boot"), shelf.boot));
@@ -499,7 +506,11 @@ Json write_fileserver(const Fileserver& fs) {
   if (!fs.identity_file.empty()) o["identity_file"] = fs.identity_file;
   if (!fs.known_hosts.empty()) o["known_hosts"] = fs.known_hosts;
   o["trunk_interface"] = fs.trunk_interface;
-  o["trunk_port"] = fs.trunk_port;
+  if (fs.trunk_port_name.empty()) {
+    o["trunk_port"] = fs.trunk_port;
+  } else {
+    o["trunk_port"] = fs.trunk_port_name;
+  }
   o["nfs_root"] = fs.nfs_root;
   o["golden_image"] = fs.golden_image;
   o["clone_method"] = to_string(fs.clone_method);

@@ -3,6 +3,7 @@
 // Checks run in file order and stop at the first problem, so the operator fixes one thing at a
 // time and the message always points at a real field.
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -159,9 +160,17 @@ void check_fileserver(Checker& c, const std::string& w, const Shelf& shelf) {
           shown(fs.known_hosts) + " is not " + std::string(kLocalPathRule));
   c.check(is_ifname(fs.trunk_interface), w + ": trunk_interface",
           shown(fs.trunk_interface) + " is not an interface name (1-10 of [A-Za-z0-9_-])");
-  c.check(fs.trunk_port >= 1 && fs.trunk_port <= shelf.switch_.port_count, w + ": trunk_port",
-          std::to_string(fs.trunk_port) + " is outside the switch's ports 1-" +
-              std::to_string(shelf.switch_.port_count));
+  if (fs.trunk_port_name.empty()) {
+    c.check(fs.trunk_port >= 1 && fs.trunk_port <= shelf.switch_.port_count, w + ": trunk_port",
+            std::to_string(fs.trunk_port) + " is outside the switch's ports 1-" +
+                std::to_string(shelf.switch_.port_count));
+  } else {
+    // Whether the switch has an interface of that name is checked when the switch is read.
+    c.check(fs.trunk_port_name.size() <= 64 &&
+                std::all_of(fs.trunk_port_name.begin(), fs.trunk_port_name.end(),
+                            [](char ch) { return ch > 0x20 && ch < 0x7f; }),
+            w + ": trunk_port", shown(fs.trunk_port_name) + " is not a port number nor an interface name (1-64 printable characters)");
+  }
   for (const auto& [field, path] : {std::pair{"nfs_root", &fs.nfs_root},
                                     std::pair{"golden_image", &fs.golden_image},
                                     std::pair{"tftp_root", &fs.tftp_root}}) {
@@ -241,6 +250,12 @@ void check_pi(Checker& c, const std::string& w, const Shelf& shelf, const Pi& pi
           std::to_string(pi.vlan) + " is outside 2-4094");
   c.check(pi.vlan != shelf.public_net.vlan, w + ": vlan",
           std::to_string(pi.vlan) + " is the public VLAN");
+  if (pi.extra.contains("previous_vlan")) {
+    const Json& prev = pi.extra["previous_vlan"];
+    c.check(prev.is_number_integer() && prev.get<long long>() >= 2 && prev.get<long long>() <= 4094 &&
+                prev.get<long long>() != shelf.public_net.vlan,
+            w + ": previous_vlan", prev.dump() + " is not a VLAN id within 2-4094 other than the public VLAN");
+  }
   const auto& s = pi.storage;
   const Ipv4Net block{s.network, 30};
   c.check((s.network.value & 3U) == 0, w + ": storage: network",

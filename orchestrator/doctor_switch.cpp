@@ -198,7 +198,7 @@ void check_switch(const inventory::Shelf& shelf, switchctl::SnmpSession& session
   if (!reachable(shelf, session, out)) return;
   const auto vlans = vlan_table(shelf, session, out);
   if (vlans && write) write_test(shelf, session, *vlans, out);
-  auto state = switchctl::read_common(session, shelf.switch_.port_map);
+  auto state = switchctl::read_shelf_ports(session, shelf);
   if (!state) {
     add(out, "port map", CheckStatus::fail, state.error().message,
         "the switch must let picluster read IF-MIB ifName and BRIDGE-MIB dot1dBasePortIfIndex, or "

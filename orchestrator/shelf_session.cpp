@@ -48,6 +48,7 @@ Result<switchctl::SwitchController*> ShelfSession::switch_controller() {
   switchctl::ControllerOptions options;
   options.poe_off = std::chrono::seconds(shelf().switch_.poe_off_seconds);
   controller->set_options(options);
+  controller->set_inventory_file(m_inventory_path.string());
   m_switch = std::make_unique<switchctl::SwitchController>(std::move(*controller));
   return m_switch.get();
 }

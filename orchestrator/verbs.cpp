@@ -1,5 +1,7 @@
 #include "orchestrator/verbs.hpp"
 
+#include <algorithm>
+
 #include "bootcfg/bootcfg.hpp"
 #include "common/text.hpp"
 #include "orchestrator/images.hpp"
@@ -580,6 +582,68 @@ Result<void> apply(const VerbContext& ctx) {
   ApplyOptions options;
   options.dry_run = ctx.dry_run;
   return (*session)->journaled("", apply_shelf(**session, options), ctx.dry_run);
+}
+
+static Result<Renumbered> renumber_steps(const VerbContext& ctx, ShelfSession& s, const std::string& name,
+                                        std::optional<int> vlan) {
+  auto found = known_pi(s, name);
+  if (!found) return std::unexpected(found.error());
+  auto lock = lock_shelf(ctx, s);
+  if (!lock) return std::unexpected(lock.error());
+  // 1. the switch's VLANs: the new VLAN is none of another network's
+  std::set<int> foreign, colliding;
+  if (switch_configured(s.shelf())) {
+    auto sw = s.switch_controller();
+    if (!sw) return std::unexpected(sw.error());
+    auto state = (*sw)->read_state();
+    if (!state) {
+      return std::unexpected(state.error().with_context(
+          name + ": renumber: the switch's VLANs are needed to pick a VLAN that is no other network's"));
+    }
+    for (const auto& [v, vlan_name] : switchctl::foreign_vlans(s.shelf(), *state)) foreign.insert(v);
+    colliding = (*sw)->colliding_vlans(*state);
+  } else {
+    s.report({name, "switch", "skipped", "switch not configured: its VLANs are not avoided"});
+  }
+  // 2. inventory: the new VLAN, the old one as previous_vlan (and reserved if it is another network's)
+  Renumbered out{name, found->port, found->vlan, 0, colliding.contains(found->vlan)};
+  const std::string shelf_name = s.shelf().name;
+  auto inv = change_inventory(ctx, [&](inventory::Inventory& i) -> Result<void> {
+    inventory::Shelf& shelf = *i.find_shelf(shelf_name);
+    inventory::Pi* pi = shelf.find_pi(name);
+    if (pi == nullptr || pi->vlan != out.old_vlan) {
+      return fail(ErrorCode::conflict, i.source.string() + ": pi " + printable(name) + " changed meanwhile; run renumber again");
+    }
+    auto picked = inventory::pick_new_vlan(shelf, name, vlan, foreign);
+    if (!picked) return std::unexpected(picked.error().with_context(i.source.string()));
+    out.new_vlan = *picked;
+    pi->vlan = *picked;
+    pi->extra["previous_vlan"] = out.old_vlan;
+    if (out.reserved_old) {
+      inventory::Json& reserved = shelf.storage.extra["reserved_vlans"];
+      if (!reserved.is_array()) reserved = inventory::Json::array();
+      if (std::find(reserved.begin(), reserved.end(), inventory::Json(out.old_vlan)) == reserved.end())
+        reserved.push_back(out.old_vlan);
+    }
+    return {};
+  });
+  if (!inv) return std::unexpected(inv.error());
+  const std::string done = ctx.dry_run ? "planned" : "ok";
+  s.report({name, "allocate", done,
+            "VLAN " + std::to_string(out.old_vlan) + " -> " + std::to_string(out.new_vlan) + " (port " +
+                std::to_string(out.port) + "; previous_vlan " + std::to_string(out.old_vlan) + ")"});
+  if (out.reserved_old) {
+    s.report({name, "inventory", done,
+              "VLAN " + std::to_string(out.old_vlan) +
+                  " is another network's on the switch: added to storage.reserved_vlans"});
+  }
+  return out;
+}
+
+Result<Renumbered> renumber_pi(const VerbContext& ctx, const std::string& name, std::optional<int> vlan) {
+  auto session = open_session(ctx, "renumber", name);
+  if (!session) return std::unexpected(session.error());
+  return (*session)->journaled(name, renumber_steps(ctx, **session, name, vlan), ctx.dry_run);
 }
 
 }  // namespace picluster::orchestrator

@@ -53,6 +53,22 @@ Result<std::vector<switchctl::PowerResult>> power_pis(const VerbContext& ctx,
 // Reconcile the whole shelf (plan/apply).
 Result<void> apply(const VerbContext& ctx);
 
+// `picluster renumber`: gives the Pi another storage VLAN in the inventory (written atomically
+// under the inventory and shelf locks; nothing else is changed, `picluster apply` follows). The
+// new VLAN is `vlan` (checked) or picked: inside storage.vlan_range, not reserved, no other Pi's,
+// not the public VLAN, and not a VLAN the switch has for another network (the switch is read when
+// configured; a switch that cannot be read is an error). The old VLAN becomes the Pi's
+// `previous_vlan`, which apply may take the Pi's port out of; an old VLAN that collides with the
+// switch's (someone else's network) is added to storage.reserved_vlans.
+struct Renumbered {
+  std::string pi;
+  int port = 0;
+  int old_vlan = 0;
+  int new_vlan = 0;
+  bool reserved_old = false;  // the old VLAN was added to storage.reserved_vlans
+};
+Result<Renumbered> renumber_pi(const VerbContext& ctx, const std::string& name, std::optional<int> vlan);
+
 // Opens a session for the shelf named in ctx (or the shelf that holds `pi`).
 Result<std::unique_ptr<ShelfSession>> open_session(const VerbContext& ctx, const std::string& verb,
                                                    const std::string& pi = {});

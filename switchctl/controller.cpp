@@ -90,14 +90,23 @@ std::string SwitchController::name() const { return "switch " + m_session->endpo
 
 template <typename T>
 Result<T> SwitchController::named(Result<T> r) const {
+  if (!r && r.error().code == ErrorCode::invalid_inventory && !m_inventory_file.empty()) {
+    return with_context(std::move(r), m_inventory_file + ": " + name());
+  }
   return with_context(std::move(r), name());
 }
 
 Result<SwitchState> SwitchController::read_state() {
-  auto state = read_common(*m_session, m_shelf->switch_.port_map, stack_member(m_shelf->switch_));
+  auto state = read_shelf_ports(*m_session, *m_shelf);
   if (!state) return named(std::move(state));
   if (auto r = m_profile->read(*m_session, *state); !r) return named(Result<SwitchState>(std::unexpected(r.error())));
   return state;
+}
+
+std::set<int> SwitchController::colliding_vlans(const SwitchState& state) const {
+  std::set<int> out;
+  for (const auto& c : vlan_collisions(*m_shelf, *m_profile, state)) out.insert(c.vlan);
+  return out;
 }
 
 Result<void> SwitchController::check_ownership(const SwitchState& state) const {
@@ -345,7 +354,7 @@ Result<void> SwitchController::check_identity(const inventory::Pi& pi, const Por
     result.notes.push_back("no MAC in the inventory; identity not checked");
     return {};
   }
-  auto state = read_common(*m_session, m_shelf->switch_.port_map, stack_member(m_shelf->switch_));
+  auto state = read_shelf_ports(*m_session, *m_shelf);
   if (!state) return std::unexpected(state.error());
   auto learned = read_fdb(*m_session, state->map);
   if (!learned) return std::unexpected(learned.error());
@@ -390,7 +399,7 @@ Result<void> SwitchController::check_power_targets(const std::vector<std::string
     pis.push_back(*pi);
   }
   if (pis.empty()) return {};
-  auto state = read_common(*m_session, m_shelf->switch_.port_map, stack_member(m_shelf->switch_));
+  auto state = read_shelf_ports(*m_session, *m_shelf);
   if (!state) return named(Result<void>(std::unexpected(state.error())));
   std::vector<const PortEntry*> entries;
   for (const auto* pi : pis) {
@@ -422,7 +431,7 @@ Result<PowerResult> SwitchController::power(std::string_view pi_name, PowerActio
   auto found = power_pi(pi_name);
   if (!found) return std::unexpected(found.error());
   const inventory::Pi* pi = *found;
-  auto state = read_common(*m_session, m_shelf->switch_.port_map, stack_member(m_shelf->switch_));
+  auto state = read_shelf_ports(*m_session, *m_shelf);
   if (!state) return named(Result<PowerResult>(std::unexpected(state.error())));
   auto port = power_port(*pi, state->map);
   if (!port) return std::unexpected(port.error());
@@ -512,19 +521,21 @@ Result<SwitchStatus> SwitchController::status() {
 }
 
 Result<Discovery> SwitchController::discover() {
-  auto state = read_common(*m_session, m_shelf->switch_.port_map, stack_member(m_shelf->switch_));
+  auto state = read_shelf_ports(*m_session, *m_shelf);
   if (!state) return named(Result<Discovery>(std::unexpected(state.error())));
-  auto learned = read_fdb(*m_session, state->map);
-  if (!learned) return named(Result<Discovery>(std::unexpected(learned.error())));
-  if (learned->empty()) {
+  auto fdb = read_fdb_tables(*m_session, state->map);
+  if (!fdb) return named(Result<Discovery>(std::unexpected(fdb.error())));
+  if (!fdb->served) {
+    std::string tried;
+    for (const auto& t : fdb->tried) tried += (tried.empty() ? "" : "; ") + t;
     return named(Result<Discovery>(fail(
         ErrorCode::not_found,
-        "discover: no forwarding table could be read: dot1qTpFdbTable and dot1dTpFdbTable returned no rows "
-        "(a switch learns at least its uplink's MACs; Cisco IOS serves the BRIDGE-MIB only per VLAN, with the "
-        "community 'COMMUNITY@VLAN', which picluster does not query)")));
+        "discover: no forwarding table could be read: neither dot1qTpFdbTable (Q-BRIDGE-MIB) nor dot1dTpFdbTable "
+        "(BRIDGE-MIB) is served (" + tried + ")")));
   }
+  // A served, empty table is an empty list: nothing learned yet (devices off, the switch just started).
   Discovery d;
-  d.learned = *learned;
+  d.learned = std::move(fdb->learned);
   for (const auto& l : d.learned) {
     if (!is_raspberry_pi_mac(l.mac) || l.port == 0 || l.port == m_shelf->fileserver.trunk_port) continue;
     if (pi_on_port(*m_shelf, l.port) == nullptr) d.unknown_pis.push_back(l);

@@ -116,11 +116,16 @@ class SwitchController {
   static Result<SwitchController> create(const inventory::Shelf& shelf, SnmpSession& session,
                                          Clock& clock);
   void set_options(const ControllerOptions& options) { m_options = options; }
+  // The inventory file the shelf came from: an inventory field the switch cannot satisfy (a
+  // trunk_port or port_map interface name it does not list) is reported against it.
+  void set_inventory_file(std::string file) { m_inventory_file = std::move(file); }
 
   // "switch 127.0.0.1:16161"
   [[nodiscard]] std::string name() const;
 
   Result<SwitchState> read_state();
+  // The inventory's storage VLANs that exist on the switch as another network (see ownership.hpp).
+  [[nodiscard]] std::set<int> colliding_vlans(const SwitchState& state) const;
   // Refuses VLANs that are not picluster's (see ownership.hpp) before the profile plans.
   [[nodiscard]] Result<Plan> plan(const SwitchState& state) const;
   Result<Plan> plan();  // read_state + plan
@@ -203,6 +208,7 @@ class SwitchController {
   std::unique_ptr<VendorProfile> m_profile;
   ControllerOptions m_options;
   bool m_ordered = false;  // the switch rejected one-PDU changes: use steps from now on
+  std::string m_inventory_file;
 };
 
 }  // namespace picluster::switchctl

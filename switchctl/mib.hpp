@@ -12,6 +12,10 @@ inline const Oid ifName{1, 3, 6, 1, 2, 1, 31, 1, 1, 1, 1};
 // BRIDGE-MIB (RFC 4188)
 inline const Oid dot1dBasePortIfIndex{1, 3, 6, 1, 2, 1, 17, 1, 4, 1, 2};
 inline const Oid dot1dTpFdbPort{1, 3, 6, 1, 2, 1, 17, 4, 3, 1, 2};  // index: MAC (6)
+// LLDP-MIB (IEEE 802.1AB) lldpLocPortTable, index lldpLocPortNum
+inline const Oid lldpLocPortIdSubtype{1, 0, 8802, 1, 1, 2, 1, 3, 7, 1, 2};
+inline const Oid lldpLocPortId{1, 0, 8802, 1, 1, 2, 1, 3, 7, 1, 3};
+inline const Oid lldpLocPortDesc{1, 0, 8802, 1, 1, 2, 1, 3, 7, 1, 4};
 // Q-BRIDGE-MIB (RFC 4363)
 inline const Oid dot1qTpFdbPort{1, 3, 6, 1, 2, 1, 17, 7, 1, 2, 2, 1, 2};  // index: fdbId.MAC
 inline const Oid dot1qVlanCurrentEgressPorts{1, 3, 6, 1, 2, 1, 17, 7, 1, 4, 2, 1, 4};

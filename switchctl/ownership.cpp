@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "inventory/vlans.hpp"
+
 namespace picluster::switchctl {
 
 std::set<int> owned_vlans(const inventory::Shelf& shelf) {
@@ -82,11 +84,9 @@ std::string describe(const VlanCollision& c) {
                     "'s storage VLAN) already exists on the switch";
   msg += c.switch_name.empty() ? " without a name" : " as '" + c.switch_name + "'";
   msg += c.others.empty() ? " (no other member ports)" : " with member port(s) " + join(c.others);
-  msg += ": it is not picluster's and will not be shared; fix: add " + std::to_string(c.vlan) +
-         " to storage.reserved_vlans and give " + c.pi + " another VLAN (`picluster remove " +
-         c.pi + "`, then `picluster add " + c.pi +
-         "` again, which avoids the switch's VLANs), or move "
-         "storage.vlan_range away from the switch's VLANs";
+  msg += ": it is not picluster's and will not be shared; fix: `picluster renumber " + c.pi + "` (gives " + c.pi +
+         " a free VLAN and adds " + std::to_string(c.vlan) +
+         " to storage.reserved_vlans), then `picluster apply`; or move storage.vlan_range away from the switch's VLANs";
   return msg;
 }
 
@@ -99,10 +99,11 @@ std::vector<std::string> foreign_memberships(const inventory::Shelf& shelf,
     const PortEntry* entry = state.map.by_port(pi.port);
     if (entry == nullptr || pi.port == shelf.fileserver.trunk_port) continue;
     const PortView view = profile.view(state, *entry);
+    const auto previous = inventory::previous_vlan(pi);  // left by `picluster renumber`: apply takes it out
     std::vector<std::string> foreign;
     for (const auto* set : {&view.untagged, &view.tagged}) {
       for (const int v : *set) {
-        if (v == kDefaultVlan || owned.contains(v)) continue;
+        if (v == kDefaultVlan || owned.contains(v) || v == previous) continue;
         const auto row = state.vlans.find(v);
         const std::string name = row != state.vlans.end() && !row->second.name.empty()
                                      ? " '" + row->second.name + "'"

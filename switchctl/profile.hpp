@@ -38,8 +38,32 @@ std::unique_ptr<VendorProfile> make_profile(std::string_view name);
 Result<SwitchState> read_common(SnmpSession& session,
                                 const std::map<int, inventory::PortMapOverride>& overrides, int stack_member = 1);
 
+// read_common with the shelf's overrides (port_overrides) and stack member. An override the
+// switch cannot satisfy (an interface name it does not list) is ErrorCode::invalid_inventory
+// naming the shelf and the inventory field.
+Result<SwitchState> read_shelf_ports(SnmpSession& session, const inventory::Shelf& shelf);
+
 // Reads the forwarding database: dot1qTpFdbTable, or dot1dTpFdbTable when that is empty.
 Result<std::vector<LearnedMac>> read_fdb(SnmpSession& session, const PortMap& map);
+
+// Whether the agent implements a table column that a walk found empty: a GET of an instance that
+// does not exist (the column and `index_len` zeros) answers noSuchInstance when the object is
+// implemented (served, no rows) and noSuchObject when it is not (RFC 3416 4.2.1). `said` is what
+// the GET answered, for messages ("GET dot1qTpFdbPort.0.0.0.0.0.0.0: noSuchObject").
+struct ColumnProbe {
+  bool served = false;
+  std::string said;
+};
+Result<ColumnProbe> probe_column(SnmpSession& session, const Oid& column, std::size_t index_len);
+
+// The forwarding database and whether any FDB table is served (a served, empty table is "no MAC
+// learned"; no table served is "could not read"). `tried` says what was asked, for the error.
+struct FdbRead {
+  std::vector<LearnedMac> learned;
+  bool served = false;
+  std::vector<std::string> tried;
+};
+Result<FdbRead> read_fdb_tables(SnmpSession& session, const PortMap& map);
 
 // The varbind that switches PoE on a port on or off (pethPsePortAdminEnable).
 VarBind poe_admin_varbind(const PortEntry& port, bool on);

@@ -48,8 +48,10 @@ Result<void> read_poe_columns(SwitchState& state, const std::vector<Oid>& roots,
 
 Result<SwitchState> read_common(SnmpSession& session,
                                 const std::map<int, inventory::PortMapOverride>& overrides, int stack_member) {
-  const std::vector<Oid> roots = {mib::dot1dBasePortIfIndex, mib::ifName, mib::ifType,
-                                  mib::pethPsePortAdminEnable, mib::pethPsePortDetectionStatus};
+  const std::vector<Oid> roots = {mib::dot1dBasePortIfIndex,     mib::ifName,
+                                  mib::ifType,                   mib::pethPsePortAdminEnable,
+                                  mib::pethPsePortDetectionStatus, mib::lldpLocPortIdSubtype,
+                                  mib::lldpLocPortId,            mib::lldpLocPortDesc};
   auto cols = walk_columns(session, roots);
   if (!cols) return std::unexpected(cols.error().with_context("read port map"));
   auto bad = [](const Error& e) { return std::unexpected(e.with_context("read port map")); };
@@ -79,6 +81,23 @@ Result<SwitchState> read_common(SnmpSession& session,
   for (const auto& vb : (*cols)[3]) {
     if (auto i = index_of(vb.oid, roots[3], 2)) tables.poe_rows.emplace_back((*i)[0], (*i)[1]);
   }
+  // LLDP-MIB local ports (columns 5-7): the switch's own front-panel numbers, when served.
+  for (std::size_t c = 5; c <= 7; ++c) {
+    for (const auto& vb : (*cols)[c]) {
+      auto i = index_of(vb.oid, roots[c], 1);
+      if (!i || vb.value.is_exception()) continue;
+      LldpLocalPort& row = tables.lldp_ports[(*i)[0]];
+      if (c == 5) {
+        auto n = number_of(vb);
+        if (!n) return bad(n.error());
+        row.subtype = static_cast<int>(*n);
+        continue;
+      }
+      auto text = octets_of(vb);
+      if (!text) return bad(text.error());
+      (c == 6 ? row.id : row.desc) = *text;
+    }
+  }
   auto map = build_port_map(tables, overrides);
   if (!map) return std::unexpected(map.error());
   SwitchState state;
@@ -88,6 +107,14 @@ Result<SwitchState> read_common(SnmpSession& session,
     for (const auto& p : state.map.ports) state.map.bridge_ports.insert(p.bridge_port);
   }
   if (auto r = read_poe_columns(state, roots, *cols); !r) return bad(r.error());
+  return state;
+}
+
+Result<SwitchState> read_shelf_ports(SnmpSession& session, const inventory::Shelf& shelf) {
+  auto state = read_common(session, port_overrides(shelf), stack_member(shelf.switch_));
+  if (!state && state.error().code == ErrorCode::invalid_inventory) {
+    return std::unexpected(state.error().with_context("shelf '" + shelf.name + "'"));
+  }
   return state;
 }
 
@@ -123,6 +150,42 @@ Result<std::vector<LearnedMac>> read_fdb(SnmpSession& session, const PortMap& ma
       if (qbridge) same->vlans.insert(static_cast<int>(vb.oid[root->size()]));
     }
     if (!out.empty()) break;
+  }
+  return out;
+}
+
+Result<ColumnProbe> probe_column(SnmpSession& session, const Oid& column, std::size_t index_len) {
+  Oid instance = column;
+  instance.resize(column.size() + index_len, 0);
+  auto got = session.get({instance});
+  ColumnProbe out;
+  if (!got) {
+    // An SNMPv1-style noSuchName error-status: the agent does not know the object.
+    out.said = "GET " + oid_name(instance) + ": " + got.error().message;
+    return out;
+  }
+  const ValueType type = got->empty() ? ValueType::no_such_object : got->front().value.type;
+  out.served = type != ValueType::no_such_object && type != ValueType::end_of_mib_view;
+  out.said = "GET " + oid_name(instance) + ": " +
+             (got->empty() || got->front().value.is_exception() ? std::string(to_string(type)) : "a value");
+  return out;
+}
+
+Result<FdbRead> read_fdb_tables(SnmpSession& session, const PortMap& map) {
+  FdbRead out;
+  auto learned = read_fdb(session, map);
+  if (!learned) return std::unexpected(learned.error());
+  out.learned = std::move(*learned);
+  if (!out.learned.empty()) {
+    out.served = true;
+    return out;
+  }
+  out.tried.push_back("walked dot1qTpFdbPort and dot1dTpFdbPort: no rows");
+  for (const auto& [column, index_len] : {std::pair{&mib::dot1qTpFdbPort, 7UZ}, std::pair{&mib::dot1dTpFdbPort, 6UZ}}) {
+    auto probe = probe_column(session, *column, index_len);
+    if (!probe) return std::unexpected(probe.error().with_context("read forwarding database"));
+    out.served = out.served || probe->served;
+    out.tried.push_back(probe->said);
   }
   return out;
 }

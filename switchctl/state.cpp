@@ -26,6 +26,19 @@ int stack_member(const inventory::Switch& sw) {
   return 1;
 }
 
+std::map<int, inventory::PortMapOverride> port_overrides(const inventory::Shelf& shelf) {
+  auto out = shelf.switch_.port_map;
+  for (auto& [port, o] : out) {
+    if (o.extra.contains("if_name")) o.extra["field"] = "switch.port_map: " + std::to_string(port) + ": if_name";
+  }
+  if (!shelf.fileserver.trunk_port_name.empty()) {
+    auto& o = out[shelf.fileserver.trunk_port];
+    o.extra["if_name"] = shelf.fileserver.trunk_port_name;
+    o.extra["field"] = "fileserver: trunk_port";
+  }
+  return out;
+}
+
 std::string map_notes(const PortMap& map) {
   std::string out;
   for (const auto& n : map.notes) out += (out.empty() ? " (" : "; ") + n;
@@ -195,16 +208,81 @@ void normalize_names(std::vector<PortEntry>& pool, std::vector<PortEntry>& left_
   }
 }
 
-// Overrides that name a bridge port (or ifIndex) the switch lists claim that interface for
-// their front-panel port before anything is numbered automatically.
-std::map<int, PortEntry> claim_overridden(std::vector<PortEntry>& pool,
-                                          const std::map<int, inventory::PortMapOverride>& overrides) {
+// The switch's own numbering (LLDP-MIB lldpLocPortTable): interfaces whose ifName a row names
+// (lldpLocPortId or lldpLocPortDesc) get lldpLocPortNum as front-panel number; the others are
+// left out. Returns false, changing nothing, when the table is absent, names no interface, or
+// its numbers are not distinct or do not start at 1 (ifIndex-like: noted).
+bool number_by_lldp(std::vector<PortEntry>& pool, std::vector<PortEntry>& left_out,
+                    const std::map<int, LldpLocalPort>& lldp, std::vector<std::string>& notes) {
+  if (lldp.empty()) return false;
+  std::map<std::size_t, int> number_of;  // pool index -> lldpLocPortNum
+  std::set<int> used;
+  bool distinct = true;
+  for (std::size_t i = 0; i < pool.size(); ++i) {
+    if (pool[i].if_name.empty()) continue;
+    for (const auto& [num, row] : lldp) {
+      if (row.id != pool[i].if_name && row.desc != pool[i].if_name) continue;
+      number_of[i] = num;
+      distinct = distinct && used.insert(num).second;
+      break;
+    }
+  }
+  if (number_of.empty()) return false;
+  if (!distinct || *used.begin() != 1) {
+    notes.push_back("LLDP-MIB local port numbers (lldpLocPortNum " + std::to_string(*used.begin()) + "-" +
+                    std::to_string(*used.rbegin()) + ") " + (distinct ? "do not start at 1" : "repeat") +
+                    ": not front-panel numbers; numbered by ifName");
+    return false;
+  }
+  std::vector<PortEntry> kept;
+  for (std::size_t i = 0; i < pool.size(); ++i) {
+    PortEntry& p = pool[i];
+    if (auto it = number_of.find(i); it != number_of.end()) {
+      p.port = it->second;
+      p.numbering = "LLDP-MIB lldpLocPortNum " + std::to_string(it->second) + " ('" + p.if_name + "')";
+      kept.push_back(std::move(p));
+    } else {
+      p.numbering = "left out: not in the LLDP-MIB local port table (name it with if_name in switch.port_map)";
+      left_out.push_back(std::move(p));
+    }
+  }
+  pool = std::move(kept);
+  notes.push_back("front-panel numbers from the switch's LLDP-MIB local port table (lldpLocPortNum) for " +
+                  std::to_string(pool.size()) + " interface(s)");
+  return true;
+}
+
+// "'te1/0/9' is not an interface of the switch (...)" for an override naming an interface the
+// switch does not list, with the inventory field it came from and the names that could be meant.
+Error unknown_interface(const inventory::PortMapOverride& o, int port, const std::string& name,
+                        const std::vector<PortEntry>& pool) {
+  const std::string field = o.extra.contains("field") && o.extra["field"].is_string()
+                                ? o.extra["field"].get<std::string>()
+                                : "switch.port_map: " + std::to_string(port) + ": if_name";
+  std::string left;
+  int shown = 0;
+  for (const auto& p : pool) {
+    if (!p.numbering.starts_with("left out") || p.if_name.empty()) continue;
+    if (++shown <= 8) left += (left.empty() ? "" : ", ") + p.if_name;
+  }
+  if (shown > 8) left += ", ...";
+  return Error{ErrorCode::invalid_inventory,
+               field + ": '" + name + "' is not an interface of the switch (no ifName is '" + name + "'" +
+                   (left.empty() ? "" : "; interfaces kept out of the front-panel numbering: " + left) + ")"};
+}
+
+// Overrides that name an interface (or a bridge port or ifIndex) the switch lists claim that
+// interface for their front-panel port before anything is numbered automatically. An interface
+// name the switch does not list is an error.
+Result<std::map<int, PortEntry>> claim_overridden(std::vector<PortEntry>& pool,
+                                                  const std::map<int, inventory::PortMapOverride>& overrides) {
   std::map<int, PortEntry> claimed;
   for (const auto& [port, o] : overrides) {
     auto it = pool.end();
     if (o.extra.contains("if_name") && o.extra["if_name"].is_string()) {
       const std::string name = o.extra["if_name"].get<std::string>();
       it = std::find_if(pool.begin(), pool.end(), [&](const PortEntry& p) { return p.if_name == name; });
+      if (it == pool.end()) return std::unexpected(unknown_interface(o, port, name, pool));
     } else if (o.bridge_port) {
       it = std::find_if(pool.begin(), pool.end(), [&](const PortEntry& p) { return p.bridge_port == *o.bridge_port; });
     } else if (o.if_index) {
@@ -212,7 +290,9 @@ std::map<int, PortEntry> claim_overridden(std::vector<PortEntry>& pool,
     }
     if (it == pool.end()) continue;
     it->port = port;
-    it->numbering = "switch.port_map in the inventory";
+    it->numbering = o.extra.contains("field") && o.extra["field"] == "fileserver: trunk_port"
+                        ? "fileserver.trunk_port '" + it->if_name + "' in the inventory"
+                        : "switch.port_map in the inventory";
     claimed.emplace(port, std::move(*it));
     pool.erase(it);
   }
@@ -281,7 +361,9 @@ Result<PortMap> build_port_map(const PortMapTables& tables,
                                const std::map<int, inventory::PortMapOverride>& overrides) {
   PortMap map;
   std::vector<PortEntry> pool = candidates(tables);
-  normalize_names(pool, map.left_out, tables.stack_member, map.notes);
+  if (!number_by_lldp(pool, map.left_out, tables.lldp_ports, map.notes)) {
+    normalize_names(pool, map.left_out, tables.stack_member, map.notes);
+  }
   if (tables.base_port_if_index.empty()) {
     map.notes.push_back(std::string("dot1dBasePortIfIndex (BRIDGE-MIB port table) is not served") +
                         (pool.empty() ? "" : "; ports mapped by ifIndex from ifName/ifType, without bridge port numbers") +
@@ -290,7 +372,9 @@ Result<PortMap> build_port_map(const PortMapTables& tables,
   }
   // An override may name a left-out interface (a module port) by if_name, bridge port or ifIndex.
   for (auto& p : map.left_out) pool.push_back(p);
-  std::map<int, PortEntry> claimed = claim_overridden(pool, overrides);
+  auto claims = claim_overridden(pool, overrides);
+  if (!claims) return std::unexpected(claims.error());
+  std::map<int, PortEntry> claimed = std::move(*claims);
   std::erase_if(map.left_out, [&](const PortEntry& l) {
     return std::any_of(claimed.begin(), claimed.end(), [&](auto& kv) { return kv.second.if_index == l.if_index && kv.second.bridge_port == l.bridge_port; });
   });

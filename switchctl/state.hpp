@@ -38,8 +38,16 @@ struct PortMap {
   [[nodiscard]] const PortEntry* by_if_index(int if_index) const;
 };
 
+// One row of LLDP-MIB's lldpLocPortTable: the switch's own view of a front-panel port.
+struct LldpLocalPort {
+  int subtype = 0;   // lldpLocPortIdSubtype: 5 interfaceName, 7 local, 3 macAddress, ...
+  std::string id;    // lldpLocPortId
+  std::string desc;  // lldpLocPortDesc
+};
+
 // The raw tables build_port_map reads: index -> value.
 struct PortMapTables {
+  std::map<int, LldpLocalPort> lldp_ports;  // lldpLocPortNum -> row (may be empty)
   std::map<int, int> base_port_if_index;  // dot1dBasePortIfIndex: bridge port -> ifIndex
   std::map<int, std::string> if_name;     // ifName
   std::map<int, int> if_type;             // ifType (may be empty)
@@ -50,13 +58,23 @@ struct PortMapTables {
 // switch.stack_member (kept in the switch object's extra fields), default 1.
 int stack_member(const inventory::Switch& sw);
 
+// The port map overrides of a shelf: switch.port_map, plus the fileserver's trunk port when the
+// inventory names it by interface (`"trunk_port": "te1/0/1"`, numbered switch.port_count + 1).
+// An override naming an interface carries the inventory field it came from in extra["field"], for
+// the error when the switch has no such interface.
+std::map<int, inventory::PortMapOverride> port_overrides(const inventory::Shelf& shelf);
+
 // "" or " (NOTE; NOTE)": the map's notes, to end an error about a port the map lacks.
 std::string map_notes(const PortMap& map);
 
 // The trailing number of an interface name: "gi5" -> 5, "1/0/5" -> 5, "Port 5" -> 5, "5" -> 5.
 std::optional<int> trailing_number(std::string_view name);
 
-// Front-panel numbers come from ifName's trailing number (bridge port number when ifName is
+// When the switch serves LLDP-MIB's local port table and its rows name interfaces by ifName
+// (lldpLocPortId or lldpLocPortDesc equal to the ifName), lldpLocPortNum is the front-panel
+// number of those interfaces, if the numbers are distinct and start at 1 (on some switches they
+// are ifIndexes, 49..: then they are ignored, with a note); the interfaces it does not name are
+// left out. Otherwise front-panel numbers come from ifName's trailing number (bridge port number when ifName is
 // missing). Stacked names (gi<unit>/0/<n>) count only for tables.stack_member; the ports of other
 // units are left out (map.left_out). Of several name families (gi, te, A), the one with the most
 // ports is numbered and the others' ports whose number it already uses are left out (module and

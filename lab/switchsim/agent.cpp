@@ -8,7 +8,9 @@
 #include <cstring>
 #include <filesystem>
 #include <random>
+#include <iterator>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 // net-snmp's headers are C with macros full of old-style casts; they come in as system headers.
@@ -100,19 +102,18 @@ void answer_get(netsnmp_agent_request_info* reqinfo, netsnmp_request_info* reque
       set_value(r->requestvb, hit->second);
       continue;
     }
-    Oid parent = name;
-    if (!parent.empty()) parent.pop_back();
-    netsnmp_set_request_error(reqinfo, r,
-                              g.simulator->serves_under(parent) ? SNMP_NOSUCHINSTANCE : SNMP_NOSUCHOBJECT);
+    netsnmp_set_request_error(reqinfo, r, g.simulator->implements(name) ? SNMP_NOSUCHINSTANCE : SNMP_NOSUCHOBJECT);
   }
 }
 
-void answer_getnext(netsnmp_request_info* requests) {
+// Answers within the registration's subtree only: past it, the agent asks the next registration.
+void answer_getnext(const netsnmp_handler_registration* reg, netsnmp_request_info* requests) {
+  const Oid root = to_oid(reg->rootoid, reg->rootoid_len);
   for (auto* r = requests; r != nullptr; r = r->next) {
     if (r->processed != 0) continue;
     const Oid name = to_oid(r->requestvb->name, r->requestvb->name_length);
     auto hit = g.simulator->get_next(name, uptime_ticks());
-    if (!hit) continue;  // past our objects: the agent answers endOfMibView
+    if (!hit || !has_prefix(hit->first, root)) continue;  // past our objects here: endOfMibView
     std::vector<oid> parts(hit->first.begin(), hit->first.end());
     snmp_set_var_objid(r->requestvb, parts.data(), parts.size());
     set_value(r->requestvb, hit->second);
@@ -140,11 +141,11 @@ void reserve(netsnmp_agent_request_info* reqinfo, netsnmp_request_info* requests
   if (auto failure = g.simulator->reserve(varbinds)) report(reqinfo, *failure);
 }
 
-int handle(netsnmp_mib_handler*, netsnmp_handler_registration*, netsnmp_agent_request_info* reqinfo,
+int handle(netsnmp_mib_handler*, netsnmp_handler_registration* reg, netsnmp_agent_request_info* reqinfo,
            netsnmp_request_info* requests) {
   switch (reqinfo->mode) {
     case MODE_GET: answer_get(reqinfo, requests); break;
-    case MODE_GETNEXT: answer_getnext(requests); break;
+    case MODE_GETNEXT: answer_getnext(reg, requests); break;
     case MODE_SET_RESERVE1: reserve(reqinfo, requests); break;
     case MODE_SET_RESERVE2: break;
     case MODE_SET_ACTION:
@@ -238,12 +239,17 @@ Result<std::unique_ptr<Agent>> Agent::start(const AgentOptions& options, Simulat
   init_agent(k_app);
   init_vacm_conf();  // rwcommunity/rwuser tokens and the access-control callbacks
 
+  // 1.3.6.1 (internet) and 1.0.8802 (IEEE 802.1AB LLDP-MIB, under iso.std).
   static oid root[] = {1, 3, 6, 1};
-  netsnmp_handler_registration* reg =
-      netsnmp_create_handler_registration("switchsim", handle, root, 4, HANDLER_CAN_RWRITE);
-  if (reg == nullptr || netsnmp_register_handler(reg) != MIB_REGISTERED_OK) {
-    g.simulator = nullptr;
-    return fail(ErrorCode::internal, "cannot register the MIB handler");
+  static oid lldp_root[] = {1, 0, 8802};
+  for (auto [name, at, length] : {std::tuple{"switchsim", root, std::size(root)},
+                                  std::tuple{"switchsim-lldp", lldp_root, std::size(lldp_root)}}) {
+    netsnmp_handler_registration* reg =
+        netsnmp_create_handler_registration(name, handle, at, length, HANDLER_CAN_RWRITE);
+    if (reg == nullptr || netsnmp_register_handler(reg) != MIB_REGISTERED_OK) {
+      g.simulator = nullptr;
+      return fail(ErrorCode::internal, "cannot register the MIB handler");
+    }
   }
   init_snmp(k_app);
   if (init_master_agent() != 0 || main_session == nullptr) {

@@ -18,6 +18,10 @@ inline const Oid if_entry{1, 3, 6, 1, 2, 1, 2, 2, 1};          // .1 ifIndex .2 
                                                                // .5 ifSpeed .7 admin .8 oper
 inline const Oid if_x_entry{1, 3, 6, 1, 2, 1, 31, 1, 1, 1};    // .1 ifName
 
+// LLDP-MIB (IEEE 802.1AB) lldpLocPortTable, indexed by lldpLocPortNum: .2 lldpLocPortIdSubtype
+// .3 lldpLocPortId .4 lldpLocPortDesc. Outside 1.3.6.1: the agent registers 1.0.8802 too.
+inline const Oid lldp_loc_port_entry{1, 0, 8802, 1, 1, 2, 1, 3, 7, 1};
+
 // BRIDGE-MIB.
 inline const Oid dot1d_base_bridge_address{1, 3, 6, 1, 2, 1, 17, 1, 1, 0};
 inline const Oid dot1d_base_num_ports{1, 3, 6, 1, 2, 1, 17, 1, 2, 0};

@@ -63,6 +63,21 @@ std::vector<ExtraInterface> extra_interfaces(const SwitchState& s, const Knobs& 
   return out;
 }
 
+// lldp_local_ports: the switch's own port numbering, lldpLocPortNum F for front port F (and
+// port_count + k for module port te1/0/k), each named by its ifName (interfaceName(5)).
+void render_lldp(MibMap& m, const SwitchState& s, const Knobs& k) {
+  if (!k.lldp_local_ports) return;
+  const auto row = [&](int num, const std::string& name, const std::string& descr) {
+    m[append(oids::lldp_loc_port_entry, {2, u(num)})] = Value::integer(5);  // interfaceName
+    m[append(oids::lldp_loc_port_entry, {3, u(num)})] = Value::octets(name);
+    m[append(oids::lldp_loc_port_entry, {4, u(num)})] = Value::octets(descr);
+  };
+  for (int f = 1; f <= s.port_count; ++f) row(f, if_name(k, f), k.ifdescr_prefix + std::to_string(f));
+  for (const auto& extra : extra_interfaces(s, k)) {
+    if (extra.name.starts_with("te")) row(s.port_count + extra.if_index - 1000, extra.name, extra.name);
+  }
+}
+
 bool link_up(const PortState& port, const PortKnobs& pk) {
   return pk.device && (pk.external_power || detection(port, pk) == Detection::delivering_power);
 }
@@ -103,7 +118,8 @@ void render_system(MibMap& m, const SwitchState& s, const Knobs& k, Mode mode) {
 }
 
 void render_bridge(MibMap& m, const SwitchState& s, const Knobs& k,
-                   const std::vector<FdbEntry>& fdb) {
+                   std::vector<FdbEntry> fdb) {
+  if (!k.fdb_tables) fdb.clear();
   m[oids::dot1d_base_bridge_address] = Value::octets(mac_bytes({0x02, 0x5e, 0, 0, 0, 0}));
   m[oids::dot1d_base_num_ports] = Value::integer(s.port_count);
   m[oids::dot1d_base_type] = Value::integer(2);  // transparent-only
@@ -288,14 +304,25 @@ int drawn_mw(const PortState& port, const PortKnobs& knobs) {
   return detection(port, knobs) == Detection::delivering_power ? knobs.power_mw : 0;
 }
 
+std::vector<Oid> implemented_tables(const Knobs& knobs, Mode mode) {
+  std::vector<Oid> out;
+  if (knobs.bridge_port_table) out.push_back(oids::dot1d_base_port_entry);
+  if (knobs.fdb_tables) {
+    out.push_back(oids::dot1d_tp_fdb_entry);
+    if (mode == Mode::qbridge) out.push_back(oids::dot1q_tp_fdb_entry);
+  }
+  return out;
+}
+
 MibMap render_mib(const SwitchState& state, const Knobs& knobs, Mode mode,
                   const std::vector<FdbEntry>& fdb) {
   MibMap m;
   render_system(m, state, knobs, mode);
+  render_lldp(m, state, knobs);
   render_bridge(m, state, knobs, fdb);
   if (mode == Mode::qbridge) {
     render_qbridge_vlans(m, state, knobs);
-    render_qbridge_fdb(m, state, knobs, fdb);
+    if (knobs.fdb_tables) render_qbridge_fdb(m, state, knobs, fdb);
   }
   if (knobs.poe_mib) render_poe(m, state, knobs, mode);
   if (mode == Mode::cisco) {

@@ -24,4 +24,9 @@ int drawn_mw(const PortState& port, const PortKnobs& knobs);
 MibMap render_mib(const SwitchState& state, const Knobs& knobs, Mode mode,
                   const std::vector<FdbEntry>& fdb);
 
+// The table entries the agent implements even when they have no rows (a GET of a missing row
+// under one answers noSuchInstance, not noSuchObject): the forwarding tables and the BRIDGE-MIB
+// port table, as far as the knobs and the mode serve them.
+std::vector<Oid> implemented_tables(const Knobs& knobs, Mode mode);
+
 }  // namespace picluster::switchsim

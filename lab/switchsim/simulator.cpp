@@ -63,6 +63,15 @@ bool Simulator::serves_under(const Oid& prefix) {
   return it != m.end() && has_prefix(it->first, prefix);
 }
 
+bool Simulator::implements(const Oid& oid) {
+  for (const auto& table : implemented_tables(m_config.knobs, m_config.mode)) {
+    if (has_prefix(oid, table) && oid.size() > table.size() + 1) return true;
+  }
+  Oid parent = oid;
+  if (!parent.empty()) parent.pop_back();
+  return serves_under(parent);
+}
+
 std::optional<SetFailure> Simulator::reserve(const std::vector<VarBind>& varbinds) {
   m_staged.reset();
   const SetContext context{m_config.knobs, m_config.mode,

@@ -39,6 +39,10 @@ class Simulator {
   std::optional<std::pair<Oid, Value>> get_next(const Oid& oid, std::uint32_t uptime_ticks);
   // True if some served object lies under `prefix` (noSuchInstance vs noSuchObject).
   bool serves_under(const Oid& prefix);
+  // What a GET of `oid` that is not served answers: true (noSuchInstance) when the object is
+  // implemented (its parent serves something, or it is under an implemented table, empty or
+  // not), false (noSuchObject) otherwise.
+  bool implements(const Oid& oid);
 
   std::optional<SetFailure> reserve(const std::vector<VarBind>& varbinds);
   std::optional<SetFailure> action();

@@ -30,6 +30,7 @@ void register_watch_commands(CLI::App& app, Context& ctx);       // watch
 void register_image_commands(CLI::App& app, Context& ctx);       // image build/import/list/show/remove/exec/diff/stage
 void register_doctor_commands(CLI::App& app, Context& ctx);      // doctor
 void register_complete_commands(CLI::App& app, Context& ctx);    // hidden: __complete, __cli
+void register_renumber_command(CLI::App& app, Context& ctx);     // renumber
 
 // For a usage error: the first argument that looks like an option but is none of any subcommand's
 // ("-rf"), as a message naming it; nullopt when there is none. CLI11 reports a missing positional

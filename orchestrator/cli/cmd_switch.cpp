@@ -41,6 +41,7 @@ Result<void> connect_switch(const Context& ctx, SwitchContext& sw) {
   sw.session = std::move(*session);
   auto controller = SwitchController::create(*sw.shelf, *sw.session, sw.clock);
   if (!controller) return std::unexpected(controller.error());
+  controller->set_inventory_file(source.string());
   sw.controller = std::make_unique<SwitchController>(std::move(*controller));
   return {};
 }

@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   cli::register_watch_commands(app, ctx);
   cli::register_image_commands(app, ctx);
   cli::register_doctor_commands(app, ctx);
+  cli::register_renumber_command(app, ctx);
   cli::register_complete_commands(app, ctx);  // last: it reads the whole tree
 
   try {

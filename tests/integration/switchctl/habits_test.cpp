@@ -108,6 +108,20 @@ void check_habit(const std::string& name, const Output& r_show, const Output& r_
     EXPECT_TRUE(left.contains("gi2/0/5")) << show["left_out"];
     EXPECT_EQ(r_plan.status, 0) << r_plan.err;
     EXPECT_NE(r_plan.out.find("dot1qPvid.5 = 14\n"), std::string::npos) << r_plan.out;
+  } else if (name == "lldp_juniper_names") {
+    // ge-0/0/00..ge-0/0/23 read like stack unit 0; the switch's LLDP local port table says
+    // ge-0/0/00 is front-panel port 1: every port numbered by it, none shifted or left out.
+    EXPECT_EQ(r_show.status, 0) << r_show.err;
+    EXPECT_EQ(show["ports"].size(), 24u);
+    EXPECT_TRUE(port_of(show, 0).is_null());
+    EXPECT_EQ(port_of(show, 1)["if_name"], "ge-0/0/00");
+    EXPECT_EQ(port_of(show, 24)["if_name"], "ge-0/0/23");
+    EXPECT_EQ(port_of(show, 1)["numbering"], "LLDP-MIB lldpLocPortNum 1 ('ge-0/0/00')");
+    EXPECT_EQ(r_plan.status, 0) << r_plan.err;
+    EXPECT_NE(r_plan.out.find("dot1qPvid.1 = 10\n"), std::string::npos) << r_plan.out;
+    EXPECT_NE(r_plan.out.find("dot1qPvid.8 = 17\n"), std::string::npos) << r_plan.out;
+    EXPECT_EQ(r_plan.out.find("# port 0:"), std::string::npos) << r_plan.out;
+    EXPECT_EQ(r_plan.out.find("# port 9:"), std::string::npos) << r_plan.out;
   } else {
     FAIL() << "unknown habit " << name;
   }
@@ -116,7 +130,7 @@ void check_habit(const std::string& name, const Output& r_show, const Output& r_
 const Habit kHabitList[] = {{"foreign_vlans", false},     {"comma_portlists", false},
                             {"stray_octets", false},      {"no_bridge_port_table", true},
                             {"cisco_access_trunk", true}, {"zero_based_names", false},
-                            {"stack_module_ports", false}};
+                            {"stack_module_ports", false}, {"lldp_juniper_names", false}};
 
 class HabitSim : public SwitchSim, public ::testing::WithParamInterface<Habit> {};
 
@@ -145,6 +159,7 @@ TEST_P(HabitSim, ShowIsRightOrNamesTheCauseAndApplyPlansNoForeignVlan) {
   EXPECT_EQ(served["dot1dBasePortIfIndex"], h.name != "no_bridge_port_table");
   EXPECT_EQ(served["vtpVlanTable"], h.cisco);
   EXPECT_EQ(served["pethPsePortTable"], true);
+  EXPECT_EQ(served["lldpLocPortTable"], h.name == "lldp_juniper_names");
   EXPECT_EQ(probe["portlist_form"], h.cisco                       ? "n/a (cisco)"
                                     : h.name == "comma_portlists" ? "comma list"
                                                                   : "bitmap");
@@ -180,6 +195,33 @@ TEST_P(HabitSim, ShowIsRightOrNamesTheCauseAndApplyPlansNoForeignVlan) {
     ASSERT_EQ(planned.status, 0) << planned.out << planned.err;
     EXPECT_NE(planned.out.find("dot1qVlanStaticEgressPorts.10 = 0x80000080\n"), std::string::npos)
         << planned.out;
+    // The same trunk named directly: "trunk_port": "te1/0/1" (numbered port_count + 1 = 25).
+    inv.shelves[0].switch_.port_count = 24;
+    inv.shelves[0].switch_.port_map.clear();
+    inv.shelves[0].fileserver.trunk_port_name = "te1/0/1";
+    inv.shelves[0].fileserver.trunk_port = 25;
+    save_inventory();
+    EXPECT_NE(slurp(dir / "inventory.json").find("\"trunk_port\": \"te1/0/1\""), std::string::npos);
+    const auto named = pic({"switch", "show", "--json"});
+    ASSERT_EQ(named.status, 0) << named.out << named.err;
+    const auto named_show = nlohmann::json::parse(named.out);
+    EXPECT_EQ(port_of(named_show, 25)["if_name"], "te1/0/1");
+    EXPECT_EQ(port_of(named_show, 25)["role"], "trunk");
+    EXPECT_EQ(port_of(named_show, 25)["numbering"], "fileserver.trunk_port 'te1/0/1' in the inventory");
+    planned = pic({"switch", "apply", "--dry-run"});
+    ASSERT_EQ(planned.status, 0) << planned.out << planned.err;
+    EXPECT_NE(planned.out.find("dot1qVlanStaticEgressPorts.10 = 0x80000080\n"), std::string::npos)
+        << planned.out;
+    // A name the switch does not have: the inventory file and field are named.
+    inv.shelves[0].fileserver.trunk_port_name = "te1/0/9";
+    save_inventory();
+    const auto missing = pic({"switch", "show"});
+    EXPECT_EQ(missing.status, 1) << missing.out << missing.err;
+    EXPECT_NE(missing.err.find((dir / "inventory.json").string() + ": switch 127.0.0.1:"), std::string::npos)
+        << missing.err;
+    EXPECT_NE(missing.err.find("shelf 'shelf1': fileserver: trunk_port: 'te1/0/9' is not an interface of the switch"),
+              std::string::npos)
+        << missing.err;
     return;
   }
   if (h.name != "cisco_access_trunk") return;
@@ -243,6 +285,20 @@ TEST_P(HabitRecording, ShowIsRightOrNamesTheCauseAndApplyPlansNoForeignVlan) {
 INSTANTIATE_TEST_SUITE_P(Recorded, HabitRecording, ::testing::ValuesIn(kHabitList),
                          [](const auto& param_info) { return param_info.param.name; });
 
+// The same Juniper-style names without the LLDP table: nothing tells ge-0/0/00 is port 1, so no
+// port is numbered from them and apply refuses rather than configure a shifted port.
+TEST_F(SwitchSim, JuniperNamesWithoutLldpAreNeverMisnumbered) {
+  start(R"({"ifname_prefix": "ge-0/0/", "ifname_from_zero": true})");
+  const auto show = pic({"switch", "show", "--json"});
+  EXPECT_EQ(show.status, 1) << show.err;
+  const auto j = nlohmann::json::parse(show.out);
+  EXPECT_TRUE(j["ports"].empty()) << show.out;
+  EXPECT_NE(j["problems"].dump().find("not in the switch's port map"), std::string::npos) << show.out;
+  const auto plan = pic({"switch", "apply", "--dry-run"});
+  EXPECT_NE(plan.status, 0);
+  EXPECT_EQ(plan.out.find("SET"), std::string::npos) << plan.out;
+}
+
 // power for several Pis: everything is checked before the first SET.
 TEST_F(SwitchSim, PowerOffOfSeveralPisSwitchesNoneWhenOneIsOnTheWrongPort) {
   // pi03's port has learned another device's MAC; pi01 and pi02 are where they should be.
@@ -281,11 +337,31 @@ TEST_F(SwitchSim, PowerOffAllAsksForYesAndANameTwiceIsPoweredOnce) {
   EXPECT_EQ(lines, 1u) << r.out;
 }
 
-TEST_F(SwitchSim, DiscoverFailsWhenNoForwardingTableCouldBeRead) {
+// Served but empty (nothing learned yet): an empty list, exit 0.
+TEST_F(SwitchSim, DiscoverOfAnEmptyForwardingTableIsAnEmptyList) {
   start(R"({"all_ports": {"device": true}})", {}, 1);  // nothing learned anywhere
+  auto r = pic({"discover", "--json"});
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_TRUE(j["learned"].empty()) << r.out;
+  EXPECT_TRUE(j["unknown_pis"].empty()) << r.out;
+  r = pic({"discover"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("(0 MACs learned)"), std::string::npos) << r.out;
+}
+
+// Not served at all (knob fdb_tables false; MACs are plugged in but no table shows them): exit 1
+// naming both tables and what was asked.
+TEST_F(SwitchSim, DiscoverFailsWhenNoForwardingTableIsServed) {
+  start(R"({"all_ports": {"device": true, "mac": "auto"}, "fdb_tables": false})", {}, 1);
   auto r = pic({"discover"});
   EXPECT_EQ(r.status, 1) << r.out << r.err;
-  EXPECT_NE(r.err.find("no forwarding table could be read"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("no forwarding table could be read: neither dot1qTpFdbTable (Q-BRIDGE-MIB) nor "
+                       "dot1dTpFdbTable (BRIDGE-MIB) is served"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("GET dot1qTpFdbPort.0.0.0.0.0.0.0: noSuchObject"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("GET dot1dTpFdbPort.0.0.0.0.0.0: noSuchObject"), std::string::npos) << r.err;
 }
 
 }  // namespace

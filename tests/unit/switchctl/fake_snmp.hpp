@@ -25,6 +25,9 @@ class FakeSnmp final : public SnmpSession {
   std::function<void(std::map<Oid, Value>& data)> after_set;  // the device reacting to a SET
   std::vector<std::vector<VarBind>> sets;  // every SET request, in order
   int fail_next_set_transport = 0;          // that many SETs time out (after being applied)
+  // Objects the agent does not implement: a GET under one answers noSuchObject (the rest that is
+  // missing answers noSuchInstance, as for an implemented column without that row).
+  std::vector<Oid> unimplemented;
   SessionStats counters;
 
   [[nodiscard]] std::string endpoint() const override { return "127.0.0.1:16161"; }
@@ -35,7 +38,10 @@ class FakeSnmp final : public SnmpSession {
     std::vector<VarBind> out;
     for (const auto& o : oids) {
       auto it = data.find(o);
-      out.push_back({o, it != data.end() ? it->second : Value::exception(ValueType::no_such_instance)});
+      const bool known = std::none_of(unimplemented.begin(), unimplemented.end(),
+                                      [&](const Oid& u) { return oid_starts_with(o, u); });
+      out.push_back({o, it != data.end() ? it->second
+                                         : Value::exception(known ? ValueType::no_such_instance : ValueType::no_such_object)});
     }
     return out;
   }

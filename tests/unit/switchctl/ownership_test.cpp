@@ -81,6 +81,48 @@ TEST(Ownership, APiPortInAForeignVlanIsNotTakenOutOfIt) {
       << plan.error().message;
 }
 
+// After `picluster renumber`, the Pi's old VLAN is its previous_vlan: no longer owned, but apply
+// takes the Pi's port out of it (and only that port: the VLAN's other members stay).
+TEST(Ownership, APiPortIsTakenOutOfItsPreviousVlanOnly) {
+  Rig rig;
+  put_vlan(rig.fake, 11, "cameras", {2, 20, 21}, {2, 20, 21});  // pi02 was on VLAN 11
+  rig.shelf.pis[1].vlan = 36;
+  rig.shelf.pis[1].extra["previous_vlan"] = 11;
+  auto c = rig.make();
+  auto plan = c.plan();
+  ASSERT_TRUE(plan) << plan.error().message;
+  auto report = c.apply(*plan, {});
+  ASSERT_TRUE(report) << report.error().message;
+  const auto eleven = rig.fake.data.at(oid_cat(mib::dot1qVlanStaticEgressPorts, {11})).bytes;
+  EXPECT_EQ(decode_bits(eleven), (PortSet{20, 21}));
+  // Without previous_vlan the same switch is refused (the port is in another network's VLAN).
+  Rig plain;
+  put_vlan(plain.fake, 11, "cameras", {2, 20, 21}, {2, 20, 21});
+  plain.shelf.pis[1].vlan = 36;
+  auto refused = plain.make().plan();
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("pi02 (port 2) is a member of VLAN(s) 11 'cameras'"), std::string::npos)
+      << refused.error().message;
+}
+
+// renumber's choice: the port's natural VLAN is taken, so the first free VLAN past the switch's
+// ports that is no other network's, not reserved and no other Pi's; --vlan is checked.
+TEST(Ownership, RenumberPicksAFreeVlanAndChecksAWantedOne) {
+  Rig rig;
+  rig.shelf.storage.extra["reserved_vlans"] = inventory::Json::array({35});
+  auto picked = inventory::pick_new_vlan(rig.shelf, "pi02", std::nullopt, {11, 34});
+  ASSERT_TRUE(picked) << picked.error().message;
+  EXPECT_EQ(*picked, 36);
+  auto same = inventory::pick_new_vlan(rig.shelf, "pi02", 11, {});
+  ASSERT_FALSE(same);
+  EXPECT_NE(same.error().message.find("VLAN 11 cannot be used: it is pi02's VLAN now"), std::string::npos);
+  EXPECT_EQ(inventory::pick_new_vlan(rig.shelf, "pi02", 131, {}).error().message.find("it is the public VLAN") !=
+                std::string::npos,
+            true);
+  EXPECT_EQ(*inventory::pick_new_vlan(rig.shelf, "pi02", 500, {}), 500);
+  EXPECT_FALSE(inventory::pick_new_vlan(rig.shelf, "nosuchpi", std::nullopt, {}));
+}
+
 TEST(Ownership, ForeignVlansAreThoseTheInventoryDoesNotListExceptVlan1) {
   Rig rig;
   put_vlan(rig.fake, 10, "pi01", {}, {});
@@ -324,13 +366,31 @@ TEST(DiscoverOnce, EachMacOncePerPortWithItsVlans) {
   ASSERT_EQ(d->unknown_pis.size(), 1u);
 }
 
+// Neither FDB table implemented (noSuchObject): an error naming both tables and what was tried.
 TEST(DiscoverOnce, NoForwardingTableIsAnError) {
   Rig rig;
+  rig.fake.unimplemented = {mib::dot1qTpFdbPort, mib::dot1dTpFdbPort};
   auto c = rig.make();
   auto d = c.discover();
   ASSERT_FALSE(d);
-  EXPECT_NE(d.error().message.find("no forwarding table could be read"), std::string::npos)
-      << d.error().message;
+  const std::string& m = d.error().message;
+  EXPECT_NE(m.find("no forwarding table could be read: neither dot1qTpFdbTable (Q-BRIDGE-MIB) nor "
+                   "dot1dTpFdbTable (BRIDGE-MIB) is served"), std::string::npos) << m;
+  EXPECT_NE(m.find("walked dot1qTpFdbPort and dot1dTpFdbPort: no rows"), std::string::npos) << m;
+  EXPECT_NE(m.find("GET dot1qTpFdbPort.0.0.0.0.0.0.0: noSuchObject"), std::string::npos) << m;
+  EXPECT_NE(m.find("GET dot1dTpFdbPort.0.0.0.0.0.0: noSuchObject"), std::string::npos) << m;
+}
+
+// A served table without rows (noSuchInstance for a row that is not there): nothing learned yet,
+// an empty list and no error.
+TEST(DiscoverOnce, AServedEmptyForwardingTableIsAnEmptyList) {
+  Rig rig;
+  rig.fake.unimplemented = {mib::dot1qTpFdbPort};  // only BRIDGE-MIB's table, and it is empty
+  auto c = rig.make();
+  auto d = c.discover();
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_TRUE(d->learned.empty());
+  EXPECT_TRUE(d->unknown_pis.empty());
 }
 
 }  // namespace

@@ -205,5 +205,90 @@ TEST(PortMap, StackUnitsAndModulePortsAreLeftOutButAddressableByName) {
   EXPECT_EQ(map->by_port(2)->bridge_port, 102);
 }
 
+// fileserver.trunk_port given as an interface name: the trunk sits at port_count + 1 on the module
+// port of that name; a name the switch does not list is an inventory error naming the field.
+TEST(PortMap, ATrunkPortNamedByInterfaceIsMappedOrNamedAsMissing) {
+  PortMapTables t;
+  for (int f = 1; f <= 8; ++f) {
+    t.base_port_if_index[f] = f;
+    t.if_name[f] = "gi1/0/" + std::to_string(f);
+  }
+  t.base_port_if_index[9] = 51;
+  t.if_name[51] = "te1/0/1";
+  inventory::Shelf shelf = inventory::make_default("shelf1").shelves.at(0);
+  shelf.switch_.port_count = 8;
+  shelf.fileserver.trunk_port_name = "te1/0/1";
+  shelf.fileserver.trunk_port = 9;
+  auto map = build_port_map(t, port_overrides(shelf));
+  ASSERT_TRUE(map) << map.error().message;
+  ASSERT_NE(map->by_port(9), nullptr);
+  EXPECT_EQ(map->by_port(9)->if_name, "te1/0/1");
+  EXPECT_EQ(map->by_port(9)->bridge_port, 9);
+  EXPECT_EQ(map->by_port(9)->numbering, "fileserver.trunk_port 'te1/0/1' in the inventory");
+  EXPECT_EQ(map->by_port(8)->if_name, "gi1/0/8");
+  shelf.fileserver.trunk_port_name = "te1/0/9";
+  map = build_port_map(t, port_overrides(shelf));
+  ASSERT_FALSE(map);
+  EXPECT_EQ(map.error().code, ErrorCode::invalid_inventory);
+  EXPECT_EQ(map.error().message,
+            "fileserver: trunk_port: 'te1/0/9' is not an interface of the switch (no ifName is 'te1/0/9'; "
+            "interfaces kept out of the front-panel numbering: te1/0/1)");
+  // The same for a port_map entry naming an interface.
+  shelf.fileserver.trunk_port_name.clear();
+  shelf.switch_.port_map[7].extra["if_name"] = "gi9/9/9";
+  map = build_port_map(t, port_overrides(shelf));
+  ASSERT_FALSE(map);
+  EXPECT_NE(map.error().message.find("switch.port_map: 7: if_name: 'gi9/9/9' is not an interface of the switch"),
+            std::string::npos)
+      << map.error().message;
+}
+
+// LLDP-MIB's local port table names ge-0/0/00 as lldpLocPortNum 1: the switch's own numbering
+// wins over the name heuristics (which would take "0/0/00" for stack unit 0 and leave it out);
+// an interface the table does not name is left out.
+TEST(PortMap, TheLldpLocalPortTableNumbersThePorts) {
+  PortMapTables t;
+  for (int f = 1; f <= 8; ++f) {
+    t.base_port_if_index[f] = 500 + f;
+    t.if_name[500 + f] = "ge-0/0/0" + std::to_string(f - 1);
+    t.lldp_ports[f] = LldpLocalPort{5, "ge-0/0/0" + std::to_string(f - 1), "ge-0/0/0" + std::to_string(f - 1)};
+  }
+  t.base_port_if_index[9] = 600;
+  t.if_name[600] = "em0";  // management, not in the LLDP table
+  auto map = build_port_map(t, {});
+  ASSERT_TRUE(map) << map.error().message;
+  ASSERT_EQ(map->ports.size(), 8u);
+  EXPECT_EQ(map->by_port(1)->if_name, "ge-0/0/00");
+  EXPECT_EQ(map->by_port(1)->bridge_port, 1);
+  EXPECT_EQ(map->by_port(8)->if_name, "ge-0/0/07");
+  EXPECT_EQ(map->by_port(1)->numbering, "LLDP-MIB lldpLocPortNum 1 ('ge-0/0/00')");
+  ASSERT_EQ(map->left_out.size(), 1u);
+  EXPECT_EQ(map->left_out[0].if_name, "em0");
+  // Without the table the same names are all taken for another stack unit: nothing is numbered.
+  t.lldp_ports.clear();
+  t.base_port_if_index.erase(9);
+  t.if_name.erase(600);
+  map = build_port_map(t, {});
+  ASSERT_TRUE(map) << map.error().message;
+  EXPECT_EQ(map->by_port(1), nullptr);
+}
+
+// lldpLocPortNum that are ifIndexes (Linksys: 49..) are no front-panel numbers: ignored, noted.
+TEST(PortMap, LldpNumbersThatDoNotStartAtOneAreIgnored) {
+  PortMapTables t;
+  for (int f = 1; f <= 4; ++f) {
+    t.base_port_if_index[f] = 48 + f;
+    t.if_name[48 + f] = "gi" + std::to_string(f);
+    t.lldp_ports[48 + f] = LldpLocalPort{7, "gi" + std::to_string(f), ""};
+  }
+  auto map = build_port_map(t, {});
+  ASSERT_TRUE(map) << map.error().message;
+  EXPECT_EQ(map->by_port(3)->if_name, "gi3");
+  EXPECT_EQ(map->by_port(3)->numbering, "ifName 'gi3'");
+  ASSERT_FALSE(map->notes.empty());
+  EXPECT_EQ(map->notes[0], "LLDP-MIB local port numbers (lldpLocPortNum 49-52) do not start at 1: not front-panel "
+                           "numbers; numbered by ifName");
+}
+
 }  // namespace
 }  // namespace picluster::switchctl

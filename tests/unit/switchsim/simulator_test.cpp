@@ -84,5 +84,19 @@ TEST(Simulator, GetNextWalksInOrderAndFillsUptime) {
   EXPECT_TRUE(sim.serves_under(O("1.3.6.1.2.1.17.7.1.4.5.1.1")));
 }
 
+// A forwarding table without rows is still implemented (noSuchInstance for a missing row); with
+// fdb_tables false it is not (noSuchObject).
+TEST(Simulator, EmptyForwardingTablesAreImplementedUnlessTheKnobDropsThem) {
+  Simulator sim({Mode::qbridge, Knobs{}, {}}, SwitchState::make_default(2), std::make_unique<FakeDataPlane>(0));
+  EXPECT_TRUE(sim.implements(O("1.3.6.1.2.1.17.7.1.2.2.1.2.0.0.0.0.0.0.0")));
+  EXPECT_TRUE(sim.implements(O("1.3.6.1.2.1.17.4.3.1.2.0.0.0.0.0.0")));
+  EXPECT_FALSE(sim.implements(O("1.3.6.1.2.1.17.99.1.0")));
+  Knobs no_fdb;
+  no_fdb.fdb_tables = false;
+  Simulator without({Mode::qbridge, no_fdb, {}}, SwitchState::make_default(2), std::make_unique<FakeDataPlane>(0));
+  EXPECT_FALSE(without.implements(O("1.3.6.1.2.1.17.7.1.2.2.1.2.0.0.0.0.0.0.0")));
+  EXPECT_FALSE(without.implements(O("1.3.6.1.2.1.17.4.3.1.2.0.0.0.0.0.0")));
+}
+
 }  // namespace
 }  // namespace picluster::switchsim

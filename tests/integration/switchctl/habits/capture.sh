@@ -18,7 +18,7 @@ for knobs in "$here"/*.json; do
   pid=$!
   for _ in $(seq 100); do grep -q '^ready' "$work/sim.out" && break; sleep 0.1; done
   snmprec --agent-udpv4-endpoint="127.0.0.1:$port" --protocol-version=2c --community=private \
-    --output-file="$here/$name.snmprec" --start-object=1.3.6.1 --stop-object=1.3.6.2 2>"$work/rec.err" ||
+    --output-file="$here/$name.snmprec" --start-object=1.0 --stop-object=1.3.6.2 2>"$work/rec.err" ||
     { cat "$work/rec.err"; kill "$pid"; exit 1; }
   kill "$pid"
   wait "$pid" || true
