@@ -164,7 +164,7 @@ while :; do
   say "attempt $n: DHCP DISCOVER, vendor class )SH" + kVendorClass + R"SH(, option 97 RPi4 $serial"
   udhcpc -i eth0 -f -q -n -t 5 -T 2 -s /bootstage/dhcp.script \
     -V )SH" + kVendorClass + R"SH( -x 0x5d:0000 -x 0x5e:010201 \
-    -x 0x61:)SH" + kOpt97Prefix + R"SH(${serial})SH" + kOpt97Suffix + R"SH( -O 43 -O 66 >/tmp/udhcpc.log 2>&1
+    -x 0x61:)SH" + kOpt97Prefix + R"SH(${serial})SH" + kOpt97Suffix + R"SH( -O 43 -O 66
   if [ ! -s /tmp/lease ]; then say "no DHCP offer with \"Raspberry Pi Boot\""; continue; fi
   . /tmp/lease
   say "DHCP offer accepted: $ip from $server (option 43: Raspberry Pi Boot)"
