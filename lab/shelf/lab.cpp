@@ -18,7 +18,9 @@
 #include <thread>
 
 #include "inventory/inventory.hpp"
+#include "common/text.hpp"
 #include "lab/shelf/images.hpp"
+#include "lab/shelf/netboot.hpp"
 #include "lab/shelf/process.hpp"
 
 namespace picluster::lab {
@@ -64,7 +66,8 @@ std::string random_community() {
 
 Result<void> save_state(const LabPaths& paths, const LabState& s) {
   const nlohmann::json j = {{"version", 1}, {"pis", s.pis}, {"ssh_port", s.ssh_port}, {"snmp_port", s.snmp_port},
-                            {"images", s.images}, {"fileserver_boot_seconds", s.fileserver_boot_seconds}};
+                            {"images", s.images}, {"fileserver_boot_seconds", s.fileserver_boot_seconds},
+                            {"netboot", s.netboot}};
   return write_file(paths.state(), j.dump(2) + "\n", fs::perms(0644));
 }
 
@@ -99,6 +102,15 @@ Result<void> write_inventory(const LabPaths& paths, const LabState& s) {
   pub.gateway = *inventory::Ipv6::parse("fd00:131::1");
   pub.fileserver_address = *inventory::Ipv6::parse("fd00:131::a");
   pub.extra["dad_attempts"] = 0;  // no DAD delay on the Pis' eth0.131 in the lab
+  if (s.netboot) {
+    // Every model boots the lab's x86 boot set (netboot.hpp): its console and interface names in
+    // cmdline.txt, its kernel and initrd named in config.txt.
+    shelf.boot.mode = inventory::BootMode::netboot;
+    for (const auto model : {inventory::PiModel::pi3, inventory::PiModel::pi3bplus, inventory::PiModel::pi4,
+                             inventory::PiModel::pi5}) {
+      shelf.boot.models[model] = inventory::ModelBoot{lab_netboot_cmdline_base(), lab_netboot_config_txt(), {}};
+    }
+  }
   if (auto ok = inventory::validate(inv); !ok) return std::unexpected(ok.error().with_context("lab inventory"));
   return inventory::save(inv, paths.inventory());
 }
@@ -184,6 +196,64 @@ Result<void> start_switch(const LabPaths& paths, const UpOptions& options, int s
   return fail(ErrorCode::io, "switch simulator did not start: " + (log.empty() ? "no output" : log));
 }
 
+// ssh/scp argv reaching the fileserver VM as the lab inventory does (pinned host key, lab key).
+std::vector<std::string> ssh_options(const LabPaths& paths) {
+  return {"-i", paths.client_key().string(), "-o", "UserKnownHostsFile=" + paths.known_hosts().string(),
+          "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "ConnectTimeout=20"};
+}
+
+Result<void> fileserver_run(const LabPaths& paths, int ssh_port, const std::vector<std::string>& remote_argv) {
+  std::vector<std::string> argv = {"ssh"};
+  const auto opts = ssh_options(paths);
+  argv.insert(argv.end(), opts.begin(), opts.end());
+  argv.insert(argv.end(), {"-p", std::to_string(ssh_port), "root@127.0.0.1", "--", shell_join(remote_argv)});
+  return run_ok(argv, RunOptions{std::chrono::minutes(5), {}});
+}
+
+// netboot: the boot stage and the firmware files (the debs are cached beside the images).
+Result<void> prepare_boot_stage(const LabPaths& paths, const UpOptions& options, const Images& images) {
+  options.progress("netboot: boot stage initramfs (busybox, kexec) and raspi-firmware");
+  if (auto r = ensure_netboot_debs(fs::absolute(options.cache) / "netboot-debs", default_mirror("bookworm"),
+                                   "/var/cache/picluster-tests/debs");
+      !r) {
+    return std::unexpected(r.error().with_context("netboot debs"));
+  }
+  return build_boot_stage(fs::absolute(options.cache) / "netboot-debs", images.initrd, paths.dir / "netboot/work",
+                          paths.boot_stage(), paths.firmware());
+}
+
+// netboot: dnsmasq logs every DHCP exchange (log-dhcp), and each lab Pi's TFTP folder
+// <tftp_root>/<serial>/ gets the x86 boot set: firmware files, the kernel and the initrd under the
+// names config.txt gives. picluster writes cmdline.txt and config.txt there itself.
+Result<void> stage_tftp(const LabPaths& paths, const LabState& s, const Images& images) {
+  const std::string set = "/srv/tftp/.lab-bootset";
+  if (auto r = fileserver_run(paths, s.ssh_port, {"mkdir", "-p", set}); !r) return r;
+  std::vector<std::string> scp = {"scp", "-q"};
+  const auto opts = ssh_options(paths);
+  scp.insert(scp.end(), opts.begin(), opts.end());
+  scp.insert(scp.end(), {"-P", std::to_string(s.ssh_port)});
+  for (const auto& f : netboot_firmware_files()) scp.push_back((paths.firmware() / f).string());
+  std::error_code ec;
+  fs::create_directories(paths.dir / "netboot/set", ec);
+  for (const auto& [from, name] : {std::pair{images.kernel, kLabKernel}, std::pair{images.initrd, kLabInitrd}}) {
+    const fs::path named = paths.dir / "netboot/set" / name;
+    fs::remove(named, ec);
+    fs::create_symlink(from, named, ec);
+    if (ec) return fail(ErrorCode::io, "link " + named.string() + ": " + ec.message());
+    scp.push_back(named.string());
+  }
+  scp.push_back("root@127.0.0.1:" + set + "/");
+  if (auto r = run_ok(scp, RunOptions{std::chrono::minutes(10), {}}); !r) return std::unexpected(r.error().with_context("scp boot set"));
+  if (auto r = fileserver_run(paths, s.ssh_port, {"sh", "-c", "printf 'log-dhcp\\n' > /etc/dnsmasq.d/lab-log.conf"}); !r) return r;
+  for (int port = 1; port <= s.pis; ++port) {
+    const std::string folder = "/srv/tftp/" + lab_pi_serial(port);
+    if (auto r = fileserver_run(paths, s.ssh_port, {"sh", "-c", "mkdir -p \"$2\" && cp -a \"$1\"/. \"$2\"/", "sh", set, folder}); !r) {
+      return r;
+    }
+  }
+  return {};
+}
+
 std::vector<int> pi_ports_with_dirs(const LabPaths& paths) {
   std::vector<int> out;
   std::error_code ec;
@@ -212,6 +282,7 @@ Result<LabState> load_state(const LabPaths& paths) {
   s.snmp_port = j.value("snmp_port", 0);
   s.images = j.value("images", "");
   s.fileserver_boot_seconds = j.value("fileserver_boot_seconds", 0.0);
+  s.netboot = j.value("netboot", false);
   return s;
 }
 
@@ -254,7 +325,11 @@ Result<LabState> lab_up(const UpOptions& options) {
   if (!images) return std::unexpected(images.error().with_context("images"));
   LabState s;
   s.pis = options.pis;
+  s.netboot = options.netboot;
   s.images = images->dir.string();
+  if (s.netboot) {
+    if (auto r = prepare_boot_stage(paths, options, *images); !r) return std::unexpected(r.error());
+  }
   auto ssh_port = free_loopback_port(false);
   auto snmp_port = free_loopback_port(true);
   if (!ssh_port || !snmp_port) return std::unexpected((!ssh_port ? ssh_port : snmp_port).error());
@@ -281,6 +356,10 @@ Result<LabState> lab_up(const UpOptions& options) {
     return cleanup(r.error().with_context("fileserver (console log: " + paths.fileserver().serial_log().string() + ")"));
   }
   s.fileserver_boot_seconds = std::chrono::duration<double>(Clock::now() - boot_start).count();
+  if (s.netboot) {
+    options.progress("netboot: the x86 boot set into each Pi's TFTP folder, dnsmasq log-dhcp");
+    if (auto r = stage_tftp(paths, s, *images); !r) return cleanup(r.error().with_context("netboot"));
+  }
   // 4. The switch's control plane, driving vde_switch and the Pis' power.
   options.progress("starting the switch simulator on udp:127.0.0.1:" + std::to_string(s.snmp_port));
   if (auto r = start_switch(paths, options, s.snmp_port); !r) return cleanup(r.error());

@@ -43,6 +43,9 @@ struct LabPaths {
   [[nodiscard]] std::filesystem::path switch_dir() const { return dir / "switch"; }
   [[nodiscard]] VmFiles fileserver() const { return {dir / "fs"}; }
   [[nodiscard]] VmFiles pi(int port) const;
+  // netboot labs: the boot stage initramfs and the firmware files staged in TFTP folders.
+  [[nodiscard]] std::filesystem::path boot_stage() const { return dir / "netboot/bootstage.cpio.gz"; }
+  [[nodiscard]] std::filesystem::path firmware() const { return dir / "netboot/firmware"; }
 };
 
 // The MAC of the virtual Pi plugged into `port` (Raspberry Pi Foundation OUI b8:27:eb, so
@@ -55,6 +58,7 @@ struct LabState {
   int snmp_port = 0;             // simulator on udp:127.0.0.1:snmp_port
   std::string images;            // cache entry folder (kernel, initrd, disk)
   double fileserver_boot_seconds = 0;
+  bool netboot = false;          // lab up --netboot: Pis boot through the boot stage (netboot.hpp)
 };
 
 Result<LabState> load_state(const LabPaths& paths);
@@ -63,6 +67,7 @@ struct UpOptions {
   std::filesystem::path dir;
   std::filesystem::path cache;
   int pis = 2;
+  bool netboot = false;  // a shelf with boot.mode "netboot" whose Pis boot like a Pi 4 (netboot.hpp)
   std::filesystem::path switch_binary;  // picluster-lab-switch
   std::chrono::seconds ssh_timeout{600};
   std::function<void(const std::string&)> progress = [](const std::string&) {};

@@ -51,7 +51,9 @@ std::vector<std::string> fileserver_argv(const FileserverVm& vm) {
 }
 
 std::vector<std::string> pi_argv(const PiVm& vm) {
-  return with(common_argv(vm.files, vm.memory_mb),
+  auto argv = common_argv(vm.files, vm.memory_mb);
+  if (!vm.serial.empty()) argv = with(argv, {"-smbios", "type=1,serial=" + vm.serial});
+  return with(argv,
               {"-name", vm.name,
                "-kernel", vm.kernel.string(), "-initrd", vm.initrd.string(), "-append", vm.cmdline,
                "-netdev", "vde,id=net0,sock=" + vm.vde_ctl.string() + ",port=" + std::to_string(vm.port),

@@ -47,6 +47,7 @@ struct PiVm {
   std::filesystem::path vde_ctl;
   int port = 0;                   // switch access port
   int memory_mb = 512;
+  std::string serial;             // board serial as the SMBIOS system serial; empty = none
 };
 
 // argv for the fileserver: management NIC first (eth0, user networking restricted to the

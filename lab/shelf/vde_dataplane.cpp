@@ -6,6 +6,7 @@
 #include "bootcfg/bootcfg.hpp"
 #include "inventory/inventory.hpp"
 #include "lab/shelf/images.hpp"
+#include "lab/shelf/netboot.hpp"
 #include "lab/shelf/qemu.hpp"
 
 namespace picluster::lab {
@@ -88,7 +89,14 @@ Result<void> VdeDataPlane::power_on(int port) {
   }
   const Images images = images_at_dir(m_state.images);
   PiVm vm{files, pi->name, images.kernel, images.initrd, pi_cmdline(bootcfg::render_cmdline(*shelf, *pi)),
-          pi->mac ? pi->mac->str() : lab_pi_mac(port), m_paths.vde().ctl_dir, port, 512};
+          pi->mac ? pi->mac->str() : lab_pi_mac(port), m_paths.vde().ctl_dir, port, 512, {}};
+  if (m_state.netboot) {
+    // No kernel of its own: the boot stage fetches it over TFTP, as a Pi 4's bootloader does, and
+    // the board serial it asks with is the VM's own (the hardware's, not the inventory's).
+    vm.initrd = m_paths.boot_stage();
+    vm.cmdline = "console=ttyS0,115200 quiet";
+    vm.serial = lab_pi_serial(port);
+  }
   auto pid = launch(pi_argv(vm), files);
   if (!pid) return std::unexpected(pid.error().with_context(pi->name + ": power on"));
   std::cerr << "lab: " << pi->name << " (port " << port << ") powered on, qemu pid " << *pid << "\n";

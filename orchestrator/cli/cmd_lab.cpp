@@ -20,6 +20,7 @@ struct LabArgs {
   std::string cache;
   std::string switch_binary;
   int pis = 2;
+  bool netboot = false;
   bool json = false;
   bool dry_run = false;
   std::string name;
@@ -62,13 +63,17 @@ Result<int> run_up(const LabArgs& a) {
   options.dir = a.dir;
   options.cache = a.cache;
   options.pis = a.pis;
+  options.netboot = a.netboot;
   options.switch_binary = find_switch_binary(a.switch_binary);
   if (a.dry_run) {
     std::cout << "would build or reuse images in " << a.cache << "\n"
               << "would start vde_switch (" << lab::kLabPorts << " ports), the fileserver VM (trunk on port "
               << lab::kTrunkPort << "), and " << options.switch_binary << " with the vde data plane\n"
               << "would write " << (fs::absolute(a.dir) / "inventory.json").string() << " with " << a.pis
-              << " Pi port(s)\n";
+              << " Pi port(s)" << (a.netboot ? ", boot.mode netboot" : "") << "\n";
+    if (a.netboot) {
+      std::cout << "would build the netboot boot stage and stage the x86 boot set in each Pi's TFTP folder\n";
+    }
     return 0;
   }
   options.progress = [](const std::string& line) { std::cerr << "lab: " << line << "\n"; };
@@ -79,7 +84,9 @@ Result<int> run_up(const LabArgs& a) {
             << " s)\n"
             << "  switch:     udp:127.0.0.1:" << state->snmp_port << " (picluster-lab-switch, vde data plane)\n"
             << "  fileserver: ssh root@127.0.0.1 -p " << state->ssh_port << "\n"
-            << "  Pi ports:   1-" << state->pis << " (MACs b8:27:eb:1a:b0:NN)\n"
+            << "  Pi ports:   1-" << state->pis << " (MACs b8:27:eb:1a:b0:NN"
+            << (state->netboot ? ", serials 1ab0c0NN, NN the port in hex" : "")
+            << ")\n"
             << "  inventory:  export PICLUSTER_INVENTORY=" << (dir / "inventory.json").string() << "\n";
   return 0;
 }
@@ -141,6 +148,8 @@ void register_lab_commands(CLI::App& app, Context& ctx) {
   CLI::App* up = lab_cmd->add_subcommand("up", "Build/reuse images and start switch, simulator and fileserver VM");
   add_dir_option(up, *args);
   up->add_option("--pis", args->pis, "Number of Pi ports (1..N)")->check(CLI::Range(0, 23))->capture_default_str();
+  up->add_flag("--netboot", args->netboot,
+               "Netboot shelf: Pis boot like a Pi 4 bootloader (DHCP, TFTP from dnsmasq, kexec)");
   up->add_option("--cache", args->cache, "Image cache (default: $PICLUSTER_LAB_CACHE or /var/cache/picluster-lab)");
   up->add_option("--switch-binary", args->switch_binary, "picluster-lab-switch to run (default: found beside picluster)");
   up->add_flag("--dry-run", args->dry_run, "Say what would be started, start nothing");

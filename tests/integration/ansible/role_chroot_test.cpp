@@ -170,7 +170,9 @@ TEST_F(RoleInChroot, FirstRunChangesSecondRunChangesNothingGoldenImageUpdates) {
   EXPECT_TRUE(fs::is_directory(root / "srv/tftp"));
   EXPECT_EQ(read(root / "srv/golden/raspios/etc/golden-version"), "v1\n");
   EXPECT_NE(read(root / "root/.ssh/authorized_keys").find(kPublicKey), std::string::npos);
-  EXPECT_NE(read(root / "etc/dnsmasq.d/00-picluster-base.conf").find("\nport=0\n"), std::string::npos);
+  // DNS off on dnsmasq's command line: picluster.conf's own port=0 must not be repeated in a file.
+  EXPECT_NE(read(root / "etc/default/dnsmasq").find("\nDNSMASQ_OPTS=\"--port=0\"\n"), std::string::npos);
+  EXPECT_FALSE(fs::exists(root / "etc/dnsmasq.d/00-picluster-base.conf"));
   EXPECT_TRUE(fs::is_symlink(root / "etc/systemd/system/multi-user.target.wants/nfs-server.service"));
   EXPECT_TRUE(fs::is_symlink(root / "etc/systemd/system/sysinit.target.wants/nftables.service"));
   // The north shelf boots from SD cards, so dnsmasq stays off.

@@ -31,7 +31,7 @@ TEST(LabQemu, PiCmdlineKeepsPicluster_sAndEndsWithTheSerialConsole) {
 
 TEST(LabQemu, PiArgvBootsTheKernelOnItsAccessPortWithItsMac) {
   PiVm vm{VmFiles{"/lab/pi/07"}, "pi07", "/cache/vmlinuz", "/cache/initrd.img", "root=/dev/nfs x",
-          "b8:27:eb:1a:b0:07", "/lab/vde/ctl", 7, 512};
+          "b8:27:eb:1a:b0:07", "/lab/vde/ctl", 7, 512, {}};
   const auto argv = pi_argv(vm);
   EXPECT_EQ(argv.front(), "qemu-system-x86_64");
   EXPECT_EQ(after(argv, "-accel"), "tcg");
