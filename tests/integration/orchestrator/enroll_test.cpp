@@ -85,18 +85,19 @@ class EnrollTest : public ::testing::Test {
     inv->shelves.front().boot.mode = inventory::BootMode::netboot;
     ASSERT_TRUE(inventory::save(*inv, m_shelf->inventory_path()));
     fs::create_directories(m_shelf->prefix() / "var/log");
-    // Port 9: the new Pi 4, learned 1.5 s after PoE on. Port 10: a Pi with pi03's MAC. Port 11: a
-    // Pi whose MAC is new (its serial will be pi03's).
+    // Port 9: the new Pi 4, learned 1.5 s after PoE on. Port 10: a Pi with the MAC the inventory
+    // gives pi03 (moved without telling picluster). Port 11: a Pi whose MAC is new (its serial
+    // will be pi03's).
     json ports = json::object();
     for (int p = 1; p < 24; ++p) ports[std::to_string(p)] = {{"device", true}, {"mac", pi_mac(p)}};
     ports["9"] = {{"device", true}, {"mac", kMac9}, {"mac_after_poe_ms", 1500}};
-    ports["10"] = {{"device", true}, {"mac", pi_mac(3)}, {"mac_after_poe_ms", 0}};
+    ports["10"] = {{"device", true}, {"mac", kMac3}, {"mac_after_poe_ms", 0}};
     ports["11"] = {{"device", true}, {"mac", kMac11}, {"mac_after_poe_ms", 0}};
     ports["24"] = {{"device", true}, {"external_power", true}};
     m_shelf->stop_switch();
     testing::write_file(m_shelf->dir() / "switchsim-knobs.json", json{{"ports", ports}}.dump(2) + "\n");
     ASSERT_TRUE(m_shelf->start_switch()) << m_shelf->why_not();
-    const auto r = m_shelf->pic({"add", "pi03", "--port", "3", "--mac", pi_mac(3), "--serial", kSerial3, "--model", "pi4"});
+    const auto r = m_shelf->pic({"add", "pi03", "--port", "3", "--mac", kMac3, "--serial", kSerial3, "--model", "pi4"});
     ASSERT_EQ(r.status, 0) << TestShelf::describe({"add", "pi03"}, r);
     // The new Pis' ports are off, as after unboxing.
     for (int port : {9, 10, 11}) ASSERT_EQ(m_shelf->snmpset(poe_admin_oid(port), "i", "2").status, 0);
@@ -152,6 +153,7 @@ class EnrollTest : public ::testing::Test {
     return testing::run(ns.exec(argv));
   }
 
+  static constexpr const char* kMac3 = "dc:a6:32:03:03:03";
   static constexpr const char* kMac9 = "dc:a6:32:09:09:09";
   static constexpr const char* kMac11 = "dc:a6:32:11:11:11";
   static constexpr const char* kSerial3 = "0000abcd";
@@ -198,7 +200,7 @@ TEST_F(EnrollTest, AddWithOnlyAPortLearnsTheMacFromTheSwitchAndTheSerialFromDnsm
 TEST_F(EnrollTest, AMacAnotherPiHasIsRefusedNamingIt) {
   const auto r = m_shelf->pic({"add", "pi10", "--port", "10", "--wait-mac", "30"});
   EXPECT_EQ(r.status, 1) << TestShelf::describe({"add", "pi10"}, r);
-  EXPECT_THAT(r.err, HasSubstr("MAC " + pi_mac(3) + " is already pi03's (shelf orchtest, port 3)"));
+  EXPECT_THAT(r.err, HasSubstr(std::string("MAC ") + kMac3 + " is already pi03's (shelf orchtest, port 3)"));
   EXPECT_THAT(r.err, HasSubstr("run `picluster add pi10 --port 10` again to finish"));
   ASSERT_TRUE(pi("pi10"));
   EXPECT_FALSE(pi("pi10")->mac);
