@@ -135,6 +135,9 @@ RenderedFile render_dnsmasq(const Shelf& shelf) {
   out += "enable-tftp\n";
   out += "tftp-root=" + shelf.fileserver.tftp_root + "\n";
   out += "pxe-service=0,\"Raspberry Pi Boot\"\n";
+  // Each boot request (MAC, interface, option 97) and TFTP read, for `add` and `discover`.
+  out += "log-dhcp\n";
+  out += "log-facility=" + shelf.boot.dnsmasq_log + "\n";
   bool any = false;
   for (const Pi* pi : pis_by_vlan(shelf)) {
     out += "\n# " + pi->name + " (port " + std::to_string(pi->port) + ", VLAN " +

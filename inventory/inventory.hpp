@@ -51,6 +51,7 @@ std::optional<SnmpVersion> parse_snmp_version(std::string_view s);
 std::optional<NetConfigStyle> parse_net_config_style(std::string_view s);
 std::optional<Transport> parse_transport(std::string_view s);
 
+inline constexpr std::string_view kDefaultDnsmasqLog = "/var/log/picluster-dnsmasq.log";
 inline constexpr std::string_view kDefaultCmdlineBase =
     "dwc_otg.lpm_enable=0 console=ttyAMA0,115200 console=tty1 root=/dev/nfs rootfstype=nfs "
     "elevator=deadline rootwait";
@@ -133,6 +134,9 @@ struct Boot {
   std::string cmdline_base{kDefaultCmdlineBase};
   std::string nfs_options = "vers=3,tcp";
   std::map<PiModel, ModelBoot> models;  // per-model overrides; written only when not empty
+  // dnsmasq's log on the fileserver (rendered as log-facility, with log-dhcp): where zero-touch
+  // enrollment and discover read the Pis' boot requests. Written only when not the default.
+  std::string dnsmasq_log{kDefaultDnsmasqLog};
   Json extra = Json::object();
 };
 

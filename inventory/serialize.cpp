@@ -271,6 +271,7 @@ std::optional<std::string> read_boot(const Json& j, const std::string& where, Bo
   f.parsed("mode", b.mode, enum_parser(parse_boot_mode), "\"sdcard\" or \"netboot\"");
   f.text("cmdline_base", b.cmdline_base);
   f.text("nfs_options", b.nfs_options);
+  f.text("dnsmasq_log", b.dnsmasq_log);
   if (const Json* models = f.sub("models")) {
     if (!models->is_object()) {
       f.set_error("models", "expected a JSON object (model name -> settings)");
@@ -595,6 +596,7 @@ Json write_shelf(const Shelf& shelf) {
   boot["mode"] = to_string(shelf.boot.mode);
   boot["cmdline_base"] = shelf.boot.cmdline_base;
   boot["nfs_options"] = shelf.boot.nfs_options;
+  if (shelf.boot.dnsmasq_log != kDefaultDnsmasqLog) boot["dnsmasq_log"] = shelf.boot.dnsmasq_log;
   if (!shelf.boot.models.empty()) {
     Json models = Json::object();
     for (const auto& [model, m] : shelf.boot.models) {

@@ -222,6 +222,18 @@ void check_networks(Checker& c, const std::string& w, const Shelf& shelf) {
           shown(shelf.boot.cmdline_base) + " is not " + std::string(kCmdlineRule));
   c.check(is_nfs_options(shelf.boot.nfs_options), w + ": boot: nfs_options",
           shown(shelf.boot.nfs_options) + " is not an NFS option list (vers=3,tcp)");
+  // The log names every Pi's MAC and serial: not where a Pi could read it over TFTP or NFS.
+  if (!is_safe_absolute_path(shelf.boot.dnsmasq_log)) {
+    c.check(false, w + ": boot: dnsmasq_log",
+            shown(shelf.boot.dnsmasq_log) + " is not a safe absolute path ([A-Za-z0-9._/-], no '..')");
+  } else {
+    for (const auto& [field, path] : {std::pair{"tftp_root", &shelf.fileserver.tftp_root},
+                                      std::pair{"nfs_root", &shelf.fileserver.nfs_root}}) {
+      c.check(!paths_overlap(shelf.boot.dnsmasq_log, *path), w + ": boot: dnsmasq_log",
+              shown(shelf.boot.dnsmasq_log) + " overlaps " + field + " " + shown(*path) +
+                  " (the Pis could read it; keep it outside their roots and the TFTP folder)");
+    }
+  }
   for (const auto& [model, m] : shelf.boot.models) {
     const auto mw = w + ": boot: models: " + std::string{to_string(model)};
     if (m.cmdline_base) {

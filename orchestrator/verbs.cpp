@@ -31,7 +31,8 @@ Result<std::string> shelf_for(const inventory::Inventory& inv, const VerbContext
               inv.source.string() + " holds several shelves: say which with --shelf");
 }
 
-// Lock the inventory file, apply `change`, validate, save (unless dry run); returns the result.
+}  // namespace
+
 Result<inventory::Inventory> change_inventory(
     const VerbContext& ctx, const std::function<Result<void>(inventory::Inventory&)>& change) {
   auto lock = inventory::Lock::acquire(ctx.inventory_path, false);
@@ -46,6 +47,8 @@ Result<inventory::Inventory> change_inventory(
   }
   return inv;
 }
+
+namespace {
 
 Error finish_hint(const Error& error, const std::string& how) {
   Error out = error;
@@ -216,6 +219,11 @@ static Result<inventory::Pi> add_steps(const VerbContext& ctx, ShelfSession& s,
                                        const inventory::PiRequest& request) {
   auto lock = lock_shelf(ctx, s);
   if (!lock) return std::unexpected(lock.error());
+  return add_pi_locked(ctx, s, request);
+}
+
+Result<inventory::Pi> add_pi_locked(const VerbContext& ctx, ShelfSession& s,
+                                    const inventory::PiRequest& request) {
   const std::string shelf_name = s.shelf().name;
   const std::set<int> foreign = foreign_switch_vlans(s, request.name);
 

@@ -23,6 +23,7 @@
 // the job.
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -50,6 +51,12 @@ Result<void> rollback_pi(const VerbContext& ctx, const std::string& name, bool p
 Result<std::vector<switchctl::PowerResult>> power_pis(const VerbContext& ctx,
                                                       const std::vector<std::string>& names,
                                                       switchctl::PowerAction action, bool force);
+// add's steps for a caller that already holds the shelf lock (zero-touch enrollment, enroll.hpp).
+Result<inventory::Pi> add_pi_locked(const VerbContext& ctx, ShelfSession& session,
+                                    const inventory::PiRequest& request);
+// Locks the inventory file, applies `change`, validates, saves (unless dry run); returns the result.
+Result<inventory::Inventory> change_inventory(
+    const VerbContext& ctx, const std::function<Result<void>(inventory::Inventory&)>& change);
 // Reconcile the whole shelf (plan/apply).
 Result<void> apply(const VerbContext& ctx);
 

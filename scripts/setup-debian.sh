@@ -27,6 +27,8 @@ packages=(
   libcpp-httplib-dev prometheus chromium
   # picluster image: building arm64 roots (qemu-user + binfmt_misc), reading and making Pi images
   qemu-user-static binfmt-support arch-test dosfstools mtools fdisk xz-utils cpio
+  # zero-touch enrollment's integration test: a real dnsmasq in a network namespace
+  dnsmasq-base
 )
 
 export DEBIAN_FRONTEND=noninteractive

@@ -64,7 +64,8 @@ std::string_view to_string(PowerAction action) {
 
 bool is_raspberry_pi_mac(const inventory::Mac& mac) {
   static constexpr std::uint8_t kOuis[][3] = {
-      {0xb8, 0x27, 0xeb}, {0xdc, 0xa6, 0x32}, {0xe4, 0x5f, 0x01}, {0xd8, 0x3a, 0xdd}, {0x2c, 0xcf, 0x67}};
+      {0xb8, 0x27, 0xeb}, {0xdc, 0xa6, 0x32}, {0xe4, 0x5f, 0x01}, {0xd8, 0x3a, 0xdd}, {0x2c, 0xcf, 0x67},
+      {0x28, 0xcd, 0xc1}};
   return std::any_of(std::begin(kOuis), std::end(kOuis), [&](const auto& oui) {
     return mac.bytes[0] == oui[0] && mac.bytes[1] == oui[1] && mac.bytes[2] == oui[2];
   });
@@ -541,6 +542,12 @@ Result<Discovery> SwitchController::discover() {
     if (pi_on_port(*m_shelf, l.port) == nullptr) d.unknown_pis.push_back(l);
   }
   return d;
+}
+
+Result<std::vector<LearnedMac>> SwitchController::learned_macs() {
+  auto state = read_common(*m_session, m_shelf->switch_.port_map, stack_member(m_shelf->switch_));
+  if (!state) return named(Result<std::vector<LearnedMac>>(std::unexpected(state.error())));
+  return named(read_fdb(*m_session, state->map));
 }
 
 std::string format_mac(const inventory::Mac& mac) { return mac_str(mac); }

@@ -99,7 +99,8 @@ struct Discovery {
   std::vector<LearnedMac> unknown_pis; // Raspberry Pi MACs on ports with no Pi in the inventory
 };
 
-// True for MACs with a Raspberry Pi OUI (b8:27:eb, dc:a6:32, e4:5f:01, d8:3a:dd, 2c:cf:67).
+// True for MACs with a Raspberry Pi OUI (b8:27:eb, dc:a6:32, e4:5f:01, d8:3a:dd, 2c:cf:67,
+// 28:cd:c1).
 bool is_raspberry_pi_mac(const inventory::Mac& mac);
 // "b8:27:eb:12:34:56" (does not need the inventory library).
 std::string format_mac(const inventory::Mac& mac);
@@ -174,6 +175,9 @@ class SwitchController {
   Result<std::vector<PortStatus>> port_status();
   Result<SwitchStatus> status();
   Result<Discovery> discover();
+  // The forwarding table mapped to front-panel ports, as it is (empty is not an error: a port
+  // whose Pi has not sent a frame yet). For zero-touch enrollment's wait for a MAC.
+  Result<std::vector<LearnedMac>> learned_macs();
   // Read only: which MIBs and tables the switch serves, the port numbering, foreign VLANs, the
   // PortList form, PoE rows, and whether apply could drive it (and why not).
   Result<ProbeReport> probe();

@@ -48,7 +48,10 @@ Result<void> InMemoryDataPlane::apply_port(int front_port, int pvid, std::vector
 
 Result<void> InMemoryDataPlane::set_power(int front_port, bool on) {
   PortRecord& port = m_ports[front_port];
-  if (port.powered != on) ++port.power_changes;
+  if (port.powered != on) {
+    ++port.power_changes;
+    port.powered_since = std::chrono::steady_clock::now();
+  }
   port.powered = on;
   return {};
 }
@@ -59,6 +62,12 @@ std::vector<FdbEntry> InMemoryDataPlane::learned() {
     const auto mac = m_options.knobs.port(front).mac;
     const auto it = m_ports.find(front);
     if (!mac || it == m_ports.end()) continue;
+    const int after = m_options.knobs.port(front).mac_after_poe_ms;
+    if (after >= 0 && (!it->second.powered ||
+                       std::chrono::steady_clock::now() - it->second.powered_since <
+                           std::chrono::milliseconds(after))) {
+      continue;
+    }
     out.push_back({front, it->second.pvid, *mac});
   }
   return out;

@@ -4,6 +4,7 @@
 // agent never touches anything else. The default InMemoryDataPlane only remembers; lab/shelf
 // plugs in one that drives vde_switch and starts/kills QEMU Pis (docs/switchsim.md, "The seam").
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -81,6 +82,7 @@ class InMemoryDataPlane : public DataPlane {
     std::vector<int> tagged;
     bool powered = false;
     int power_changes = 0;
+    std::chrono::steady_clock::time_point powered_since{};
   };
 
   explicit InMemoryDataPlane(DataPlaneOptions options);

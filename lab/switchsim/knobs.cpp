@@ -101,7 +101,8 @@ Result<void> read(const json& object, const std::string& key, const std::string&
 
 Result<PortKnobs> parse_port(const json& object, const std::string& where, bool allow_auto,
                              bool* auto_mac) {
-  if (auto ok = check_keys(object, where, {"mac", "device", "external_power", "power_mw", "class"});
+  if (auto ok = check_keys(object, where, {"mac", "device", "external_power", "power_mw", "class",
+                                             "mac_after_poe_ms"});
       !ok) {
     return std::unexpected(ok.error());
   }
@@ -111,7 +112,8 @@ Result<PortKnobs> parse_port(const json& object, const std::string& where, bool 
   for (auto ok : {read(object, "mac", prefix, mac), read(object, "device", prefix, out.device),
                   read(object, "external_power", prefix, out.external_power),
                   read(object, "power_mw", prefix, out.power_mw),
-                  read(object, "class", prefix, out.power_class)}) {
+                  read(object, "class", prefix, out.power_class),
+                  read(object, "mac_after_poe_ms", prefix, out.mac_after_poe_ms)}) {
     if (!ok) return std::unexpected(ok.error());
   }
   if (allow_auto && mac == "auto") {
@@ -126,6 +128,9 @@ Result<PortKnobs> parse_port(const json& object, const std::string& where, bool 
   }
   if (out.power_class < 0 || out.power_class > 4) {
     return std::unexpected(key_error(prefix + "class", "must be 0..4"));
+  }
+  if (out.mac_after_poe_ms < -1 || out.mac_after_poe_ms > 3600000) {
+    return std::unexpected(key_error(prefix + "mac_after_poe_ms", "must be -1..3600000"));
   }
   return out;
 }

@@ -33,6 +33,9 @@ struct PortKnobs {
   bool external_power = false;  // the device powers itself (fileserver): link up, no PoE draw
   int power_mw = 4500;          // drawn while the port delivers power, in milliwatts
   int power_class = 0;          // IEEE 802.3af class 0..4
+  // -1: the MAC is learned always (powered or not). N >= 0: only once PoE has been on for N ms
+  // (a Pi that boots and sends its first frame), and forgotten when PoE goes off.
+  int mac_after_poe_ms = -1;
 };
 
 // Fail every SET that touches an OID under `prefix` with `status` (commitFailed/undoFailed are

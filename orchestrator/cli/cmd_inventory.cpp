@@ -18,6 +18,7 @@
 #include "orchestrator/cli/cli.hpp"
 #include "orchestrator/cli/report.hpp"
 #include "orchestrator/cli/table.hpp"
+#include "orchestrator/enroll.hpp"
 #include "orchestrator/verbs.hpp"
 #include "orchestrator/watch.hpp"
 
@@ -85,6 +86,8 @@ struct AddOptions {
   bool dry_run = false;
   bool json = false;
   bool offline = false;
+  int wait_mac = 60;      // zero-touch enrollment: seconds to wait for the MAC on the port
+  int wait_serial = 120;  // and for the serial in dnsmasq's log
 };
 
 // Checks the command line of `add` (exit status 2 on a bad argument, naming it). The port's upper
@@ -103,6 +106,12 @@ Result<inventory::PiRequest> make_request(const AddOptions& o) {
                 "add: --port " + std::to_string(o.port) + " is not a switch port (1 or more)");
   }
   r.port = o.port;
+  for (const auto& [flag, value] : {std::pair{"--wait-mac", o.wait_mac}, std::pair{"--wait-serial", o.wait_serial}}) {
+    if (value < 1 || value > 3600) {
+      return fail(ErrorCode::invalid_argument,
+                  std::string("add: ") + flag + " " + std::to_string(value) + " is not 1-3600 seconds");
+    }
+  }
   const auto model = inventory::parse_pi_model(o.model);
   if (!model) {
     return fail(ErrorCode::invalid_argument,
@@ -155,9 +164,19 @@ void print_pi_summary(const inventory::Shelf& shelf, const inventory::Pi& pi) {
 Result<int> run_add_live(const Context& ctx, const AddOptions& o,
                          const inventory::PiRequest& request) {
   StepPrinter printer(o.json);
-  auto added = orchestrator::add_pi(verb_context(ctx, o.dry_run, printer.reporter()), request);
+  orchestrator::EnrollOptions enroll;
+  enroll.wait_mac = std::chrono::seconds(o.wait_mac);
+  enroll.wait_serial = std::chrono::seconds(o.wait_serial);
+  auto added = orchestrator::add_or_enroll(verb_context(ctx, o.dry_run, printer.reporter()), request, enroll);
   inventory::Json extra = inventory::Json::object();
-  if (added) extra["pi"] = inventory::to_json(*added);
+  if (added) extra["pi"] = inventory::to_json(added->pi);
+  if (added && added->enrolled && !o.dry_run) {
+    // What zero-touch enrollment learned, and from where.
+    extra["learned"] = {{"mac", added->pi.mac ? added->pi.mac->str() : ""},
+                        {"mac_from", added->mac_evidence},
+                        {"serial", added->pi.serial.value_or("")},
+                        {"serial_from", added->serial_evidence}};
+  }
   printer.finish(added ? Result<void>{} : Result<void>(std::unexpected(added.error())), extra);
   if (!added) return std::unexpected(added.error());
   return 0;
@@ -461,6 +480,12 @@ void register_inventory_commands(CLI::App& app, Context& ctx) {
   add->add_flag("--json", add_opts->json, "Print the new Pi and the steps as JSON");
   add->add_flag("--offline", add_opts->offline,
                 "Only allocate in the inventory; touch no switch or fileserver (apply later)");
+  add->add_option("--wait-mac", add_opts->wait_mac,
+                  "Netboot shelf, no --mac/--serial: seconds to wait for the Pi's MAC on its port")
+      ->capture_default_str();
+  add->add_option("--wait-serial", add_opts->wait_serial,
+                  "Netboot shelf, no --mac/--serial: seconds to wait for its serial in dnsmasq's log")
+      ->capture_default_str();
   add->callback(
       [&ctx, add_opts] { ctx.action = [&ctx, add_opts] { return run_add(ctx, *add_opts); }; });
 

@@ -9,6 +9,9 @@
 #include <nlohmann/json.hpp>
 
 #include "orchestrator/cli/cli.hpp"
+#include "orchestrator/cli/report.hpp"
+#include "orchestrator/enroll.hpp"
+#include "orchestrator/reconcile.hpp"
 #include "orchestrator/journal.hpp"
 #include "orchestrator/power_hold.hpp"
 #include "switchctl/controller.hpp"
@@ -408,20 +411,63 @@ Result<int> run_probe(const Context& ctx, bool json) {
   return r->drivable ? 0 : 1;
 }
 
+// On a netboot shelf with a fileserver: the unknown Pis with what dnsmasq's log says of them.
+// nullopt elsewhere; a log that cannot be read is said on stderr and leaves discover as it was.
+std::optional<std::vector<orchestrator::AskingPi>> boot_requests(const Context& ctx, const inventory::Shelf& shelf,
+                                                                 const std::vector<LearnedMac>& unknown) {
+  if (shelf.boot.mode != inventory::BootMode::netboot || !orchestrator::fileserver_configured(shelf)) return std::nullopt;
+  auto vc = verb_context(ctx, true, [](const orchestrator::StepReport&) {});
+  vc.shelf = shelf.name;
+  auto session = orchestrator::open_session(vc, "discover");
+  auto log = session ? orchestrator::read_boot_log(**session) : Result<orchestrator::BootLog>(std::unexpected(session.error()));
+  if (!log) {
+    std::cerr << "picluster: note: dnsmasq's log " << shelf.boot.dnsmasq_log << " could not be read: " << log.error().message << "\n";
+    return std::nullopt;
+  }
+  return orchestrator::asking_to_boot(unknown, *log);
+}
+
+const orchestrator::AskingPi* asking_of(const std::optional<std::vector<orchestrator::AskingPi>>& boot,
+                                        const inventory::Mac& mac) {
+  if (!boot) return nullptr;
+  for (const auto& a : *boot) {
+    if (a.mac == mac) return &a;
+  }
+  return nullptr;
+}
+
 Result<int> run_discover(const Context& ctx, bool json) {
   auto sw = open_switch(ctx);
   if (!sw) return std::unexpected(sw.error());
   auto d = (*sw)->controller->discover();
   if (!d) return std::unexpected(d.error());
+  const auto boot = boot_requests(ctx, *(*sw)->shelf, d->unknown_pis);
   if (json) {
     ordered_json learned = ordered_json::array(), unknown = ordered_json::array();
     for (const auto& l : d->learned) learned.push_back({{"mac", format_mac(l.mac)}, {"port", l.port}, {"bridge_port", l.bridge_port}, {"vlans", l.vlans}, {"raspberry_pi", is_raspberry_pi_mac(l.mac)}});
-    for (const auto& l : d->unknown_pis) unknown.push_back({{"mac", format_mac(l.mac)}, {"port", l.port}});
+    for (const auto& l : d->unknown_pis) {
+      ordered_json entry{{"mac", format_mac(l.mac)}, {"port", l.port}};
+      if (const auto* a = asking_of(boot, l.mac)) {
+        entry["serial"] = a->serial ? ordered_json(*a->serial) : ordered_json(nullptr);
+        entry["model"] = a->model ? ordered_json(std::string(inventory::to_string(*a->model))) : ordered_json(nullptr);
+        entry["dnsmasq_saw"] = a->dnsmasq_saw;
+      }
+      unknown.push_back(entry);
+    }
     std::cout << ordered_json{{"learned", learned}, {"unknown_pis", unknown}}.dump(2) << "\n";
     return 0;
   }
   if (d->unknown_pis.empty()) {
     std::cout << "no Raspberry Pi MACs on ports without a Pi in the inventory (" << d->learned.size() << " MACs learned)\n";
+    return 0;
+  }
+  if (boot) {
+    // A netboot shelf: what dnsmasq's log says of each (`picluster add NAME --port N` enrolls it).
+    std::printf("%-5s %-17s %-8s %s\n", "PORT", "MAC", "SERIAL", "(Raspberry Pis asking to boot, not in the inventory)");
+    for (const auto& l : d->unknown_pis) {
+      const auto* a = asking_of(boot, l.mac);
+      std::printf("%-5d %-17s %-8s\n", l.port, format_mac(l.mac).c_str(), a && a->serial ? a->serial->c_str() : "-");
+    }
     return 0;
   }
   std::printf("%-5s %s\n", "PORT", "MAC (Raspberry Pi, not in the inventory)");

@@ -198,3 +198,33 @@ TEST_F(StorePaths, ASymlinkedInventoryIsWrittenThroughAndLocksTheRealFile) {
 
 }  // namespace
 }  // namespace picluster::inventory
+
+namespace picluster::inventory {
+namespace {
+
+// boot.dnsmasq_log (zero-touch enrollment reads it): a safe absolute path that no Pi can read,
+// written only when it is not the default.
+TEST(ValidatePaths, DnsmasqLogIsASafePathOutsideTheRootsAndTheTftpFolder) {
+  auto j = seed_json(1);
+  j["shelves"][0]["boot"]["dnsmasq_log"] = "var/log/dnsmasq.log";
+  EXPECT_EQ(error_of(j), "inventory.json: shelf \"shelf1\": boot: dnsmasq_log: \"var/log/dnsmasq.log\" is not a "
+                         "safe absolute path ([A-Za-z0-9._/-], no '..')");
+  j["shelves"][0]["boot"]["dnsmasq_log"] = j["shelves"][0]["fileserver"]["tftp_root"].get<std::string>() + "/dnsmasq.log";
+  EXPECT_NE(error_of(j).find("boot: dnsmasq_log: \"/srv/tftp/dnsmasq.log\" overlaps tftp_root \"/srv/tftp\""),
+            std::string::npos)
+      << error_of(j);
+  j["shelves"][0]["boot"]["dnsmasq_log"] = "/var/log/dnsmasq/picluster.log";
+  EXPECT_EQ(error_of(j), "");
+  const auto parsed = parse(j.dump(), "inventory.json");
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  EXPECT_EQ(parsed->shelves[0].boot.dnsmasq_log, "/var/log/dnsmasq/picluster.log");
+  EXPECT_NE(serialize(*parsed).find("\"dnsmasq_log\": \"/var/log/dnsmasq/picluster.log\""), std::string::npos);
+  j["shelves"][0]["boot"].erase("dnsmasq_log");
+  const auto plain = parse(j.dump(), "inventory.json");
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->shelves[0].boot.dnsmasq_log, "/var/log/picluster-dnsmasq.log");
+  EXPECT_EQ(serialize(*plain).find("dnsmasq_log"), std::string::npos) << "the default is not written";
+}
+
+}  // namespace
+}  // namespace picluster::inventory

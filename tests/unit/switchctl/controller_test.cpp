@@ -188,7 +188,7 @@ TEST_F(Power, DiscoveryListsPiMacsOnPortsWithoutAPi) {
 }
 
 TEST(RaspberryPiMac, KnownOuis) {
-  for (const char* m : {"b8:27:eb:00:00:01", "dc:a6:32:00:00:01", "e4:5f:01:00:00:01", "d8:3a:dd:00:00:01", "2c:cf:67:00:00:01"}) {
+  for (const char* m : {"b8:27:eb:00:00:01", "dc:a6:32:00:00:01", "e4:5f:01:00:00:01", "d8:3a:dd:00:00:01", "2c:cf:67:00:00:01", "28:cd:c1:00:00:01"}) {
     EXPECT_TRUE(is_raspberry_pi_mac(*inventory::Mac::parse(m))) << m;
   }
   EXPECT_FALSE(is_raspberry_pi_mac(*inventory::Mac::parse("b8:27:ec:00:00:01")));

@@ -1,5 +1,7 @@
+#include "lab/switchsim/dataplane.hpp"
 #include "lab/switchsim/knobs.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -75,6 +77,38 @@ TEST(Knobs, PortKeysMustExistOnTheSwitch) {
   ASSERT_FALSE(ok);
   EXPECT_EQ(ok.error().message, "ports.9: the switch has only 8 ports");
   EXPECT_TRUE(validate_knobs(*knobs, 9));
+}
+
+}  // namespace
+}  // namespace picluster::switchsim
+
+namespace picluster::switchsim {
+namespace {
+
+// mac_after_poe_ms: a Pi whose MAC the switch learns only once it has power (zero-touch
+// enrollment waits for it). 0 = as soon as PoE is on; a long delay = not yet.
+TEST(Knobs, MacAfterPoeLearnsTheMacOnlyWhilePowered) {
+  const auto knobs = parse_knobs(nlohmann::json::parse(
+      R"({"ports": {"2": {"device": true, "mac": "dc:a6:32:00:00:02", "mac_after_poe_ms": 0},
+                    "3": {"device": true, "mac": "dc:a6:32:00:00:03", "mac_after_poe_ms": 3600000},
+                    "4": {"device": true, "mac": "dc:a6:32:00:00:04"}}})"));
+  ASSERT_TRUE(knobs) << knobs.error().message;
+  InMemoryDataPlane plane(DataPlaneOptions{4, *knobs, {}});
+  for (int p = 1; p <= 4; ++p) ASSERT_TRUE(plane.apply_port(p, 1, {1}, {}));
+  const auto ports = [&] {
+    std::vector<int> out;
+    for (const auto& e : plane.learned()) out.push_back(e.front_port);
+    return out;
+  };
+  EXPECT_EQ(ports(), std::vector<int>{4}) << "unpowered: only the always-learned MAC";
+  for (int p = 1; p <= 4; ++p) ASSERT_TRUE(plane.set_power(p, true));
+  EXPECT_EQ(ports(), (std::vector<int>{2, 4}));
+  ASSERT_TRUE(plane.set_power(2, false));
+  EXPECT_EQ(ports(), std::vector<int>{4});
+
+  const auto bad = parse_knobs(nlohmann::json::parse(R"({"ports": {"2": {"mac_after_poe_ms": -5}}})"));
+  ASSERT_FALSE(bad);
+  EXPECT_THAT(bad.error().message, ::testing::HasSubstr("ports.2.mac_after_poe_ms"));
 }
 
 }  // namespace
