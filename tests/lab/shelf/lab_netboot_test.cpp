@@ -156,7 +156,11 @@ class LabNetboot : public ::testing::Test {
     m_timings[label + ": PoE on -> SSH"] = seconds_since(on);
   }
 
-  std::string dnsmasq_log() { return on_fileserver({"journalctl", "-u", "dnsmasq", "--no-pager", "-o", "cat"}).out; }
+  // picluster's dnsmasq file sends the log to boot.dnsmasq_log (log-facility; the default path);
+  // what dnsmasq wrote before that file took effect is in the journal.
+  std::string dnsmasq_log() {
+    return on_fileserver({"sh", "-c", "journalctl -u dnsmasq --no-pager -o cat; cat /var/log/picluster-dnsmasq.log 2>/dev/null; true"}).out;
+  }
 
   Clock::time_point m_start = Clock::now();
   fs::path m_dir;
