@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "common/text.hpp"
+#include "lab/shelf/files.hpp"
 #include "lab/shelf/process.hpp"
 
 namespace picluster::lab {
@@ -33,25 +34,6 @@ std::string join(const std::vector<std::string>& items, char sep) {
   std::string out;
   for (const auto& i : items) out += (out.empty() ? "" : std::string(1, sep)) + i;
   return out;
-}
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-Result<void> write_text(const fs::path& path, const std::string& contents, fs::perms mode) {
-  std::error_code ec;
-  fs::create_directories(path.parent_path(), ec);
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << contents;
-  out.close();
-  if (!out) return fail(ErrorCode::io, "write " + path.string());
-  fs::permissions(path, mode, ec);
-  if (ec) return fail(ErrorCode::io, "chmod " + path.string() + ": " + ec.message());
-  return {};
 }
 
 Result<void> install_files(const fs::path& root, const std::vector<std::pair<std::string, std::string>>& files) {

@@ -19,6 +19,7 @@
 
 #include "inventory/inventory.hpp"
 #include "common/text.hpp"
+#include "lab/shelf/files.hpp"
 #include "lab/shelf/images.hpp"
 #include "lab/shelf/netboot.hpp"
 #include "lab/shelf/process.hpp"
@@ -47,13 +48,6 @@ Result<void> write_file(const fs::path& path, const std::string& text, fs::perms
   fs::rename(tmp, path, ec);
   if (ec) return fail(ErrorCode::io, "rename " + path.string() + ": " + ec.message());
   return {};
-}
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 std::string random_community() {

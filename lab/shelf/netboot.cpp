@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "common/text.hpp"
+#include "lab/shelf/files.hpp"
 #include "lab/shelf/process.hpp"
 
 namespace picluster::lab {
@@ -27,25 +28,6 @@ const std::vector<std::string> kNicModules = {"virtio_ring", "virtio", "virtio_p
 const std::vector<std::string> kKexecLibraryDebs = {
     "libxenmisc4.17", "libxencall1", "libxendevicemodel1", "libxenevtchn1",
     "libxenforeignmemory1", "libxengnttab1", "libxentoolcore1", "libxentoollog1"};
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-Result<void> write_text(const fs::path& path, const std::string& text, fs::perms mode) {
-  std::error_code ec;
-  fs::create_directories(path.parent_path(), ec);
-  {
-    std::ofstream out(path, std::ios::trunc | std::ios::binary);
-    out << text;
-    if (!out) return fail(ErrorCode::io, "write " + path.string());
-  }
-  fs::permissions(path, mode, ec);
-  return {};
-}
 
 // The .deb of `package` in `dir` ("<package>_*.deb"), or empty.
 fs::path find_deb(const fs::path& dir, const std::string& package) {
