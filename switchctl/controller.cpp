@@ -545,7 +545,7 @@ Result<Discovery> SwitchController::discover() {
 }
 
 Result<std::vector<LearnedMac>> SwitchController::learned_macs() {
-  auto state = read_common(*m_session, m_shelf->switch_.port_map, stack_member(m_shelf->switch_));
+  auto state = read_shelf_ports(*m_session, *m_shelf);
   if (!state) return named(Result<std::vector<LearnedMac>>(std::unexpected(state.error())));
   return named(read_fdb(*m_session, state->map));
 }

@@ -16,6 +16,14 @@ inline const Oid dot1dTpFdbPort{1, 3, 6, 1, 2, 1, 17, 4, 3, 1, 2};  // index: MA
 inline const Oid lldpLocPortIdSubtype{1, 0, 8802, 1, 1, 2, 1, 3, 7, 1, 2};
 inline const Oid lldpLocPortId{1, 0, 8802, 1, 1, 2, 1, 3, 7, 1, 3};
 inline const Oid lldpLocPortDesc{1, 0, 8802, 1, 1, 2, 1, 3, 7, 1, 4};
+// ENTITY-MIB (RFC 6933) entPhysicalTable, index entPhysicalIndex; entAliasMappingTable, index
+// entPhysicalIndex.entAliasLogicalIndexOrZero, value an OID such as ifIndex.5
+inline const Oid entPhysicalContainedIn{1, 3, 6, 1, 2, 1, 47, 1, 1, 1, 1, 4};
+inline const Oid entPhysicalClass{1, 3, 6, 1, 2, 1, 47, 1, 1, 1, 1, 5};
+inline const Oid entPhysicalParentRelPos{1, 3, 6, 1, 2, 1, 47, 1, 1, 1, 1, 6};
+inline const Oid entPhysicalName{1, 3, 6, 1, 2, 1, 47, 1, 1, 1, 1, 7};
+inline const Oid entAliasMappingIdentifier{1, 3, 6, 1, 2, 1, 47, 1, 3, 2, 1, 2};
+inline const Oid ifIndex{1, 3, 6, 1, 2, 1, 2, 2, 1, 1};
 // Q-BRIDGE-MIB (RFC 4363)
 inline const Oid dot1qTpFdbPort{1, 3, 6, 1, 2, 1, 17, 7, 1, 2, 2, 1, 2};  // index: fdbId.MAC
 inline const Oid dot1qVlanCurrentEgressPorts{1, 3, 6, 1, 2, 1, 17, 7, 1, 4, 2, 1, 4};

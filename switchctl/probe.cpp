@@ -18,6 +18,8 @@ const Table kTables[] = {
     {"IF-MIB", "ifName (ifXTable)", &mib::ifName},
     {"IF-MIB", "ifType (ifTable)", &mib::ifType},
     {"LLDP-MIB", "lldpLocPortTable", &mib::lldpLocPortId},
+    {"ENTITY-MIB", "entPhysicalTable", &mib::entPhysicalClass},
+    {"ENTITY-MIB", "entAliasMappingTable", &mib::entAliasMappingIdentifier},
     {"BRIDGE-MIB", "dot1dBasePortIfIndex", &mib::dot1dBasePortIfIndex},
     {"BRIDGE-MIB", "dot1dTpFdbTable", &mib::dot1dTpFdbPort},
     {"Q-BRIDGE-MIB", "dot1qVlanStaticTable", &mib::dot1qVlanStaticEgressPorts},

@@ -34,11 +34,13 @@ class VendorProfile {
 // nullptr for an unknown name.
 std::unique_ptr<VendorProfile> make_profile(std::string_view name);
 
-// Reads the port map (with inventory overrides) and PoE admin/detection status.
+// Reads the port map (with inventory overrides) and PoE admin/detection status. stack_member and
+// numbering are switch.stack_member and switch.numbering (see build_port_map).
 Result<SwitchState> read_common(SnmpSession& session,
-                                const std::map<int, inventory::PortMapOverride>& overrides, int stack_member = 1);
+                                const std::map<int, inventory::PortMapOverride>& overrides, int stack_member = 1,
+                                std::string_view numbering = "auto");
 
-// read_common with the shelf's overrides (port_overrides) and stack member. An override the
+// read_common with the shelf's overrides (port_overrides), stack member and numbering. An override the
 // switch cannot satisfy (an interface name it does not list) is ErrorCode::invalid_inventory
 // naming the shelf and the inventory field.
 Result<SwitchState> read_shelf_ports(SnmpSession& session, const inventory::Shelf& shelf);

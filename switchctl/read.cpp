@@ -2,6 +2,7 @@
 // detection status (POWER-ETHERNET-MIB) in one parallel walk, and the forwarding database.
 #include <algorithm>
 
+#include "switchctl/entity.hpp"
 #include "switchctl/mib.hpp"
 #include "switchctl/profile.hpp"
 
@@ -47,16 +48,19 @@ Result<void> read_poe_columns(SwitchState& state, const std::vector<Oid>& roots,
 }  // namespace
 
 Result<SwitchState> read_common(SnmpSession& session,
-                                const std::map<int, inventory::PortMapOverride>& overrides, int stack_member) {
+                                const std::map<int, inventory::PortMapOverride>& overrides, int stack_member,
+                                std::string_view numbering) {
   const std::vector<Oid> roots = {mib::dot1dBasePortIfIndex,     mib::ifName,
                                   mib::ifType,                   mib::pethPsePortAdminEnable,
                                   mib::pethPsePortDetectionStatus, mib::lldpLocPortIdSubtype,
-                                  mib::lldpLocPortId,            mib::lldpLocPortDesc};
+                                  mib::lldpLocPortId,            mib::lldpLocPortDesc,
+                                  mib::entPhysicalClass};  // ENTITY-MIB's probe: walked on only if served
   auto cols = walk_columns(session, roots);
   if (!cols) return std::unexpected(cols.error().with_context("read port map"));
   auto bad = [](const Error& e) { return std::unexpected(e.with_context("read port map")); };
   PortMapTables tables;
   tables.stack_member = stack_member;
+  tables.numbering = std::string(numbering);
   for (const auto& vb : (*cols)[0]) {
     auto i = index_of(vb.oid, roots[0], 1);
     if (!i) continue;
@@ -98,6 +102,7 @@ Result<SwitchState> read_common(SnmpSession& session,
       (c == 6 ? row.id : row.desc) = *text;
     }
   }
+  if (auto r = read_entity(session, (*cols)[8], tables); !r) return bad(r.error());
   auto map = build_port_map(tables, overrides);
   if (!map) return std::unexpected(map.error());
   SwitchState state;
@@ -111,7 +116,7 @@ Result<SwitchState> read_common(SnmpSession& session,
 }
 
 Result<SwitchState> read_shelf_ports(SnmpSession& session, const inventory::Shelf& shelf) {
-  auto state = read_common(session, port_overrides(shelf), stack_member(shelf.switch_));
+  auto state = read_common(session, port_overrides(shelf), stack_member(shelf.switch_), numbering_mode(shelf.switch_));
   if (!state && state.error().code == ErrorCode::invalid_inventory) {
     return std::unexpected(state.error().with_context("shelf '" + shelf.name + "'"));
   }

@@ -1,5 +1,7 @@
 #include "switchctl/state.hpp"
 
+#include "switchctl/entity.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <set>
@@ -252,6 +254,48 @@ bool number_by_lldp(std::vector<PortEntry>& pool, std::vector<PortEntry>& left_o
   return true;
 }
 
+// Which source numbers the ports (switch.numbering, "auto" by default): ENTITY-MIB and LLDP-MIB
+// where served and usable, checked against each other when both are (a contradiction is an error
+// naming both); the interface names otherwise. A forced source that cannot number is an error.
+Result<void> number_by_switch_view(std::vector<PortEntry>& pool, PortMap& map, const PortMapTables& tables) {
+  const std::string& mode = tables.numbering;
+  if (mode != "auto" && mode != "entity" && mode != "lldp" && mode != "names") {
+    return fail(ErrorCode::invalid_inventory,
+                "switch.numbering: '" + mode + "' is not one of auto, entity, lldp, names");
+  }
+  std::vector<PortEntry> by_entity = pool, entity_left, by_lldp = pool, lldp_left;
+  std::vector<std::string> entity_notes, lldp_notes;
+  const bool entity = (mode == "auto" || mode == "entity") && number_by_entity(by_entity, entity_left, tables, entity_notes);
+  const bool lldp = (mode == "auto" || mode == "lldp") && number_by_lldp(by_lldp, lldp_left, tables.lldp_ports, lldp_notes);
+  auto forced = [&](std::string_view source, const std::vector<std::string>& why) {
+    std::string out = "switch.numbering is \"" + mode + "\" but " + std::string(source) + " cannot number the ports";
+    for (const auto& n : why) out += "; " + n;
+    return fail(ErrorCode::invalid_inventory, out);
+  };
+  if (mode == "entity" && !entity) return forced("ENTITY-MIB", entity_notes.empty() ? std::vector<std::string>{"it is not served"} : entity_notes);
+  if (mode == "lldp" && !lldp) return forced("LLDP-MIB's local port table", lldp_notes.empty() ? std::vector<std::string>{"it is not served"} : lldp_notes);
+  map.notes.insert(map.notes.end(), entity_notes.begin(), entity_notes.end());
+  if (entity && lldp) {
+    if (auto conflict = entity_lldp_conflict(by_entity, by_lldp); !conflict.empty()) {
+      return fail(ErrorCode::conflict, conflict);
+    }
+    map.notes.push_back("LLDP-MIB's local port table agrees with ENTITY-MIB");
+  }
+  if (entity) {
+    pool = std::move(by_entity);
+    map.left_out.insert(map.left_out.end(), entity_left.begin(), entity_left.end());
+    return {};
+  }
+  map.notes.insert(map.notes.end(), lldp_notes.begin(), lldp_notes.end());
+  if (lldp) {
+    pool = std::move(by_lldp);
+    map.left_out.insert(map.left_out.end(), lldp_left.begin(), lldp_left.end());
+    return {};
+  }
+  normalize_names(pool, map.left_out, tables.stack_member, map.notes);
+  return {};
+}
+
 // "'te1/0/9' is not an interface of the switch (...)" for an override naming an interface the
 // switch does not list, with the inventory field it came from and the names that could be meant.
 Error unknown_interface(const inventory::PortMapOverride& o, int port, const std::string& name,
@@ -361,9 +405,7 @@ Result<PortMap> build_port_map(const PortMapTables& tables,
                                const std::map<int, inventory::PortMapOverride>& overrides) {
   PortMap map;
   std::vector<PortEntry> pool = candidates(tables);
-  if (!number_by_lldp(pool, map.left_out, tables.lldp_ports, map.notes)) {
-    normalize_names(pool, map.left_out, tables.stack_member, map.notes);
-  }
+  if (auto r = number_by_switch_view(pool, map, tables); !r) return std::unexpected(r.error());
   if (tables.base_port_if_index.empty()) {
     map.notes.push_back(std::string("dot1dBasePortIfIndex (BRIDGE-MIB port table) is not served") +
                         (pool.empty() ? "" : "; ports mapped by ifIndex from ifName/ifType, without bridge port numbers") +

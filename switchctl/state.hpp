@@ -45,6 +45,14 @@ struct LldpLocalPort {
   std::string desc;  // lldpLocPortDesc
 };
 
+// One row of ENTITY-MIB's entPhysicalTable (RFC 6933), the columns numbering needs.
+struct EntityRow {
+  int klass = 0;          // entPhysicalClass: chassis(3), container(5), module(9), port(10), stack(11)
+  int contained_in = 0;   // entPhysicalContainedIn (0: nothing)
+  int rel_pos = -1;       // entPhysicalParentRelPos (-1: unknown)
+  std::string name;       // entPhysicalName
+};
+
 // The raw tables build_port_map reads: index -> value.
 struct PortMapTables {
   std::map<int, LldpLocalPort> lldp_ports;  // lldpLocPortNum -> row (may be empty)
@@ -53,6 +61,10 @@ struct PortMapTables {
   std::map<int, int> if_type;             // ifType (may be empty)
   std::vector<std::pair<int, int>> poe_rows;  // pethPsePortTable indexes (group, port)
   int stack_member = 1;                       // switch.stack_member: the stack unit of the shelf
+  std::map<int, EntityRow> entities;          // entPhysicalTable: entPhysicalIndex -> row (may be empty)
+  std::map<int, int> entity_if_index;         // entAliasMappingIdentifier: entPhysicalIndex -> ifIndex
+  std::vector<std::string> entity_notes;      // what made ENTITY-MIB unreadable (bad values), if anything
+  std::string numbering = "auto";             // switch.numbering: auto, lldp, entity or names
 };
 
 // switch.stack_member (kept in the switch object's extra fields), default 1.
@@ -70,7 +82,11 @@ std::string map_notes(const PortMap& map);
 // The trailing number of an interface name: "gi5" -> 5, "1/0/5" -> 5, "Port 5" -> 5, "5" -> 5.
 std::optional<int> trailing_number(std::string_view name);
 
-// When the switch serves LLDP-MIB's local port table and its rows name interfaces by ifName
+// Numbering follows the switch's own view first (switch.numbering "auto"): ENTITY-MIB where it is
+// served and consistent (entPhysicalParentRelPos of the ports on the shelf's stack member, see
+// switchctl/entity.hpp), and LLDP-MIB's local port table as below; when both number, they must
+// agree (a contradiction is ErrorCode::conflict naming both; switch.numbering "entity", "lldp" or
+// "names" forces one source). When the switch serves LLDP-MIB's local port table and its rows name interfaces by ifName
 // (lldpLocPortId or lldpLocPortDesc equal to the ifName), lldpLocPortNum is the front-panel
 // number of those interfaces, if the numbers are distinct and start at 1 (on some switches they
 // are ifIndexes, 49..: then they are ignored, with a note); the interfaces it does not name are

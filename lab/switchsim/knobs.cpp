@@ -195,7 +195,9 @@ Result<void> parse_habits(const json& j, Knobs& out) {
                   read(j, "fdb_tables", "", out.fdb_tables),
                   read(j, "lldp_local_ports", "", out.lldp_local_ports),
                   read(j, "ifname_from_zero", "", out.ifname_from_zero),
-                  read(j, "stack_module_ports", "", out.stack_module_ports)}) {
+                  read(j, "stack_module_ports", "", out.stack_module_ports),
+                  read(j, "entity_mib", "", out.entity_mib),
+                  read(j, "ifname_generic", "", out.ifname_generic)}) {
     if (!ok) return ok;
   }
   if (form != "bitmap" && form != "comma") return std::unexpected(key_error("portlist_form", "must be bitmap or comma"));
@@ -247,7 +249,8 @@ Result<Knobs> parse_knobs(const json& j) {
       "strict_pvid",   "bridge_port_offset", "ifindex_offset", "poe_index",  "ifname_prefix",
       "ifdescr_prefix", "sys_name",      "pse_power_w",    "all_ports",      "ports",
       "initial_vlans", "portlist_form", "portlist_stray_octets", "bridge_port_table",
-      "ifname_from_zero", "stack_module_ports", "poe_mib", "fdb_tables", "lldp_local_ports"};
+      "ifname_from_zero", "stack_module_ports", "poe_mib", "fdb_tables", "lldp_local_ports",
+      "entity_mib", "ifname_generic"};
   if (auto ok = check_keys(j, "", k_keys); !ok) return std::unexpected(ok.error());
   Knobs out;
   if (auto ok = parse_scalars(j, out); !ok) return std::unexpected(ok.error());

@@ -81,6 +81,9 @@ struct Knobs {
   bool ifname_from_zero = false; // ifName = prefix + 2-digit (F - 1): "swp00" is port 1
   int stack_module_ports = -1;   // >= 0: stacked names prefix + "1/0/F", that many module ports
                                  // "te1/0/k" and the ports of an absent unit 2 ("gi2/0/F")
+  bool entity_mib = false;       // true: ENTITY-MIB entPhysicalTable + entAliasMappingTable for
+                                 // the ports (a stack of 2 with an uplink module under stack_module_ports)
+  bool ifname_generic = false;   // true: every front port's ifName is "Ethernet Interface" (no number)
 
   // The facts for one front port: the per-port entry, else all_ports (with its auto MAC).
   [[nodiscard]] PortKnobs port(int front) const;

@@ -22,6 +22,13 @@ inline const Oid if_x_entry{1, 3, 6, 1, 2, 1, 31, 1, 1, 1};    // .1 ifName
 // .3 lldpLocPortId .4 lldpLocPortDesc. Outside 1.3.6.1: the agent registers 1.0.8802 too.
 inline const Oid lldp_loc_port_entry{1, 0, 8802, 1, 1, 2, 1, 3, 7, 1};
 
+// ENTITY-MIB (RFC 6933): entPhysicalTable (.2 descr .4 containedIn .5 class .6 parentRelPos
+// .7 name, index entPhysicalIndex) and entAliasMappingTable (.2 identifier, index
+// entPhysicalIndex.entAliasLogicalIndexOrZero).
+inline const Oid ent_physical_entry{1, 3, 6, 1, 2, 1, 47, 1, 1, 1, 1};
+inline const Oid ent_alias_mapping_entry{1, 3, 6, 1, 2, 1, 47, 1, 3, 2, 1};
+inline const Oid if_index_column{1, 3, 6, 1, 2, 1, 2, 2, 1, 1};
+
 // BRIDGE-MIB.
 inline const Oid dot1d_base_bridge_address{1, 3, 6, 1, 2, 1, 17, 1, 1, 0};
 inline const Oid dot1d_base_num_ports{1, 3, 6, 1, 2, 1, 17, 1, 2, 0};

@@ -38,6 +38,7 @@ std::string port_list(const std::set<int>& fronts, const SwitchState& s, const K
 
 // ifName of front port f under the naming knobs.
 std::string if_name(const Knobs& k, int f) {
+  if (k.ifname_generic) return "Ethernet Interface";
   if (k.stack_module_ports >= 0) return k.ifname_prefix + "1/0/" + std::to_string(f);
   if (!k.ifname_from_zero) return k.ifname_prefix + std::to_string(f);
   const std::string n = std::to_string(f - 1);
@@ -75,6 +76,42 @@ void render_lldp(MibMap& m, const SwitchState& s, const Knobs& k) {
   for (int f = 1; f <= s.port_count; ++f) row(f, if_name(k, f), k.ifdescr_prefix + std::to_string(f));
   for (const auto& extra : extra_interfaces(s, k)) {
     if (extra.name.starts_with("te")) row(s.port_count + extra.if_index - 1000, extra.name, extra.name);
+  }
+}
+
+// entity_mib: the physical containment tree. One chassis (1) holding the front ports
+// (1000 + F, entPhysicalParentRelPos F); under stack_module_ports a stack (1) of two chassis
+// (2: member 1, 3: member 2) with an uplink module (4) on member 1 holding te1/0/k (1500 + k),
+// member 2's ports 2000 + F. Every port maps to its ifIndex (entAliasMappingIdentifier).
+void render_entity(MibMap& m, const SwitchState& s, const Knobs& k) {
+  if (!k.entity_mib) return;
+  const auto row = [&](int index, int klass, int in, int pos, const std::string& name) {
+    const auto col = [&](uint32_t c) { return append(oids::ent_physical_entry, {c, u(index)}); };
+    m[col(2)] = Value::octets(name);
+    m[col(4)] = Value::integer(in);
+    m[col(5)] = Value::integer(klass);
+    m[col(6)] = Value::integer(pos);
+    m[col(7)] = Value::octets(name);
+  };
+  const auto port = [&](int index, int in, int pos, const std::string& name, int if_index) {
+    row(index, 10, in, pos, name);
+    m[append(oids::ent_alias_mapping_entry, {2, u(index), 0})] =
+        Value::object(append(oids::if_index_column, {u(if_index)}));
+  };
+  const bool stacked = k.stack_module_ports >= 0;
+  const int member1 = stacked ? 2 : 1;
+  if (stacked) {
+    row(1, 11, 0, -1, "stack");
+    row(2, 3, 1, 1, k.sys_name + " member 1");
+    row(3, 3, 1, 2, k.sys_name + " member 2");
+    row(4, 9, 2, 1, "uplink module");
+  } else {
+    row(1, 3, 0, -1, k.sys_name);
+  }
+  for (int f = 1; f <= s.port_count; ++f) port(1000 + f, member1, f, if_name(k, f), k.if_index(f));
+  for (const auto& extra : extra_interfaces(s, k)) {
+    if (extra.name.starts_with("te")) port(1500 + extra.if_index - 1000, 4, extra.if_index - 1000, extra.name, extra.if_index);
+    else port(extra.if_index, 3, extra.if_index - 2000, extra.name, extra.if_index);
   }
 }
 
@@ -319,6 +356,7 @@ MibMap render_mib(const SwitchState& state, const Knobs& knobs, Mode mode,
   MibMap m;
   render_system(m, state, knobs, mode);
   render_lldp(m, state, knobs);
+  render_entity(m, state, knobs);
   render_bridge(m, state, knobs, fdb);
   if (mode == Mode::qbridge) {
     render_qbridge_vlans(m, state, knobs);

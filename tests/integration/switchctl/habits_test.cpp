@@ -122,6 +122,40 @@ void check_habit(const std::string& name, const Output& r_show, const Output& r_
     EXPECT_NE(r_plan.out.find("dot1qPvid.8 = 17\n"), std::string::npos) << r_plan.out;
     EXPECT_EQ(r_plan.out.find("# port 0:"), std::string::npos) << r_plan.out;
     EXPECT_EQ(r_plan.out.find("# port 9:"), std::string::npos) << r_plan.out;
+  } else if (name == "entity_stack") {
+    // ENTITY-MIB: a stack of two chassis, member 1 with an uplink module. Port 5 is member 1's
+    // entPhysicalParentRelPos 5; te1/0/k sit on the module and gi2/0/N on member 2: left out.
+    EXPECT_EQ(r_show.status, 0) << r_show.err;
+    EXPECT_EQ(show["ports"].size(), 24u);
+    EXPECT_EQ(port_of(show, 5)["if_name"], "gi1/0/5");
+    EXPECT_EQ(port_of(show, 5)["if_index"], 5);
+    EXPECT_EQ(port_of(show, 5)["numbering"], "ENTITY-MIB entPhysicalParentRelPos 5, member 1 ('gi1/0/5')");
+    std::map<std::string, std::string> why;
+    for (const auto& l : show["left_out"]) why[l["if_name"].get<std::string>()] = l["why"].get<std::string>();
+    EXPECT_EQ(why["te1/0/1"], "left out: module port on 'uplink module' (ENTITY-MIB; name it with if_name in "
+                              "switch.port_map)");
+    EXPECT_EQ(why["gi2/0/5"], "left out: stack member 2 (ENTITY-MIB), not switch.stack_member 1");
+    EXPECT_EQ(r_plan.status, 0) << r_plan.err;
+    EXPECT_NE(r_plan.out.find("dot1qPvid.1 = 10\n"), std::string::npos) << r_plan.out;
+    EXPECT_NE(r_plan.out.find("dot1qPvid.5 = 14\n"), std::string::npos) << r_plan.out;
+    // Never a module port (bridge ports 25, 26) nor a member-2 port (2001..).
+    EXPECT_EQ(r_plan.out.find("dot1qPvid.25 "), std::string::npos) << r_plan.out;
+    EXPECT_EQ(r_plan.out.find("dot1qPvid.20"), std::string::npos) << r_plan.out;
+    EXPECT_EQ(r_plan.out.find("# port 9:"), std::string::npos) << r_plan.out;
+  } else if (name == "entity_generic_names") {
+    // Every ifName is "Ethernet Interface" and bridge port = front port + 2: the names would make
+    // bridge port 3 "port 3". ENTITY-MIB says it is front-panel port 1 (ifIndex 101).
+    EXPECT_EQ(r_show.status, 0) << r_show.err;
+    EXPECT_EQ(show["ports"].size(), 24u);
+    EXPECT_EQ(port_of(show, 1)["if_index"], 101);
+    EXPECT_EQ(port_of(show, 1)["bridge_port"], 3);
+    EXPECT_EQ(port_of(show, 1)["numbering"], "ENTITY-MIB entPhysicalParentRelPos 1, member 1 ('Ethernet Interface')");
+    EXPECT_TRUE(port_of(show, 25).is_null());
+    EXPECT_EQ(r_plan.status, 0) << r_plan.err;
+    EXPECT_NE(r_plan.out.find("dot1qPvid.3 = 10\n"), std::string::npos) << r_plan.out;   // pi01, front port 1
+    EXPECT_NE(r_plan.out.find("dot1qPvid.10 = 17\n"), std::string::npos) << r_plan.out;  // pi08, front port 8
+    EXPECT_EQ(r_plan.out.find("dot1qPvid.1 ="), std::string::npos) << r_plan.out;
+    EXPECT_EQ(r_plan.out.find("# port 9:"), std::string::npos) << r_plan.out;
   } else {
     FAIL() << "unknown habit " << name;
   }
@@ -130,7 +164,8 @@ void check_habit(const std::string& name, const Output& r_show, const Output& r_
 const Habit kHabitList[] = {{"foreign_vlans", false},     {"comma_portlists", false},
                             {"stray_octets", false},      {"no_bridge_port_table", true},
                             {"cisco_access_trunk", true}, {"zero_based_names", false},
-                            {"stack_module_ports", false}, {"lldp_juniper_names", false}};
+                            {"stack_module_ports", false}, {"lldp_juniper_names", false},
+                            {"entity_stack", false},       {"entity_generic_names", false}};
 
 class HabitSim : public SwitchSim, public ::testing::WithParamInterface<Habit> {};
 
@@ -160,6 +195,37 @@ TEST_P(HabitSim, ShowIsRightOrNamesTheCauseAndApplyPlansNoForeignVlan) {
   EXPECT_EQ(served["vtpVlanTable"], h.cisco);
   EXPECT_EQ(served["pethPsePortTable"], true);
   EXPECT_EQ(served["lldpLocPortTable"], h.name == "lldp_juniper_names");
+  const bool entity = h.name.starts_with("entity_");
+  EXPECT_EQ(served["entPhysicalTable"], entity);
+  EXPECT_EQ(served["entAliasMappingTable"], entity);
+  if (entity) {
+    ASSERT_FALSE(probe["ports"].empty());
+    EXPECT_EQ(probe["ports"][0]["numbering"].get<std::string>().rfind("ENTITY-MIB entPhysicalParentRelPos 1, member 1", 0), 0u)
+        << probe["ports"][0];
+  }
+  if (h.name == "entity_stack") {
+    // switch.stack_member 2: member 2's ports are the shelf's, by ENTITY-MIB.
+    inv.shelves[0].switch_.extra["stack_member"] = 2;
+    save_inventory();
+    const auto second = pic({"switch", "show", "--json"});
+    ASSERT_FALSE(second.out.empty()) << second.err;
+    const auto j = nlohmann::json::parse(second.out);
+    EXPECT_EQ(port_of(j, 1)["if_name"], "gi2/0/1");
+    EXPECT_EQ(port_of(j, 1)["if_index"], 2001);
+    EXPECT_EQ(port_of(j, 1)["numbering"], "ENTITY-MIB entPhysicalParentRelPos 1, member 2 ('gi2/0/1')");
+    // The uplink on member 1's module named as the trunk.
+    inv.shelves[0].switch_.extra.erase("stack_member");
+    inv.shelves[0].fileserver.trunk_port_name = "te1/0/1";
+    inv.shelves[0].fileserver.trunk_port = 25;
+    save_inventory();
+    const auto named = pic({"switch", "show", "--json"});
+    ASSERT_EQ(named.status, 0) << named.out << named.err;
+    EXPECT_EQ(port_of(nlohmann::json::parse(named.out), 25)["if_name"], "te1/0/1");
+    const auto planned = pic({"switch", "apply", "--dry-run"});
+    ASSERT_EQ(planned.status, 0) << planned.out << planned.err;
+    EXPECT_NE(planned.out.find("dot1qVlanStaticEgressPorts.10 = 0x80000080\n"), std::string::npos) << planned.out;
+    return;
+  }
   EXPECT_EQ(probe["portlist_form"], h.cisco                       ? "n/a (cisco)"
                                     : h.name == "comma_portlists" ? "comma list"
                                                                   : "bitmap");

@@ -99,6 +99,11 @@ class FakeSnmp final : public SnmpSession {
       if (type == "4x") v = Value::octets(unhex(text));
       else if (type == "4") v = Value::octets(text);
       else if (type == "2") v = Value::integer(std::stoll(text));
+      else if (type == "6") {
+        auto id = parse_oid(text);
+        if (!id) continue;
+        v = Value{ValueType::object_id, 0, {}, *id};
+      }
       else if (type == "66") v = Value::gauge(std::stoll(text));
       else if (type == "65" || type == "67" || type == "70") v = {type == "65" ? ValueType::counter32 : type == "67" ? ValueType::timeticks : ValueType::counter64, std::stoll(text), {}, {}};
       else continue;

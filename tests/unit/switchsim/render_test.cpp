@@ -82,3 +82,39 @@ TEST(Render, ModesServeTheirOwnMibs) {
 
 }  // namespace
 }  // namespace picluster::switchsim
+
+namespace picluster::switchsim {
+namespace {
+
+using testing::O;
+
+// entity_mib: the containment tree picluster numbers by (chassis, ports at their positions, the
+// alias to ifIndex); with stack_module_ports a stack of two members and an uplink module.
+TEST(Render, EntityMibServesTheContainmentTree) {
+  Knobs k;
+  k.entity_mib = true;
+  k.ifindex_offset = 100;
+  k.ifname_generic = true;
+  MibMap m = render_mib(SwitchState::make_default(2), k, Mode::qbridge, {});
+  EXPECT_EQ(m.at(O("1.3.6.1.2.1.31.1.1.1.1.102")), Value::octets("Ethernet Interface"));
+  EXPECT_EQ(m.at(O("1.3.6.1.2.1.47.1.1.1.1.5.1")), Value::integer(3));      // chassis
+  EXPECT_EQ(m.at(O("1.3.6.1.2.1.47.1.1.1.1.5.1002")), Value::integer(10));  // port
+  EXPECT_EQ(m.at(O("1.3.6.1.2.1.47.1.1.1.1.4.1002")), Value::integer(1));   // in the chassis
+  EXPECT_EQ(m.at(O("1.3.6.1.2.1.47.1.1.1.1.6.1002")), Value::integer(2));   // front port 2
+  EXPECT_EQ(m.at(O("1.3.6.1.2.1.47.1.3.2.1.2.1002.0")), Value::object(O("1.3.6.1.2.1.2.2.1.1.102")));
+  k = Knobs{};
+  k.entity_mib = true;
+  k.stack_module_ports = 1;
+  m = render_mib(SwitchState::make_default(2), k, Mode::qbridge, {});
+  EXPECT_EQ(m.at(O("1.3.6.1.2.1.47.1.1.1.1.5.1")), Value::integer(11));    // stack
+  EXPECT_EQ(m.at(O("1.3.6.1.2.1.47.1.1.1.1.6.3")), Value::integer(2));     // member 2
+  EXPECT_EQ(m.at(O("1.3.6.1.2.1.47.1.1.1.1.4.1001")), Value::integer(2));  // member 1's port
+  EXPECT_EQ(m.at(O("1.3.6.1.2.1.47.1.1.1.1.4.1501")), Value::integer(4));  // te1/0/1 on the module
+  EXPECT_EQ(m.at(O("1.3.6.1.2.1.47.1.1.1.1.7.1501")), Value::octets("te1/0/1"));
+  EXPECT_EQ(m.at(O("1.3.6.1.2.1.47.1.3.2.1.2.1501.0")), Value::object(O("1.3.6.1.2.1.2.2.1.1.1001")));
+  EXPECT_EQ(m.at(O("1.3.6.1.2.1.47.1.1.1.1.4.2002")), Value::integer(3));  // gi2/0/2 on member 2
+  EXPECT_EQ(m.at(O("1.3.6.1.2.1.47.1.1.1.1.6.2002")), Value::integer(2));
+}
+
+}  // namespace
+}  // namespace picluster::switchsim

@@ -1,14 +1,17 @@
 #!/bin/sh
 # Records habits/NAME.snmprec from picluster-switchsim set up with habits/NAME.json (one vendor
 # habit each, issue 12), with Debian's snmprec (package snmpsim). The community of each recording
-# is its base name when snmpsimd serves it. Usage: capture.sh BUILD_DIR
+# is its base name when snmpsimd serves it. Usage: capture.sh BUILD_DIR [NAME...] (default: all)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-sim="${1:?usage: capture.sh BUILD_DIR}/lab/switchsim/picluster-switchsim"
+sim="${1:?usage: capture.sh BUILD_DIR [NAME...]}/lab/switchsim/picluster-switchsim"
+shift
+names=""
+for n in "$@"; do names="$names $here/$n.json"; done
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 port=16199
-for knobs in "$here"/*.json; do
+for knobs in ${names:-"$here"/*.json}; do
   name=$(basename "$knobs" .json)
   mode=qbridge
   case "$name" in cisco_*|no_bridge_port_table) mode=cisco ;; esac
