@@ -242,7 +242,9 @@ class CiscoProfile final : public VendorProfile {
     // VLAN becomes the native VLAN, set explicitly (IOS would fall back to VLAN 1), and the trunk
     // carries only that VLAN and the shelf's, not whatever its dormant allowed list held.
     const bool converting = !dp.exact && !current.trunking() && current.access_vlan.has_value();
-    const std::optional<int> native_want = dp.exact ? dp.pvid : converting ? current.access_vlan : std::nullopt;
+    // The trunk's untagged VLAN, when the inventory names one (fileserver.trunk_native_vlan).
+    const std::optional<int> chosen = dp.exact || dp.untagged.empty() ? std::nullopt : std::optional(*dp.untagged.begin());
+    const std::optional<int> native_want = dp.exact ? dp.pvid : chosen ? chosen : converting ? current.access_vlan : std::nullopt;
     PortSet want = dp.exact ? dp.untagged : converting ? PortSet{*current.access_vlan} : current.enabled;
     want.insert(dp.untagged.begin(), dp.untagged.end());
     want.insert(dp.tagged.begin(), dp.tagged.end());
@@ -260,7 +262,8 @@ class CiscoProfile final : public VendorProfile {
       native.varbinds.push_back({o, Value::integer(*native_want)});
       if (current.native_vlan) native.undo.push_back({o, Value::integer(*current.native_vlan)});
       ch.changes.push_back("native VLAN " + (current.native_vlan ? std::to_string(*current.native_vlan) : std::string("?")) +
-                           " -> " + std::to_string(*native_want) + (converting ? " (its access VLAN)" : ""));
+                           " -> " + std::to_string(*native_want) +
+                           (chosen ? " (fileserver.trunk_native_vlan)" : converting ? " (its access VLAN)" : ""));
     }
     if (current.dynamic_state != kTrunkOn) {
       const Oid o = oid_cat(mib::vlanTrunkPortDynamicState, {i});

@@ -10,6 +10,27 @@ namespace picluster::switchctl {
 
 namespace {
 
+// fileserver.trunk_native_vlan (optional): a VLAN id, only for the cisco profile (Q-BRIDGE keeps
+// the trunk's PVID), and a VLAN the switch has or the plan creates.
+Result<void> check_trunk_native_vlan(const inventory::Shelf& shelf, std::string_view profile, const SwitchState& state) {
+  const auto& extra = shelf.fileserver.extra;
+  if (!extra.contains("trunk_native_vlan")) return {};
+  const auto& j = extra["trunk_native_vlan"];
+  const std::string field = "shelf '" + shelf.name + "': fileserver: trunk_native_vlan: ";
+  if (!j.is_number_integer() || j.get<long>() < 1 || j.get<long>() > 4094) {
+    return fail(ErrorCode::invalid_inventory, field + j.dump() + " is not a VLAN id (1-4094)");
+  }
+  if (profile != "cisco") {
+    return fail(ErrorCode::invalid_inventory, field + "only the cisco profile sets the trunk's native VLAN (the " +
+                                                  std::string(profile) + " profile leaves the trunk's PVID alone); remove it");
+  }
+  const int vlan = j.get<int>();
+  if (!state.vlans.contains(vlan) && !desired_state(shelf).vlan_names.contains(vlan)) {
+    return fail(ErrorCode::invalid_inventory, field + "VLAN " + std::to_string(vlan) + " does not exist on the switch");
+  }
+  return {};
+}
+
 // Agent verdicts after which the same change may still go through as ordered steps.
 bool worth_ordered_steps(ErrorStatus s) {
   switch (s) {
@@ -122,6 +143,9 @@ Result<void> SwitchController::check_ownership(const SwitchState& state) const {
 
 Result<Plan> SwitchController::plan(const SwitchState& state) const {
   if (auto owned = check_ownership(state); !owned) return named(Result<Plan>(std::unexpected(owned.error())));
+  if (auto native = check_trunk_native_vlan(*m_shelf, m_profile->name(), state); !native) {
+    return named(Result<Plan>(std::unexpected(native.error())));
+  }
   auto out = m_profile->plan(desired_state(*m_shelf), state);
   if (!out) return named(std::move(out));
   out->views_before = all_views(*m_profile, state);
@@ -131,6 +155,11 @@ Result<Plan> SwitchController::plan(const SwitchState& state) const {
 Result<Plan> SwitchController::plan_for(const std::function<bool(const std::string& pi)>& in_scope) {
   auto state = read_state();
   if (!state) return std::unexpected(state.error());
+  // The same refusals as plan(): a storage VLAN that is another network's, a Pi port in one.
+  if (auto owned = check_ownership(*state); !owned) return named(Result<Plan>(std::unexpected(owned.error())));
+  if (auto native = check_trunk_native_vlan(*m_shelf, m_profile->name(), *state); !native) {
+    return named(Result<Plan>(std::unexpected(native.error())));
+  }
   Desired desired = desired_state(*m_shelf);
   std::erase_if(desired.ports, [&](const DesiredPort& p) { return !p.pi.empty() && !in_scope(p.pi); });
   return named(m_profile->plan(desired, *state));

@@ -94,6 +94,14 @@ std::vector<std::string> foreign_memberships(const inventory::Shelf& shelf,
                                              const VendorProfile& profile,
                                              const SwitchState& state) {
   const std::set<int> owned = owned_vlans(shelf);
+  // VLANs picluster created and named ("public", a Pi's name) are its own even when the inventory
+  // no longer lists them (public.vlan changed): a Pi's port may leave them.
+  const auto named_by_picluster = [&](int v) {
+    const auto row = state.vlans.find(v);
+    if (row == state.vlans.end()) return false;
+    return row->second.name == "public" ||
+           std::any_of(shelf.pis.begin(), shelf.pis.end(), [&](const inventory::Pi& p) { return p.name == row->second.name; });
+  };
   std::vector<std::string> out;
   for (const auto& pi : shelf.pis) {
     const PortEntry* entry = state.map.by_port(pi.port);
@@ -103,7 +111,7 @@ std::vector<std::string> foreign_memberships(const inventory::Shelf& shelf,
     std::vector<std::string> foreign;
     for (const auto* set : {&view.untagged, &view.tagged}) {
       for (const int v : *set) {
-        if (v == kDefaultVlan || owned.contains(v) || v == previous) continue;
+        if (v == kDefaultVlan || owned.contains(v) || v == previous || named_by_picluster(v)) continue;
         const auto row = state.vlans.find(v);
         const std::string name = row != state.vlans.end() && !row->second.name.empty()
                                      ? " '" + row->second.name + "'"
@@ -154,6 +162,18 @@ Members expected_members(const std::map<int, PortView>& before, const Desired& d
         if (!trunk_changed && !pi_vlans.contains(t)) continue;
         v.untagged.erase(t);
         v.tagged.insert(t);
+      }
+      if (trunk_changed && !dp->untagged.empty()) {
+        // A native VLAN the inventory chose (Cisco): it becomes the untagged one; the old stays tagged.
+        for (const int u : was.untagged) {
+          if (dp->untagged.contains(u)) continue;
+          v.untagged.erase(u);
+          v.tagged.insert(u);
+        }
+        for (const int u : dp->untagged) {
+          v.tagged.erase(u);
+          v.untagged.insert(u);
+        }
       }
     }
     for (const PortSet* set : {&was.untagged, &was.tagged, static_cast<const PortSet*>(&v.untagged),

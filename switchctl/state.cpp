@@ -463,6 +463,13 @@ Desired desired_state(const inventory::Shelf& shelf) {
     trunk.tagged.insert(pi->vlan);
   }
   d.vlan_names[public_vlan] = "public";
+  // Cisco: the trunk's native VLAN as the inventory says (fileserver.trunk_native_vlan, checked by
+  // SwitchController::plan), carried untagged; by default the cisco profile keeps the port's own.
+  const auto& native = shelf.fileserver.extra;
+  if (shelf.switch_.profile == "cisco" && native.contains("trunk_native_vlan") &&
+      native["trunk_native_vlan"].is_number_integer()) {
+    trunk.untagged = {native["trunk_native_vlan"].get<int>()};
+  }
   d.ports.push_back(std::move(trunk));
   return d;
 }

@@ -365,6 +365,27 @@ TEST_F(SwitchSim, JuniperNamesWithoutLldpAreNeverMisnumbered) {
   EXPECT_EQ(plan.out.find("SET"), std::string::npos) << plan.out;
 }
 
+// Cisco mode works on ifIndex: with unhelpful ifNames and bridge port = front port + 2, only
+// ENTITY-MIB says that "port 1" is ifIndex 101; the plan configures exactly that interface.
+TEST_F(SwitchSim, EntityMibGivesCiscoThePort1IfIndexWhenNamesSayNothing) {
+  start(slurp(kHabits / "entity_generic_names.json"), {"--mode", "cisco"});
+  inv.shelves[0].switch_.profile = "cisco";
+  save_inventory();
+  const auto plan = pic({"switch", "apply", "--dry-run"});
+  ASSERT_EQ(plan.status, 0) << plan.out << plan.err;
+  EXPECT_NE(plan.out.find("# port 1: native VLAN 1 -> 10"), std::string::npos) << plan.out;
+  EXPECT_NE(plan.out.find("vlanTrunkPortNativeVlan.101 = 10\n"), std::string::npos) << plan.out;
+  EXPECT_NE(plan.out.find("vlanTrunkPortNativeVlan.108 = 17\n"), std::string::npos) << plan.out;
+  EXPECT_EQ(plan.out.find("vlanTrunkPortNativeVlan.103 = 10"), std::string::npos) << plan.out;
+  // Forced to the names (switch.numbering "names"), the bridge port numbers 3..26 stand in for
+  // front-panel numbers: pi01's port 1 is not in the map and the whole plan is refused.
+  inv.shelves[0].switch_.extra["numbering"] = "names";
+  save_inventory();
+  const auto names = pic({"switch", "apply", "--dry-run"});
+  EXPECT_NE(names.status, 0) << names.out;
+  EXPECT_EQ(names.out.find("SET"), std::string::npos) << names.out;
+}
+
 // power for several Pis: everything is checked before the first SET.
 TEST_F(SwitchSim, PowerOffOfSeveralPisSwitchesNoneWhenOneIsOnTheWrongPort) {
   // pi03's port has learned another device's MAC; pi01 and pi02 are where they should be.

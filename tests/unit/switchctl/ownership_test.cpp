@@ -57,6 +57,49 @@ TEST(Ownership, AStorageVlanThatIsAnotherNetworkIsAnErrorNamingItAndTheFix) {
   EXPECT_TRUE(rig.fake.sets.empty());
 }
 
+// `picluster plan` and `picluster apply` plan through plan_for (scoped to some Pis): the same
+// refusals as `switch apply`, for a collision and for a Pi port in a foreign VLAN.
+TEST(Ownership, TheScopedPlanOfPicklusterApplyRefusesForeignVlansToo) {
+  Rig rig;
+  put_vlan(rig.fake, 11, "cameras", {20, 21}, {20, 21});
+  auto c = rig.make();
+  auto plan = c.plan_for([](const std::string&) { return true; });
+  ASSERT_FALSE(plan) << render_plan(*plan);
+  EXPECT_EQ(plan.error().code, ErrorCode::conflict);
+  EXPECT_NE(plan.error().message.find("VLAN 11 (pi02's storage VLAN) already exists on the switch as 'cameras'"),
+            std::string::npos)
+      << plan.error().message;
+  Rig other;
+  put_vlan(other.fake, 300, "voice", {3}, {});
+  auto scoped = other.make().plan_for([](const std::string& pi) { return pi == "pi03"; });
+  ASSERT_FALSE(scoped);
+  EXPECT_NE(scoped.error().message.find("pi03 (port 3) is a member of VLAN(s) 300 'voice'"), std::string::npos)
+      << scoped.error().message;
+  EXPECT_TRUE(rig.fake.sets.empty());
+}
+
+// The old public VLAN after public.vlan changed (131 -> 77): picluster created and named it
+// 'public', so a Pi's port may leave it; a VLAN someone else named stays refused.
+TEST(Ownership, APiPortLeavesAVlanPicklusterNamedAfterTheInventoryMovedOn) {
+  Rig rig(2);
+  rig.shelf.public_net.vlan = 77;
+  put_vlan(rig.fake, 131, "public", {1, 2, 24}, {});
+  auto plan = rig.make().plan_for([](const std::string&) { return true; });
+  ASSERT_TRUE(plan) << plan.error().message;
+  const PortChange* one = plan->find(1);
+  ASSERT_NE(one, nullptr);
+  std::string changes;
+  for (const auto& ch : one->changes) changes += ch + "; ";
+  EXPECT_NE(changes.find("VLAN 131"), std::string::npos) << changes;
+  Rig other(2);
+  other.shelf.public_net.vlan = 77;
+  put_vlan(other.fake, 131, "guests", {1, 2, 24}, {});
+  auto refused = other.make().plan_for([](const std::string&) { return true; });
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("pi01 (port 1) is a member of VLAN(s) 131 'guests'"), std::string::npos)
+      << refused.error().message;
+}
+
 TEST(Ownership, AnUnnamedEmptyVlanOrOnePicklusterNamedIsNotACollision) {
   Rig rig;
   put_vlan(rig.fake, 10, "VLAN0010", {}, {});
@@ -321,6 +364,65 @@ TEST(CiscoTrunk, AnAccessPortBecomesATrunkWhoseNativeVlanIsItsAccessVlan) {
   EXPECT_EQ(row.view.pvid, 3);
   EXPECT_EQ(row.view.untagged, PortSet{3});
   EXPECT_EQ(row.view.tagged, (PortSet{10, 11, 131}));
+}
+
+// fileserver.trunk_native_vlan: the inventory chooses the trunk's native VLAN (here 5, not the
+// port's access VLAN 3); it is set, read back and verified, and VLAN 3 stays on the trunk tagged.
+TEST(CiscoTrunk, TheInventoryChoosesTheTrunksNativeVlan) {
+  Rig rig(2);
+  rig.fake = testing::fresh_cisco(24);
+  rig.shelf.switch_.profile = "cisco";
+  rig.shelf.public_net.vlan = 131;
+  for (const std::uint32_t v : {3U, 5U}) {
+    rig.fake.put(oid_cat(mib::vtpVlanState, {1, v}), Value::integer(1));
+    rig.fake.put(oid_cat(mib::vtpVlanName, {1, v}), Value::octets(v == 3 ? "fileserver" : "servers"));
+  }
+  rig.fake.put(oid_cat(mib::vmVlan, {124}), Value::integer(3));
+  rig.shelf.fileserver.extra["trunk_native_vlan"] = 5;
+  auto c = rig.make();
+  auto plan = c.plan();
+  ASSERT_TRUE(plan) << plan.error().message;
+  const PortChange* trunk = plan->find(24);
+  ASSERT_NE(trunk, nullptr);
+  std::string changes;
+  for (const auto& ch : trunk->changes) changes += ch + "; ";
+  EXPECT_NE(changes.find("native VLAN 1 -> 5 (fileserver.trunk_native_vlan)"), std::string::npos) << changes;
+  EXPECT_NE(changes.find("allowed VLANs 0-1023 -> 3,5,10-11,131"), std::string::npos) << changes;
+  rig.fake.after_set = [](std::map<Oid, Value>& data) {
+    std::vector<std::pair<Oid, Value>> add;
+    for (const auto& [o, v] : data) {
+      if (oid_starts_with(o, mib::vtpVlanEditName)) {
+        add.push_back({oid_cat(mib::vtpVlanState, {1, o.back()}), Value::integer(1)});
+        add.push_back({oid_cat(mib::vtpVlanName, {1, o.back()}), v});
+      }
+    }
+    for (auto& [o, v] : add) data[o] = v;
+  };
+  auto report = c.apply(*plan, {});
+  ASSERT_TRUE(report) << report.error().message;  // includes the read-back of VLANs 3 and 5
+  EXPECT_EQ(rig.fake.data.at(oid_cat(mib::vlanTrunkPortNativeVlan, {124})), Value::integer(5));
+  auto st = c.status();
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->ports[23].view.untagged, PortSet{5});
+  EXPECT_EQ(st->ports[23].view.tagged, (PortSet{3, 10, 11, 131}));
+  // A VLAN the switch does not have, a value that is no VLAN id, the qbridge profile: refused.
+  rig.shelf.fileserver.extra["trunk_native_vlan"] = 7;
+  auto missing = rig.make().plan();
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message.find("shelf 'shelf1': fileserver: trunk_native_vlan: VLAN 7 does not exist on the switch"),
+            std::string::npos)
+      << missing.error().message;
+  rig.shelf.fileserver.extra["trunk_native_vlan"] = "5";
+  auto text = rig.make().plan();
+  ASSERT_FALSE(text);
+  EXPECT_NE(text.error().message.find("trunk_native_vlan: \"5\" is not a VLAN id (1-4094)"), std::string::npos)
+      << text.error().message;
+  Rig q(2);
+  q.shelf.fileserver.extra["trunk_native_vlan"] = 5;
+  auto qplan = q.make().plan();
+  ASSERT_FALSE(qplan);
+  EXPECT_NE(qplan.error().message.find("only the cisco profile sets the trunk's native VLAN"), std::string::npos)
+      << qplan.error().message;
 }
 
 TEST(PowerSeveral, SeveralPisAreCheckedBeforeAnySetAndEveryProblemIsNamed) {
