@@ -162,7 +162,10 @@ Result<Plan> SwitchController::plan_for(const std::function<bool(const std::stri
   }
   Desired desired = desired_state(*m_shelf);
   std::erase_if(desired.ports, [&](const DesiredPort& p) { return !p.pi.empty() && !in_scope(p.pi); });
-  return named(m_profile->plan(desired, *state));
+  auto out = m_profile->plan(desired, *state);
+  if (!out) return named(std::move(out));
+  out->views_before = all_views(*m_profile, *state);  // apply's read-back of every touched VLAN
+  return out;
 }
 
 Result<Plan> SwitchController::plan() {

@@ -232,6 +232,17 @@ TEST(Ownership, ReadBackChecksEveryPortOfEveryTouchedVlan) {
   EXPECT_NE(report.error().message.find("VLAN 10: port 20 tagged (expected: not a member)"),
             std::string::npos)
       << report.error().message;
+  // The same through `picluster apply` (plan_for, scoped to pi01), on a fresh switch.
+  Rig again(1);
+  again.fake.after_set = rig.fake.after_set;
+  auto c2 = again.make();
+  auto scoped = c2.plan_for([](const std::string& pi) { return pi == "pi01"; });
+  ASSERT_TRUE(scoped) << scoped.error().message;
+  report = c2.apply(*scoped, {});
+  ASSERT_FALSE(report);
+  EXPECT_NE(report.error().message.find("VLAN 10: port 20 tagged (expected: not a member)"),
+            std::string::npos)
+      << report.error().message;
 }
 
 TEST(PortLists, CommaListsAreDecodedForShowAndNeverWritten) {
