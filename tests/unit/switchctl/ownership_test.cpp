@@ -35,6 +35,18 @@ void learn(testing::FakeSnmp& f, std::uint32_t fdb_id, const char* mac, int brid
   f.put(o, Value::integer(bridge_port));
 }
 
+// The fake as a Cisco agent after a SET: VTP apply makes the created edit rows VLANs.
+void vtp_apply(std::map<Oid, Value>& data) {
+  std::vector<std::pair<Oid, Value>> add;
+  for (const auto& [o, v] : data) {
+    if (oid_starts_with(o, mib::vtpVlanEditName)) {
+      add.push_back({oid_cat(mib::vtpVlanState, {1, o.back()}), Value::integer(1)});
+      add.push_back({oid_cat(mib::vtpVlanName, {1, o.back()}), v});
+    }
+  }
+  for (auto& [o, v] : add) data[o] = v;
+}
+
 TEST(Ownership, AStorageVlanThatIsAnotherNetworkIsAnErrorNamingItAndTheFix) {
   Rig rig;  // pi01..pi08 on ports 1..8 with VLANs 10..17
   put_vlan(rig.fake, 11, "cameras", {20, 21}, {20, 21});
@@ -354,17 +366,7 @@ TEST(CiscoTrunk, AnAccessPortBecomesATrunkWhoseNativeVlanIsItsAccessVlan) {
   EXPECT_NE(changes.find("native VLAN 1 -> 3 (its access VLAN)"), std::string::npos) << changes;
   EXPECT_NE(changes.find("allowed VLANs 0-1023 -> 3,10-11,131"), std::string::npos) << changes;
   // Run it through a fake that behaves like the agent: the trunk's view keeps VLAN 3 untagged.
-  rig.fake.after_set = [](std::map<Oid, Value>& data) {
-    // VTP apply: created edit rows become VLANs.
-    std::vector<std::pair<Oid, Value>> add;
-    for (const auto& [o, v] : data) {
-      if (oid_starts_with(o, mib::vtpVlanEditName)) {
-        add.push_back({oid_cat(mib::vtpVlanState, {1, o.back()}), Value::integer(1)});
-        add.push_back({oid_cat(mib::vtpVlanName, {1, o.back()}), v});
-      }
-    }
-    for (auto& [o, v] : add) data[o] = v;
-  };
+  rig.fake.after_set = vtp_apply;
   auto report = c.apply(*plan, {});
   ASSERT_TRUE(report) << report.error().message;
   auto state = c.read_state();
@@ -399,16 +401,7 @@ TEST(CiscoTrunk, TheInventoryChoosesTheTrunksNativeVlan) {
   for (const auto& ch : trunk->changes) changes += ch + "; ";
   EXPECT_NE(changes.find("native VLAN 1 -> 5 (fileserver.trunk_native_vlan)"), std::string::npos) << changes;
   EXPECT_NE(changes.find("allowed VLANs 0-1023 -> 3,5,10-11,131"), std::string::npos) << changes;
-  rig.fake.after_set = [](std::map<Oid, Value>& data) {
-    std::vector<std::pair<Oid, Value>> add;
-    for (const auto& [o, v] : data) {
-      if (oid_starts_with(o, mib::vtpVlanEditName)) {
-        add.push_back({oid_cat(mib::vtpVlanState, {1, o.back()}), Value::integer(1)});
-        add.push_back({oid_cat(mib::vtpVlanName, {1, o.back()}), v});
-      }
-    }
-    for (auto& [o, v] : add) data[o] = v;
-  };
+  rig.fake.after_set = vtp_apply;
   auto report = c.apply(*plan, {});
   ASSERT_TRUE(report) << report.error().message;  // includes the read-back of VLANs 3 and 5
   EXPECT_EQ(rig.fake.data.at(oid_cat(mib::vlanTrunkPortNativeVlan, {124})), Value::integer(5));
