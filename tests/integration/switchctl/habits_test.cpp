@@ -5,6 +5,7 @@
 // never plans a foreign VLAN or a misnumbered port. Then power for several Pis and discover.
 #include <gtest/gtest.h>
 
+#include "common/text.hpp"
 #include "harness.hpp"
 
 namespace picluster::switchctl::it {
@@ -422,6 +423,26 @@ TEST_F(SwitchSim, PowerOffAllAsksForYesAndANameTwiceIsPoweredOnce) {
        at = r.out.find("pi01 (port 1)", at + 1))
     ++lines;
   EXPECT_EQ(lines, 1u) << r.out;
+}
+
+// On a terminal, power off --all asks: anything but "yes" switches nothing, "yes" goes on.
+// util-linux `script` gives picluster a terminal; the answer is typed on its stdin.
+TEST_F(SwitchSim, PowerOffAllOnATerminalGoesOnOnlyAfterYes) {
+  if (run({"sh", "-c", "command -v script"}, dir).status != 0) GTEST_SKIP() << "needs util-linux script";
+  start(R"({"all_ports": {"device": true}})", {}, 3);
+  const std::string command =
+      shell_join({kPicluster.string(), "-i", (dir / "inventory.json").string(), "power", "off", "--all"});
+  auto typed = [&](const std::string& answer) {
+    return run({"sh", "-c", "printf '%s\\n' \"$1\" | script -qec \"$2\" /dev/null", "sh", answer, command}, dir);
+  };
+  auto r = typed("no");
+  EXPECT_NE(r.status, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("Type 'yes' to go on"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("not confirmed; nothing was switched"), std::string::npos) << r.out;
+  EXPECT_EQ(walk("1.3.6.1.2.1.105.1.1.1.3.1").at("1.3.6.1.2.1.105.1.1.1.3.1.2"), "1");
+  r = typed("yes");
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_EQ(walk("1.3.6.1.2.1.105.1.1.1.3.1").at("1.3.6.1.2.1.105.1.1.1.3.1.2"), "2");
 }
 
 // Served but empty (nothing learned yet): an empty list, exit 0.
