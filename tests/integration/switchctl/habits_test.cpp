@@ -387,6 +387,17 @@ TEST_F(SwitchSim, EntityMibGivesCiscoThePort1IfIndexWhenNamesSayNothing) {
   EXPECT_EQ(names.out.find("SET"), std::string::npos) << names.out;
 }
 
+// Both ENTITY-MIB and LLDP-MIB served, agreeing: ENTITY-MIB numbers, the agreement is noted.
+TEST_F(SwitchSim, EntityAndLldpThatAgreeAreBothUsed) {
+  start(R"({"ifname_prefix": "ge-0/0/", "ifname_from_zero": true, "lldp_local_ports": true, "entity_mib": true})");
+  const auto show = pic({"switch", "show", "--json"});
+  ASSERT_EQ(show.status, 0) << show.out << show.err;
+  const auto j = nlohmann::json::parse(show.out);
+  EXPECT_EQ(port_of(j, 1)["numbering"], "ENTITY-MIB entPhysicalParentRelPos 1, member 1 ('ge-0/0/00')");
+  EXPECT_NE(j["notes"].dump().find("LLDP-MIB's local port table agrees with ENTITY-MIB"), std::string::npos)
+      << j["notes"];
+}
+
 // power for several Pis: everything is checked before the first SET.
 TEST_F(SwitchSim, PowerOffOfSeveralPisSwitchesNoneWhenOneIsOnTheWrongPort) {
   // pi03's port has learned another device's MAC; pi01 and pi02 are where they should be.
