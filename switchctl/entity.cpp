@@ -219,6 +219,29 @@ bool number_by_entity(std::vector<PortEntry>& pool, std::vector<PortEntry>& left
     if (auto* why = std::get_if<std::string>(&main)) return unusable(*why);
     carrier = std::get<int>(main);
   }
+  // Positions that are the names' numbers shuffled (a Linksys lists gi1, gi9, gi2, gi10, ... at
+  // positions 1, 2, 3, 4: the physical layout, not the labels) are no front-panel numbers.
+  if (members.contains(member) && tables.numbering != "entity") {
+    std::set<int> by_name, by_pos;
+    std::string shuffled;
+    bool all_named = true;
+    for (const auto& pl : where) {
+      if (pl.member != member || pl.carrier != carrier) continue;
+      const PortEntry& p = pool[pl.pool_index];
+      const auto n = p.if_name.empty() ? std::nullopt : trailing_number(p.if_name);
+      all_named = all_named && n.has_value();
+      if (!n) continue;
+      by_name.insert(*n);
+      by_pos.insert(pl.pos);
+      if (*n != pl.pos && shuffled.empty()) {
+        shuffled = "'" + p.if_name + "' at " + at(mib::entPhysicalParentRelPos, pl.entity) + " = " + std::to_string(pl.pos);
+      }
+    }
+    if (all_named && !shuffled.empty() && by_name == by_pos) {
+      return unusable("its port positions are the interface names' numbers in another order (" + shuffled +
+                      "): the physical layout, not the front-panel labels (switch.numbering \"entity\" uses them anyway)");
+    }
+  }
   std::vector<PortEntry> kept;
   int disagree = 0;
   std::string example;

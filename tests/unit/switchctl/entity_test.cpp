@@ -185,6 +185,24 @@ TEST(EntityNumbering, PortsInNoChassisOrPositionsFromZeroAreNotUsed) {
   EXPECT_EQ(map.error().message, "switch.numbering: 'sideways' is not one of auto, entity, lldp, names");
 }
 
+// Positions that shuffle the names' numbers (a Linksys: gi1, gi9, gi2, gi10 at 1, 2, 3, 4) are
+// the physical layout, not the labels: not used, unless switch.numbering says "entity".
+TEST(EntityNumbering, PositionsThatShuffleTheNamesNumbersAreTheLayoutNotTheLabels) {
+  PortMapTables t = stack_with_names();
+  for (int f = 1; f <= 8; ++f) t.entities[1000 + f].rel_pos = f <= 4 ? 2 * f - 1 : 2 * (f - 4);  // 1,3,5,7,2,4,6,8
+  auto map = build_port_map(t, {});
+  ASSERT_TRUE(map) << map.error().message;
+  EXPECT_NE(all_notes(*map).find("ENTITY-MIB not used for front-panel numbers: its port positions are the interface "
+                                 "names' numbers in another order ('gi1/0/2' at entPhysicalParentRelPos.1002 = 3)"),
+            std::string::npos)
+      << all_notes(*map);
+  EXPECT_EQ(map->by_port(2)->if_name, "gi1/0/2");
+  t.numbering = "entity";
+  map = build_port_map(t, {});
+  ASSERT_TRUE(map) << map.error().message;
+  EXPECT_EQ(map->by_port(3)->if_name, "gi1/0/2");
+}
+
 // Two modules of similar size (ProCurve: '1-24,A' and '25-48,A', positions 1..24 on each): the
 // positions restart per module and are no front-panel numbers.
 TEST(EntityNumbering, ModulesOfSimilarSizeAreNotNumberedByPosition) {
