@@ -365,6 +365,7 @@ Result<PortMap> build_port_map(const PortMapTables& tables,
     normalize_names(pool, map.left_out, tables.stack_member, map.notes);
   }
   if (tables.base_port_if_index.empty()) {
+    map.bridge_port_table = false;
     map.notes.push_back(std::string("dot1dBasePortIfIndex (BRIDGE-MIB port table) is not served") +
                         (pool.empty() ? "" : "; ports mapped by ifIndex from ifName/ifType, without bridge port numbers") +
                         " (Cisco IOS serves the BRIDGE-MIB only per VLAN, community 'COMMUNITY@VLAN'; a bridge_port "
