@@ -118,6 +118,18 @@ void render_system(MibMap& m, const SwitchState& s, const Knobs& k, Mode mode) {
   }
 }
 
+// dot1dTpFdbTable (one row per MAC) from the entries learned in `vlan`, or in any VLAN for 0.
+void render_tp_fdb(MibMap& m, const SwitchState& s, const Knobs& k, const std::vector<FdbEntry>& fdb, int vlan) {
+  std::set<Mac> seen;
+  for (const auto& e : fdb) {
+    if ((vlan != 0 && e.vlan != vlan) || e.front_port < 1 || e.front_port > s.port_count || !seen.insert(e.mac).second) continue;
+    const Oid idx = mac_index(e.mac);
+    m[append(append(oids::dot1d_tp_fdb_entry, {1}), idx)] = Value::octets(mac_bytes(e.mac));
+    m[append(append(oids::dot1d_tp_fdb_entry, {2}), idx)] = Value::integer(k.bridge_port(e.front_port));
+    m[append(append(oids::dot1d_tp_fdb_entry, {3}), idx)] = Value::integer(3);  // learned
+  }
+}
+
 void render_bridge(MibMap& m, const SwitchState& s, const Knobs& k,
                    std::vector<FdbEntry> fdb) {
   if (!k.fdb_tables || k.bridge_tables_per_vlan) fdb.clear();
@@ -135,14 +147,7 @@ void render_bridge(MibMap& m, const SwitchState& s, const Knobs& k,
     m[append(oids::dot1d_base_port_entry, {1, u(extra.bridge_port)})] = Value::integer(extra.bridge_port);
     m[append(oids::dot1d_base_port_entry, {2, u(extra.bridge_port)})] = Value::integer(extra.if_index);
   }
-  std::set<Mac> seen;
-  for (const auto& e : fdb) {
-    if (e.front_port < 1 || e.front_port > s.port_count || !seen.insert(e.mac).second) continue;
-    const Oid idx = mac_index(e.mac);
-    m[append(append(oids::dot1d_tp_fdb_entry, {1}), idx)] = Value::octets(mac_bytes(e.mac));
-    m[append(append(oids::dot1d_tp_fdb_entry, {2}), idx)] = Value::integer(k.bridge_port(e.front_port));
-    m[append(append(oids::dot1d_tp_fdb_entry, {3}), idx)] = Value::integer(3);  // learned
-  }
+  render_tp_fdb(m, s, k, fdb, 0);
 }
 
 void render_qbridge_vlans(MibMap& m, const SwitchState& s, const Knobs& k) {
@@ -352,14 +357,7 @@ MibMap render_vlan_bridge(const SwitchState& state, const Knobs& knobs, Mode mod
   }
   m[oids::dot1d_base_num_ports] = Value::integer(members);
   if (!knobs.fdb_tables) return m;
-  std::set<Mac> seen;
-  for (const auto& e : fdb) {
-    if (e.vlan != vlan || e.front_port < 1 || e.front_port > state.port_count || !seen.insert(e.mac).second) continue;
-    const Oid idx = mac_index(e.mac);
-    m[append(append(oids::dot1d_tp_fdb_entry, {1}), idx)] = Value::octets(mac_bytes(e.mac));
-    m[append(append(oids::dot1d_tp_fdb_entry, {2}), idx)] = Value::integer(knobs.bridge_port(e.front_port));
-    m[append(append(oids::dot1d_tp_fdb_entry, {3}), idx)] = Value::integer(3);  // learned
-  }
+  render_tp_fdb(m, state, knobs, fdb, vlan);
   return m;
 }
 

@@ -190,6 +190,11 @@ class HabitSim : public SwitchSim, public ::testing::WithParamInterface<Habit> {
     EXPECT_NE(j["notes"].dump().find("for VLANs 1, 10, 11, 12, 13, 14, 15, 16, 17"), std::string::npos) << j["notes"];
     EXPECT_EQ(port_of(j, 8)["bridge_port"], 8);
     EXPECT_EQ(port_of(j, 8)["macs"], nlohmann::json::array({"dc:a6:32:5e:00:08"}));
+    // The community is never printed, with or without its @VLAN.
+    for (const Output* out : std::vector<const Output*>{&r, &after}) {
+      EXPECT_EQ(out->out.find(community), std::string::npos);
+      EXPECT_EQ(out->err.find(community), std::string::npos);
+    }
   }
 };
 
@@ -360,6 +365,25 @@ TEST_P(HabitRecording, ShowIsRightOrNamesTheCauseAndApplyPlansNoForeignVlan) {
 
 INSTANTIATE_TEST_SUITE_P(Recorded, HabitRecording, ::testing::ValuesIn(kHabitList),
                          [](const auto& param_info) { return param_info.param.name; });
+
+// SNMPv3: the per-VLAN contexts are addressed by contextName vlan-N (the session has no community).
+TEST_F(SwitchSim, PerVlanBridgeTablesOverV3UseContextNames) {
+  start(slurp(kHabits / "bridge_tables_per_vlan.json"),
+        {"--mode", "cisco", "--v3-user", "picluster", "--v3-auth-pass", "authpass-123", "--v3-priv-pass",
+         "privpass-456"});
+  inv.shelves[0].switch_.profile = "cisco";
+  inv.shelves[0].switch_.version = inventory::SnmpVersion::v3;
+  save_inventory();
+  write_file(dir / "switch-secrets.json",
+             R"({"user": "picluster", "auth_protocol": "SHA", "auth_password": "authpass-123", "priv_protocol": "AES", "priv_password": "privpass-456"})");
+  const auto r = pic({"switch", "show", "--json"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto show = nlohmann::json::parse(r.out);
+  EXPECT_EQ(port_of(show, 1)["bridge_port"], 1);
+  EXPECT_EQ(port_of(show, 1)["macs"], nlohmann::json::array({"b8:27:eb:00:00:01"}));
+  EXPECT_NE(show["notes"].dump().find("read it per VLAN with community@VLAN for VLANs 1, 10, 11"), std::string::npos)
+      << show["notes"];
+}
 
 // The same Juniper-style names without the LLDP table: nothing tells ge-0/0/00 is port 1, so no
 // port is numbered from them and apply refuses rather than configure a shifted port.
