@@ -12,7 +12,8 @@ namespace {
 
 const Oid kSysObjectId{1, 3, 6, 1, 2, 1, 1, 2, 0};
 const Oid kCiscoEnterprise{1, 3, 6, 1, 4, 1, 9};
-constexpr std::string_view kMissingNote = "dot1dBasePortIfIndex (BRIDGE-MIB port table) is not served";
+constexpr std::string_view kMissingNote =
+    "dot1dBasePortIfIndex (BRIDGE-MIB port table) is not served";
 
 // The rows of one column walked in one session: last sub-identifier(s) -> value.
 Result<std::vector<VarBind>> walk_one(SnmpSession& session, const Oid& column) {
@@ -36,18 +37,22 @@ Result<VlanPorts> read_vlan_ports(SnmpSession& context, int vlan) {
     out.said = "VLAN " + std::to_string(vlan) + ": no response (timeout)";
     return out;
   }
-  if (!rows) return std::unexpected(rows.error().with_context("VLAN " + std::to_string(vlan) + " (community@VLAN)"));
+  if (!rows)
+    return std::unexpected(
+        rows.error().with_context("VLAN " + std::to_string(vlan) + " (community@VLAN)"));
   for (const auto& vb : *rows) {
     if (vb.oid.size() != mib::dot1dBasePortIfIndex.size() + 1) continue;
     const int bp = static_cast<int>(vb.oid.back());
-    auto n = number_of(vb, "bridge port " + std::to_string(bp) + " in VLAN " + std::to_string(vlan));
+    auto n =
+        number_of(vb, "bridge port " + std::to_string(bp) + " in VLAN " + std::to_string(vlan));
     if (!n) return std::unexpected(n.error());
     out.ports[bp] = static_cast<int>(*n);
   }
   if (!out.ports.empty()) return out;
   auto probe = probe_column(context, mib::dot1dBasePortIfIndex, 1);
   if (!probe) return std::unexpected(probe.error());
-  out.said = "VLAN " + std::to_string(vlan) + ": " + (probe->served ? "no member ports" : probe->said);
+  out.said =
+      "VLAN " + std::to_string(vlan) + ": " + (probe->served ? "no member ports" : probe->said);
   return out;
 }
 
@@ -62,22 +67,25 @@ void merge_by_if_index(PortMap& map) {
       for (auto* list : {&map.ports, &map.left_out}) {
         for (auto& p : *list) {
           if (p.if_index != if_index) continue;
-          if (p.bridge_port == 0) p.bridge_port = bp;
+          if (p.bridge_port == 0)
+            p.bridge_port = bp;
           else if (p.bridge_port != bp)
-            clashes.push_back(p.if_name + " is bridge port " + std::to_string(p.bridge_port) + ", in VLAN " +
-                              std::to_string(vlan) + " " + std::to_string(bp));
+            clashes.push_back(p.if_name + " is bridge port " + std::to_string(p.bridge_port) +
+                              ", in VLAN " + std::to_string(vlan) + " " + std::to_string(bp));
         }
       }
     }
   }
   if (!bridge_ports.empty()) map.bridge_ports = std::move(bridge_ports);
-  for (auto& c : clashes) map.notes.push_back("per-VLAN bridge port numbers differ: " + c + " (the first is used)");
+  for (auto& c : clashes)
+    map.notes.push_back("per-VLAN bridge port numbers differ: " + c + " (the first is used)");
 }
 
 // The map's note on the missing table, rewritten to say what was tried per VLAN.
 void note_per_vlan(PortMap& map, const std::set<int>& asked) {
   std::erase_if(map.notes, [](const std::string& n) {
-    return n.starts_with(kMissingNote) || n.starts_with("dot1dBasePortIfIndex is not served in the default context");
+    return n.starts_with(kMissingNote) ||
+           n.starts_with("dot1dBasePortIfIndex is not served in the default context");
   });
   std::set<int> answered;
   for (const auto& [vlan, table] : map.vlan_bridge_ports) answered.insert(vlan);
@@ -85,12 +93,15 @@ void note_per_vlan(PortMap& map, const std::set<int>& asked) {
   for (const auto& s : map.per_vlan_said) said += (said.empty() ? "" : "; ") + s;
   std::string note = "dot1dBasePortIfIndex is not served in the default context";
   if (!answered.empty()) {
-    note += "; read it per VLAN with community@VLAN for VLANs " + vlan_list(answered) + " (Cisco IOS)";
+    note +=
+        "; read it per VLAN with community@VLAN for VLANs " + vlan_list(answered) + " (Cisco IOS)";
     if (!said.empty()) note += " (" + said + ")";
   } else {
-    note += ", nor per VLAN with community@VLAN" + (asked.empty() ? std::string(" (no VLAN to ask)") : " for VLANs " + vlan_list(asked)) +
+    note += ", nor per VLAN with community@VLAN" +
+            (asked.empty() ? std::string(" (no VLAN to ask)") : " for VLANs " + vlan_list(asked)) +
             (said.empty() ? "" : " (" + said + ")") +
-            "; ports mapped by ifIndex from ifName/ifType, without bridge port numbers (a bridge_port in "
+            "; ports mapped by ifIndex from ifName/ifType, without bridge port numbers (a "
+            "bridge_port in "
             "switch.port_map supplies the number)";
   }
   map.notes.push_back(std::move(note));
@@ -115,7 +126,8 @@ std::string vlan_list(const std::set<int>& vlans) {
   return out;
 }
 
-Result<bool> bridge_per_vlan_applies(SnmpSession& session, const PortMap& map, std::string_view profile) {
+Result<bool> bridge_per_vlan_applies(SnmpSession& session, const PortMap& map,
+                                     std::string_view profile) {
   if (map.bridge_port_table) return false;
   if (profile == "cisco") return true;
   auto got = session.get({kSysObjectId});
@@ -149,10 +161,12 @@ std::set<int> shelf_vlans(const inventory::Shelf& shelf) {
   return out;
 }
 
-Result<void> read_bridge_ports_per_vlan(SnmpSession& session, const std::set<int>& vlans, PortMap& map) {
+Result<void> read_bridge_ports_per_vlan(SnmpSession& session, const std::set<int>& vlans,
+                                        PortMap& map) {
   map.per_vlan_tried = true;
   for (const int vlan : vlans) {
-    if (map.per_vlan_stopped) break;  // the switch does not answer community@VLAN: do not wait per VLAN
+    if (map.per_vlan_stopped)
+      break;  // the switch does not answer community@VLAN: do not wait per VLAN
     if (!map.per_vlan_asked.insert(vlan).second) continue;
     auto context = session.vlan_context(vlan);
     if (!context) {
@@ -171,7 +185,8 @@ Result<void> read_bridge_ports_per_vlan(SnmpSession& session, const std::set<int
   return {};
 }
 
-Result<void> add_bridge_ports_per_vlan(SnmpSession& session, const inventory::Shelf& shelf, PortMap& map) {
+Result<void> add_bridge_ports_per_vlan(SnmpSession& session, const inventory::Shelf& shelf,
+                                       PortMap& map) {
   auto applies = bridge_per_vlan_applies(session, map, shelf.switch_.profile);
   if (!applies) return std::unexpected(applies.error());
   if (!*applies) return {};
@@ -190,19 +205,23 @@ Result<FdbRead> read_fdb_tables_per_vlan(SnmpSession& session, const PortMap& ma
     if (!context) break;
     const std::string where = "VLAN " + std::to_string(vlan);
     auto rows = walk_one(*context, mib::dot1dTpFdbPort);
-    if (!rows) return std::unexpected(rows.error().with_context("read forwarding database in " + where + " (community@VLAN)"));
+    if (!rows)
+      return std::unexpected(
+          rows.error().with_context("read forwarding database in " + where + " (community@VLAN)"));
     bool any = false;
     for (const auto& vb : *rows) {
       auto mac = mac_of(vb.oid);
       if (!mac) continue;
       auto number = number_of(vb);
-      if (!number) return std::unexpected(number.error().with_context("read forwarding database in " + where));
+      if (!number)
+        return std::unexpected(number.error().with_context("read forwarding database in " + where));
       const int bp = static_cast<int>(*number);
       if (bp <= 0) continue;
       any = true;
       // The VLAN's own table says which interface its bridge port is.
       const auto row = table.find(bp);
-      const PortEntry* entry = row != table.end() ? map.by_if_index(row->second) : map.by_bridge_port(bp);
+      const PortEntry* entry =
+          row != table.end() ? map.by_if_index(row->second) : map.by_bridge_port(bp);
       const int port = entry != nullptr ? entry->port : 0;
       auto same = std::find_if(out.learned.begin(), out.learned.end(), [&](const LearnedMac& l) {
         return l.mac == *mac && (port != 0 ? l.port == port : l.port == 0 && l.bridge_port == bp);
@@ -216,7 +235,8 @@ Result<FdbRead> read_fdb_tables_per_vlan(SnmpSession& session, const PortMap& ma
     out.served = out.served || any;
     if (any) continue;
     auto probe = probe_column(*context, mib::dot1dTpFdbPort, 6);
-    if (!probe) return std::unexpected(probe.error().with_context("read forwarding database in " + where));
+    if (!probe)
+      return std::unexpected(probe.error().with_context("read forwarding database in " + where));
     out.served = out.served || probe->served;
     said.push_back(where + ": " + (probe->served ? "no MAC learned" : probe->said));
   }
@@ -226,7 +246,7 @@ Result<FdbRead> read_fdb_tables_per_vlan(SnmpSession& session, const PortMap& ma
     std::string unanswered;
     for (const auto& s : map.per_vlan_said) unanswered += (unanswered.empty() ? "" : "; ") + s;
     out.tried.push_back("walked dot1dTpFdbPort per VLAN with community@VLAN" +
-                        (!list.empty()         ? " (" + list + ")"
+                        (!list.empty()        ? " (" + list + ")"
                          : unanswered.empty() ? std::string(": no VLAN context answered")
                                               : ": no VLAN context answered (" + unanswered + ")"));
   }
@@ -238,7 +258,8 @@ Result<FdbRead> read_fdb_tables_every_vlan(SnmpSession& session, const PortMap& 
   auto listed = switch_vlans(session);
   if (!listed) return std::unexpected(listed.error());
   if (!listed->empty()) {
-    if (auto r = read_bridge_ports_per_vlan(session, *listed, all); !r) return std::unexpected(r.error());
+    if (auto r = read_bridge_ports_per_vlan(session, *listed, all); !r)
+      return std::unexpected(r.error());
   }
   return read_fdb_tables_per_vlan(session, all);
 }

@@ -24,9 +24,11 @@ namespace picluster::switchctl {
 
 // True when per-VLAN reading applies: the map lacks the default context's port table and the
 // profile is "cisco" or sysObjectID.0 is under 1.3.6.1.4.1.9 (one GET).
-Result<bool> bridge_per_vlan_applies(SnmpSession& session, const PortMap& map, std::string_view profile);
+Result<bool> bridge_per_vlan_applies(SnmpSession& session, const PortMap& map,
+                                     std::string_view profile);
 
-// The VLANs the switch lists: vtpVlanState rows (management domain 1), else dot1qVlanStaticRowStatus.
+// The VLANs the switch lists: vtpVlanState rows (management domain 1), else
+// dot1qVlanStaticRowStatus.
 Result<std::set<int>> switch_vlans(SnmpSession& session);
 
 // VLAN 1, the public VLAN and the storage VLANs of the shelf's Pis.
@@ -37,11 +39,13 @@ std::set<int> shelf_vlans(const inventory::Shelf& shelf);
 // map.bridge_ports, and replaces the map's note on the missing table with what was tried:
 // "dot1dBasePortIfIndex is not served in the default context; read it per VLAN with
 // community@VLAN for VLANs 1, 10, 11 (Cisco IOS)". Transport errors other than a timeout fail.
-Result<void> read_bridge_ports_per_vlan(SnmpSession& session, const std::set<int>& vlans, PortMap& map);
+Result<void> read_bridge_ports_per_vlan(SnmpSession& session, const std::set<int>& vlans,
+                                        PortMap& map);
 
 // For a shelf read (read_shelf_ports, learned MACs): when bridge_per_vlan_applies, reads the
 // port table per VLAN for shelf_vlans() that the switch lists.
-Result<void> add_bridge_ports_per_vlan(SnmpSession& session, const inventory::Shelf& shelf, PortMap& map);
+Result<void> add_bridge_ports_per_vlan(SnmpSession& session, const inventory::Shelf& shelf,
+                                       PortMap& map);
 
 // dot1dTpFdbTable in the context of every VLAN of map.vlan_bridge_ports; a bridge port is
 // mapped to a front-panel port through that VLAN's port table (ifIndex). One entry per MAC and

@@ -1,13 +1,14 @@
 // Cisco IOS's per-VLAN BRIDGE-MIB (community@VLAN) over the fake: the default context serves
 // neither dot1dBasePortIfIndex nor dot1dTpFdbTable; each VLAN's context serves its member ports
 // and the MACs learned in it.
+#include "switchctl/vlan_bridge.hpp"
+
 #include <gtest/gtest.h>
 
 #include "fake_snmp.hpp"
 #include "shelf_fixture.hpp"
 #include "switchctl/controller.hpp"
 #include "switchctl/mib.hpp"
-#include "switchctl/vlan_bridge.hpp"
 
 namespace picluster::switchctl {
 namespace {
@@ -27,7 +28,8 @@ std::shared_ptr<FakeSnmp> context(const std::vector<int>& ports,
                                   const std::vector<std::pair<const char*, int>>& learned) {
   auto f = std::make_shared<FakeSnmp>();
   for (const int p : ports)
-    f->put(oid_cat(mib::dot1dBasePortIfIndex, {static_cast<std::uint32_t>(p)}), Value::integer(p + 100));
+    f->put(oid_cat(mib::dot1dBasePortIfIndex, {static_cast<std::uint32_t>(p)}),
+           Value::integer(p + 100));
   for (const auto& [mac, port] : learned) f->put(fdb_oid(mac), Value::integer(port));
   return f;
 }
@@ -37,9 +39,12 @@ std::shared_ptr<FakeSnmp> context(const std::vector<int>& ports,
 struct IosRig : Rig {
   IosRig() : Rig(2) {
     fake = testing::fresh_cisco(24);
-    std::erase_if(fake.data, [](const auto& kv) { return oid_starts_with(kv.first, mib::dot1dBasePortIfIndex); });
+    std::erase_if(fake.data, [](const auto& kv) {
+      return oid_starts_with(kv.first, mib::dot1dBasePortIfIndex);
+    });
     shelf.switch_.profile = "cisco";
-    for (std::uint32_t v : {10u, 11u, 300u}) fake.put(oid_cat(mib::vtpVlanState, {1, v}), Value::integer(1));
+    for (std::uint32_t v : {10u, 11u, 300u})
+      fake.put(oid_cat(mib::vtpVlanState, {1, v}), Value::integer(1));
     std::vector<int> vlan1;
     for (int p = 3; p <= 24; ++p) vlan1.push_back(p);
     fake.contexts[1] = context(vlan1, {{"dc:a6:32:00:00:0c", 12}, {"00:11:22:33:44:55", 5}});
@@ -61,9 +66,10 @@ TEST(VlanBridge, PortMapIsReadPerVlanAndTheNoteSaysSo) {
   EXPECT_EQ(state->map.by_port(5)->if_index, 105);
   std::string notes;
   for (const auto& n : state->map.notes) notes += n + "\n";
-  EXPECT_NE(notes.find("dot1dBasePortIfIndex is not served in the default context; read it per VLAN with "
-                       "community@VLAN for VLANs 1, 10, 11 (Cisco IOS)"),
-            std::string::npos)
+  EXPECT_NE(
+      notes.find("dot1dBasePortIfIndex is not served in the default context; read it per VLAN with "
+                 "community@VLAN for VLANs 1, 10, 11 (Cisco IOS)"),
+      std::string::npos)
       << notes;
   // The shelf's VLANs only (1, the storage VLANs; the public VLAN 131 is not on the switch).
   EXPECT_EQ(std::set<int>(rig.fake.context_requests.begin(), rig.fake.context_requests.end()),
@@ -99,7 +105,8 @@ TEST(VlanBridge, PowerOffChecksTheLearnedMacInThePisVlan) {
   rig.fake.contexts[11] = context({2, 7, 24}, {{"b8:27:eb:00:00:02", 7}});
   auto r = c.check_power_targets({"pi01", "pi02"}, PowerAction::off);
   ASSERT_FALSE(r);
-  EXPECT_NE(r.error().message.find("pi02: pi02's MAC b8:27:eb:00:00:02 is learned on port 7"), std::string::npos)
+  EXPECT_NE(r.error().message.find("pi02: pi02's MAC b8:27:eb:00:00:02 is learned on port 7"),
+            std::string::npos)
       << r.error().message;
   EXPECT_TRUE(rig.fake.sets.empty());
 }
@@ -113,20 +120,25 @@ TEST(VlanBridge, WhenNoContextAnswersBothAttemptsAreNamed) {
   ASSERT_TRUE(state) << state.error().message;
   std::string notes;
   for (const auto& n : state->map.notes) notes += n + "\n";
-  EXPECT_NE(notes.find("dot1dBasePortIfIndex is not served in the default context, nor per VLAN with "
-                       "community@VLAN for VLANs 1 (VLAN 1: no response (timeout))"),
-            std::string::npos)
+  EXPECT_NE(
+      notes.find("dot1dBasePortIfIndex is not served in the default context, nor per VLAN with "
+                 "community@VLAN for VLANs 1 (VLAN 1: no response (timeout))"),
+      std::string::npos)
       << notes;
   // One timeout ends the round: the switch does not answer community@VLAN.
-  EXPECT_EQ(std::set<int>(rig.fake.context_requests.begin(), rig.fake.context_requests.end()), std::set<int>{1});
+  EXPECT_EQ(std::set<int>(rig.fake.context_requests.begin(), rig.fake.context_requests.end()),
+            std::set<int>{1});
   rig.fake.unimplemented = {mib::dot1dTpFdbPort, mib::dot1qTpFdbPort};
   auto d = c.discover();
   ASSERT_FALSE(d);
-  EXPECT_NE(d.error().message.find("no forwarding table could be read"), std::string::npos) << d.error().message;
-  EXPECT_NE(d.error().message.find("GET dot1dTpFdbPort.0.0.0.0.0.0: noSuchObject"), std::string::npos)
+  EXPECT_NE(d.error().message.find("no forwarding table could be read"), std::string::npos)
       << d.error().message;
-  EXPECT_NE(d.error().message.find("walked dot1dTpFdbPort per VLAN with community@VLAN: no VLAN context answered "
-                                   "(VLAN 1: no response (timeout))"),
+  EXPECT_NE(d.error().message.find("GET dot1dTpFdbPort.0.0.0.0.0.0: noSuchObject"),
+            std::string::npos)
+      << d.error().message;
+  EXPECT_NE(d.error().message.find(
+                "walked dot1dTpFdbPort per VLAN with community@VLAN: no VLAN context answered "
+                "(VLAN 1: no response (timeout))"),
             std::string::npos)
       << d.error().message;
 }
@@ -134,12 +146,14 @@ TEST(VlanBridge, WhenNoContextAnswersBothAttemptsAreNamed) {
 TEST(VlanBridge, QBridgeProfileTriesPerVlanOnlyOnACiscoSysObjectId) {
   IosRig rig;
   rig.shelf.switch_.profile = "qbridge";
-  rig.fake.put(Oid{1, 3, 6, 1, 2, 1, 1, 2, 0}, Value{ValueType::object_id, 0, {}, {1, 3, 6, 1, 4, 1, 8072, 3}});
+  rig.fake.put(Oid{1, 3, 6, 1, 2, 1, 1, 2, 0},
+               Value{ValueType::object_id, 0, {}, {1, 3, 6, 1, 4, 1, 8072, 3}});
   auto state = read_shelf_ports(rig.fake, rig.shelf);
   ASSERT_TRUE(state) << state.error().message;
   EXPECT_TRUE(rig.fake.context_requests.empty());
   EXPECT_FALSE(state->map.per_vlan_tried);
-  rig.fake.put(Oid{1, 3, 6, 1, 2, 1, 1, 2, 0}, Value{ValueType::object_id, 0, {}, {1, 3, 6, 1, 4, 1, 9, 1, 516}});
+  rig.fake.put(Oid{1, 3, 6, 1, 2, 1, 1, 2, 0},
+               Value{ValueType::object_id, 0, {}, {1, 3, 6, 1, 4, 1, 9, 1, 516}});
   state = read_shelf_ports(rig.fake, rig.shelf);
   ASSERT_TRUE(state) << state.error().message;
   EXPECT_EQ(state->map.by_port(1)->bridge_port, 1);
