@@ -5,6 +5,7 @@
 #include "common/text.hpp"
 #include "switchctl/mib.hpp"
 #include "switchctl/ownership.hpp"
+#include "switchctl/vlan_bridge.hpp"
 
 namespace picluster::switchctl {
 
@@ -579,6 +580,9 @@ Result<Discovery> SwitchController::discover() {
 Result<std::vector<LearnedMac>> SwitchController::learned_macs() {
   auto state = read_shelf_ports(*m_session, *m_shelf);
   if (!state) return named(Result<std::vector<LearnedMac>>(std::unexpected(state.error())));
+  if (auto r = add_bridge_ports_per_vlan(*m_session, *m_shelf, state->map); !r) {
+    return named(Result<std::vector<LearnedMac>>(std::unexpected(r.error())));
+  }
   return named(read_fdb(*m_session, state->map));
 }
 

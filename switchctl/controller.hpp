@@ -87,6 +87,7 @@ struct ProbeReport {
   std::vector<PortEntry> left_out;
   std::vector<std::string> notes;      // numbering, missing tables, PortLists that do not decode
   std::string portlist_form;
+  std::string bridge_tables;           // "default context", "per VLAN (community@vlan)", "not served"
   std::string poe_indexing;
   int poe_rows = 0;                    // mapped ports with a PoE row
   std::map<int, std::string> foreign_vlans;

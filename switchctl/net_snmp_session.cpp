@@ -4,6 +4,7 @@
 // persistent state. Retransmission and timeouts are net-snmp's (timeout per attempt, retries).
 #include "switchctl/net_snmp_session.hpp"
 
+#include <cstring>
 #include <mutex>
 
 // clang-format off
@@ -93,13 +94,38 @@ bool add_value(netsnmp_pdu* pdu, const VarBind& vb) {
   }
 }
 
+// Where a request goes inside the agent: the default context (vlan 0) or a VLAN's (Cisco IOS).
+struct PduContext {
+  int vlan = 0;
+  bool v3 = false;
+  const std::string* community = nullptr;  // v2c: the session's community, for COMMUNITY@VLAN
+};
+
+// Points the request at the VLAN's context; net-snmp frees what it is given with the PDU, and
+// uses the session's community/contextName for a PDU that has none.
+void set_context(netsnmp_pdu* pdu, const PduContext& context) {
+  if (context.vlan == 0) return;
+  if (context.v3) {
+    const std::string name = "vlan-" + std::to_string(context.vlan);
+    pdu->contextName = ::strdup(name.c_str());
+    pdu->contextNameLen = name.size();
+    return;
+  }
+  const std::string community = *context.community + "@" + std::to_string(context.vlan);
+  pdu->community = static_cast<u_char*>(::malloc(community.size()));
+  std::memcpy(pdu->community, community.data(), community.size());
+  pdu->community_len = community.size();
+}
+
 class NetSnmpSession final : public SnmpSession {
  public:
   // timeout_hint: what to check when the switch does not answer, appended once to a timeout.
-  NetSnmpSession(void* handle, std::string endpoint, std::string timeout_hint)
+  NetSnmpSession(void* handle, std::string endpoint, std::string timeout_hint, bool v3, std::string community)
       : m_handle(handle),
         m_endpoint(std::move(endpoint)),
-        m_timeout_hint(std::move(timeout_hint)) {}
+        m_timeout_hint(std::move(timeout_hint)),
+        m_v3(v3),
+        m_community(std::move(community)) {}
   NetSnmpSession(const NetSnmpSession&) = delete;
   NetSnmpSession& operator=(const NetSnmpSession&) = delete;
   ~NetSnmpSession() override { snmp_sess_close(m_handle); }
@@ -117,9 +143,19 @@ class NetSnmpSession final : public SnmpSession {
                                         int max_repetitions) override {
     return read(SNMP_MSG_GETBULK, "get-bulk", oids, non_repeaters, max_repetitions);
   }
+  Result<PduStatus> set(const std::vector<VarBind>& varbinds) override { return set_in(varbinds, 0); }
+  std::unique_ptr<SnmpSession> vlan_context(int vlan) override;
 
-  Result<PduStatus> set(const std::vector<VarBind>& varbinds) override {
+  // The same requests in VLAN `vlan`'s context (0: the default context).
+  Result<std::vector<VarBind>> read(int command, const char* op, const std::vector<Oid>& oids,
+                                    int non_repeaters, int max_repetitions, int vlan = 0) {
+    netsnmp_pdu* pdu = snmp_pdu_create(command);
+    set_context(pdu, PduContext{vlan, m_v3, &m_community});
+    return read_pdu(pdu, op, oids, non_repeaters, max_repetitions);
+  }
+  Result<PduStatus> set_in(const std::vector<VarBind>& varbinds, int vlan) {
     netsnmp_pdu* pdu = snmp_pdu_create(SNMP_MSG_SET);
+    set_context(pdu, PduContext{vlan, m_v3, &m_community});
     for (const auto& vb : varbinds) {
       if (!add_value(pdu, vb)) {
         snmp_free_pdu(pdu);
@@ -154,10 +190,9 @@ class NetSnmpSession final : public SnmpSession {
     return fail(ErrorCode::snmp, what + ": " + msg);
   }
 
-  Result<std::vector<VarBind>> read(int command, const char* op, const std::vector<Oid>& oids,
-                                    int non_repeaters, int max_repetitions) {
-    netsnmp_pdu* pdu = snmp_pdu_create(command);
-    if (command == SNMP_MSG_GETBULK) {
+  Result<std::vector<VarBind>> read_pdu(netsnmp_pdu* pdu, const char* op, const std::vector<Oid>& oids,
+                                        int non_repeaters, int max_repetitions) {
+    if (pdu->command == SNMP_MSG_GETBULK) {
       pdu->non_repeaters = non_repeaters;
       pdu->max_repetitions = max_repetitions;
     }
@@ -186,8 +221,39 @@ class NetSnmpSession final : public SnmpSession {
   void* m_handle;
   std::string m_endpoint;
   std::string m_timeout_hint;
+  bool m_v3 = false;
+  std::string m_community;  // v2c, for COMMUNITY@VLAN; never in a message
   SessionStats m_stats;
 };
+
+// A NetSnmpSession's VLAN context: every request goes through the parent with the VLAN's
+// community or contextName.
+class VlanContextSession final : public SnmpSession {
+ public:
+  VlanContextSession(NetSnmpSession& parent, int vlan) : m_parent(parent), m_vlan(vlan) {}
+  [[nodiscard]] std::string endpoint() const override { return m_parent.endpoint(); }
+  [[nodiscard]] SessionStats stats() const override { return m_parent.stats(); }
+  Result<std::vector<VarBind>> get(const std::vector<Oid>& oids) override {
+    return m_parent.read(SNMP_MSG_GET, "get", oids, 0, 0, m_vlan);
+  }
+  Result<std::vector<VarBind>> get_next(const std::vector<Oid>& oids) override {
+    return m_parent.read(SNMP_MSG_GETNEXT, "get-next", oids, 0, 0, m_vlan);
+  }
+  Result<std::vector<VarBind>> get_bulk(const std::vector<Oid>& oids, int non_repeaters,
+                                        int max_repetitions) override {
+    return m_parent.read(SNMP_MSG_GETBULK, "get-bulk", oids, non_repeaters, max_repetitions, m_vlan);
+  }
+  Result<PduStatus> set(const std::vector<VarBind>& varbinds) override { return m_parent.set_in(varbinds, m_vlan); }
+
+ private:
+  NetSnmpSession& m_parent;
+  int m_vlan;
+};
+
+std::unique_ptr<SnmpSession> NetSnmpSession::vlan_context(int vlan) {
+  if (vlan < 1 || vlan > 4094) return nullptr;
+  return std::make_unique<VlanContextSession>(*this, vlan);
+}
 
 Result<void> set_v3_keys(netsnmp_session& s, const SnmpCredentials& c) {
   s.version = SNMP_VERSION_3;
@@ -247,7 +313,8 @@ Result<std::unique_ptr<SnmpSession>> open_net_snmp_session(const SessionConfig& 
       (c.version == inventory::SnmpVersion::v2c ? "is the community"
                                                 : "are the v3 user and passwords") +
       " in the secrets file the switch's?";
-  return std::unique_ptr<SnmpSession>(std::make_unique<NetSnmpSession>(handle, endpoint, hint));
+  return std::unique_ptr<SnmpSession>(std::make_unique<NetSnmpSession>(
+      handle, endpoint, hint, c.version != inventory::SnmpVersion::v2c, c.community));
 }
 
 }  // namespace picluster::switchctl

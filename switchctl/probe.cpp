@@ -60,6 +60,9 @@ Result<ProbeReport> SwitchController::probe() {
   out.left_out = state->map.left_out;
   out.notes = state->map.notes;
   out.poe_indexing = state->map.poe_indexing;
+  out.bridge_tables = state->map.bridge_port_table               ? "default context"
+                      : !state->map.vlan_bridge_ports.empty() ? "per VLAN (community@vlan)"
+                                                              : "not served";
   for (const auto& p : state->map.ports) out.poe_rows += p.has_poe() ? 1 : 0;
   out.portlist_form =
       m_profile->name() == "qbridge" ? std::string(to_string(state->portlist_form)) : "n/a (cisco)";

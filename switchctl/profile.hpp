@@ -66,6 +66,8 @@ struct FdbRead {
   std::vector<std::string> tried;
 };
 Result<FdbRead> read_fdb_tables(SnmpSession& session, const PortMap& map);
+// read_fdb_tables in the default context only (no per-VLAN contexts).
+Result<FdbRead> read_fdb_tables_default(SnmpSession& session, const PortMap& map);
 
 // The varbind that switches PoE on a port on or off (pethPsePortAdminEnable).
 VarBind poe_admin_varbind(const PortEntry& port, bool on);

@@ -5,6 +5,7 @@
 #include "switchctl/entity.hpp"
 #include "switchctl/mib.hpp"
 #include "switchctl/profile.hpp"
+#include "switchctl/vlan_bridge.hpp"
 
 namespace picluster::switchctl {
 
@@ -120,10 +121,16 @@ Result<SwitchState> read_shelf_ports(SnmpSession& session, const inventory::Shel
   if (!state && state.error().code == ErrorCode::invalid_inventory) {
     return std::unexpected(state.error().with_context("shelf '" + shelf.name + "'"));
   }
+  if (!state) return state;
+  // Cisco IOS: no port table in the default context; read it in the VLANs' contexts.
+  if (auto r = add_bridge_ports_per_vlan(session, shelf, state->map); !r) {
+    return std::unexpected(r.error().with_context("read port map"));
+  }
   return state;
 }
 
 Result<std::vector<LearnedMac>> read_fdb(SnmpSession& session, const PortMap& map) {
+  if (!map.vlan_bridge_ports.empty()) return read_fdb_per_vlan(session, map);
   std::vector<LearnedMac> out;
   for (const Oid* root : {&mib::dot1qTpFdbPort, &mib::dot1dTpFdbPort}) {
     auto cols = walk_columns(session, {*root});
@@ -177,6 +184,21 @@ Result<ColumnProbe> probe_column(SnmpSession& session, const Oid& column, std::s
 }
 
 Result<FdbRead> read_fdb_tables(SnmpSession& session, const PortMap& map) {
+  FdbRead per_vlan;
+  if (map.per_vlan_tried) {
+    // Per VLAN first (every VLAN the switch lists); the default context's tables only if no
+    // context serves one, and then the error names both attempts.
+    auto got = read_fdb_tables_every_vlan(session, map);
+    if (!got) return std::unexpected(got.error());
+    if (got->served) return got;
+    per_vlan = std::move(*got);
+  }
+  auto out = read_fdb_tables_default(session, map);
+  if (out) out->tried.insert(out->tried.end(), per_vlan.tried.begin(), per_vlan.tried.end());
+  return out;
+}
+
+Result<FdbRead> read_fdb_tables_default(SnmpSession& session, const PortMap& map) {
   FdbRead out;
   auto learned = read_fdb(session, map);
   if (!learned) return std::unexpected(learned.error());

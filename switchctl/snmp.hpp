@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -123,6 +124,15 @@ class SnmpSession {
                                                 int max_repetitions) = 0;
   virtual Result<PduStatus> set(const std::vector<VarBind>& varbinds) = 0;
   [[nodiscard]] virtual SessionStats stats() const = 0;
+  // The same agent in VLAN `vlan`'s context, where Cisco IOS serves that VLAN's BRIDGE-MIB
+  // instance (dot1dBasePortTable, dot1dTpFdbTable): SNMPv2c sends community "COMMUNITY@VLAN",
+  // SNMPv3 contextName "vlan-VLAN". The result borrows this session (it must not outlive it) and
+  // counts in its stats; its endpoint() is this one's (the community never appears). nullptr
+  // when the session cannot address contexts (the default).
+  virtual std::unique_ptr<SnmpSession> vlan_context(int vlan) {
+    (void)vlan;
+    return nullptr;
+  }
 };
 
 // A value read from the agent, checked before use: a varbind exception (noSuchObject,

@@ -48,6 +48,12 @@ class CountingSession final : public SnmpSession {
                                         int max_repetitions) override;
   Result<PduStatus> set(const std::vector<VarBind>& varbinds) override;
   [[nodiscard]] SessionStats stats() const override { return m_inner->stats(); }
+  // The inner session's VLAN context, counted in the same metrics.
+  std::unique_ptr<SnmpSession> vlan_context(int vlan) override {
+    auto inner = m_inner->vlan_context(vlan);
+    if (!inner) return nullptr;
+    return std::make_unique<CountingSession>(std::move(inner), m_metrics);
+  }
 
  private:
   template <typename F>

@@ -407,6 +407,7 @@ Result<PortMap> build_port_map(const PortMapTables& tables,
   std::vector<PortEntry> pool = candidates(tables);
   if (auto r = number_by_switch_view(pool, map, tables); !r) return std::unexpected(r.error());
   if (tables.base_port_if_index.empty()) {
+    map.bridge_port_table = false;
     map.notes.push_back(std::string("dot1dBasePortIfIndex (BRIDGE-MIB port table) is not served") +
                         (pool.empty() ? "" : "; ports mapped by ifIndex from ifName/ifType, without bridge port numbers") +
                         " (Cisco IOS serves the BRIDGE-MIB only per VLAN, community 'COMMUNITY@VLAN'; a bridge_port "

@@ -33,6 +33,18 @@ struct PortMap {
   std::set<int> bridge_ports;    // every bridge port dot1dBasePortIfIndex lists (LAGs included)
   std::vector<std::string> notes;  // how ports were numbered, which tables were missing
   std::vector<PortEntry> left_out; // interfaces kept out of the numbering (other stack units, module ports)
+  // False when the default context serves no dot1dBasePortIfIndex (ports mapped by ifIndex).
+  bool bridge_port_table = true;
+  // Cisco IOS (see vlan_bridge.hpp): the BRIDGE-MIB read per VLAN context (community@VLAN).
+  // per_vlan_tried: it was tried; per_vlan_asked: the VLANs asked; vlan_bridge_ports: each
+  // answering VLAN's dot1dBasePortIfIndex (bridge port -> ifIndex); per_vlan_said: what each VLAN
+  // that did not answer said; per_vlan_stopped: no more are asked (one timed out, or the session
+  // cannot address contexts).
+  bool per_vlan_tried = false;
+  std::set<int> per_vlan_asked;
+  std::map<int, std::map<int, int>> vlan_bridge_ports;
+  std::vector<std::string> per_vlan_said;
+  bool per_vlan_stopped = false;
   [[nodiscard]] const PortEntry* by_port(int port) const;
   [[nodiscard]] const PortEntry* by_bridge_port(int bridge_port) const;
   [[nodiscard]] const PortEntry* by_if_index(int if_index) const;

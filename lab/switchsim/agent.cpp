@@ -2,6 +2,7 @@
 
 #include <sys/select.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -9,6 +10,7 @@
 #include <filesystem>
 #include <random>
 #include <iterator>
+#include <map>
 #include <thread>
 #include <tuple>
 #include <vector>
@@ -41,6 +43,8 @@ struct Globals {
   std::chrono::steady_clock::time_point started;
   std::vector<netsnmp_request_info*> set_requests;  // varbind index -> request, during a SET
   std::string private_dir;  // net-snmp's persistent/config folder, removed at exit
+  bool per_vlan = false;    // knobs.bridge_tables_per_vlan: a context "vlan-N" per active VLAN
+  std::map<int, netsnmp_handler_registration*> vlan_contexts;  // registered, by VLAN
 };
 Globals g;
 
@@ -94,25 +98,28 @@ void set_value(netsnmp_variable_list* vb, const Value& value) {
   }
 }
 
-void answer_get(netsnmp_agent_request_info* reqinfo, netsnmp_request_info* requests) {
+// vlan: the VLAN whose context the request is in (knobs.bridge_tables_per_vlan), 0 = default.
+void answer_get(netsnmp_agent_request_info* reqinfo, netsnmp_request_info* requests, int vlan) {
   for (auto* r = requests; r != nullptr; r = r->next) {
     if (r->processed != 0) continue;
     const Oid name = to_oid(r->requestvb->name, r->requestvb->name_length);
-    if (auto hit = g.simulator->get(name, uptime_ticks())) {
+    auto hit = vlan != 0 ? g.simulator->get_in_vlan(vlan, name) : g.simulator->get(name, uptime_ticks());
+    if (hit) {
       set_value(r->requestvb, hit->second);
       continue;
     }
-    netsnmp_set_request_error(reqinfo, r, g.simulator->implements(name) ? SNMP_NOSUCHINSTANCE : SNMP_NOSUCHOBJECT);
+    const bool implemented = vlan != 0 ? g.simulator->implements_in_vlan(vlan, name) : g.simulator->implements(name);
+    netsnmp_set_request_error(reqinfo, r, implemented ? SNMP_NOSUCHINSTANCE : SNMP_NOSUCHOBJECT);
   }
 }
 
 // Answers within the registration's subtree only: past it, the agent asks the next registration.
-void answer_getnext(const netsnmp_handler_registration* reg, netsnmp_request_info* requests) {
+void answer_getnext(const netsnmp_handler_registration* reg, netsnmp_request_info* requests, int vlan) {
   const Oid root = to_oid(reg->rootoid, reg->rootoid_len);
   for (auto* r = requests; r != nullptr; r = r->next) {
     if (r->processed != 0) continue;
     const Oid name = to_oid(r->requestvb->name, r->requestvb->name_length);
-    auto hit = g.simulator->get_next(name, uptime_ticks());
+    auto hit = vlan != 0 ? g.simulator->get_next_in_vlan(vlan, name) : g.simulator->get_next(name, uptime_ticks());
     if (!hit || !has_prefix(hit->first, root)) continue;  // past our objects here: endOfMibView
     std::vector<oid> parts(hit->first.begin(), hit->first.end());
     snmp_set_var_objid(r->requestvb, parts.data(), parts.size());
@@ -141,11 +148,23 @@ void reserve(netsnmp_agent_request_info* reqinfo, netsnmp_request_info* requests
   if (auto failure = g.simulator->reserve(varbinds)) report(reqinfo, *failure);
 }
 
+// "vlan-N" -> N; 0 for the default context.
+int context_vlan(const netsnmp_handler_registration* reg) {
+  if (reg->contextName == nullptr || std::strncmp(reg->contextName, "vlan-", 5) != 0) return 0;
+  return std::atoi(reg->contextName + 5);
+}
+
 int handle(netsnmp_mib_handler*, netsnmp_handler_registration* reg, netsnmp_agent_request_info* reqinfo,
            netsnmp_request_info* requests) {
+  const int vlan = context_vlan(reg);
+  if (vlan != 0 && reqinfo->mode == MODE_SET_RESERVE1) {
+    netsnmp_set_request_error(reqinfo, requests, SNMP_ERR_NOTWRITABLE);  // per-VLAN contexts are read only
+    return SNMP_ERR_NOERROR;
+  }
+  if (vlan != 0 && reqinfo->mode != MODE_GET && reqinfo->mode != MODE_GETNEXT) return SNMP_ERR_NOERROR;
   switch (reqinfo->mode) {
-    case MODE_GET: answer_get(reqinfo, requests); break;
-    case MODE_GETNEXT: answer_getnext(reg, requests); break;
+    case MODE_GET: answer_get(reqinfo, requests, vlan); break;
+    case MODE_GETNEXT: answer_getnext(reg, requests, vlan); break;
     case MODE_SET_RESERVE1: reserve(reqinfo, requests); break;
     case MODE_SET_RESERVE2: break;
     case MODE_SET_ACTION:
@@ -177,6 +196,45 @@ void remember(const std::string& line) {
   netsnmp_config_remember(buf.data());  // copies the line
 }
 
+// knobs.bridge_tables_per_vlan: registers the handler for the BRIDGE-MIB in context "vlan-N" of
+// every active VLAN N and drops the contexts of VLANs that are gone (a request to a context that
+// does not exist is dropped by the agent: the client times out, as with IOS and a VLAN it lacks).
+// Called outside request processing, after start-up and after every batch of requests.
+void sync_vlan_contexts() {
+  if (!g.per_vlan) return;
+  static oid bridge_root[] = {1, 3, 6, 1, 2, 1, 17};
+  const std::vector<int> want = g.simulator->context_vlans();
+  for (auto it = g.vlan_contexts.begin(); it != g.vlan_contexts.end();) {
+    if (std::find(want.begin(), want.end(), it->first) != want.end()) {
+      ++it;
+      continue;
+    }
+    netsnmp_unregister_handler(it->second);
+    it = g.vlan_contexts.erase(it);
+  }
+  for (const int vlan : want) {
+    if (g.vlan_contexts.contains(vlan)) continue;
+    netsnmp_handler_registration* reg = netsnmp_create_handler_registration(
+        "switchsim-vlan", handle, bridge_root, std::size(bridge_root), HANDLER_CAN_RONLY);
+    if (reg == nullptr) continue;
+    reg->contextName = ::strdup(("vlan-" + std::to_string(vlan)).c_str());
+    if (netsnmp_register_handler(reg) == MIB_REGISTERED_OK) g.vlan_contexts[vlan] = reg;
+  }
+}
+
+// Cisco IOS's community indexing: COMMUNITY@N reads VLAN N's context, read only. One com2sec
+// line per VLAN id (the mapping is static; the contexts come and go with the VLANs).
+void configure_vlan_communities(const std::string& community) {
+  for (int vlan = 1; vlan <= 4094; ++vlan) {
+    const std::string n = std::to_string(vlan);
+    remember("com2sec -Cn vlan-" + n + " picsimvlan 127.0.0.0/8 " + community + "@" + n);
+  }
+  remember("group picsimvlangrp v1 picsimvlan");
+  remember("group picsimvlangrp v2c picsimvlan");
+  remember("view picsimvlanview included .1");
+  remember("access picsimvlangrp \"\" any noauth prefix picsimvlanview none none");
+}
+
 void configure_library(const AgentOptions& options, const std::string& private_dir) {
   // No config files, no persistent state (engineBoots, localized keys) written anywhere, no MIB
   // files parsed (we serve numeric OIDs), and whatever the library insists on creating (its
@@ -192,6 +250,7 @@ void configure_library(const AgentOptions& options, const std::string& private_d
   netsnmp_ds_set_boolean(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_AGENTX_MASTER, 0);
   netsnmp_ds_set_string(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_PORTS, options.listen.c_str());
   if (!options.community.empty()) remember("rwcommunity " + options.community + " 127.0.0.0/8");
+  if (!options.community.empty() && g.per_vlan) configure_vlan_communities(options.community);
   if (options.v3) {
     remember("createUser " + options.v3->user + " SHA \"" + options.v3->auth_pass + "\" AES \"" +
              options.v3->priv_pass + "\"");
@@ -222,6 +281,7 @@ Result<std::unique_ptr<Agent>> Agent::start(const AgentOptions& options, Simulat
   g.drop_fraction = knobs.drop_fraction;
   g.delay_fraction = knobs.delay_fraction;
   g.delay_ms = knobs.delay_ms;
+  g.per_vlan = knobs.bridge_tables_per_vlan;
   g.started = std::chrono::steady_clock::now();
 
   char private_dir[] = "/tmp/picluster-switchsim.XXXXXX";
@@ -258,10 +318,12 @@ Result<std::unique_ptr<Agent>> Agent::start(const AgentOptions& options, Simulat
   }
   g.original_callback = main_session->callback;
   main_session->callback = packet_filter;
+  sync_vlan_contexts();
   return std::unique_ptr<Agent>(new Agent(simulator));
 }
 
 Agent::~Agent() {
+  g.vlan_contexts.clear();  // the registrations go with the agent
   snmp_shutdown(k_app);
   shutdown_agent();
   std::error_code ec;
@@ -280,6 +342,7 @@ void Agent::run(const std::atomic<bool>& stop) {
     const int count = select(numfds, &fds, nullptr, nullptr, &timeout);
     if (count > 0) {
       snmp_read(&fds);
+      sync_vlan_contexts();  // a SET may have created or destroyed a VLAN
     } else if (count == 0) {
       snmp_timeout();
     }

@@ -9,7 +9,10 @@
 // Simulator (GETBULK arrives as GETNEXTs through net-snmp's bulk_to_next helper) and maps the SET
 // phases RESERVE1/ACTION/COMMIT/FREE/UNDO onto Simulator::reserve/action/commit/free/undo. The
 // drop/delay knobs wrap the transport session's packet callback: a dropped request is simply
-// never handed to the agent, so the client sees a timeout.
+// never handed to the agent, so the client sees a timeout. With knobs.bridge_tables_per_vlan
+// (Cisco IOS) the handler is also registered at the BRIDGE-MIB in context "vlan-N" of every
+// active VLAN N, and community COMMUNITY@N is mapped to that context (com2sec -Cn, read only);
+// SNMPv3 users reach the same contexts by contextName.
 
 #include <atomic>
 #include <memory>

@@ -193,6 +193,7 @@ Result<void> parse_habits(const json& j, Knobs& out) {
   for (auto ok : {read(j, "portlist_form", "", form), read(j, "portlist_stray_octets", "", stray),
                   read(j, "bridge_port_table", "", out.bridge_port_table),
                   read(j, "fdb_tables", "", out.fdb_tables),
+                  read(j, "bridge_tables_per_vlan", "", out.bridge_tables_per_vlan),
                   read(j, "lldp_local_ports", "", out.lldp_local_ports),
                   read(j, "ifname_from_zero", "", out.ifname_from_zero),
                   read(j, "stack_module_ports", "", out.stack_module_ports),
@@ -250,7 +251,8 @@ Result<Knobs> parse_knobs(const json& j) {
       "ifdescr_prefix", "sys_name",      "pse_power_w",    "all_ports",      "ports",
       "initial_vlans", "portlist_form", "portlist_stray_octets", "bridge_port_table",
       "ifname_from_zero", "stack_module_ports", "poe_mib", "fdb_tables", "lldp_local_ports",
-      "entity_mib", "ifname_generic"};
+      "entity_mib", "ifname_generic",
+      "bridge_tables_per_vlan"};
   if (auto ok = check_keys(j, "", k_keys); !ok) return std::unexpected(ok.error());
   Knobs out;
   if (auto ok = parse_scalars(j, out); !ok) return std::unexpected(ok.error());

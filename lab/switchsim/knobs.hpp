@@ -77,6 +77,8 @@ struct Knobs {
   std::string portlist_stray;    // "portlist_stray_octets": hex octets served after every PortList
   bool bridge_port_table = true; // false: no dot1dBasePortTable (Cisco IOS outside community@VLAN)
   bool fdb_tables = true;        // false: neither dot1dTpFdbTable nor dot1qTpFdbTable is implemented
+  bool bridge_tables_per_vlan = false;  // Cisco IOS: dot1dBasePortTable and dot1dTpFdbTable only in
+                                        // VLAN N's context (community COMMUNITY@N, v3 context vlan-N)
   bool lldp_local_ports = false; // true: LLDP-MIB lldpLocPortTable, lldpLocPortNum = front port
   bool ifname_from_zero = false; // ifName = prefix + 2-digit (F - 1): "swp00" is port 1
   int stack_module_ports = -1;   // >= 0: stacked names prefix + "1/0/F", that many module ports

@@ -1,5 +1,6 @@
 #include "lab/switchsim/mib_render.hpp"
 
+#include <algorithm>
 #include <set>
 
 #include "lab/switchsim/mib_oids.hpp"
@@ -154,12 +155,25 @@ void render_system(MibMap& m, const SwitchState& s, const Knobs& k, Mode mode) {
   }
 }
 
+// dot1dTpFdbTable (one row per MAC) from the entries learned in `vlan`, or in any VLAN for 0.
+void render_tp_fdb(MibMap& m, const SwitchState& s, const Knobs& k, const std::vector<FdbEntry>& fdb, int vlan) {
+  std::set<Mac> seen;
+  for (const auto& e : fdb) {
+    if ((vlan != 0 && e.vlan != vlan) || e.front_port < 1 || e.front_port > s.port_count || !seen.insert(e.mac).second) continue;
+    const Oid idx = mac_index(e.mac);
+    m[append(append(oids::dot1d_tp_fdb_entry, {1}), idx)] = Value::octets(mac_bytes(e.mac));
+    m[append(append(oids::dot1d_tp_fdb_entry, {2}), idx)] = Value::integer(k.bridge_port(e.front_port));
+    m[append(append(oids::dot1d_tp_fdb_entry, {3}), idx)] = Value::integer(3);  // learned
+  }
+}
+
 void render_bridge(MibMap& m, const SwitchState& s, const Knobs& k,
                    std::vector<FdbEntry> fdb) {
-  if (!k.fdb_tables) fdb.clear();
+  if (!k.fdb_tables || k.bridge_tables_per_vlan) fdb.clear();
   m[oids::dot1d_base_bridge_address] = Value::octets(mac_bytes({0x02, 0x5e, 0, 0, 0, 0}));
   m[oids::dot1d_base_num_ports] = Value::integer(s.port_count);
   m[oids::dot1d_base_type] = Value::integer(2);  // transparent-only
+  if (k.bridge_tables_per_vlan) return;  // served per VLAN context only (render_vlan_bridge)
   for (int f = 1; f <= s.port_count && k.bridge_port_table; ++f) {
     const uint32_t bp = u(k.bridge_port(f));
     m[append(oids::dot1d_base_port_entry, {1, bp})] = Value::integer(bp);
@@ -170,14 +184,7 @@ void render_bridge(MibMap& m, const SwitchState& s, const Knobs& k,
     m[append(oids::dot1d_base_port_entry, {1, u(extra.bridge_port)})] = Value::integer(extra.bridge_port);
     m[append(oids::dot1d_base_port_entry, {2, u(extra.bridge_port)})] = Value::integer(extra.if_index);
   }
-  std::set<Mac> seen;
-  for (const auto& e : fdb) {
-    if (e.front_port < 1 || e.front_port > s.port_count || !seen.insert(e.mac).second) continue;
-    const Oid idx = mac_index(e.mac);
-    m[append(append(oids::dot1d_tp_fdb_entry, {1}), idx)] = Value::octets(mac_bytes(e.mac));
-    m[append(append(oids::dot1d_tp_fdb_entry, {2}), idx)] = Value::integer(k.bridge_port(e.front_port));
-    m[append(append(oids::dot1d_tp_fdb_entry, {3}), idx)] = Value::integer(3);  // learned
-  }
+  render_tp_fdb(m, s, k, fdb, 0);
 }
 
 void render_qbridge_vlans(MibMap& m, const SwitchState& s, const Knobs& k) {
@@ -343,9 +350,9 @@ int drawn_mw(const PortState& port, const PortKnobs& knobs) {
 
 std::vector<Oid> implemented_tables(const Knobs& knobs, Mode mode) {
   std::vector<Oid> out;
-  if (knobs.bridge_port_table) out.push_back(oids::dot1d_base_port_entry);
+  if (knobs.bridge_port_table && !knobs.bridge_tables_per_vlan) out.push_back(oids::dot1d_base_port_entry);
   if (knobs.fdb_tables) {
-    out.push_back(oids::dot1d_tp_fdb_entry);
+    if (!knobs.bridge_tables_per_vlan) out.push_back(oids::dot1d_tp_fdb_entry);
     if (mode == Mode::qbridge) out.push_back(oids::dot1q_tp_fdb_entry);
   }
   return out;
@@ -367,6 +374,28 @@ MibMap render_mib(const SwitchState& state, const Knobs& knobs, Mode mode,
     render_vtp(m, state);
     render_cisco_ports(m, state, knobs);
   }
+  return m;
+}
+
+MibMap render_vlan_bridge(const SwitchState& state, const Knobs& knobs, Mode mode,
+                          const std::vector<FdbEntry>& fdb, int vlan) {
+  MibMap m;
+  m[oids::dot1d_base_bridge_address] = Value::octets(mac_bytes({0x02, 0x5e, 0, 0, 0, 0}));
+  m[oids::dot1d_base_type] = Value::integer(2);
+  int members = 0;
+  for (int f = 1; f <= state.port_count; ++f) {
+    const PortMembership pm = membership(state, f, mode);
+    const bool member = pm.pvid == vlan || std::find(pm.untagged.begin(), pm.untagged.end(), vlan) != pm.untagged.end() ||
+                        std::find(pm.tagged.begin(), pm.tagged.end(), vlan) != pm.tagged.end();
+    if (!member) continue;
+    ++members;
+    const uint32_t bp = u(knobs.bridge_port(f));
+    m[append(oids::dot1d_base_port_entry, {1, bp})] = Value::integer(bp);
+    m[append(oids::dot1d_base_port_entry, {2, bp})] = Value::integer(knobs.if_index(f));
+  }
+  m[oids::dot1d_base_num_ports] = Value::integer(members);
+  if (!knobs.fdb_tables) return m;
+  render_tp_fdb(m, state, knobs, fdb, vlan);
   return m;
 }
 

@@ -24,6 +24,12 @@ int drawn_mw(const PortState& port, const PortKnobs& knobs);
 MibMap render_mib(const SwitchState& state, const Knobs& knobs, Mode mode,
                   const std::vector<FdbEntry>& fdb);
 
+// knobs.bridge_tables_per_vlan (Cisco IOS): what VLAN `vlan`'s context serves, the BRIDGE-MIB only:
+// dot1dBase scalars, dot1dBasePortTable for the ports that are members of the VLAN (PVID, untagged
+// or tagged; same bridge port numbers as elsewhere) and dot1dTpFdbTable for the MACs learned in it.
+MibMap render_vlan_bridge(const SwitchState& state, const Knobs& knobs, Mode mode,
+                          const std::vector<FdbEntry>& fdb, int vlan);
+
 // The table entries the agent implements even when they have no rows (a GET of a missing row
 // under one answers noSuchInstance, not noSuchObject): the forwarding tables and the BRIDGE-MIB
 // port table, as far as the knobs and the mode serve them.

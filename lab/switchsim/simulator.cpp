@@ -35,6 +35,7 @@ const MibMap& Simulator::mib() {
   const auto now = std::chrono::steady_clock::now();
   if (m_mib_dirty || now - m_mib_time > k_mib_max_age) {
     m_mib = render_mib(m_state, m_config.knobs, m_config.mode, m_dataplane->learned());
+    m_vlan_mibs.clear();
     m_mib_dirty = false;
     m_mib_time = now;
   }
@@ -55,6 +56,50 @@ std::optional<std::pair<Oid, Value>> Simulator::get_next(const Oid& oid, std::ui
   if (it == m.end()) return std::nullopt;
   if (it->first == oids::sys_uptime) return std::pair{it->first, Value::ticks(uptime_ticks)};
   return *it;
+}
+
+const MibMap& Simulator::vlan_mib(int vlan) {
+  mib();  // re-renders (and drops the VLAN renderings) when stale
+  auto it = m_vlan_mibs.find(vlan);
+  if (it == m_vlan_mibs.end()) {
+    it = m_vlan_mibs.emplace(vlan, render_vlan_bridge(m_state, m_config.knobs, m_config.mode,
+                                                      m_dataplane->learned(), vlan)).first;
+  }
+  return it->second;
+}
+
+std::optional<std::pair<Oid, Value>> Simulator::get_in_vlan(int vlan, const Oid& oid) {
+  const MibMap& m = vlan_mib(vlan);
+  const auto it = m.find(oid);
+  if (it == m.end()) return std::nullopt;
+  return *it;
+}
+
+std::optional<std::pair<Oid, Value>> Simulator::get_next_in_vlan(int vlan, const Oid& oid) {
+  const MibMap& m = vlan_mib(vlan);
+  const auto it = m.upper_bound(oid);
+  if (it == m.end()) return std::nullopt;
+  return *it;
+}
+
+bool Simulator::implements_in_vlan(int vlan, const Oid& oid) {
+  for (const Oid& table : {oids::dot1d_base_port_entry, oids::dot1d_tp_fdb_entry}) {
+    if (table == oids::dot1d_tp_fdb_entry && !m_config.knobs.fdb_tables) continue;
+    if (has_prefix(oid, table) && oid.size() > table.size() + 1) return true;
+  }
+  const MibMap& m = vlan_mib(vlan);
+  Oid parent = oid;
+  if (!parent.empty()) parent.pop_back();
+  const auto it = m.lower_bound(parent);
+  return it != m.end() && has_prefix(it->first, parent);
+}
+
+std::vector<int> Simulator::context_vlans() const {
+  std::vector<int> out;
+  for (const auto& [vid, vlan] : m_state.vlans) {
+    if (vlan.status == RowStatus::active) out.push_back(vid);
+  }
+  return out;
 }
 
 bool Simulator::serves_under(const Oid& prefix) {

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -44,6 +45,14 @@ class Simulator {
   // not), false (noSuchObject) otherwise.
   bool implements(const Oid& oid);
 
+  // knobs.bridge_tables_per_vlan (Cisco IOS): the same lookups in VLAN `vlan`'s context, which
+  // serves the BRIDGE-MIB only (render_vlan_bridge); implements_in_vlan as implements() there.
+  std::optional<std::pair<Oid, Value>> get_in_vlan(int vlan, const Oid& oid);
+  std::optional<std::pair<Oid, Value>> get_next_in_vlan(int vlan, const Oid& oid);
+  bool implements_in_vlan(int vlan, const Oid& oid);
+  // The VLANs that have a context: the active VLAN rows.
+  [[nodiscard]] std::vector<int> context_vlans() const;
+
   std::optional<SetFailure> reserve(const std::vector<VarBind>& varbinds);
   std::optional<SetFailure> action();
   void commit();
@@ -60,6 +69,7 @@ class Simulator {
 
  private:
   const MibMap& mib();
+  const MibMap& vlan_mib(int vlan);
   // Pushes the difference between `from` and `to` for the listed ports; returns the ports it
   // changed (for rollback) or the first error.
   Result<void> push(const SwitchState& from, const SwitchState& to, std::vector<int>* changed);
@@ -71,6 +81,7 @@ class Simulator {
   std::vector<VarBind> m_staged_varbinds;
   std::vector<int> m_pushed;  // ports pushed to the data plane by the current ACTION
   MibMap m_mib;
+  std::map<int, MibMap> m_vlan_mibs;  // per VLAN context, rendered with m_mib, dropped with it
   bool m_mib_dirty = true;
   std::chrono::steady_clock::time_point m_mib_time;
 };

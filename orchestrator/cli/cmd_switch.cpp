@@ -392,7 +392,8 @@ Result<int> run_probe(const Context& ctx, bool json) {
   if (json) {
     std::cout << ordered_json{{"switch", (*sw)->controller->name().substr(7)}, {"profile", r->profile},
                               {"tables", tables}, {"ports", ports}, {"left_out", left}, {"notes", r->notes},
-                              {"portlist_form", r->portlist_form}, {"poe_indexing", r->poe_indexing},
+                              {"portlist_form", r->portlist_form}, {"bridge_tables", r->bridge_tables},
+                              {"poe_indexing", r->poe_indexing},
                               {"poe_rows", r->poe_rows}, {"foreign_vlans", foreign},
                               {"drivable", r->drivable}, {"why", r->why}}.dump(2)
               << "\n";
@@ -402,6 +403,7 @@ Result<int> run_probe(const Context& ctx, bool json) {
     std::cout << "ports (" << r->ports.size() << "):\n";
     for (const auto& p : r->ports) std::cout << "  " << p.port << ": " << p.if_name << " (" << p.numbering << ")\n";
     for (const auto& p : r->left_out) std::cout << "  left out: " << p.if_name << " (" << p.numbering << ")\n";
+    std::cout << "bridge tables: " << r->bridge_tables << "\n";
     std::cout << "PortLists: " << r->portlist_form << "\nPoE rows: " << r->poe_rows
               << (r->poe_indexing.empty() ? "" : " (indexed by " + r->poe_indexing + ")") << "\n";
     for (const auto& [vlan, name] : r->foreign_vlans) std::cout << "foreign VLAN " << vlan << " '" << name << "'\n";

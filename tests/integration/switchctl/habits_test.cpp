@@ -156,6 +156,22 @@ void check_habit(const std::string& name, const Output& r_show, const Output& r_
     EXPECT_NE(r_plan.out.find("dot1qPvid.3 = 10\n"), std::string::npos) << r_plan.out;   // pi01, front port 1
     EXPECT_NE(r_plan.out.find("dot1qPvid.10 = 17\n"), std::string::npos) << r_plan.out;  // pi08, front port 8
     EXPECT_EQ(r_plan.out.find("dot1qPvid.1 ="), std::string::npos) << r_plan.out;
+  } else if (name == "bridge_tables_per_vlan") {
+    // Cisco IOS: no port table or FDB in the default context; read per VLAN with community@VLAN.
+    EXPECT_EQ(r_show.status, 0) << r_show.err;
+    EXPECT_EQ(show["ports"].size(), 24u);
+    EXPECT_EQ(port_of(show, 1)["bridge_port"], 1);
+    EXPECT_EQ(port_of(show, 24)["bridge_port"], 24);
+    EXPECT_EQ(port_of(show, 1)["macs"], nlohmann::json::array({"b8:27:eb:00:00:01"}));
+    EXPECT_EQ(port_of(show, 2)["macs"], nlohmann::json::array({"b8:27:eb:00:00:02"}));
+    EXPECT_EQ(port_of(show, 5)["macs"], nlohmann::json::array({"dc:a6:32:5e:00:05"}));
+    EXPECT_NE(show["notes"].dump().find("dot1dBasePortIfIndex is not served in the default context; read it "
+                                        "per VLAN with community@VLAN for VLANs 1, 10, 11 (Cisco IOS)"),
+              std::string::npos)
+        << show["notes"];
+    EXPECT_EQ(r_plan.status, 0) << r_plan.err;
+    EXPECT_NE(r_plan.out.find("vlanTrunkPortNativeVlan.1 = 10"), std::string::npos) << r_plan.out;
+    EXPECT_NE(r_plan.out.find("vlanTrunkPortNativeVlan.8 = 17"), std::string::npos) << r_plan.out;
     EXPECT_EQ(r_plan.out.find("# port 9:"), std::string::npos) << r_plan.out;
   } else {
     FAIL() << "unknown habit " << name;
@@ -166,9 +182,56 @@ const Habit kHabitList[] = {{"foreign_vlans", false},     {"comma_portlists", fa
                             {"stray_octets", false},      {"no_bridge_port_table", true},
                             {"cisco_access_trunk", true}, {"zero_based_names", false},
                             {"stack_module_ports", false}, {"lldp_juniper_names", false},
-                            {"entity_stack", false},       {"entity_generic_names", false}};
+                            {"entity_stack", false},       {"entity_generic_names", false},
+                            {"bridge_tables_per_vlan", true}};
 
-class HabitSim : public SwitchSim, public ::testing::WithParamInterface<Habit> {};
+class HabitSim : public SwitchSim, public ::testing::WithParamInterface<Habit> {
+ protected:
+  // bridge_tables_per_vlan against the simulator: what the agent serves where, then discover,
+  // power and apply for real.
+  void check_per_vlan_bridge() {
+    // Nothing in the default context; VLAN 10's port map and FDB with community@10.
+    EXPECT_FALSE(walk("1.3.6.1.2.1.17.1.4.1.2").contains("1.3.6.1.2.1.17.1.4.1.2.1"));
+    const auto v10 = snmpwalk(port, community + "@10", "1.3.6.1.2.1.17", dir);
+    EXPECT_EQ(v10.at("1.3.6.1.2.1.17.1.4.1.2.1"), "1");
+    EXPECT_EQ(v10.at("1.3.6.1.2.1.17.4.3.1.2.184.39.235.0.0.1"), "1");  // b8:27:eb:00:00:01: bridge port 1
+    EXPECT_FALSE(v10.contains("1.3.6.1.2.1.17.1.4.1.2.5"));              // port 5 is in VLAN 1 only
+    // discover: every MAC once per port, with the VLANs it was learned in.
+    auto r = pic({"discover", "--json"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto d = nlohmann::json::parse(r.out);
+    std::map<std::string, nlohmann::json> by_mac;
+    for (const auto& l : d["learned"]) {
+      EXPECT_FALSE(by_mac.contains(l["mac"].get<std::string>())) << l;
+      by_mac[l["mac"].get<std::string>()] = l;
+    }
+    EXPECT_EQ(by_mac["b8:27:eb:00:00:01"]["port"], 1);
+    EXPECT_EQ(by_mac["b8:27:eb:00:00:01"]["vlans"], nlohmann::json::array({10}));
+    EXPECT_EQ(by_mac["dc:a6:32:5e:00:09"]["port"], 9);
+    EXPECT_EQ(by_mac["dc:a6:32:5e:00:09"]["vlans"], nlohmann::json::array({1}));
+    EXPECT_EQ(d["unknown_pis"].size(), 15u) << r.out;  // ports 9..23
+    // power off checks pi01's MAC in VLAN 10's forwarding table first.
+    r = pic({"power", "off", "pi01"});
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    EXPECT_EQ(walk("1.3.6.1.2.1.105.1.1.1.3.1").at("1.3.6.1.2.1.105.1.1.1.3.1.1"), "2");
+    r = pic({"power", "on", "pi01"});
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    // apply for real: the VLANs it creates get their contexts, read back and shown.
+    r = pic({"switch", "apply"});
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    const auto after = pic({"switch", "show", "--json"});
+    ASSERT_EQ(after.status, 0) << after.err;
+    const auto j = nlohmann::json::parse(after.out);
+    EXPECT_NE(j["notes"].dump().find("for VLANs 1, 10, 11, 12, 13, 14, 15, 16, 17"), std::string::npos) << j["notes"];
+    EXPECT_EQ(port_of(j, 8)["bridge_port"], 8);
+    EXPECT_EQ(port_of(j, 8)["macs"], nlohmann::json::array({"dc:a6:32:5e:00:08"}));
+    // The community is never printed, with or without its @VLAN.
+    for (const Output* out : std::vector<const Output*>{&r, &after}) {
+      EXPECT_EQ(out->out.find(community), std::string::npos);
+      EXPECT_EQ(out->err.find(community), std::string::npos);
+    }
+  }
+};
 
 TEST_P(HabitSim, ShowIsRightOrNamesTheCauseAndApplyPlansNoForeignVlan) {
   const Habit h = GetParam();
@@ -192,7 +255,7 @@ TEST_P(HabitSim, ShowIsRightOrNamesTheCauseAndApplyPlansNoForeignVlan) {
   std::map<std::string, bool> served;
   for (const auto& t : probe["tables"])
     served[t["table"].get<std::string>()] = t["served"].get<bool>();
-  EXPECT_EQ(served["dot1dBasePortIfIndex"], h.name != "no_bridge_port_table");
+  EXPECT_EQ(served["dot1dBasePortIfIndex"], h.name != "no_bridge_port_table" && h.name != "bridge_tables_per_vlan");
   EXPECT_EQ(served["vtpVlanTable"], h.cisco);
   EXPECT_EQ(served["pethPsePortTable"], true);
   EXPECT_EQ(served["lldpLocPortTable"], h.name == "lldp_juniper_names");
@@ -231,6 +294,9 @@ TEST_P(HabitSim, ShowIsRightOrNamesTheCauseAndApplyPlansNoForeignVlan) {
                                     : h.name == "comma_portlists" ? "comma list"
                                                                   : "bitmap");
   EXPECT_EQ(probe["poe_rows"], 24);
+  EXPECT_EQ(probe["bridge_tables"], h.name == "bridge_tables_per_vlan" ? "per VLAN (community@vlan)"
+                                    : h.name == "no_bridge_port_table" ? "not served"
+                                                                       : "default context");
   if (h.name == "foreign_vlans") {
     // add reads the switch first: pi02's natural VLAN 11 is the switch's 'cameras', so it gets
     // another.
@@ -291,6 +357,10 @@ TEST_P(HabitSim, ShowIsRightOrNamesTheCauseAndApplyPlansNoForeignVlan) {
         << missing.err;
     return;
   }
+  if (h.name == "bridge_tables_per_vlan") {
+    check_per_vlan_bridge();
+    return;
+  }
   if (h.name != "cisco_access_trunk") return;
   // Applied for real: the trunk's native VLAN is its old access VLAN, read back by picluster
   // (verified) and by snmpwalk; the trunk carries VLAN 3 untagged and the shelf's VLANs tagged.
@@ -319,13 +389,23 @@ TEST_P(HabitRecording, ShowIsRightOrNamesTheCauseAndApplyPlansNoForeignVlan) {
   const fs::path dir = make_temp_dir("habit-" + h.name);
   fs::create_directories(dir / "data");
   fs::copy_file(file, dir / "data" / file.filename());
+  // Per-VLAN communities (Cisco IOS): NAME@VLAN.snmprec answers community NAME@VLAN.
+  std::vector<fs::path> served_files{file.filename()};
+  for (const auto& e : fs::directory_iterator(kHabits)) {
+    const std::string f = e.path().filename().string();
+    if (f.starts_with(h.name + "@") && f.ends_with(".snmprec")) {
+      fs::copy_file(e.path(), dir / "data" / f);
+      served_files.push_back(f);
+    }
+  }
   const auto readable = fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
                         fs::perms::others_read | fs::perms::others_exec;
   fs::permissions(dir, readable);
   fs::permissions(dir / "data", readable);
-  fs::permissions(dir / "data" / file.filename(), fs::perms::owner_read | fs::perms::owner_write |
-                                                      fs::perms::group_read |
-                                                      fs::perms::others_read);
+  for (const auto& f : served_files) {
+    fs::permissions(dir / "data" / f, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                                          fs::perms::others_read);
+  }
   const int port = free_udp_port();
   Server sim({"snmpsimd", "--data-dir=" + (dir / "data").string(),
               "--agent-udpv4-endpoint=127.0.0.1:" + std::to_string(port), "--process-user=nobody",
@@ -351,6 +431,25 @@ TEST_P(HabitRecording, ShowIsRightOrNamesTheCauseAndApplyPlansNoForeignVlan) {
 
 INSTANTIATE_TEST_SUITE_P(Recorded, HabitRecording, ::testing::ValuesIn(kHabitList),
                          [](const auto& param_info) { return param_info.param.name; });
+
+// SNMPv3: the per-VLAN contexts are addressed by contextName vlan-N (the session has no community).
+TEST_F(SwitchSim, PerVlanBridgeTablesOverV3UseContextNames) {
+  start(slurp(kHabits / "bridge_tables_per_vlan.json"),
+        {"--mode", "cisco", "--v3-user", "picluster", "--v3-auth-pass", "authpass-123", "--v3-priv-pass",
+         "privpass-456"});
+  inv.shelves[0].switch_.profile = "cisco";
+  inv.shelves[0].switch_.version = inventory::SnmpVersion::v3;
+  save_inventory();
+  write_file(dir / "switch-secrets.json",
+             R"({"user": "picluster", "auth_protocol": "SHA", "auth_password": "authpass-123", "priv_protocol": "AES", "priv_password": "privpass-456"})");
+  const auto r = pic({"switch", "show", "--json"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto show = nlohmann::json::parse(r.out);
+  EXPECT_EQ(port_of(show, 1)["bridge_port"], 1);
+  EXPECT_EQ(port_of(show, 1)["macs"], nlohmann::json::array({"b8:27:eb:00:00:01"}));
+  EXPECT_NE(show["notes"].dump().find("read it per VLAN with community@VLAN for VLANs 1, 10, 11"), std::string::npos)
+      << show["notes"];
+}
 
 // The same Juniper-style names without the LLDP table: nothing tells ge-0/0/00 is port 1, so no
 // port is numbered from them and apply refuses rather than configure a shifted port.

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 
@@ -29,6 +30,12 @@ class FakeSnmp final : public SnmpSession {
   // missing answers noSuchInstance, as for an implemented column without that row).
   std::vector<Oid> unimplemented;
   SessionStats counters;
+  // Cisco IOS's per-VLAN contexts (community@VLAN): VLAN -> that context's agent. A request to a
+  // VLAN without one times out, as IOS drops it. No contexts at all: vlan_context answers nullptr
+  // (a session that cannot address contexts). context_requests: the VLAN of every such request.
+  std::map<int, std::shared_ptr<FakeSnmp>> contexts;
+  std::vector<int> context_requests;
+  std::unique_ptr<SnmpSession> vlan_context(int vlan) override;
 
   [[nodiscard]] std::string endpoint() const override { return "127.0.0.1:16161"; }
   [[nodiscard]] SessionStats stats() const override { return counters; }
@@ -155,6 +162,43 @@ class FakeSnmp final : public SnmpSession {
     store[vb.oid] = vb.value;
   }
 };
+
+// FakeSnmp's view of one VLAN context: requests go to contexts[vlan] and count on the parent.
+class FakeContext final : public SnmpSession {
+ public:
+  FakeContext(FakeSnmp& parent, int vlan) : m_parent(parent), m_vlan(vlan) {}
+  [[nodiscard]] std::string endpoint() const override { return m_parent.endpoint(); }
+  [[nodiscard]] SessionStats stats() const override { return m_parent.stats(); }
+  Result<std::vector<VarBind>> get(const std::vector<Oid>& oids) override {
+    return forward([&](FakeSnmp& f) { return f.get(oids); });
+  }
+  Result<std::vector<VarBind>> get_next(const std::vector<Oid>& oids) override {
+    return forward([&](FakeSnmp& f) { return f.get_next(oids); });
+  }
+  Result<std::vector<VarBind>> get_bulk(const std::vector<Oid>& oids, int n, int reps) override {
+    return forward([&](FakeSnmp& f) { return f.get_bulk(oids, n, reps); });
+  }
+  Result<PduStatus> set(const std::vector<VarBind>&) override {
+    return fail(ErrorCode::snmp, "set in a VLAN context: notWritable");
+  }
+
+ private:
+  template <typename F>
+  Result<std::vector<VarBind>> forward(F&& call) {
+    m_parent.context_requests.push_back(m_vlan);
+    ++m_parent.counters.pdus;
+    auto it = m_parent.contexts.find(m_vlan);
+    if (it == m_parent.contexts.end()) return fail(ErrorCode::timeout, "get-bulk: no response (timeout)");
+    return call(*it->second);
+  }
+  FakeSnmp& m_parent;
+  int m_vlan;
+};
+
+inline std::unique_ptr<SnmpSession> FakeSnmp::vlan_context(int vlan) {
+  if (contexts.empty()) return nullptr;
+  return std::make_unique<FakeContext>(*this, vlan);
+}
 
 // A fresh Q-BRIDGE switch: n ports (bridge port = front + offset, ifIndex = front + 100), VLAN 1
 // with every port untagged, PVID 1, PoE on and delivering on every port.

@@ -68,6 +68,33 @@ TEST(Render, FdbIsIndexedByVlanThenMac) {
   EXPECT_EQ(m.at(O("1.3.6.1.2.1.17.4.3.1.1.184.39.235.1.2.3")).bytes.size(), 6U);
 }
 
+// Cisco IOS's per-VLAN BRIDGE-MIB: nothing in the default context, VLAN 10's context lists its
+// member ports (same bridge port numbers) and only the MACs learned in VLAN 10.
+TEST(Render, BridgeTablesPerVlanServeEachVlansPortsAndMacs) {
+  SwitchState s = SwitchState::make_default(4);
+  s.vlans[10] = Vlan{"pi01", {1, 4}, {1}, {}, RowStatus::active};
+  s.port(1).pvid = 10;
+  s.vlans[1].egress.erase(1);
+  s.vlans[1].untagged.erase(1);
+  Knobs k;
+  k.bridge_tables_per_vlan = true;
+  k.bridge_port_offset = 10;
+  const Mac in10{0xb8, 0x27, 0xeb, 0, 0, 1}, in1{0xdc, 0xa6, 0x32, 0, 0, 2};
+  const std::vector<FdbEntry> fdb{{1, 10, in10}, {2, 1, in1}};
+  const MibMap m = render_mib(s, k, Mode::qbridge, fdb);
+  EXPECT_FALSE(m.contains(O("1.3.6.1.2.1.17.1.4.1.2.11")));
+  EXPECT_FALSE(m.contains(O("1.3.6.1.2.1.17.4.3.1.2.184.39.235.0.0.1")));
+  const MibMap v10 = render_vlan_bridge(s, k, Mode::qbridge, fdb, 10);
+  EXPECT_EQ(v10.at(O("1.3.6.1.2.1.17.1.4.1.2.11")), Value::integer(1));   // port 1: bridge port 11
+  EXPECT_EQ(v10.at(O("1.3.6.1.2.1.17.1.4.1.2.14")), Value::integer(4));   // tagged member
+  EXPECT_FALSE(v10.contains(O("1.3.6.1.2.1.17.1.4.1.2.12")));
+  EXPECT_EQ(v10.at(O("1.3.6.1.2.1.17.4.3.1.2.184.39.235.0.0.1")), Value::integer(11));
+  EXPECT_FALSE(v10.contains(O("1.3.6.1.2.1.17.4.3.1.2.220.166.50.0.0.2")));
+  const MibMap v1 = render_vlan_bridge(s, k, Mode::qbridge, fdb, 1);
+  EXPECT_FALSE(v1.contains(O("1.3.6.1.2.1.17.1.4.1.2.11")));
+  EXPECT_EQ(v1.at(O("1.3.6.1.2.1.17.4.3.1.2.220.166.50.0.0.2")), Value::integer(12));
+}
+
 TEST(Render, ModesServeTheirOwnMibs) {
   const SwitchState s = SwitchState::make_default(2);
   const MibMap q = render_mib(s, Knobs{}, Mode::qbridge, {});
