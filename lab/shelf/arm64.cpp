@@ -1,7 +1,5 @@
 #include "lab/shelf/arm64.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
 
 #include "image/build.hpp"
@@ -143,11 +141,10 @@ Result<Arm64Images> ensure_arm64_images(const fs::path& cache_dir, const Images&
   auto kernel = image_kernel(root);
   if (!kernel) return std::unexpected(kernel.error());
   std::error_code ec;
-  const fs::path stage = images.dir.string() + ".stage-" + std::to_string(getpid());
+  auto staged = begin_stage(images.dir);
+  if (!staged) return std::unexpected(staged.error());
+  const fs::path stage = *staged;
   const fs::path log = images.dir.string() + ".build.log";
-  fs::remove_all(stage, ec);
-  fs::create_directories(stage, ec);
-  if (ec) return fail(ErrorCode::io, "create " + stage.string() + ": " + ec.message());
   progress("arm64 lab entry " + images.dir.string() + ": kernel " + *kernel + ", /srv disk with the image as golden image");
   fs::copy_file(root / "boot" / ("vmlinuz-" + *kernel), stage / "vmlinuz", ec);
   fs::copy_file(root / "boot" / ("initrd.img-" + *kernel), stage / "initrd.img", ec);

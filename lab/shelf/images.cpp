@@ -190,6 +190,15 @@ Result<void> make_disks(const fs::path& stage, const Recipe& recipe, const fs::p
 
 }  // namespace
 
+Result<fs::path> begin_stage(const fs::path& entry_dir) {
+  const fs::path stage = entry_dir.string() + ".stage-" + std::to_string(getpid());
+  std::error_code ec;
+  fs::remove_all(stage, ec);
+  fs::create_directories(stage, ec);
+  if (ec) return fail(ErrorCode::io, "create " + stage.string() + ": " + ec.message());
+  return stage;
+}
+
 Result<void> prepare_pi_root(const fs::path& root, const Recipe& recipe, const std::string& authorized_keys) {
   if (auto r = install_files(root, recipe.pi_files); !r) return r;
   if (auto r = prepare_root_account(root, authorized_keys); !r) return r;
@@ -351,11 +360,10 @@ Result<Images> ensure_images(const fs::path& cache_dir, const Recipe& recipe,
   const Images images = images_at(cache_dir, recipe);
   if (images_ready(images)) return images;
   std::error_code ec;
-  const fs::path stage = images.dir.string() + ".stage-" + std::to_string(getpid());
+  auto staged = begin_stage(images.dir);
+  if (!staged) return std::unexpected(staged.error());
+  const fs::path stage = *staged;
   const fs::path log = images.dir.string() + ".build.log";
-  fs::remove_all(stage, ec);
-  fs::create_directories(stage, ec);
-  if (ec) return fail(ErrorCode::io, "create " + stage.string() + ": " + ec.message());
   fs::remove(log, ec);
   progress("building lab images into " + images.dir.string() + " (log: " + log.string() + ")");
   progress("mmdebstrap fileserver root (" + recipe.mirror + ")");

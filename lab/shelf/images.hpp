@@ -73,6 +73,10 @@ Result<std::vector<std::pair<std::string, std::string>>> read_role_files(const s
 // `fileservers`, with the lab's paths and `authorized_key` as picluster_ssh_public_key.
 std::string role_chroot_inventory(const std::filesystem::path& root, const std::string& authorized_key);
 
+// A fresh, empty staging folder for the cache entry `entry_dir`: <entry_dir>.stage-<pid>. A build
+// fills it and renames it to `entry_dir` last, so a crash never leaves a half-built entry.
+Result<std::filesystem::path> begin_stage(const std::filesystem::path& entry_dir);
+
 // Makes `root` a lab Pi root: the recipe's pi_files (interfaces left to picluster, hostname, sshd
 // settings), root's password removed and `authorized_keys` installed (the lab client and the
 // fileserver), no SSH host keys (nfsroot makes each Pi's). Used for the x86 template and for the
