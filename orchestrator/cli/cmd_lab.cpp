@@ -92,6 +92,7 @@ Result<int> run_up(const LabArgs& a) {
             << "  fileserver: ssh root@127.0.0.1 -p " << state->ssh_port << "\n"
             << "  Pi ports:   1-" << state->pis << " (MACs b8:27:eb:1a:b0:NN"
             << (state->netboot ? ", serials 1ab0c0NN, NN the port in hex" : "")
+            << (state->arch == lab::PiArch::arm64 ? "; aarch64 VMs on " + state->arm64_images : "")
             << ")\n"
             << "  inventory:  export PICLUSTER_INVENTORY=" << (dir / "inventory.json").string() << "\n";
   return 0;
@@ -120,7 +121,8 @@ Result<int> run_status(const LabArgs& a) {
     for (const auto& p : st->processes) procs.push_back({{"name", p.name}, {"pid", p.pid}, {"running", p.running}});
     const nlohmann::json j = {{"dir", fs::absolute(a.dir).string()}, {"pis", st->state.pis},
                               {"ssh_port", st->state.ssh_port}, {"snmp_port", st->state.snmp_port},
-                              {"images", st->state.images}, {"processes", procs}};
+                              {"images", st->state.images}, {"arch", lab::to_string(st->state.arch)},
+                              {"processes", procs}};
     std::cout << j.dump(2) << "\n";
     return 0;
   }
