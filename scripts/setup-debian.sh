@@ -29,6 +29,8 @@ packages=(
   qemu-user-static binfmt-support arch-test dosfstools mtools fdisk xz-utils cpio
   # zero-touch enrollment's integration test: a real dnsmasq in a network namespace
   dnsmasq-base
+  # the arm64 lab (lab up --arch arm64, label lab-arm64): aarch64 Pi VMs
+  qemu-system-arm
 )
 
 export DEBIAN_FRONTEND=noninteractive

@@ -48,7 +48,9 @@ main() {
   local summary=build/ci/lab-timing-summary.txt
   rm -f "$summary"
   local status=0
-  ctest --test-dir build/ci -L "$labels" --output-on-failure --timeout 1800 -j1 2>&1 |
+  # -L is a regex, so `lab` also matches `lab-arm64` (arm64 Pi VMs, about an hour): left out here,
+  # run alone (docs/lab.md).
+  ctest --test-dir build/ci -L "$labels" -LE 'lab-arm64' --output-on-failure --timeout 1800 -j1 2>&1 |
     with_lab_summary "$summary" || status=$?
   exit "$status"
 }

@@ -143,10 +143,7 @@ Result<void> configure_roots(const fs::path& stage, const Recipe& recipe, const 
   if (auto r = keygen(stage / "fileserver_client_key", "lab-fileserver-to-pis"); !r) return r;
   const std::string client_pub = read_text(stage / "client_key.pub");
   const std::string fs_client_pub = read_text(stage / "fileserver_client_key.pub");
-  // Pi root: lab client and fileserver may log in as root; no host keys (nfsroot makes each Pi's).
-  if (auto r = install_files(pi_root, recipe.pi_files); !r) return r;
-  if (auto r = prepare_root_account(pi_root, client_pub + fs_client_pub); !r) return r;
-  remove_host_keys(pi_root);
+  if (auto r = prepare_pi_root(pi_root, recipe, client_pub + fs_client_pub); !r) return r;
   // Fileserver root: the lab's own files, the role (which authorizes the lab client), the pinned
   // host key, its own key to reach the Pis.
   if (auto r = install_files(fs_root, recipe.fileserver_files); !r) return r;
@@ -192,6 +189,22 @@ Result<void> make_disks(const fs::path& stage, const Recipe& recipe, const fs::p
 }
 
 }  // namespace
+
+Result<fs::path> begin_stage(const fs::path& entry_dir) {
+  const fs::path stage = entry_dir.string() + ".stage-" + std::to_string(getpid());
+  std::error_code ec;
+  fs::remove_all(stage, ec);
+  fs::create_directories(stage, ec);
+  if (ec) return fail(ErrorCode::io, "create " + stage.string() + ": " + ec.message());
+  return stage;
+}
+
+Result<void> prepare_pi_root(const fs::path& root, const Recipe& recipe, const std::string& authorized_keys) {
+  if (auto r = install_files(root, recipe.pi_files); !r) return r;
+  if (auto r = prepare_root_account(root, authorized_keys); !r) return r;
+  remove_host_keys(root);
+  return {};
+}
 
 fs::path default_ansible_dir() {
   if (const char* dir = std::getenv("PICLUSTER_ANSIBLE_DIR"); dir != nullptr && *dir != '\0') return dir;
@@ -347,11 +360,10 @@ Result<Images> ensure_images(const fs::path& cache_dir, const Recipe& recipe,
   const Images images = images_at(cache_dir, recipe);
   if (images_ready(images)) return images;
   std::error_code ec;
-  const fs::path stage = images.dir.string() + ".stage-" + std::to_string(getpid());
+  auto staged = begin_stage(images.dir);
+  if (!staged) return std::unexpected(staged.error());
+  const fs::path stage = *staged;
   const fs::path log = images.dir.string() + ".build.log";
-  fs::remove_all(stage, ec);
-  fs::create_directories(stage, ec);
-  if (ec) return fail(ErrorCode::io, "create " + stage.string() + ": " + ec.message());
   fs::remove(log, ec);
   progress("building lab images into " + images.dir.string() + " (log: " + log.string() + ")");
   progress("mmdebstrap fileserver root (" + recipe.mirror + ")");

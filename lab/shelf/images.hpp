@@ -73,6 +73,16 @@ Result<std::vector<std::pair<std::string, std::string>>> read_role_files(const s
 // `fileservers`, with the lab's paths and `authorized_key` as picluster_ssh_public_key.
 std::string role_chroot_inventory(const std::filesystem::path& root, const std::string& authorized_key);
 
+// A fresh, empty staging folder for the cache entry `entry_dir`: <entry_dir>.stage-<pid>. A build
+// fills it and renames it to `entry_dir` last, so a crash never leaves a half-built entry.
+Result<std::filesystem::path> begin_stage(const std::filesystem::path& entry_dir);
+
+// Makes `root` a lab Pi root: the recipe's pi_files (interfaces left to picluster, hostname, sshd
+// settings), root's password removed and `authorized_keys` installed (the lab client and the
+// fileserver), no SSH host keys (nfsroot makes each Pi's). Used for the x86 template and for the
+// copy of an arm64 image (arm64.hpp).
+Result<void> prepare_pi_root(const std::filesystem::path& root, const Recipe& recipe, const std::string& authorized_keys);
+
 // The first Debian mirror for `suite` in /etc/apt/sources.list(.d) (one-line or deb822 format),
 // else http://deb.debian.org/debian.
 std::string default_mirror(const std::string& suite);

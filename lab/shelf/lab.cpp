@@ -19,6 +19,7 @@
 
 #include "inventory/inventory.hpp"
 #include "common/text.hpp"
+#include "lab/shelf/arm64.hpp"
 #include "lab/shelf/files.hpp"
 #include "lab/shelf/images.hpp"
 #include "lab/shelf/netboot.hpp"
@@ -61,7 +62,7 @@ std::string random_community() {
 Result<void> save_state(const LabPaths& paths, const LabState& s) {
   const nlohmann::json j = {{"version", 1}, {"pis", s.pis}, {"ssh_port", s.ssh_port}, {"snmp_port", s.snmp_port},
                             {"images", s.images}, {"fileserver_boot_seconds", s.fileserver_boot_seconds},
-                            {"netboot", s.netboot}};
+                            {"netboot", s.netboot}, {"arch", to_string(s.arch)}, {"arm64_images", s.arm64_images}};
   return write_file(paths.state(), j.dump(2) + "\n", fs::perms(0644));
 }
 
@@ -151,7 +152,7 @@ Result<void> write_access(const LabPaths& paths, const Images& images, int ssh_p
   return write_file(paths.secrets(), nlohmann::json{{"community", random_community()}}.dump() + "\n", fs::perms(0600));
 }
 
-Result<int> start_fileserver(const LabPaths& paths, const Images& images, int ssh_port) {
+Result<int> start_fileserver(const LabPaths& paths, const Images& images, int ssh_port, const fs::path& srv_disk) {
   const VmFiles files = paths.fileserver();
   std::error_code ec;
   fs::create_directories(files.dir, ec);
@@ -159,7 +160,7 @@ Result<int> start_fileserver(const LabPaths& paths, const Images& images, int ss
   // earlier lab on another image (the recipe changed) is started afresh.
   const fs::path disk = files.dir / "disk.qcow2";
   const fs::path srv = files.dir / "srv.qcow2";
-  for (const auto& [overlay, backing] : {std::pair{disk, images.fileserver_disk}, std::pair{srv, images.srv_disk}}) {
+  for (const auto& [overlay, backing] : {std::pair{disk, images.fileserver_disk}, std::pair{srv, srv_disk}}) {
     if (auto r = ensure_overlay(overlay, backing); !r) return std::unexpected(r.error().with_context("fileserver disk"));
   }
   FileserverVm vm{files, images.kernel, images.initrd, disk, srv, paths.vde().ctl_dir, kTrunkPort, ssh_port, 1024};
@@ -248,6 +249,13 @@ Result<void> stage_tftp(const LabPaths& paths, const LabState& s, const Images& 
   return {};
 }
 
+// arm64: the picluster arm64 image (built once into the cache) and the lab entry made of it.
+Result<Arm64Images> arm64_lab_images(const UpOptions& options, const Recipe& recipe, const Images& x86) {
+  auto version = ensure_arm64_image(options.cache, "/var/cache/picluster-tests/bookworm-arm64", options.progress);
+  if (!version) return std::unexpected(version.error());
+  return ensure_arm64_images(options.cache, x86, recipe, *version, options.progress);
+}
+
 std::vector<int> pi_ports_with_dirs(const LabPaths& paths) {
   std::vector<int> out;
   std::error_code ec;
@@ -277,6 +285,8 @@ Result<LabState> load_state(const LabPaths& paths) {
   s.images = j.value("images", "");
   s.fileserver_boot_seconds = j.value("fileserver_boot_seconds", 0.0);
   s.netboot = j.value("netboot", false);
+  s.arch = parse_pi_arch(j.value("arch", "x86_64")).value_or(PiArch::x86_64);
+  s.arm64_images = j.value("arm64_images", "");
   return s;
 }
 
@@ -306,6 +316,10 @@ Result<void> wait_for_ssh_banner(int port, std::chrono::seconds timeout) {
 
 Result<LabState> lab_up(const UpOptions& options) {
   if (options.pis < 0 || options.pis >= kTrunkPort) return fail(ErrorCode::invalid_argument, "--pis: 0..23");
+  if (options.netboot && options.arch == PiArch::arm64) {
+    return fail(ErrorCode::invalid_argument, "--netboot with --arch arm64: the netboot boot stage is x86 (kexec); "
+                                             "an arm64 lab boots its Pis' kernel directly");
+  }
   const LabPaths paths{fs::absolute(options.dir)};
   if (auto st = lab_status(paths.dir); st) {
     for (const auto& p : st->processes) {
@@ -321,6 +335,14 @@ Result<LabState> lab_up(const UpOptions& options) {
   s.pis = options.pis;
   s.netboot = options.netboot;
   s.images = images->dir.string();
+  s.arch = options.arch;
+  fs::path srv_disk = images->srv_disk;
+  if (s.arch == PiArch::arm64) {
+    auto arm64 = arm64_lab_images(options, *recipe, *images);
+    if (!arm64) return std::unexpected(arm64.error().with_context("images"));
+    s.arm64_images = arm64->dir.string();
+    srv_disk = arm64->srv_disk;
+  }
   if (s.netboot) {
     if (auto r = prepare_boot_stage(paths, options, *images); !r) return std::unexpected(r.error());
   }
@@ -345,7 +367,7 @@ Result<LabState> lab_up(const UpOptions& options) {
   // 3. The fileserver VM, then its SSH banner.
   options.progress("booting the fileserver VM (TCG; about a minute)");
   const auto boot_start = Clock::now();
-  if (auto pid = start_fileserver(paths, *images, s.ssh_port); !pid) return cleanup(pid.error());
+  if (auto pid = start_fileserver(paths, *images, s.ssh_port, srv_disk); !pid) return cleanup(pid.error());
   if (auto r = wait_for_ssh_banner(s.ssh_port, options.ssh_timeout); !r) {
     return cleanup(r.error().with_context("fileserver (console log: " + paths.fileserver().serial_log().string() + ")"));
   }
@@ -392,7 +414,8 @@ Result<LabStatus> lab_status(const fs::path& dir) {
   out.processes.push_back(entry("switch", read_pidfile(paths.switch_dir() / "pid"), "picluster-lab-switch"));
   out.processes.push_back(entry("fileserver", read_pidfile(paths.fileserver().pidfile()), kQemuBinary));
   for (int port : pi_ports_with_dirs(paths)) {
-    out.processes.push_back(entry("port" + two_digits(port), read_pidfile(paths.pi(port).pidfile()), kQemuBinary));
+    const auto pid = running_pid(paths.pi(port));
+    out.processes.push_back(ProcessStatus{"port" + two_digits(port), pid.value_or(0), pid.has_value()});
   }
   return out;
 }

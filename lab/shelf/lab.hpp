@@ -59,6 +59,8 @@ struct LabState {
   std::string images;            // cache entry folder (kernel, initrd, disk)
   double fileserver_boot_seconds = 0;
   bool netboot = false;          // lab up --netboot: Pis boot through the boot stage (netboot.hpp)
+  PiArch arch = PiArch::x86_64;  // lab up --arch: what the Pi VMs are (arm64.hpp)
+  std::string arm64_images;      // arm64: its cache entry folder (kernel, initrd, /srv disk)
 };
 
 Result<LabState> load_state(const LabPaths& paths);
@@ -68,6 +70,7 @@ struct UpOptions {
   std::filesystem::path cache;
   int pis = 2;
   bool netboot = false;  // a shelf with boot.mode "netboot" whose Pis boot like a Pi 4 (netboot.hpp)
+  PiArch arch = PiArch::x86_64;  // arm64: Pis are aarch64 VMs on a picluster arm64 image (arm64.hpp)
   std::filesystem::path switch_binary;  // picluster-lab-switch
   std::chrono::seconds ssh_timeout{600};
   std::function<void(const std::string&)> progress = [](const std::string&) {};

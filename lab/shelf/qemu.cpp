@@ -19,20 +19,23 @@ namespace picluster::lab {
 namespace fs = std::filesystem;
 namespace {
 
-// Options every lab VM shares.
-std::vector<std::string> common_argv(const VmFiles& f, int memory_mb) {
-  return {kQemuBinary, "-accel", "tcg", "-cpu", "max", "-m", std::to_string(memory_mb), "-smp", "1",
+std::vector<std::string> with(std::vector<std::string> base, const std::vector<std::string>& more) {
+  base.insert(base.end(), more.begin(), more.end());
+  return base;
+}
+
+// Options every lab VM shares. arm64: the generic `virt` board (Debian's QEMU has no Pi 4 board,
+// and none runs the VideoCore firmware) with a Pi 4's CPU.
+std::vector<std::string> common_argv(const VmFiles& f, int memory_mb, PiArch arch = PiArch::x86_64) {
+  std::vector<std::string> head = {kQemuBinary, "-accel", "tcg", "-cpu", "max"};
+  if (arch == PiArch::arm64) head = {kQemuArm64Binary, "-M", "virt", "-accel", "tcg", "-cpu", "cortex-a72"};
+  return with(head, {"-m", std::to_string(memory_mb), "-smp", "1",
           "-nodefaults", "-no-user-config", "-display", "none", "-daemonize",
           "-pidfile", f.pidfile().string(),
           "-chardev", "socket,id=ser0,path=" + f.serial_socket().string() + ",server=on,wait=off,logfile=" +
                           f.serial_log().string() + ",logappend=on",
           "-serial", "chardev:ser0",
-          "-monitor", "unix:" + f.monitor().string() + ",server=on,wait=off"};
-}
-
-std::vector<std::string> with(std::vector<std::string> base, const std::vector<std::string>& more) {
-  base.insert(base.end(), more.begin(), more.end());
-  return base;
+          "-monitor", "unix:" + f.monitor().string() + ",server=on,wait=off"});
 }
 
 }  // namespace
@@ -51,7 +54,7 @@ std::vector<std::string> fileserver_argv(const FileserverVm& vm) {
 }
 
 std::vector<std::string> pi_argv(const PiVm& vm) {
-  auto argv = common_argv(vm.files, vm.memory_mb);
+  auto argv = common_argv(vm.files, vm.memory_mb, vm.arch);
   if (!vm.serial.empty()) argv = with(argv, {"-smbios", "type=1,serial=" + vm.serial});
   return with(argv,
               {"-name", vm.name,
@@ -60,9 +63,19 @@ std::vector<std::string> pi_argv(const PiVm& vm) {
                "-device", "virtio-net-pci,netdev=net0,mac=" + vm.mac});
 }
 
-std::string pi_cmdline(const std::string& rendered_cmdline) {
-  return rendered_cmdline + " net.ifnames=0 console=ttyS0,115200";
+std::string pi_cmdline(const std::string& rendered_cmdline, PiArch arch) {
+  return rendered_cmdline + " net.ifnames=0 console=" + (arch == PiArch::arm64 ? "ttyAMA0" : "ttyS0") + ",115200";
 }
+
+std::string to_string(PiArch arch) { return arch == PiArch::arm64 ? "arm64" : "x86_64"; }
+
+std::optional<PiArch> parse_pi_arch(std::string_view text) {
+  if (text == "x86_64" || text == "amd64") return PiArch::x86_64;
+  if (text == "arm64" || text == "aarch64") return PiArch::arm64;
+  return std::nullopt;
+}
+
+bool is_qemu_process(int pid) { return process_matches(pid, kQemuBinary) || process_matches(pid, kQemuArm64Binary); }
 
 Result<bool> ensure_overlay(const fs::path& overlay, const fs::path& backing) {
   std::error_code ec;
@@ -137,7 +150,7 @@ Result<std::string> monitor_command(const fs::path& monitor_socket, const std::s
 
 std::optional<int> running_pid(const VmFiles& files) {
   const auto pid = read_pidfile(files.pidfile());
-  if (!pid || !process_matches(*pid, kQemuBinary)) return std::nullopt;
+  if (!pid || !is_qemu_process(static_cast<int>(*pid))) return std::nullopt;
   return static_cast<int>(*pid);
 }
 
@@ -146,10 +159,10 @@ Result<void> kill_vm(const VmFiles& files) {
   std::error_code ec;
   if (pid) {
     kill(*pid, SIGKILL);
-    for (int i = 0; i < 250 && process_matches(*pid, kQemuBinary); ++i) {
+    for (int i = 0; i < 250 && is_qemu_process(*pid); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    if (process_matches(*pid, kQemuBinary)) {
+    if (is_qemu_process(*pid)) {
       return fail(ErrorCode::timeout, "QEMU pid " + std::to_string(*pid) + " survived SIGKILL");
     }
   }

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/error.hpp"
@@ -37,6 +38,12 @@ struct FileserverVm {
   int memory_mb = 1024;
 };
 
+// What a Pi VM is: an x86-64 guest (the default lab), or an arm64 one (`lab up --arch arm64`):
+// qemu-system-aarch64 -M virt -cpu cortex-a72 booting a picluster arm64 image's own kernel.
+enum class PiArch { x86_64, arm64 };
+std::string to_string(PiArch arch);                      // "x86_64", "arm64"
+std::optional<PiArch> parse_pi_arch(std::string_view text);  // the same names; "amd64", "aarch64" too
+
 struct PiVm {
   VmFiles files;
   std::string name;               // for messages
@@ -48,6 +55,7 @@ struct PiVm {
   int port = 0;                   // switch access port
   int memory_mb = 512;
   std::string serial;             // board serial as the SMBIOS system serial; empty = none
+  PiArch arch = PiArch::x86_64;
 };
 
 // argv for the fileserver: management NIC first (eth0, user networking restricted to the
@@ -58,9 +66,10 @@ std::vector<std::string> fileserver_argv(const FileserverVm& vm);
 // instead of the SD card's boot partition, no disk.
 std::vector<std::string> pi_argv(const PiVm& vm);
 
-// picluster's rendered cmdline.txt plus what an x86 guest needs: the serial console (last, so it
-// becomes /dev/console) and classic interface names (the cmdline's ip= names eth0).
-std::string pi_cmdline(const std::string& rendered_cmdline);
+// picluster's rendered cmdline.txt plus what the guest needs: the serial console (last, so it
+// becomes /dev/console: ttyS0 on x86, the virt board's PL011 ttyAMA0 on arm64, as on a Pi) and
+// classic interface names (the cmdline's ip= names eth0).
+std::string pi_cmdline(const std::string& rendered_cmdline, PiArch arch = PiArch::x86_64);
 
 // Makes `overlay` a qcow2 copy-on-write overlay on the raw image `backing`. An existing overlay
 // is kept when its backing file is `backing`, and replaced by an empty one when it is not (a
@@ -74,12 +83,17 @@ Result<int> launch(const std::vector<std::string>& argv, const VmFiles& files);
 // Sends one human-monitor command ("stop", "cont", "system_reset") and returns its output.
 Result<std::string> monitor_command(const std::filesystem::path& monitor_socket, const std::string& command);
 
-// The recorded PID of a running VM, if its pidfile names a live qemu-system-x86_64.
+// The recorded PID of a running VM, if its pidfile names a live qemu-system-x86_64 or
+// qemu-system-aarch64.
 std::optional<int> running_pid(const VmFiles& files);
 
 // Hard power cut: SIGKILL to the recorded QEMU process; the pidfile is removed.
 Result<void> kill_vm(const VmFiles& files);
 
 inline constexpr const char* kQemuBinary = "qemu-system-x86_64";
+inline constexpr const char* kQemuArm64Binary = "qemu-system-aarch64";
+
+// True when `pid` is one of the lab's QEMU binaries.
+bool is_qemu_process(int pid);
 
 }  // namespace picluster::lab

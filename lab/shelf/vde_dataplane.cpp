@@ -5,6 +5,7 @@
 
 #include "bootcfg/bootcfg.hpp"
 #include "inventory/inventory.hpp"
+#include "lab/shelf/arm64.hpp"
 #include "lab/shelf/images.hpp"
 #include "lab/shelf/netboot.hpp"
 #include "lab/shelf/qemu.hpp"
@@ -90,6 +91,14 @@ Result<void> VdeDataPlane::power_on(int port) {
   const Images images = images_at_dir(m_state.images);
   PiVm vm{files, pi->name, images.kernel, images.initrd, pi_cmdline(bootcfg::render_cmdline(*shelf, *pi)),
           pi->mac ? pi->mac->str() : lab_pi_mac(port), m_paths.vde().ctl_dir, port, 512, {}};
+  if (m_state.arch == PiArch::arm64) {
+    // The arm64 image's own kernel and initramfs, as its boot set gives them to a real Pi.
+    const Arm64Images arm64 = arm64_images_at_dir(m_state.arm64_images);
+    vm.arch = PiArch::arm64;
+    vm.kernel = arm64.kernel;
+    vm.initrd = arm64.initrd;
+    vm.cmdline = pi_cmdline(bootcfg::render_cmdline(*shelf, *pi), PiArch::arm64);
+  }
   if (m_state.netboot) {
     // No kernel of its own: the boot stage fetches it over TFTP, as a Pi 4's bootloader does, and
     // the board serial it asks with is the VM's own (the hardware's, not the inventory's).

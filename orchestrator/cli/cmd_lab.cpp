@@ -21,6 +21,7 @@ struct LabArgs {
   std::string switch_binary;
   int pis = 2;
   bool netboot = false;
+  std::string arch = "x86_64";
   bool json = false;
   bool dry_run = false;
   std::string name;
@@ -64,6 +65,7 @@ Result<int> run_up(const LabArgs& a) {
   options.cache = a.cache;
   options.pis = a.pis;
   options.netboot = a.netboot;
+  options.arch = lab::parse_pi_arch(a.arch).value_or(lab::PiArch::x86_64);
   options.switch_binary = find_switch_binary(a.switch_binary);
   if (a.dry_run) {
     std::cout << "would build or reuse images in " << a.cache << "\n"
@@ -71,6 +73,10 @@ Result<int> run_up(const LabArgs& a) {
               << lab::kTrunkPort << "), and " << options.switch_binary << " with the vde data plane\n"
               << "would write " << (fs::absolute(a.dir) / "inventory.json").string() << " with " << a.pis
               << " Pi port(s)" << (a.netboot ? ", boot.mode netboot" : "") << "\n";
+    if (options.arch == lab::PiArch::arm64) {
+      std::cout << "would build or reuse the arm64 image in " << (fs::absolute(a.cache) / "arm64/images").string()
+                << " and boot the Pis with qemu-system-aarch64 -M virt -cpu cortex-a72\n";
+    }
     if (a.netboot) {
       std::cout << "would build the netboot boot stage and stage the x86 boot set in each Pi's TFTP folder\n";
     }
@@ -86,6 +92,7 @@ Result<int> run_up(const LabArgs& a) {
             << "  fileserver: ssh root@127.0.0.1 -p " << state->ssh_port << "\n"
             << "  Pi ports:   1-" << state->pis << " (MACs b8:27:eb:1a:b0:NN"
             << (state->netboot ? ", serials 1ab0c0NN, NN the port in hex" : "")
+            << (state->arch == lab::PiArch::arm64 ? "; aarch64 VMs on " + state->arm64_images : "")
             << ")\n"
             << "  inventory:  export PICLUSTER_INVENTORY=" << (dir / "inventory.json").string() << "\n";
   return 0;
@@ -114,7 +121,8 @@ Result<int> run_status(const LabArgs& a) {
     for (const auto& p : st->processes) procs.push_back({{"name", p.name}, {"pid", p.pid}, {"running", p.running}});
     const nlohmann::json j = {{"dir", fs::absolute(a.dir).string()}, {"pis", st->state.pis},
                               {"ssh_port", st->state.ssh_port}, {"snmp_port", st->state.snmp_port},
-                              {"images", st->state.images}, {"processes", procs}};
+                              {"images", st->state.images}, {"arch", lab::to_string(st->state.arch)},
+                              {"processes", procs}};
     std::cout << j.dump(2) << "\n";
     return 0;
   }
@@ -150,6 +158,9 @@ void register_lab_commands(CLI::App& app, Context& ctx) {
   up->add_option("--pis", args->pis, "Number of Pi ports (1..N)")->check(CLI::Range(0, 23))->capture_default_str();
   up->add_flag("--netboot", args->netboot,
                "Netboot shelf: Pis boot like a Pi 4 bootloader (DHCP, TFTP from dnsmasq, kexec)");
+  up->add_option("--arch", args->arch, "What the Pi VMs are: x86_64, or arm64 (aarch64 VMs on a picluster arm64 image)")
+      ->check(CLI::IsMember({"x86_64", "arm64"}))
+      ->capture_default_str();
   up->add_option("--cache", args->cache, "Image cache (default: $PICLUSTER_LAB_CACHE or /var/cache/picluster-lab)");
   up->add_option("--switch-binary", args->switch_binary, "picluster-lab-switch to run (default: found beside picluster)");
   up->add_flag("--dry-run", args->dry_run, "Say what would be started, start nothing");
