@@ -55,8 +55,13 @@ struct SshHost::Impl {
   // to `wait` for the socket when nothing is there: bytes read, 0, SSH_EOF or SSH_ERROR.
   int pump(std::chrono::milliseconds wait);
   bool kill_running();
-  // Sends one request (argv under the remote `timeout`, and its stdin); await() reads its answer.
+  // Sends one run request (argv under the remote `timeout`, and its stdin); await() reads its
+  // answer.
   Result<void> send(const std::vector<std::string>& argv, const RunOptions& options);
+  // Sends one file request (remote_batch.hpp); await() reads its answer.
+  Result<void> send_op(const remote::Request& request);
+  // A file request and its answer: the helper's stdout, or its error (not_found for status 44).
+  Result<std::string> call(const remote::Request& request);
   Result<CommandResult> await(const std::vector<std::string>& argv, const RunOptions& options);
   std::unexpected<Error> lost(const std::string& program);  // closes the channel
 };
@@ -64,7 +69,6 @@ struct SshHost::Impl {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr int kMissing = 44;  // exit status the scripts below use for "no such path"
 
 // The name known_hosts uses for a host: "host" on port 22, "[host]:port" otherwise.
 std::string known_hosts_name(const SshTarget& t) {
@@ -382,6 +386,34 @@ Result<void> SshHost::Impl::send(const std::vector<std::string>& argv, const Run
   return {};
 }
 
+Result<void> SshHost::Impl::send_op(const remote::Request& request) {
+  if (auto started = start_helper(); !started) {
+    return std::unexpected(started.error().with_context(request.args[0]));
+  }
+  if (!write_all(remote::encode_op(request.args, request.input.size())) || !write_all(request.input)) {
+    return lost(request.args[0]);
+  }
+  return {};
+}
+
+// File requests do a few syscalls per path on the fileserver; the limit only bounds a helper that
+// stopped answering (a hung mount), and the channel is then given up.
+constexpr auto kFileRequestLimit = std::chrono::minutes(5);
+
+Result<std::string> SshHost::Impl::call(const remote::Request& request) {
+  if (auto sent = send_op(request); !sent) return std::unexpected(sent.error());
+  ++requests;
+  RunOptions options;
+  options.timeout = kFileRequestLimit;
+  auto r = await(request.args, options);
+  if (!r) return std::unexpected(r.error());
+  if (r->exit_status == 0) return std::move(r->out);
+  std::string err = r->err;
+  while (!err.empty() && err.back() == '\n') err.pop_back();
+  if (err.empty()) err = request.args[0] + ": exit " + std::to_string(r->exit_status);
+  return fail(r->exit_status == remote::kMissingStatus ? ErrorCode::not_found : ErrorCode::io, where() + ": " + err);
+}
+
 Result<CommandResult> SshHost::Impl::await(const std::vector<std::string>& argv, const RunOptions& options) {
   CommandResult result;
   const auto deadline = Clock::now() + options.timeout;
@@ -455,128 +487,45 @@ Result<std::vector<CommandResult>> SshHost::run_all(const std::vector<std::vecto
   return out;
 }
 
-namespace {
-
-// Runs a fixed script with positional arguments: sh -c SCRIPT sh ARG...
-std::vector<std::string> script(std::string_view body, std::vector<std::string> args) {
-  std::vector<std::string> argv{"sh", "-c", std::string(body), "sh"};
-  for (auto& a : args) argv.push_back(std::move(a));
-  return argv;
-}
-
-constexpr std::string_view kExistsOrExit = "[ -e \"$1\" ] || [ -L \"$1\" ] || exit 44\n";
-
-Result<CommandResult> run_script(SshHost& host, std::string_view what, const std::string& path,
-                                 const std::vector<std::string>& argv, std::string input = {}) {
-  RunOptions options;
-  options.input = std::move(input);
-  options.timeout = std::chrono::minutes(2);
-  auto r = host.run(argv, options);
-  if (!r) return r;
-  if (r->exit_status == kMissing) {
-    return fail(ErrorCode::not_found, std::string(what) + " " + path + ": No such file or directory");
-  }
-  if (r->exit_status != 0) {
-    std::string err = r->err;
-    while (!err.empty() && err.back() == '\n') err.pop_back();
-    return fail(ErrorCode::command_failed, std::string(what) + " " + path + ": " + err);
-  }
-  return r;
-}
-
-}  // namespace
-
-Result<std::string> SshHost::read_file(const std::string& path) {
-  auto r = run_script(*this, "read", path,
-                      script(std::string(kExistsOrExit) + "exec cat -- \"$1\"", {path}));
-  if (!r) return std::unexpected(r.error().with_context(name()));
-  return std::move(r->out);
-}
+// The file operations: one file request each, answered by the helper itself (remote_batch.hpp).
+Result<std::string> SshHost::read_file(const std::string& path) { return m_impl->call({{"read", path}, {}}); }
 
 Result<void> SshHost::write_file(const std::string& path, std::string_view contents,
                                  unsigned mode, std::optional<Owner> owner) {
-  // mktemp creates the temporary with O_EXCL and mode 0600; mv -T renames it over the target,
-  // replacing a symlink there instead of following it.
-  constexpr std::string_view body =
-      "set -e\n"
-      "tmp=$(mktemp -- \"$(dirname -- \"$1\")/.$(basename -- \"$1\").picluster-XXXXXX\")\n"
-      "trap 'rm -f -- \"$tmp\"' EXIT\n"
-      "cat > \"$tmp\"\n"
-      "[ -z \"$3\" ] || chown -- \"$3\" \"$tmp\"\n"
-      "chmod -- \"$2\" \"$tmp\"\n"
-      "sync -- \"$tmp\"\n"
-      "mv -f -T -- \"$tmp\" \"$1\"\n"
-      "trap - EXIT\n";
-  char mode_text[8];
-  std::snprintf(mode_text, sizeof mode_text, "%04o", mode & 07777U);
-  const std::string owner_text =
-      owner ? std::to_string(owner->uid) + ":" + std::to_string(owner->gid) : std::string();
-  auto r = run_script(*this, "write", path, script(body, {path, mode_text, owner_text}),
-                      std::string(contents));
-  if (!r) return std::unexpected(r.error().with_context(name()));
-  return {};
+  return write_files({{path, std::string(contents), mode, owner, false}});
 }
 
 Result<FileStat> SshHost::stat(const std::string& path) {
-  auto r = run_script(*this, "stat", path,
-                      script("[ -e \"$1\" ] || [ -L \"$1\" ] || exit 0\n"
-                             "exec stat -c '%F|%s|%a|%Y|%u|%g' -- \"$1\"", {path}));
-  if (!r) return std::unexpected(r.error().with_context(name()));
-  FileStat st;
-  const auto fields = split(r->out.substr(0, r->out.find('\n')), '|');
-  if (fields.size() != 6) return st;  // missing
-  const std::string& kind = fields[0];
-  if (kind.find("regular") != std::string::npos) st.type = FileType::regular;
-  else if (kind == "directory") st.type = FileType::directory;
-  else if (kind == "symbolic link") st.type = FileType::symlink;
-  else st.type = FileType::other;
-  st.size = std::strtoull(fields[1].c_str(), nullptr, 10);
-  st.mode = static_cast<unsigned>(std::strtoul(fields[2].c_str(), nullptr, 8));
-  st.mtime = std::strtoll(fields[3].c_str(), nullptr, 10);
-  st.uid = static_cast<std::uint32_t>(std::strtoul(fields[4].c_str(), nullptr, 10));
-  st.gid = static_cast<std::uint32_t>(std::strtoul(fields[5].c_str(), nullptr, 10));
+  auto r = m_impl->call({{"stat", path}, {}});
+  if (!r) return std::unexpected(r.error());
+  auto st = remote::parse_stat(*r);
+  if (!st) return std::unexpected(st.error().with_context(name()));
   return st;
 }
 
 Result<std::vector<std::string>> SshHost::list(const std::string& dir) {
-  auto r = run_script(*this, "list", dir,
-                      script(std::string(kExistsOrExit) +
-                                 "exec find \"$1\" -mindepth 1 -maxdepth 1 -printf '%f\\0'",
-                             {dir}));
-  if (!r) return std::unexpected(r.error().with_context(name()));
-  std::vector<std::string> names = split(r->out, '\0');
-  std::erase(names, std::string());
-  std::ranges::sort(names);
-  return names;
+  auto r = m_impl->call({{"list", dir}, {}});
+  if (!r) return std::unexpected(r.error());
+  return remote::parse_names(*r);
 }
 
-// rename(2) across filesystems fails with EXDEV, but mv then copies and deletes, which is neither
-// atomic nor what the Host contract promises. So the script first checks that both parent folders
-// are on one filesystem and one mount (stat's device number and mount point: a btrfs subvolume
-// has a device number of its own, and rename(2) fails across bind mounts too) and refuses
-// otherwise; then mv -T does a plain rename(2).
-constexpr std::string_view kRenameScript =
-    "a=$(stat -c '%d %m' -- \"$(dirname -- \"$1\")\") || exit 1\n"
-    "b=$(stat -c '%d %m' -- \"$(dirname -- \"$2\")\") || exit 1\n"
-    "if [ \"$a\" != \"$b\" ]; then\n"
-    "  echo \"$1 and $2 are on different filesystems (device and mount: $a, $b); refusing to copy "
-    "instead of an atomic rename\" >&2\n"
-    "  exit 1\n"
-    "fi\n"
-    "exec mv -T -- \"$1\" \"$2\"";
-
+// rename(2) only: the helper refuses two paths on different filesystems or mounts (EXDEV) instead
+// of copying as mv would, which is neither atomic nor what the Host contract promises.
 Result<void> SshHost::rename(const std::string& from, const std::string& to) {
-  auto r = run_script(*this, "rename", from,
-                      script(std::string(kExistsOrExit) + std::string(kRenameScript), {from, to}));
-  if (!r) return std::unexpected(r.error().with_context(name()));
+  auto r = m_impl->call({{"rename", from, to}, {}});
+  if (!r) return std::unexpected(r.error());
   return {};
 }
 
 Result<void> SshHost::remove(const std::string& path) {
-  auto r = run_script(*this, "remove", path,
-                      script("if [ -d \"$1\" ] && [ ! -L \"$1\" ]; then exec rmdir -- \"$1\"; "
-                             "else exec rm -f -- \"$1\"; fi", {path}));
-  if (!r) return std::unexpected(r.error().with_context(name()));
+  auto r = m_impl->call({{"remove", path}, {}});
+  if (!r) return std::unexpected(r.error());
+  return {};
+}
+
+Result<void> SshHost::make_dirs(const std::string& path) {
+  auto r = m_impl->call({{"mkdir", path}, {}});
+  if (!r) return std::unexpected(r.error());
   return {};
 }
 
@@ -585,34 +534,28 @@ std::uint64_t SshHost::channels() const { return m_impl->channels; }
 
 Result<PathSnapshot> SshHost::read_paths(const std::vector<PathRead>& paths) {
   if (paths.empty()) return PathSnapshot{};
-  const auto command = remote::read_paths_command(paths);
-  auto r = remote::run_batch(*this, command, "read " + std::to_string(paths.size()) + " paths");
-  if (!r) return std::unexpected(r.error().with_context(name()));
-  auto snapshot = remote::parse_read_paths(paths, r->out);
+  auto r = m_impl->call(remote::read_paths_request(paths));
+  if (!r) return std::unexpected(r.error());
+  auto snapshot = remote::parse_read_paths(*r);
   if (!snapshot) return std::unexpected(snapshot.error().with_context(name()));
   return snapshot;
 }
 
 Result<void> SshHost::write_files(const std::vector<FileWrite>& files) {
   if (files.empty()) return {};
-  const auto command = remote::write_files_command(files);
-  auto r = remote::run_batch(*this, command, "write " + std::to_string(files.size()) + " files");
-  if (!r) return std::unexpected(r.error().with_context(name()));
+  auto r = m_impl->call(remote::write_files_request(files));
+  if (!r) return std::unexpected(r.error());
   return {};
 }
 
 Result<std::map<std::string, std::vector<std::string>>> SshHost::list_dirs(
     const std::vector<std::string>& dirs) {
   if (dirs.empty()) return std::map<std::string, std::vector<std::string>>{};
-  auto r = remote::run_batch(*this, remote::list_dirs_command(dirs), "list folders");
-  if (!r) return std::unexpected(r.error().with_context(name()));
-  return remote::parse_list_dirs(r->out);
-}
-
-Result<void> SshHost::make_dirs(const std::string& path) {
-  auto r = run_script(*this, "create folder", path, script("exec mkdir -p -- \"$1\"", {path}));
-  if (!r) return std::unexpected(r.error().with_context(name()));
-  return {};
+  auto r = m_impl->call(remote::list_dirs_request(dirs));
+  if (!r) return std::unexpected(r.error());
+  auto listed = remote::parse_list_dirs(*r);
+  if (!listed) return std::unexpected(listed.error().with_context(name()));
+  return listed;
 }
 
 }  // namespace picluster::nfsroot

@@ -6,9 +6,10 @@
 // on every wait. One SSH channel per connection runs a persistent remote helper
 // (nfsroot/remote_helper.hpp) and every operation is a request to it: argv travels framed and is
 // exec'd without a shell, so each element reaches the remote program unchanged, and the login
-// shell's start-up files run once per connection. File operations run small fixed sh scripts
-// whose arguments are passed positionally ("$1"), never pasted into the script. The only file
-// linking libssh.
+// shell's start-up files run once per connection. File operations and batches are answered by
+// the helper itself with perl builtins (nfsroot/remote_batch.hpp): no process per operation on the
+// fileserver, paths and contents length-framed, never parsed by a shell. The only file linking
+// libssh.
 
 #include <memory>
 
@@ -41,7 +42,7 @@ class SshHost final : public Host {
   Result<void> rename(const std::string& from, const std::string& to) override;
   Result<void> remove(const std::string& path) override;
   Result<void> make_dirs(const std::string& path) override;
-  // Each batch is one remote command (nfsroot/remote_batch.hpp).
+  // Each batch is one file request to the helper (nfsroot/remote_batch.hpp).
   Result<PathSnapshot> read_paths(const std::vector<PathRead>& paths) override;
   Result<void> write_files(const std::vector<FileWrite>& files) override;
   Result<std::map<std::string, std::vector<std::string>>> list_dirs(
