@@ -302,7 +302,7 @@ sub serve_op {
 send_all("$ARGV[0]\n");
 for (;;) {
   my ($kind, $nargs, $len) = split / /, take_line();
-  next if $kind eq 'k';
+  next if $kind eq 'k' || $kind eq 'q';
   die "picluster helper: bad request '$kind'\n" unless $kind eq 'r' || $kind eq 'f';
   my @argv = map { take(take_line()) } 1 .. $nargs;
   if ($kind eq 'r') { run_command(\@argv, $len); } else { serve_op(\@argv, $len); }

@@ -13,9 +13,11 @@
 #include <libssh/libssh.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -25,6 +27,7 @@
 #include "common/text.hpp"
 #include "nfsroot/remote_batch.hpp"
 #include "nfsroot/remote_helper.hpp"
+#include "nfsroot/ssh_master.hpp"
 
 namespace picluster::nfsroot {
 
@@ -37,7 +40,18 @@ struct SshHost::Impl {
   ssh_channel helper = nullptr;  // the persistent helper's channel (remote_helper.hpp)
   std::optional<remote::FrameReader> frames;
   std::string helper_err;  // the channel's stderr: for messages when the helper ends
+  // Through a connection master (ssh_master.hpp): its Unix socket instead of session and helper;
+  // mux_lost once it was closed after an error (the stream may be out of step).
+  int mux = -1;
+  bool mux_lost = false;
   ~Impl() {
+    if (mux >= 0) {
+      // Every answer was read (operations are synchronous): the helper is idle; say goodbye so
+      // the master keeps it for the next verb.
+      (void)::send(mux, "q\n", 2, MSG_NOSIGNAL);
+      ::close(mux);
+      mux = -1;
+    }
     close_helper();
     if (session != nullptr) {
       ssh_disconnect(session);
@@ -47,7 +61,9 @@ struct SshHost::Impl {
   [[nodiscard]] std::string where() const {
     return "ssh " + target.user + "@" + target.host + ":" + std::to_string(target.port);
   }
-  [[nodiscard]] std::string session_error() const { return ssh_get_error(session); }
+  [[nodiscard]] std::string session_error() const {
+    return session != nullptr ? ssh_get_error(session) : "the SSH connection master closed the connection";
+  }
   Result<void> start_helper();
   void close_helper();
   bool write_all(std::string_view data);
@@ -173,6 +189,28 @@ Result<void> authenticate(ssh_session session, const SshTarget& t) {
 }  // namespace
 
 Result<std::unique_ptr<SshHost>> SshHost::connect(const SshTarget& target) {
+  if (target.persist.count() > 0) {
+    // Through a connection master: a live one, else a new one; a busy one (another verb) or no
+    // safe socket folder: a direct connection.
+    if (auto path = master::socket_path(target)) {
+      int fd = master::connect_client(*path);
+      const bool spawn = fd < 0;
+      if (spawn) {
+        if (auto spawned = master::spawn(target, *path); !spawned) return std::unexpected(spawned.error());
+        fd = master::connect_client(*path);
+      }
+      if (fd >= 0) {
+        auto impl = std::make_unique<Impl>();
+        impl->target = target;
+        impl->channels = spawn ? 1 : 0;  // the master opened one for this verb
+        impl->mux = fd;
+        impl->marker = "picluster-master";
+        impl->frames.emplace(impl->marker);
+        impl->frames->feed(impl->marker + "\n");
+        return std::unique_ptr<SshHost>(new SshHost(std::move(impl)));
+      }
+    }
+  }
   ssh_init();
   auto impl = std::make_unique<Impl>();
   impl->target = target;
@@ -265,6 +303,13 @@ std::string last_line(std::string text) {
 }  // namespace
 
 void SshHost::Impl::close_helper() {
+  if (mux >= 0) {  // without a goodbye: the master ends the connection, the helper exits
+    ::close(mux);
+    mux = -1;
+    mux_lost = true;
+    frames.reset();
+    return;
+  }
   if (helper == nullptr) return;
   ssh_channel_send_eof(helper);  // the helper ends at the end of its input
   ssh_channel_close(helper);
@@ -274,6 +319,12 @@ void SshHost::Impl::close_helper() {
 }
 
 bool SshHost::Impl::write_all(std::string_view data) {
+  while (mux >= 0 && !data.empty()) {
+    const ssize_t n = ::send(mux, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
   while (!data.empty()) {
     const auto chunk = std::min<std::size_t>(data.size(), 1U << 20);
     const int n = ssh_channel_write(helper, data.data(), static_cast<std::uint32_t>(chunk));
@@ -284,6 +335,16 @@ bool SshHost::Impl::write_all(std::string_view data) {
 }
 
 int SshHost::Impl::pump(std::chrono::milliseconds wait) {
+  if (mux >= 0) {
+    pollfd p{mux, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(std::max<std::int64_t>(wait.count(), 0))) <= 0) return 0;
+    std::array<char, 65536> buffer{};
+    const ssize_t n = ::read(mux, buffer.data(), buffer.size());
+    if (n < 0) return errno == EINTR || errno == EAGAIN ? 0 : SSH_ERROR;
+    if (n == 0) return SSH_EOF;
+    frames->feed(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+    return static_cast<int>(n);
+  }
   const std::function<void(std::string_view)> to_frames = [this](std::string_view c) { frames->feed(c); };
   const std::function<void(std::string_view)> to_err = [this](std::string_view c) {
     helper_err.append(c);
@@ -304,7 +365,8 @@ int SshHost::Impl::pump(std::chrono::milliseconds wait) {
 }
 
 Result<void> SshHost::Impl::start_helper() {
-  if (helper != nullptr) return {};
+  if (helper != nullptr || mux >= 0) return {};
+  if (mux_lost) return fail(ErrorCode::ssh, where() + ": the connection through the SSH connection master was lost");
   ++channels;
   helper_err.clear();
   frames.emplace(marker);
@@ -446,7 +508,7 @@ Result<CommandResult> SshHost::Impl::await(const std::vector<std::string>& argv,
                                           (gone ? "killed it" : "sent it SIGKILL"));
     }
     if (now - last_traffic > std::chrono::seconds(15)) {
-      ssh_send_ignore(session, "keepalive");
+      if (session != nullptr) ssh_send_ignore(session, "keepalive");  // the master sends its own
       last_traffic = now;
     }
     // Sleep until the socket has more (or the next keepalive, or the deadline).
@@ -527,6 +589,89 @@ Result<void> SshHost::make_dirs(const std::string& path) {
   auto r = m_impl->call({{"mkdir", path}, {}});
   if (!r) return std::unexpected(r.error());
   return {};
+}
+
+Result<void> SshHost::warm_up() { return m_impl->start_helper(); }
+
+void SshHost::serve(int listener, std::chrono::seconds idle) {
+  Impl& m = *m_impl;
+  if (m.helper == nullptr) return;
+  int client = -1;
+  std::string tail;  // the client's last two bytes: "q\n" when it left cleanly
+  bool broken = false;
+  const auto to_client = [&](std::string_view c) {
+    if (client < 0) return;  // nobody asked: nothing should come
+    while (!c.empty()) {
+      const ssize_t n = ::send(client, c.data(), c.size(), MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        broken = true;
+        return;
+      }
+      c.remove_prefix(static_cast<std::size_t>(n));
+    }
+  };
+  const std::function<void(std::string_view)> out = to_client;
+  const std::function<void(std::string_view)> err = [](std::string_view) {};
+  auto idle_until = Clock::now() + idle;
+  auto last_traffic = Clock::now();
+  std::array<char, 65536> buffer{};
+  while (!broken) {
+    const int o = drain(m.helper, 0, out);
+    const int e = drain(m.helper, 1, err);
+    if (o == SSH_ERROR || e == SSH_ERROR || o == SSH_EOF) break;
+    if (o > 0) last_traffic = Clock::now();
+    if (ssh_channel_poll(m.helper, 0) > 0 || ssh_channel_poll(m.helper, 1) > 0) continue;
+    const auto now = Clock::now();
+    if (client < 0 && now >= idle_until) break;
+    if (now - last_traffic > std::chrono::seconds(15)) {
+      ssh_send_ignore(m.session, "keepalive");
+      last_traffic = now;
+    }
+    std::array<pollfd, 3> fds{pollfd{ssh_get_fd(m.session), POLLIN, 0}, pollfd{listener, POLLIN, 0},
+                              pollfd{client, POLLIN, 0}};
+    const auto sleep = client >= 0 ? kLongestSleep : std::chrono::milliseconds(1000);
+    (void)::poll(fds.data(), client >= 0 ? 3 : 2, static_cast<int>(sleep.count()));
+    // The client first: one that just said goodbye closes right after it, and the next verb may
+    // already be knocking; it must find the master free.
+    if (client >= 0 && (fds[2].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
+      const ssize_t n = ::read(client, buffer.data(), buffer.size());
+      if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+      if (n > 0) {
+        const std::string_view got(buffer.data(), static_cast<std::size_t>(n));
+        tail += got.substr(got.size() > 2 ? got.size() - 2 : 0);
+        if (tail.size() > 2) tail.erase(0, tail.size() - 2);
+        if (!m.write_all(got)) break;
+        last_traffic = Clock::now();
+        pollfd p{client, POLLIN, 0};  // after a goodbye, wait a moment for the close
+        if (tail != "q\n" || ::poll(&p, 1, 200) <= 0) continue;
+        if (::recv(client, buffer.data(), 1, MSG_PEEK) != 0) continue;
+      }
+      // The client left: after its goodbye ("q") the helper is idle; without it, out of step.
+      ::close(client);
+      client = -1;
+      if (tail != "q\n") break;
+      idle_until = Clock::now() + idle;
+    }
+    if ((fds[1].revents & POLLIN) != 0) {
+      const int fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd >= 0) {
+        ucred cred{};
+        socklen_t len = sizeof cred;
+        const bool ours = ::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && cred.uid == ::geteuid();
+        if (client >= 0 || !ours) {
+          (void)::send(fd, "busy\n", 5, MSG_NOSIGNAL);
+          ::close(fd);
+        } else if (::send(fd, "ready\n", 6, MSG_NOSIGNAL) == 6) {
+          client = fd;
+          tail.clear();
+        } else {
+          ::close(fd);
+        }
+      }
+    }
+  }
+  if (client >= 0) ::close(client);
 }
 
 std::uint64_t SshHost::round_trips() const { return m_impl->requests; }

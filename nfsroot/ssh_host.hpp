@@ -24,6 +24,9 @@ struct SshTarget {
   std::string identity_file;  // absolute; empty = ssh-agent, then ~/.ssh/id_*
   std::string known_hosts;    // absolute; never empty here
   std::chrono::seconds connect_timeout{15};
+  // > 0: reuse the connection across verbs through a master that stays this long after its last
+  // client (nfsroot/ssh_master.hpp); 0: every SshHost connects on its own.
+  std::chrono::seconds persist{0};
 };
 
 class SshHost final : public Host {
@@ -52,6 +55,12 @@ class SshHost final : public Host {
                                              const RunOptions& options) override;
   [[nodiscard]] std::uint64_t round_trips() const override;
   [[nodiscard]] std::uint64_t channels() const override;
+
+  // For the connection master (ssh_master.cpp): starts the remote helper now (the login shell's
+  // errors surface here), then relays the helper's protocol between it and one client at a time
+  // accepted on `listener`, until `idle` passes without a client or the connection is lost.
+  Result<void> warm_up();
+  void serve(int listener, std::chrono::seconds idle);
 
  private:
   struct Impl;
