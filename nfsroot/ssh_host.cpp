@@ -656,10 +656,7 @@ void SshHost::serve(int listener, std::chrono::seconds idle) {
     if ((fds[1].revents & POLLIN) != 0) {
       const int fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
       if (fd >= 0) {
-        ucred cred{};
-        socklen_t len = sizeof cred;
-        const bool ours = ::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && cred.uid == ::geteuid();
-        if (client >= 0 || !ours) {
+        if (client >= 0 || !master::peer_is_us(fd)) {
           (void)::send(fd, "busy\n", 5, MSG_NOSIGNAL);
           ::close(fd);
         } else if (::send(fd, "ready\n", 6, MSG_NOSIGNAL) == 6) {

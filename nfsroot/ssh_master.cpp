@@ -52,12 +52,6 @@ Result<std::string> private_folder() {
   return dir;
 }
 
-bool peer_is_us(int fd) {
-  ucred cred{};
-  socklen_t len = sizeof cred;
-  return ::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && cred.uid == ::geteuid();
-}
-
 sockaddr_un address(const std::string& path) {
   sockaddr_un a{};
   a.sun_family = AF_UNIX;
@@ -136,6 +130,12 @@ int listen_on(const std::string& path) {
 }
 
 }  // namespace
+
+bool peer_is_us(int fd) {
+  ucred cred{};
+  socklen_t len = sizeof cred;
+  return ::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && cred.uid == ::geteuid();
+}
 
 Result<std::string> socket_path(const SshTarget& target) {
   auto dir = private_folder();

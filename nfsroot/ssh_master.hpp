@@ -44,6 +44,9 @@ Result<std::string> socket_path(const SshTarget& target);
 // it is busy, or it is not the user's.
 int connect_client(const std::string& path);
 
+// The Unix socket's peer runs as this process's user (SO_PEERCRED).
+bool peer_is_us(int fd);
+
 // Starts a master for `target` listening on `path`; returns once it listens, or with the error
 // it met connecting (host key, authentication, the login shell), as a direct connection would.
 Result<void> spawn(const SshTarget& target, const std::string& path);

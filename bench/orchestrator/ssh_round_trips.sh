@@ -20,6 +20,9 @@
 #             separates picluster's own cost from the login shell's start-up files
 #   PERSIST=N the ssh inventory's fileserver.ssh_persist_seconds (default 0: every verb connects;
 #             N > 0: the first ssh verb leaves a connection master that the later ones reuse)
+#   WARM=1    with PERSIST: one unmeasured `fileserver show` over ssh before each shelf size's verbs,
+#             so every measured verb finds a live master (the "warm" figures; without it the first
+#             ssh verb of a size, or of the run, pays the connection and the login shell: "cold")
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${1:-$SRC/build/bench}
@@ -150,6 +153,7 @@ for n in $SIZES; do
   done
   added=$n
   "$PIC" apply >/dev/null
+  if [[ ${WARM:-0} == 1 ]]; then use ssh; "$PIC" fileserver show --json >/dev/null; fi
   for spec in "plan|plan --json" "status|status --json --probe none" "show|fileserver show --json" "apply|-v apply"; do
     label=${spec%%|*}; read -r -a args <<<"${spec#*|}"
     use local; read -r _ _ _ tl < <(run_verb local "$label" "${args[@]}")
@@ -177,4 +181,4 @@ read -r trips counted ch ts < <(run_verb ssh add -v add "$(printf 'pi%02d' "$nex
 [[ -d $FS/srv/nfsroot/$(printf 'pi%02d' "$next") ]] || { cat "$WORK/stderr"; echo "add over ssh failed" >&2; }
 echo "add of one Pi to a $MAX-Pi shelf over ssh: $ts s (target < 2 s): $(verdict "$ts < 2");" \
   "$trips round trips, $counted SSH channels (sshd's log: $ch)"
-echo "(PERSIST=${PERSIST:-0} NO_RC=${NO_RC:-0}; build: $BUILD; a Debug build is several times slower than Release; the machine's load: $(cut -d' ' -f1-3 /proc/loadavg))"
+echo "(PERSIST=${PERSIST:-0} WARM=${WARM:-0} NO_RC=${NO_RC:-0}; build: $BUILD; a Debug build is several times slower than Release; the machine's load: $(cut -d' ' -f1-3 /proc/loadavg))"
