@@ -195,6 +195,31 @@ TEST_F(SshBatchTest, HostilePathsRoundTripExactly) {
   EXPECT_FALSE(fs::exists(fs::path(m_dir) / "sshd" / "home" / "picluster-pwned"));
 }
 
+// The helper's own file operations report failures with the operation and the path, a missing
+// path as not_found (as LocalHost does), and the channel goes on serving.
+TEST_F(SshBatchTest, FileOperationErrorsNameThePath) {
+  const std::string missing = m_dir + "/no such";
+  auto r = m_host->read_file(missing);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::not_found);
+  EXPECT_THAT(r.error().message, ::testing::EndsWith("read " + missing + ": No such file or directory"));
+  r = m_host->read_file(m_dir);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::io);
+  EXPECT_THAT(r.error().message, ::testing::EndsWith("read " + m_dir + ": Is a directory"));
+  auto w = m_host->write_files({{missing + "/f", "x", 0644, std::nullopt, false}});
+  ASSERT_FALSE(w.has_value());
+  EXPECT_THAT(w.error().message, ::testing::HasSubstr("create " + missing + "/.f.picluster-"));
+  EXPECT_THAT(w.error().message, ::testing::EndsWith(": No such file or directory"));
+  it::spit(m_dir + "/plain", "x");
+  auto l = m_host->list(m_dir + "/plain");
+  ASSERT_FALSE(l.has_value());
+  EXPECT_THAT(l.error().message, ::testing::EndsWith("list " + m_dir + "/plain: Not a directory"));
+  EXPECT_EQ(m_host->stat(missing)->type, FileType::none);
+  EXPECT_TRUE(m_host->remove(missing).has_value());
+  EXPECT_EQ(m_host->channels(), 1U);
+}
+
 TEST_F(SshBatchTest, SshdKilledMidWriteLeavesEachFileOldOrNew) {
   const std::string dir = m_dir + "/victim";
   fs::create_directories(dir);
