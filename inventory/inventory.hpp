@@ -63,6 +63,9 @@ struct Fileserver {
   std::string user = "root";
   std::string identity_file;        // private key; empty = ssh-agent / default keys
   std::string known_hosts;          // empty = ~/.ssh/known_hosts
+  // > 0: reuse one SSH connection (and its remote helper) across verbs for this many seconds
+  // after the last one (nfsroot/ssh_master.hpp); 0 = connect once per verb.
+  int ssh_persist_seconds = 0;
   std::string trunk_interface = "eth0";
   int trunk_port = 24;              // the switch port the trunk is plugged into
   // trunk_port given as the switch's interface name ("te1/0/1": a module or uplink port that is

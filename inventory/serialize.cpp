@@ -164,6 +164,7 @@ std::optional<std::string> read_fileserver(const Json& j, const std::string& whe
   f.text("user", fs.user);
   f.text("identity_file", fs.identity_file);
   f.text("known_hosts", fs.known_hosts);
+  f.integer("ssh_persist_seconds", fs.ssh_persist_seconds, 0, 86400);
   f.text("trunk_interface", fs.trunk_interface);
   if (j.is_object() && j.contains("trunk_port") && j["trunk_port"].is_string()) {
     f.text("trunk_port", fs.trunk_port_name);  // an interface name; numbered in read_shelf
@@ -506,6 +507,7 @@ Json write_fileserver(const Fileserver& fs) {
   o["user"] = fs.user;
   if (!fs.identity_file.empty()) o["identity_file"] = fs.identity_file;
   if (!fs.known_hosts.empty()) o["known_hosts"] = fs.known_hosts;
+  if (fs.ssh_persist_seconds != 0) o["ssh_persist_seconds"] = fs.ssh_persist_seconds;
   o["trunk_interface"] = fs.trunk_interface;
   if (fs.trunk_port_name.empty()) {
     o["trunk_port"] = fs.trunk_port;

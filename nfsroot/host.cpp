@@ -100,6 +100,7 @@ Result<std::unique_ptr<Host>> connect(const inventory::Fileserver& fileserver,
   target.known_hosts = resolve(fileserver.known_hosts.empty() ? std::string("~/.ssh/known_hosts")
                                                               : fileserver.known_hosts,
                                inventory_dir);
+  target.persist = std::chrono::seconds(fileserver.ssh_persist_seconds);
   auto host = SshHost::connect(target);
   if (!host) return std::unexpected(host.error());
   return std::unique_ptr<Host>(std::move(*host));

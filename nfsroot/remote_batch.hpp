@@ -1,21 +1,23 @@
 #pragma once
-// The Host batches (host.hpp) as single remote commands, for a fileserver that is only reachable
-// through Host::run (SshHost): each batch is one fixed sh script, its paths and contents sent on
-// stdin (never pasted into the script or the command line), its answer parsed here.
+// The Host batches and file operations (host.hpp) as file requests to the remote helper
+// (nfsroot/remote_helper.hpp), for a fileserver reached over SSH: the helper answers them itself
+// with perl builtins, one request per batch, no process started on the fileserver. Paths and
+// contents travel length-framed or NUL-separated in the request's input, never through a shell.
+// Here: the requests and the parsers of their answers, pure and unit-tested (the helper itself
+// runs under LocalHost in tests/unit/nfsroot/remote_helper_test.cpp); SshHost does the I/O.
 //
-//   read_paths   `find -files0-from` prints the lstat facts of every path (NUL-terminated
-//                records), then `tar --format=gnu` streams the regular files asked with contents
-//                (binary-safe, one process, symlinks never followed). Missing paths are absent.
-//   write_files  records "KIND PATHLEN LEN MODE OWNER\n" + path + contents on stdin, ended by an
-//                "e" record, read by one perl process (perl-base is Essential on Debian; a shell
-//                script needs several forks per file, seconds per hundred files on a busy
-//                fileserver): every file goes to an O_EXCL|O_NOFOLLOW temporary beside its target
-//                (exact length, owner, mode, fsync), and only after the end record are they
-//                renamed into place in order. Input that ends early (connection lost) renames
-//                nothing and removes the temporaries.
-//   list_dirs    `find -files0-from - -mindepth 1 -maxdepth 1`: folder and name per entry.
-// The scripts need coreutils, findutils, tar and perl-base only (Debian's essential set). They are pure data
-// and parsers, unit-tested without a fileserver; SshHost runs them.
+//   read_paths   args: count of paths read with contents (they come first); input: paths, each
+//                NUL-terminated. Answer per path that exists: "TYPE|SIZE|MODE|MTIME|UID|GID|LEN|"
+//                path "\0", then LEN bytes of contents (LEN "-": none read). lstat facts; a
+//                symlink is never followed; missing paths (ENOENT, ENOTDIR) have no record.
+//   write_files  input: records "KIND PATHLEN LEN MODE OWNER\n" + path + contents, ended by an
+//                "e" record: each file goes to an O_EXCL|O_NOFOLLOW temporary beside its target
+//                (owner, mode, fsync) as its record arrives; after the end record they are renamed
+//                into place in order. Input that ends early renames nothing.
+//   list_dirs    input: folders, NUL-terminated. Answer per folder that exists: folder "\0" COUNT
+//                "\0" and COUNT names, each NUL-terminated.
+//   stat PATH    a read_paths record, or nothing for a missing path.
+//   read PATH, list DIR, mkdir PATH, rename FROM TO, remove PATH: as the Host calls.
 
 #include <map>
 #include <string>
@@ -27,20 +29,23 @@
 
 namespace picluster::nfsroot::remote {
 
-struct Command {
-  std::vector<std::string> argv;
-  std::string input;  // stdin
+struct Request {
+  std::vector<std::string> args;  // args[0]: the operation
+  std::string input;
+  bool operator==(const Request&) const = default;
 };
 
-Command read_paths_command(const std::vector<PathRead>& paths);
-Result<PathSnapshot> parse_read_paths(const std::vector<PathRead>& paths, std::string_view out);
+Request read_paths_request(const std::vector<PathRead>& paths);
+Result<PathSnapshot> parse_read_paths(std::string_view out);
 
-Command write_files_command(const std::vector<FileWrite>& files);
+Request write_files_request(const std::vector<FileWrite>& files);
 
-Command list_dirs_command(const std::vector<std::string>& dirs);
+Request list_dirs_request(const std::vector<std::string>& dirs);
 Result<std::map<std::string, std::vector<std::string>>> parse_list_dirs(std::string_view out);
 
-// Runs a batch command through host.run() and checks its exit status (the error names `what`).
-Result<CommandResult> run_batch(Host& host, const Command& command, std::string_view what);
+// A stat answer: FileType::none for an empty one (missing path).
+Result<FileStat> parse_stat(std::string_view out);
+// A list answer: names, NUL-terminated, returned sorted.
+std::vector<std::string> parse_names(std::string_view out);
 
 }  // namespace picluster::nfsroot::remote

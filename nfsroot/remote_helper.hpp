@@ -11,15 +11,23 @@
 //     helper's first output is NONCE and a newline; everything the login shell's start-up files
 //     printed before it is skipped (NONCE is random per connection). Nothing is sent to the
 //     helper before that line arrived, so an rc file that reads stdin reads nothing of ours.
-//   - A request is "r NARGS INPUTLEN\n", then per argument "LEN\n" and its bytes, then INPUTLEN
-//     bytes of the command's stdin. The helper forks, puts the child in a process group of its
-//     own and execs argv (no shell), forwarding stdin as it arrives (a batched write whose input
-//     is cut short sees its input end early and renames nothing).
+//   - A run request is "r NARGS INPUTLEN\n", then per argument "LEN\n" and its bytes, then
+//     INPUTLEN bytes of the command's stdin. The helper forks, puts the child in a process group
+//     of its own and execs argv (no shell), forwarding stdin as it arrives (a command whose input
+//     is cut short sees its input end early).
+//   - A file request is "f NARGS INPUTLEN\n" framed the same way; the first argument names an
+//     operation the helper does itself with perl builtins, no process started (remote_batch.hpp:
+//     read_paths, write_files, list_dirs, stat, read, list, mkdir, rename, remove). Exit status 0
+//     done, 44 the path is not there, 1 failed; the stderr frame then says "WHAT PATH: REASON".
+//     A batched write stages each file as its record arrives and renames only after the last:
+//     input that ends early (connection lost) renames nothing and removes the temporaries.
 //   - The answer is a sequence of frames: "o LEN\n"+bytes (stdout, as it arrives, for progress),
 //     "e LEN\n"+bytes (stderr), and last "x STATUS\n" (exit status; 128+N for signal N).
 //   - "k\n" while a command runs SIGKILLs its process group (the command and its children); the
 //     helper then answers "x 137" and serves the next request. A stray "k" between requests is
-//     ignored.
+//     ignored. (A file operation cannot be killed; it does no more than a few syscalls per path.)
+//   - Requests may be sent before the answers of earlier ones are read (pipelining): the helper
+//     serves them in order.
 //   - End of input ends the helper; a command still running goes on (SshHost wraps every command
 //     in `timeout --signal=KILL`, so its deadline is enforced on the fileserver all the same).
 // Everything here is pure (strings in, frames out) and unit-tested; SshHost does the I/O.
@@ -37,8 +45,16 @@ namespace picluster::nfsroot::remote {
 // The command line for the exec channel; every element quoted with shell_quote.
 std::string helper_command_line(std::string_view nonce);
 
+// The helper's perl source (nfsroot/remote_helper_script.cpp).
+std::string_view helper_script();
+
 // A request to run argv; exactly `input_size` bytes of stdin must follow it on the channel.
 std::string encode_run(const std::vector<std::string>& argv, std::size_t input_size);
+// A file request (args[0] names the operation); exactly `input_size` bytes of input must follow.
+std::string encode_op(const std::vector<std::string>& args, std::size_t input_size);
+
+// Exit status of a file request whose path is not there.
+inline constexpr int kMissingStatus = 44;
 
 inline constexpr std::string_view kKillRequest = "k\n";
 

@@ -13,9 +13,11 @@
 #include <libssh/libssh.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -25,6 +27,7 @@
 #include "common/text.hpp"
 #include "nfsroot/remote_batch.hpp"
 #include "nfsroot/remote_helper.hpp"
+#include "nfsroot/ssh_master.hpp"
 
 namespace picluster::nfsroot {
 
@@ -37,7 +40,18 @@ struct SshHost::Impl {
   ssh_channel helper = nullptr;  // the persistent helper's channel (remote_helper.hpp)
   std::optional<remote::FrameReader> frames;
   std::string helper_err;  // the channel's stderr: for messages when the helper ends
+  // Through a connection master (ssh_master.hpp): its Unix socket instead of session and helper;
+  // mux_lost once it was closed after an error (the stream may be out of step).
+  int mux = -1;
+  bool mux_lost = false;
   ~Impl() {
+    if (mux >= 0) {
+      // Every answer was read (operations are synchronous): the helper is idle; say goodbye so
+      // the master keeps it for the next verb.
+      (void)::send(mux, "q\n", 2, MSG_NOSIGNAL);
+      ::close(mux);
+      mux = -1;
+    }
     close_helper();
     if (session != nullptr) {
       ssh_disconnect(session);
@@ -47,7 +61,9 @@ struct SshHost::Impl {
   [[nodiscard]] std::string where() const {
     return "ssh " + target.user + "@" + target.host + ":" + std::to_string(target.port);
   }
-  [[nodiscard]] std::string session_error() const { return ssh_get_error(session); }
+  [[nodiscard]] std::string session_error() const {
+    return session != nullptr ? ssh_get_error(session) : "the SSH connection master closed the connection";
+  }
   Result<void> start_helper();
   void close_helper();
   bool write_all(std::string_view data);
@@ -55,8 +71,13 @@ struct SshHost::Impl {
   // to `wait` for the socket when nothing is there: bytes read, 0, SSH_EOF or SSH_ERROR.
   int pump(std::chrono::milliseconds wait);
   bool kill_running();
-  // Sends one request (argv under the remote `timeout`, and its stdin); await() reads its answer.
+  // Sends one run request (argv under the remote `timeout`, and its stdin); await() reads its
+  // answer.
   Result<void> send(const std::vector<std::string>& argv, const RunOptions& options);
+  // Sends one file request (remote_batch.hpp); await() reads its answer.
+  Result<void> send_op(const remote::Request& request);
+  // A file request and its answer: the helper's stdout, or its error (not_found for status 44).
+  Result<std::string> call(const remote::Request& request);
   Result<CommandResult> await(const std::vector<std::string>& argv, const RunOptions& options);
   std::unexpected<Error> lost(const std::string& program);  // closes the channel
 };
@@ -64,7 +85,6 @@ struct SshHost::Impl {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr int kMissing = 44;  // exit status the scripts below use for "no such path"
 
 // The name known_hosts uses for a host: "host" on port 22, "[host]:port" otherwise.
 std::string known_hosts_name(const SshTarget& t) {
@@ -169,6 +189,28 @@ Result<void> authenticate(ssh_session session, const SshTarget& t) {
 }  // namespace
 
 Result<std::unique_ptr<SshHost>> SshHost::connect(const SshTarget& target) {
+  if (target.persist.count() > 0) {
+    // Through a connection master: a live one, else a new one; a busy one (another verb) or no
+    // safe socket folder: a direct connection.
+    if (auto path = master::socket_path(target)) {
+      int fd = master::connect_client(*path);
+      const bool spawn = fd < 0;
+      if (spawn) {
+        if (auto spawned = master::spawn(target, *path); !spawned) return std::unexpected(spawned.error());
+        fd = master::connect_client(*path);
+      }
+      if (fd >= 0) {
+        auto impl = std::make_unique<Impl>();
+        impl->target = target;
+        impl->channels = spawn ? 1 : 0;  // the master opened one for this verb
+        impl->mux = fd;
+        impl->marker = "picluster-master";
+        impl->frames.emplace(impl->marker);
+        impl->frames->feed(impl->marker + "\n");
+        return std::unique_ptr<SshHost>(new SshHost(std::move(impl)));
+      }
+    }
+  }
   ssh_init();
   auto impl = std::make_unique<Impl>();
   impl->target = target;
@@ -261,6 +303,13 @@ std::string last_line(std::string text) {
 }  // namespace
 
 void SshHost::Impl::close_helper() {
+  if (mux >= 0) {  // without a goodbye: the master ends the connection, the helper exits
+    ::close(mux);
+    mux = -1;
+    mux_lost = true;
+    frames.reset();
+    return;
+  }
   if (helper == nullptr) return;
   ssh_channel_send_eof(helper);  // the helper ends at the end of its input
   ssh_channel_close(helper);
@@ -270,6 +319,12 @@ void SshHost::Impl::close_helper() {
 }
 
 bool SshHost::Impl::write_all(std::string_view data) {
+  while (mux >= 0 && !data.empty()) {
+    const ssize_t n = ::send(mux, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
   while (!data.empty()) {
     const auto chunk = std::min<std::size_t>(data.size(), 1U << 20);
     const int n = ssh_channel_write(helper, data.data(), static_cast<std::uint32_t>(chunk));
@@ -280,6 +335,16 @@ bool SshHost::Impl::write_all(std::string_view data) {
 }
 
 int SshHost::Impl::pump(std::chrono::milliseconds wait) {
+  if (mux >= 0) {
+    pollfd p{mux, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(std::max<std::int64_t>(wait.count(), 0))) <= 0) return 0;
+    std::array<char, 65536> buffer{};
+    const ssize_t n = ::read(mux, buffer.data(), buffer.size());
+    if (n < 0) return errno == EINTR || errno == EAGAIN ? 0 : SSH_ERROR;
+    if (n == 0) return SSH_EOF;
+    frames->feed(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+    return static_cast<int>(n);
+  }
   const std::function<void(std::string_view)> to_frames = [this](std::string_view c) { frames->feed(c); };
   const std::function<void(std::string_view)> to_err = [this](std::string_view c) {
     helper_err.append(c);
@@ -300,7 +365,8 @@ int SshHost::Impl::pump(std::chrono::milliseconds wait) {
 }
 
 Result<void> SshHost::Impl::start_helper() {
-  if (helper != nullptr) return {};
+  if (helper != nullptr || mux >= 0) return {};
+  if (mux_lost) return fail(ErrorCode::ssh, where() + ": the connection through the SSH connection master was lost");
   ++channels;
   helper_err.clear();
   frames.emplace(marker);
@@ -382,6 +448,34 @@ Result<void> SshHost::Impl::send(const std::vector<std::string>& argv, const Run
   return {};
 }
 
+Result<void> SshHost::Impl::send_op(const remote::Request& request) {
+  if (auto started = start_helper(); !started) {
+    return std::unexpected(started.error().with_context(request.args[0]));
+  }
+  if (!write_all(remote::encode_op(request.args, request.input.size())) || !write_all(request.input)) {
+    return lost(request.args[0]);
+  }
+  return {};
+}
+
+// File requests do a few syscalls per path on the fileserver; the limit only bounds a helper that
+// stopped answering (a hung mount), and the channel is then given up.
+constexpr auto kFileRequestLimit = std::chrono::minutes(5);
+
+Result<std::string> SshHost::Impl::call(const remote::Request& request) {
+  if (auto sent = send_op(request); !sent) return std::unexpected(sent.error());
+  ++requests;
+  RunOptions options;
+  options.timeout = kFileRequestLimit;
+  auto r = await(request.args, options);
+  if (!r) return std::unexpected(r.error());
+  if (r->exit_status == 0) return std::move(r->out);
+  std::string err = r->err;
+  while (!err.empty() && err.back() == '\n') err.pop_back();
+  if (err.empty()) err = request.args[0] + ": exit " + std::to_string(r->exit_status);
+  return fail(r->exit_status == remote::kMissingStatus ? ErrorCode::not_found : ErrorCode::io, where() + ": " + err);
+}
+
 Result<CommandResult> SshHost::Impl::await(const std::vector<std::string>& argv, const RunOptions& options) {
   CommandResult result;
   const auto deadline = Clock::now() + options.timeout;
@@ -414,7 +508,7 @@ Result<CommandResult> SshHost::Impl::await(const std::vector<std::string>& argv,
                                           (gone ? "killed it" : "sent it SIGKILL"));
     }
     if (now - last_traffic > std::chrono::seconds(15)) {
-      ssh_send_ignore(session, "keepalive");
+      if (session != nullptr) ssh_send_ignore(session, "keepalive");  // the master sends its own
       last_traffic = now;
     }
     // Sleep until the socket has more (or the next keepalive, or the deadline).
@@ -455,129 +549,126 @@ Result<std::vector<CommandResult>> SshHost::run_all(const std::vector<std::vecto
   return out;
 }
 
-namespace {
-
-// Runs a fixed script with positional arguments: sh -c SCRIPT sh ARG...
-std::vector<std::string> script(std::string_view body, std::vector<std::string> args) {
-  std::vector<std::string> argv{"sh", "-c", std::string(body), "sh"};
-  for (auto& a : args) argv.push_back(std::move(a));
-  return argv;
-}
-
-constexpr std::string_view kExistsOrExit = "[ -e \"$1\" ] || [ -L \"$1\" ] || exit 44\n";
-
-Result<CommandResult> run_script(SshHost& host, std::string_view what, const std::string& path,
-                                 const std::vector<std::string>& argv, std::string input = {}) {
-  RunOptions options;
-  options.input = std::move(input);
-  options.timeout = std::chrono::minutes(2);
-  auto r = host.run(argv, options);
-  if (!r) return r;
-  if (r->exit_status == kMissing) {
-    return fail(ErrorCode::not_found, std::string(what) + " " + path + ": No such file or directory");
-  }
-  if (r->exit_status != 0) {
-    std::string err = r->err;
-    while (!err.empty() && err.back() == '\n') err.pop_back();
-    return fail(ErrorCode::command_failed, std::string(what) + " " + path + ": " + err);
-  }
-  return r;
-}
-
-}  // namespace
-
-Result<std::string> SshHost::read_file(const std::string& path) {
-  auto r = run_script(*this, "read", path,
-                      script(std::string(kExistsOrExit) + "exec cat -- \"$1\"", {path}));
-  if (!r) return std::unexpected(r.error().with_context(name()));
-  return std::move(r->out);
-}
+// The file operations: one file request each, answered by the helper itself (remote_batch.hpp).
+Result<std::string> SshHost::read_file(const std::string& path) { return m_impl->call({{"read", path}, {}}); }
 
 Result<void> SshHost::write_file(const std::string& path, std::string_view contents,
                                  unsigned mode, std::optional<Owner> owner) {
-  // mktemp creates the temporary with O_EXCL and mode 0600; mv -T renames it over the target,
-  // replacing a symlink there instead of following it.
-  constexpr std::string_view body =
-      "set -e\n"
-      "tmp=$(mktemp -- \"$(dirname -- \"$1\")/.$(basename -- \"$1\").picluster-XXXXXX\")\n"
-      "trap 'rm -f -- \"$tmp\"' EXIT\n"
-      "cat > \"$tmp\"\n"
-      "[ -z \"$3\" ] || chown -- \"$3\" \"$tmp\"\n"
-      "chmod -- \"$2\" \"$tmp\"\n"
-      "sync -- \"$tmp\"\n"
-      "mv -f -T -- \"$tmp\" \"$1\"\n"
-      "trap - EXIT\n";
-  char mode_text[8];
-  std::snprintf(mode_text, sizeof mode_text, "%04o", mode & 07777U);
-  const std::string owner_text =
-      owner ? std::to_string(owner->uid) + ":" + std::to_string(owner->gid) : std::string();
-  auto r = run_script(*this, "write", path, script(body, {path, mode_text, owner_text}),
-                      std::string(contents));
-  if (!r) return std::unexpected(r.error().with_context(name()));
-  return {};
+  return write_files({{path, std::string(contents), mode, owner, false}});
 }
 
 Result<FileStat> SshHost::stat(const std::string& path) {
-  auto r = run_script(*this, "stat", path,
-                      script("[ -e \"$1\" ] || [ -L \"$1\" ] || exit 0\n"
-                             "exec stat -c '%F|%s|%a|%Y|%u|%g' -- \"$1\"", {path}));
-  if (!r) return std::unexpected(r.error().with_context(name()));
-  FileStat st;
-  const auto fields = split(r->out.substr(0, r->out.find('\n')), '|');
-  if (fields.size() != 6) return st;  // missing
-  const std::string& kind = fields[0];
-  if (kind.find("regular") != std::string::npos) st.type = FileType::regular;
-  else if (kind == "directory") st.type = FileType::directory;
-  else if (kind == "symbolic link") st.type = FileType::symlink;
-  else st.type = FileType::other;
-  st.size = std::strtoull(fields[1].c_str(), nullptr, 10);
-  st.mode = static_cast<unsigned>(std::strtoul(fields[2].c_str(), nullptr, 8));
-  st.mtime = std::strtoll(fields[3].c_str(), nullptr, 10);
-  st.uid = static_cast<std::uint32_t>(std::strtoul(fields[4].c_str(), nullptr, 10));
-  st.gid = static_cast<std::uint32_t>(std::strtoul(fields[5].c_str(), nullptr, 10));
+  auto r = m_impl->call({{"stat", path}, {}});
+  if (!r) return std::unexpected(r.error());
+  auto st = remote::parse_stat(*r);
+  if (!st) return std::unexpected(st.error().with_context(name()));
   return st;
 }
 
 Result<std::vector<std::string>> SshHost::list(const std::string& dir) {
-  auto r = run_script(*this, "list", dir,
-                      script(std::string(kExistsOrExit) +
-                                 "exec find \"$1\" -mindepth 1 -maxdepth 1 -printf '%f\\0'",
-                             {dir}));
-  if (!r) return std::unexpected(r.error().with_context(name()));
-  std::vector<std::string> names = split(r->out, '\0');
-  std::erase(names, std::string());
-  std::ranges::sort(names);
-  return names;
+  auto r = m_impl->call({{"list", dir}, {}});
+  if (!r) return std::unexpected(r.error());
+  return remote::parse_names(*r);
 }
 
-// rename(2) across filesystems fails with EXDEV, but mv then copies and deletes, which is neither
-// atomic nor what the Host contract promises. So the script first checks that both parent folders
-// are on one filesystem and one mount (stat's device number and mount point: a btrfs subvolume
-// has a device number of its own, and rename(2) fails across bind mounts too) and refuses
-// otherwise; then mv -T does a plain rename(2).
-constexpr std::string_view kRenameScript =
-    "a=$(stat -c '%d %m' -- \"$(dirname -- \"$1\")\") || exit 1\n"
-    "b=$(stat -c '%d %m' -- \"$(dirname -- \"$2\")\") || exit 1\n"
-    "if [ \"$a\" != \"$b\" ]; then\n"
-    "  echo \"$1 and $2 are on different filesystems (device and mount: $a, $b); refusing to copy "
-    "instead of an atomic rename\" >&2\n"
-    "  exit 1\n"
-    "fi\n"
-    "exec mv -T -- \"$1\" \"$2\"";
-
+// rename(2) only: the helper refuses two paths on different filesystems or mounts (EXDEV) instead
+// of copying as mv would, which is neither atomic nor what the Host contract promises.
 Result<void> SshHost::rename(const std::string& from, const std::string& to) {
-  auto r = run_script(*this, "rename", from,
-                      script(std::string(kExistsOrExit) + std::string(kRenameScript), {from, to}));
-  if (!r) return std::unexpected(r.error().with_context(name()));
+  auto r = m_impl->call({{"rename", from, to}, {}});
+  if (!r) return std::unexpected(r.error());
   return {};
 }
 
 Result<void> SshHost::remove(const std::string& path) {
-  auto r = run_script(*this, "remove", path,
-                      script("if [ -d \"$1\" ] && [ ! -L \"$1\" ]; then exec rmdir -- \"$1\"; "
-                             "else exec rm -f -- \"$1\"; fi", {path}));
-  if (!r) return std::unexpected(r.error().with_context(name()));
+  auto r = m_impl->call({{"remove", path}, {}});
+  if (!r) return std::unexpected(r.error());
   return {};
+}
+
+Result<void> SshHost::make_dirs(const std::string& path) {
+  auto r = m_impl->call({{"mkdir", path}, {}});
+  if (!r) return std::unexpected(r.error());
+  return {};
+}
+
+Result<void> SshHost::warm_up() { return m_impl->start_helper(); }
+
+void SshHost::serve(int listener, std::chrono::seconds idle) {
+  Impl& m = *m_impl;
+  if (m.helper == nullptr) return;
+  int client = -1;
+  std::string tail;  // the client's last two bytes: "q\n" when it left cleanly
+  bool broken = false;
+  const auto to_client = [&](std::string_view c) {
+    if (client < 0) return;  // nobody asked: nothing should come
+    while (!c.empty()) {
+      const ssize_t n = ::send(client, c.data(), c.size(), MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        broken = true;
+        return;
+      }
+      c.remove_prefix(static_cast<std::size_t>(n));
+    }
+  };
+  const std::function<void(std::string_view)> out = to_client;
+  const std::function<void(std::string_view)> err = [](std::string_view) {};
+  auto idle_until = Clock::now() + idle;
+  auto last_traffic = Clock::now();
+  std::array<char, 65536> buffer{};
+  while (!broken) {
+    const int o = drain(m.helper, 0, out);
+    const int e = drain(m.helper, 1, err);
+    if (o == SSH_ERROR || e == SSH_ERROR || o == SSH_EOF) break;
+    if (o > 0) last_traffic = Clock::now();
+    if (ssh_channel_poll(m.helper, 0) > 0 || ssh_channel_poll(m.helper, 1) > 0) continue;
+    const auto now = Clock::now();
+    if (client < 0 && now >= idle_until) break;
+    if (now - last_traffic > std::chrono::seconds(15)) {
+      ssh_send_ignore(m.session, "keepalive");
+      last_traffic = now;
+    }
+    std::array<pollfd, 3> fds{pollfd{ssh_get_fd(m.session), POLLIN, 0}, pollfd{listener, POLLIN, 0},
+                              pollfd{client, POLLIN, 0}};
+    const auto sleep = client >= 0 ? kLongestSleep : std::chrono::milliseconds(1000);
+    (void)::poll(fds.data(), client >= 0 ? 3 : 2, static_cast<int>(sleep.count()));
+    // The client first: one that just said goodbye closes right after it, and the next verb may
+    // already be knocking; it must find the master free.
+    if (client >= 0 && (fds[2].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
+      const ssize_t n = ::read(client, buffer.data(), buffer.size());
+      if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+      if (n > 0) {
+        const std::string_view got(buffer.data(), static_cast<std::size_t>(n));
+        tail += got.substr(got.size() > 2 ? got.size() - 2 : 0);
+        if (tail.size() > 2) tail.erase(0, tail.size() - 2);
+        if (!m.write_all(got)) break;
+        last_traffic = Clock::now();
+        pollfd p{client, POLLIN, 0};  // after a goodbye, wait a moment for the close
+        if (tail != "q\n" || ::poll(&p, 1, 200) <= 0) continue;
+        if (::recv(client, buffer.data(), 1, MSG_PEEK) != 0) continue;
+      }
+      // The client left: after its goodbye ("q") the helper is idle; without it, out of step.
+      ::close(client);
+      client = -1;
+      if (tail != "q\n") break;
+      idle_until = Clock::now() + idle;
+    }
+    if ((fds[1].revents & POLLIN) != 0) {
+      const int fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd >= 0) {
+        if (client >= 0 || !master::peer_is_us(fd)) {
+          (void)::send(fd, "busy\n", 5, MSG_NOSIGNAL);
+          ::close(fd);
+        } else if (::send(fd, "ready\n", 6, MSG_NOSIGNAL) == 6) {
+          client = fd;
+          tail.clear();
+        } else {
+          ::close(fd);
+        }
+      }
+    }
+  }
+  if (client >= 0) ::close(client);
 }
 
 std::uint64_t SshHost::round_trips() const { return m_impl->requests; }
@@ -585,34 +676,28 @@ std::uint64_t SshHost::channels() const { return m_impl->channels; }
 
 Result<PathSnapshot> SshHost::read_paths(const std::vector<PathRead>& paths) {
   if (paths.empty()) return PathSnapshot{};
-  const auto command = remote::read_paths_command(paths);
-  auto r = remote::run_batch(*this, command, "read " + std::to_string(paths.size()) + " paths");
-  if (!r) return std::unexpected(r.error().with_context(name()));
-  auto snapshot = remote::parse_read_paths(paths, r->out);
+  auto r = m_impl->call(remote::read_paths_request(paths));
+  if (!r) return std::unexpected(r.error());
+  auto snapshot = remote::parse_read_paths(*r);
   if (!snapshot) return std::unexpected(snapshot.error().with_context(name()));
   return snapshot;
 }
 
 Result<void> SshHost::write_files(const std::vector<FileWrite>& files) {
   if (files.empty()) return {};
-  const auto command = remote::write_files_command(files);
-  auto r = remote::run_batch(*this, command, "write " + std::to_string(files.size()) + " files");
-  if (!r) return std::unexpected(r.error().with_context(name()));
+  auto r = m_impl->call(remote::write_files_request(files));
+  if (!r) return std::unexpected(r.error());
   return {};
 }
 
 Result<std::map<std::string, std::vector<std::string>>> SshHost::list_dirs(
     const std::vector<std::string>& dirs) {
   if (dirs.empty()) return std::map<std::string, std::vector<std::string>>{};
-  auto r = remote::run_batch(*this, remote::list_dirs_command(dirs), "list folders");
-  if (!r) return std::unexpected(r.error().with_context(name()));
-  return remote::parse_list_dirs(r->out);
-}
-
-Result<void> SshHost::make_dirs(const std::string& path) {
-  auto r = run_script(*this, "create folder", path, script("exec mkdir -p -- \"$1\"", {path}));
-  if (!r) return std::unexpected(r.error().with_context(name()));
-  return {};
+  auto r = m_impl->call(remote::list_dirs_request(dirs));
+  if (!r) return std::unexpected(r.error());
+  auto listed = remote::parse_list_dirs(*r);
+  if (!listed) return std::unexpected(listed.error().with_context(name()));
+  return listed;
 }
 
 }  // namespace picluster::nfsroot

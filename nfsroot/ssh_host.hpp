@@ -6,9 +6,10 @@
 // on every wait. One SSH channel per connection runs a persistent remote helper
 // (nfsroot/remote_helper.hpp) and every operation is a request to it: argv travels framed and is
 // exec'd without a shell, so each element reaches the remote program unchanged, and the login
-// shell's start-up files run once per connection. File operations run small fixed sh scripts
-// whose arguments are passed positionally ("$1"), never pasted into the script. The only file
-// linking libssh.
+// shell's start-up files run once per connection. File operations and batches are answered by
+// the helper itself with perl builtins (nfsroot/remote_batch.hpp): no process per operation on the
+// fileserver, paths and contents length-framed, never parsed by a shell. The only file linking
+// libssh.
 
 #include <memory>
 
@@ -23,6 +24,9 @@ struct SshTarget {
   std::string identity_file;  // absolute; empty = ssh-agent, then ~/.ssh/id_*
   std::string known_hosts;    // absolute; never empty here
   std::chrono::seconds connect_timeout{15};
+  // > 0: reuse the connection across verbs through a master that stays this long after its last
+  // client (nfsroot/ssh_master.hpp); 0: every SshHost connects on its own.
+  std::chrono::seconds persist{0};
 };
 
 class SshHost final : public Host {
@@ -41,7 +45,7 @@ class SshHost final : public Host {
   Result<void> rename(const std::string& from, const std::string& to) override;
   Result<void> remove(const std::string& path) override;
   Result<void> make_dirs(const std::string& path) override;
-  // Each batch is one remote command (nfsroot/remote_batch.hpp).
+  // Each batch is one file request to the helper (nfsroot/remote_batch.hpp).
   Result<PathSnapshot> read_paths(const std::vector<PathRead>& paths) override;
   Result<void> write_files(const std::vector<FileWrite>& files) override;
   Result<std::map<std::string, std::vector<std::string>>> list_dirs(
@@ -51,6 +55,12 @@ class SshHost final : public Host {
                                              const RunOptions& options) override;
   [[nodiscard]] std::uint64_t round_trips() const override;
   [[nodiscard]] std::uint64_t channels() const override;
+
+  // For the connection master (ssh_master.cpp): starts the remote helper now (the login shell's
+  // errors surface here), then relays the helper's protocol between it and one client at a time
+  // accepted on `listener`, until `idle` passes without a client or the connection is lost.
+  Result<void> warm_up();
+  void serve(int listener, std::chrono::seconds idle);
 
  private:
   struct Impl;

@@ -15,7 +15,6 @@
 
 #include "common/text.hpp"
 #include "nfsroot/local_host.hpp"
-#include "nfsroot/remote_batch.hpp"
 #include "nfsroot/ssh_host.hpp"
 #include "tests/integration/nfsroot/helpers.hpp"
 #include "tests/support/daemon.hpp"
@@ -196,6 +195,31 @@ TEST_F(SshBatchTest, HostilePathsRoundTripExactly) {
   EXPECT_FALSE(fs::exists(fs::path(m_dir) / "sshd" / "home" / "picluster-pwned"));
 }
 
+// The helper's own file operations report failures with the operation and the path, a missing
+// path as not_found (as LocalHost does), and the channel goes on serving.
+TEST_F(SshBatchTest, FileOperationErrorsNameThePath) {
+  const std::string missing = m_dir + "/no such";
+  auto r = m_host->read_file(missing);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::not_found);
+  EXPECT_THAT(r.error().message, ::testing::EndsWith("read " + missing + ": No such file or directory"));
+  r = m_host->read_file(m_dir);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::io);
+  EXPECT_THAT(r.error().message, ::testing::EndsWith("read " + m_dir + ": Is a directory"));
+  auto w = m_host->write_files({{missing + "/f", "x", 0644, std::nullopt, false}});
+  ASSERT_FALSE(w.has_value());
+  EXPECT_THAT(w.error().message, ::testing::HasSubstr("create " + missing + "/.f.picluster-"));
+  EXPECT_THAT(w.error().message, ::testing::EndsWith(": No such file or directory"));
+  it::spit(m_dir + "/plain", "x");
+  auto l = m_host->list(m_dir + "/plain");
+  ASSERT_FALSE(l.has_value());
+  EXPECT_THAT(l.error().message, ::testing::EndsWith("list " + m_dir + "/plain: Not a directory"));
+  EXPECT_EQ(m_host->stat(missing)->type, FileType::none);
+  EXPECT_TRUE(m_host->remove(missing).has_value());
+  EXPECT_EQ(m_host->channels(), 1U);
+}
+
 TEST_F(SshBatchTest, SshdKilledMidWriteLeavesEachFileOldOrNew) {
   const std::string dir = m_dir + "/victim";
   fs::create_directories(dir);
@@ -242,58 +266,6 @@ TEST_F(SshBatchTest, SshdKilledMidWriteLeavesEachFileOldOrNew) {
         return true;
       },
       std::chrono::seconds(10)));
-}
-
-}  // namespace
-}  // namespace picluster::nfsroot
-
-namespace picluster::nfsroot {
-namespace {
-
-// The remote batch scripts run through LocalHost::run (no sshd) against LocalHost's own syscall
-// implementation of the same batches: the same snapshot, path for path, and the write script
-// leaves what LocalHost would.
-TEST(RemoteBatchScripts, AgreeWithLocalHostOnTheSamePaths) {
-  const std::string dir = it::make_temp_dir("batchlocal");
-  ASSERT_FALSE(dir.empty());
-  LocalHost local;
-  const std::vector<std::string> names = {"plain", "two words", "new\nline", "-rf", "it's $(x)",
-                                          std::string(140, 'n')};
-  std::vector<FileWrite> writes{{dir + "/d", {}, 0755, std::nullopt, true}};
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    writes.push_back({dir + "/d/" + names[i], "x\0y"s + names[i], static_cast<unsigned>(0640 + i), std::nullopt, false});
-  }
-  const auto command = remote::write_files_command(writes);
-  auto wrote = remote::run_batch(local, command, "write");
-  ASSERT_TRUE(wrote.has_value()) << wrote.error().message;
-  fs::create_symlink("/etc/hostname", dir + "/d/link");
-  std::vector<PathRead> reads{{dir + "/d"}, {dir + "/d/link", true}, {dir + "/missing", true},
-                              {dir + "/d/plain", false}};
-  for (const auto& n : names) reads.push_back({dir + "/d/" + n, true});
-  auto native = local.read_paths(reads);
-  ASSERT_TRUE(native.has_value()) << native.error().message;
-  auto out = remote::run_batch(local, remote::read_paths_command(reads), "read");
-  ASSERT_TRUE(out.has_value()) << out.error().message;
-  auto scripted = remote::parse_read_paths(reads, out->out);
-  ASSERT_TRUE(scripted.has_value()) << scripted.error().message;
-  ASSERT_EQ(scripted->size(), native->size());
-  for (const auto& [path, facts] : *native) {
-    ASSERT_TRUE(scripted->contains(path)) << printable(path);
-    const auto& other = scripted->at(path);
-    EXPECT_EQ(other.stat.type, facts.stat.type) << printable(path);
-    EXPECT_EQ(other.stat.mode, facts.stat.mode) << printable(path);
-    EXPECT_EQ(other.stat.mtime, facts.stat.mtime) << printable(path);
-    EXPECT_EQ(other.contents, facts.contents) << printable(path);
-  }
-  EXPECT_EQ(native->at(dir + "/d/" + names[2]).contents, "x\0y"s + names[2]);
-  EXPECT_EQ(native->at(dir + "/d/" + names[2]).stat.mode, 0642U);
-  auto listed = remote::run_batch(local, remote::list_dirs_command({dir + "/d", dir + "/missing"}), "list");
-  ASSERT_TRUE(listed.has_value()) << listed.error().message;
-  auto dirs = remote::parse_list_dirs(listed->out);
-  ASSERT_TRUE(dirs.has_value());
-  EXPECT_EQ(dirs->at(dir + "/d"), *local.list(dir + "/d"));
-  EXPECT_FALSE(dirs->contains(dir + "/missing"));
-  fs::remove_all(dir);
 }
 
 }  // namespace

@@ -1,0 +1,55 @@
+#pragma once
+// Reusing a fileserver connection across verbs (OpenSSH's ControlPersist, Ansible's default;
+// mitogen keeps its interpreter the same way). Opt-in: fileserver.ssh_persist_seconds > 0.
+//
+// Every new SSH connection costs sshd's own start (key exchange, authentication, the privilege
+// separated session: about half a second on a loaded 2-core machine, for OpenSSH's client too)
+// and the login shell's start-up files (root's ~/.bashrc, which bash sources for commands that
+// sshd runs, cannot be skipped by the client). A verb that finds a live master reuses its
+// connection and its remote helper: no connection, no channel, no login shell, just requests.
+//
+// How it works:
+//   - The master is a process of its own (forked twice, detached, stdin/stdout/stderr on
+//     /dev/null, every other inherited descriptor closed): it connects (host key checked,
+//     authenticated, as a direct connection would), starts the remote helper, listens on a Unix
+//     socket and reports "ok" (or the error, which the verb returns as its own) on a pipe.
+//   - The socket lives in a folder only the user may enter ($XDG_RUNTIME_DIR/picluster, else
+//     /tmp/picluster-UID, created 0700 and checked: owned by the user, no access for others, not a
+//     symlink); its name is a hash of user, host, port, identity file and known_hosts file, so a
+//     connection is only reused by a verb that would have checked the same host key the same
+//     way. The master also checks each client's uid (SO_PEERCRED).
+//   - A client gets "ready\n", then speaks the helper's protocol (remote_helper.hpp) through the
+//     master, which relays bytes both ways. One client at a time: another one gets "busy\n" and
+//     connects directly (a verb never waits on another).
+//   - A client that is done sends "q\n" (the helper ignores it) and closes; the helper is then
+//     idle and serves the next client. A client that closes without it (killed mid-request) may
+//     have left the helper in the middle of a request: the master ends the connection and exits.
+//   - The master exits after ssh_persist_seconds without a client, or when the connection is lost.
+
+#include <chrono>
+#include <string>
+
+#include "common/error.hpp"
+
+namespace picluster::nfsroot {
+
+struct SshTarget;
+
+namespace master {
+
+// The master's socket for a target; an error when no safe folder for it can be had.
+Result<std::string> socket_path(const SshTarget& target);
+
+// Connects to a live, idle master: the descriptor (greeting consumed), or -1 when there is none,
+// it is busy, or it is not the user's.
+int connect_client(const std::string& path);
+
+// The Unix socket's peer runs as this process's user (SO_PEERCRED).
+bool peer_is_us(int fd);
+
+// Starts a master for `target` listening on `path`; returns once it listens, or with the error
+// it met connecting (host key, authentication, the login shell), as a direct connection would.
+Result<void> spawn(const SshTarget& target, const std::string& path);
+
+}  // namespace master
+}  // namespace picluster::nfsroot
