@@ -77,21 +77,22 @@ Result<std::string> stage_boot_set(image::Store& store, const inventory::Shelf& 
   auto missing = image::stage_boot_set(store.host(), version_root, dest, bootcfg::render_boot_files(shelf, pi), pi.model);
   if (!missing) return std::unexpected(missing.error().with_context(pi.name + ": boot set of " + *record));
   std::string said = "boot set of " + *record + " staged in " + dest;
+  if (!missing->empty()) {
+    said += "; warning: a " + std::string(inventory::to_string(pi.model)) + " will not find ";
+    for (std::size_t i = 0; i < missing->size(); ++i) said += (i ? ", " : "") + (*missing)[i];
+    said += " there";
+  }
+  if (!netboot) return said;
   // A Pi 3's boot ROM asks for bootcode.bin at the TFTP root, which is its VLAN's own root.
   const std::string bootcode = dest + "/bootcode.bin";
   auto st = store.host().stat(bootcode);
   if (!st) return std::unexpected(st.error().with_context(pi.name));
-  if (netboot && st->type == nfsroot::FileType::regular) {
+  if (st->type == nfsroot::FileType::regular) {
     const std::string vlan_root = dest.substr(0, dest.rfind('/'));
     if (auto ok = nfsroot::check(store.host(), {"cp", "--", bootcode, vlan_root + "/bootcode.bin"}); !ok) {
       return std::unexpected(ok.error().with_context(pi.name + ": bootcode.bin into " + vlan_root));
     }
     said += "; bootcode.bin in " + vlan_root;
-  }
-  if (!missing->empty()) {
-    said += "; warning: a " + std::string(inventory::to_string(pi.model)) + " will not find ";
-    for (std::size_t i = 0; i < missing->size(); ++i) said += (i ? ", " : "") + (*missing)[i];
-    said += " there";
   }
   return said;
 }
