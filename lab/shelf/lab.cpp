@@ -209,7 +209,7 @@ Result<void> fileserver_run(const LabPaths& paths, int ssh_port, const std::vect
 
 // netboot: the boot stage and the firmware files (the debs are cached beside the images).
 Result<void> prepare_boot_stage(const LabPaths& paths, const UpOptions& options, const Images& images) {
-  options.progress("netboot: boot stage initramfs (busybox, kexec) and raspi-firmware");
+  options.progress("netboot: boot stage initramfs (busybox, kexec), raspi-firmware, the trimmed initrd");
   if (auto r = ensure_netboot_debs(fs::absolute(options.cache) / "netboot-debs", default_mirror("bookworm"),
                                    "/var/cache/picluster-tests/debs");
       !r) {

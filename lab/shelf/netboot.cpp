@@ -86,6 +86,21 @@ Result<void> copy_libraries(const fs::path& binary, const fs::path& debs_root, c
   return {};
 }
 
+// Packs `root` as a gzip'd newc cpio at `out` (through out.tmp, renamed), then empties `work`.
+Result<void> pack_initramfs(const fs::path& root, const fs::path& out, const std::string& what, const fs::path& work) {
+  const fs::path tmp = out.string() + ".tmp";
+  if (auto r = run_ok({"sh", "-c", "cd \"$1\" && find . | cpio -o -H newc --quiet | gzip -6 > \"$2\"", "sh", root.string(),
+                       tmp.string()});
+      !r) {
+    return std::unexpected(r.error().with_context("cpio " + what));
+  }
+  std::error_code ec;
+  fs::rename(tmp, out, ec);
+  if (ec) return fail(ErrorCode::io, "rename " + out.string() + ": " + ec.message());
+  fs::remove_all(work, ec);
+  return {};
+}
+
 }  // namespace
 
 std::string lab_pi_serial(int port) {
@@ -286,16 +301,7 @@ Result<void> build_netboot_initrd(const fs::path& initrd, const fs::path& work, 
   // modules.dep still names the dropped modules (the build machine may have no depmod): what the
   // boot needs (virtio_net, nfs and their dependencies) is all kept, and udev's modprobe of a
   // dropped driver for a device the VM does not have fails quietly.
-  const fs::path tmp = out.string() + ".tmp";
-  if (auto r = run_ok({"sh", "-c", "cd \"$1\" && find . | cpio -o -H newc --quiet | gzip -6 > \"$2\"", "sh", work.string(),
-                       tmp.string()});
-      !r) {
-    return std::unexpected(r.error().with_context("cpio trimmed initrd"));
-  }
-  fs::rename(tmp, out, ec);
-  if (ec) return fail(ErrorCode::io, "rename " + out.string() + ": " + ec.message());
-  fs::remove_all(work, ec);
-  return {};
+  return pack_initramfs(work, out, "trimmed initrd", work);
 }
 
 bool netboot_initrd_keeps(const std::string& rel) {
@@ -355,16 +361,7 @@ Result<void> build_boot_stage(const fs::path& debs_dir, const fs::path& initrd, 
     fs::copy_file(debs_root / "usr/lib/raspi-firmware" / f, firmware_dir / f, fs::copy_options::overwrite_existing, ec);
     if (ec) return fail(ErrorCode::io, "raspi-firmware has no " + f + ": " + ec.message());
   }
-  const fs::path tmp = out.string() + ".tmp";
-  if (auto r = run_ok({"sh", "-c", "cd \"$1\" && find . | cpio -o -H newc --quiet | gzip -1 > \"$2\"", "sh", root.string(),
-                       tmp.string()});
-      !r) {
-    return std::unexpected(r.error().with_context("cpio boot stage"));
-  }
-  fs::rename(tmp, out, ec);
-  if (ec) return fail(ErrorCode::io, "rename " + out.string() + ": " + ec.message());
-  fs::remove_all(work, ec);
-  return {};
+  return pack_initramfs(root, out, "boot stage", work);
 }
 
 }  // namespace picluster::lab
