@@ -48,6 +48,14 @@ std::vector<RenderedFile> render_boot_files(const Shelf& shelf, const Pi& pi);
 // Empty for a Pi without a serial.
 std::string tftp_folder(const Pi& pi);
 
+// The TFTP root of a Pi's storage VLAN, relative to tftp_root: "vlan-<N>". dnsmasq serves each
+// storage VLAN interface from its own root (tftp-root=DIR,INTERFACE), so a Pi reaches only the
+// folders under its own VLAN's root: its own <serial>/ and the Pi 3 boot ROM's bootcode.bin.
+std::string tftp_vlan_root(const Pi& pi);
+
+// A netboot Pi's boot folder relative to tftp_root: "vlan-<N>/<serial>"; empty without a serial.
+std::string tftp_path(const Pi& pi);
+
 // Files on the fileserver, for the whole shelf: the storage VLAN interfaces (ifupdown
 // etc/network/interfaces.d/picluster, or systemd-networkd .netdev/.network files), the exports
 // file (etc/exports.d/picluster.exports: each root to its Pi's /30 address alone), the isolation
@@ -59,7 +67,7 @@ std::vector<RenderedFile> render_fileserver_files(const Shelf& shelf);
 //   <shelf>/fileserver/<fileserver files>
 //   <shelf>/roots/<pi>/<pi root files>
 //   <shelf>/boot/<pi>/<boot files>            (sdcard)
-//   <shelf>/tftp/<serial>/<boot files>        (netboot)
+//   <shelf>/tftp/vlan-<N>/<serial>/<boot files> (netboot)
 std::vector<RenderedFile> render_tree(const Inventory& inventory,
                                       const std::vector<std::string>& pi_names);
 

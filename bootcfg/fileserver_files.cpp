@@ -133,7 +133,12 @@ RenderedFile render_dnsmasq(const Shelf& shelf) {
   out += "# DHCP and TFTP for the netbooting Pis, on their storage VLANs only. No DNS.\n";
   out += "port=0\n";
   out += "enable-tftp\n";
-  out += "tftp-root=" + shelf.fileserver.tftp_root + "\n";
+  // Each storage VLAN interface has its own TFTP root (below), holding only its Pi's folder, so a
+  // Pi cannot read another Pi's boot files (cmdline.txt names its NFS root). A request on any
+  // other interface gets this root, which holds no Pi's folder. tftp-no-fail: a VLAN's root is
+  // made when its Pi's boot files are first written, after dnsmasq may have been restarted.
+  out += "tftp-root=" + shelf.fileserver.tftp_root + "/unassigned\n";
+  out += "tftp-no-fail\n";
   out += "pxe-service=0,\"Raspberry Pi Boot\"\n";
   // Each boot request (MAC, interface, option 97) and TFTP read, for `add` and `discover`.
   out += "log-dhcp\n";
@@ -151,6 +156,8 @@ RenderedFile render_dnsmasq(const Shelf& shelf) {
     out += "dhcp-range=" + pi->storage.network.str() + ",static," +
            std::string{detail::kStorageNetmask} + "\n";
     out += "dhcp-host=" + pi->mac->str() + "," + pi->storage.pi.str() + "," + pi->name + "\n";
+    out += "tftp-root=" + shelf.fileserver.tftp_root + "/" + tftp_vlan_root(*pi) + "," +
+           vlan_interface(shelf, pi->vlan) + "\n";
   }
   if (!any) {
     // Without any interface= line dnsmasq would serve TFTP on every interface.

@@ -254,4 +254,11 @@ std::string tftp_folder(const Pi& pi) {
   return out;
 }
 
+std::string tftp_vlan_root(const Pi& pi) { return "vlan-" + std::to_string(pi.vlan); }
+
+std::string tftp_path(const Pi& pi) {
+  const auto serial = tftp_folder(pi);
+  return serial.empty() ? "" : tftp_vlan_root(pi) + "/" + serial;
+}
+
 }  // namespace picluster::bootcfg

@@ -32,7 +32,7 @@ bool selected(const Pi& pi, const std::vector<std::string>& names) {
 std::string boot_prefix(const Shelf& shelf, const Pi& pi) {
   const auto shelf_dir = safe_component(shelf.name);
   if (shelf.boot.mode == inventory::BootMode::netboot) {
-    const auto folder = tftp_folder(pi);
+    const auto folder = tftp_path(pi);
     if (!folder.empty()) return shelf_dir + "/tftp/" + folder;
   }
   return shelf_dir + "/boot/" + safe_component(pi.name);

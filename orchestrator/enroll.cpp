@@ -6,6 +6,7 @@
 #include "common/text.hpp"
 #include "nfsroot/layout.hpp"
 #include "orchestrator/boot_log.hpp"
+#include "orchestrator/images.hpp"
 #include "orchestrator/reconcile.hpp"
 #include "switchctl/controller.hpp"
 
@@ -178,6 +179,13 @@ Result<Enrollment> enroll_steps(const VerbContext& ctx, ShelfSession& s, const i
   out.serial_evidence = serial->evidence;
   s.report({out.pi.name, "serial", "ok", serial->serial + " from " + serial->evidence});
   if (auto ok = apply_for(s, out.pi.name); !ok) return again(ok.error());
+  // The root was cloned before the serial was known: its image's boot set goes into the TFTP
+  // folder now (apply stages it only for a root it clones).
+  if (!inventory::image_of(s.shelf(), out.pi).empty()) {
+    auto staged = stage_boot_set(s, out.pi, false);
+    if (!staged) return again(staged.error());
+    s.report({out.pi.name, "boot", "ok", *staged});
+  }
   return out;
 }
 

@@ -68,6 +68,10 @@ Result<std::string> stage_boot_set(image::Store& store, const inventory::Shelf& 
   if (record->empty()) return std::string("no image recorded in its root; boot set left alone");
   auto ref = inventory::parse_image_ref(*record);
   const std::string version_root = store.root_of(ref->name, *ref->version);
+  const bool netboot = shelf.boot.mode == inventory::BootMode::netboot;
+  if (netboot && bootcfg::tftp_path(pi).empty()) {
+    return "boot set of " + *record + " not staged yet: no serial, so no TFTP folder (staged once it is known)";
+  }
   const std::string dest = layout.host_path("/" + boot_folder(shelf, pi));
   if (dry_run) return "would stage the boot set of " + *record + " in " + dest;
   auto missing = image::stage_boot_set(store.host(), version_root, dest, bootcfg::render_boot_files(shelf, pi), pi.model);
@@ -77,6 +81,18 @@ Result<std::string> stage_boot_set(image::Store& store, const inventory::Shelf& 
     said += "; warning: a " + std::string(inventory::to_string(pi.model)) + " will not find ";
     for (std::size_t i = 0; i < missing->size(); ++i) said += (i ? ", " : "") + (*missing)[i];
     said += " there";
+  }
+  if (!netboot) return said;
+  // A Pi 3's boot ROM asks for bootcode.bin at the TFTP root, which is its VLAN's own root.
+  const std::string bootcode = dest + "/bootcode.bin";
+  auto st = store.host().stat(bootcode);
+  if (!st) return std::unexpected(st.error().with_context(pi.name));
+  if (st->type == nfsroot::FileType::regular) {
+    const std::string vlan_root = dest.substr(0, dest.rfind('/'));
+    if (auto ok = nfsroot::check(store.host(), {"cp", "--", bootcode, vlan_root + "/bootcode.bin"}); !ok) {
+      return std::unexpected(ok.error().with_context(pi.name + ": bootcode.bin into " + vlan_root));
+    }
+    said += "; bootcode.bin in " + vlan_root;
   }
   return said;
 }

@@ -325,8 +325,8 @@ std::vector<RenderedFile> export_files(const inventory::Shelf& shelf) {
 
 std::string boot_folder(const inventory::Shelf& shelf, const inventory::Pi& pi) {
   const std::string root = shelf.fileserver.tftp_root.substr(1);  // validated: absolute
-  const std::string serial = bootcfg::tftp_folder(pi);
-  if (shelf.boot.mode == inventory::BootMode::netboot && !serial.empty()) return root + "/" + serial;
+  const std::string folder = bootcfg::tftp_path(pi);
+  if (shelf.boot.mode == inventory::BootMode::netboot && !folder.empty()) return root + "/" + folder;
   return root + "/sdcard/" + pi.name;
 }
 

@@ -83,7 +83,8 @@ std::vector<RenderedFile> boot_files(const inventory::Shelf& shelf);
 // How a running Pi picks up a changed file of its root (path relative to the root):
 // "in effect at once" for etc/hosts, else "at next boot" with what does it sooner, if anything.
 std::string takes_effect(std::string_view path);
-// Where a Pi's boot files land on the fileserver: <tftp_root>/<serial> for netboot, else
+// Where a Pi's boot files land on the fileserver: <tftp_root>/vlan-<N>/<serial> for netboot
+// (bootcfg::tftp_path: each storage VLAN has its own TFTP root), else
 // <tftp_root>/sdcard/<name> (to copy onto the SD card's boot partition).
 std::string boot_folder(const inventory::Shelf& shelf, const inventory::Pi& pi);
 

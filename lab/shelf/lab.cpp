@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -101,6 +102,7 @@ Result<void> write_inventory(const LabPaths& paths, const LabState& s) {
     // Every model boots the lab's x86 boot set (netboot.hpp): its console and interface names in
     // cmdline.txt, its kernel and initrd named in config.txt.
     shelf.boot.mode = inventory::BootMode::netboot;
+    shelf.image = kLabImage;  // made by lab up (stage_lab_image)
     for (const auto model : {inventory::PiModel::pi3, inventory::PiModel::pi3bplus, inventory::PiModel::pi4,
                              inventory::PiModel::pi5}) {
       shelf.boot.models[model] = inventory::ModelBoot{lab_netboot_cmdline_base(), lab_netboot_config_txt(), {}};
@@ -197,31 +199,39 @@ std::vector<std::string> ssh_options(const LabPaths& paths) {
           "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "ConnectTimeout=20"};
 }
 
-Result<void> fileserver_run(const LabPaths& paths, int ssh_port, const std::vector<std::string>& remote_argv) {
+Result<void> fileserver_run(const LabPaths& paths, int ssh_port, const std::vector<std::string>& remote_argv,
+                            std::chrono::minutes timeout = std::chrono::minutes(5)) {
   std::vector<std::string> argv = {"ssh"};
   const auto opts = ssh_options(paths);
   argv.insert(argv.end(), opts.begin(), opts.end());
   argv.insert(argv.end(), {"-p", std::to_string(ssh_port), "root@127.0.0.1", "--", shell_join(remote_argv)});
-  return run_ok(argv, RunOptions{std::chrono::minutes(5), {}});
+  return run_ok(argv, RunOptions{timeout, {}});
 }
 
 // netboot: the boot stage and the firmware files (the debs are cached beside the images).
 Result<void> prepare_boot_stage(const LabPaths& paths, const UpOptions& options, const Images& images) {
-  options.progress("netboot: boot stage initramfs (busybox, kexec) and raspi-firmware");
+  options.progress("netboot: boot stage initramfs (busybox, kexec), raspi-firmware, the trimmed initrd");
   if (auto r = ensure_netboot_debs(fs::absolute(options.cache) / "netboot-debs", default_mirror("bookworm"),
                                    "/var/cache/picluster-tests/debs");
       !r) {
     return std::unexpected(r.error().with_context("netboot debs"));
   }
-  return build_boot_stage(fs::absolute(options.cache) / "netboot-debs", images.initrd, paths.dir / "netboot/work",
-                          paths.boot_stage(), paths.firmware());
+  if (auto r = build_boot_stage(fs::absolute(options.cache) / "netboot-debs", images.initrd, paths.dir / "netboot/work",
+                                paths.boot_stage(), paths.firmware());
+      !r) {
+    return r;
+  }
+  return build_netboot_initrd(images.initrd, paths.dir / "netboot/initrd-work", paths.netboot_initrd());
 }
 
-// netboot: dnsmasq logs every DHCP exchange (log-dhcp), and each lab Pi's TFTP folder
-// <tftp_root>/<serial>/ gets the x86 boot set: firmware files, the kernel and the initrd under the
-// names config.txt gives. picluster writes cmdline.txt and config.txt there itself.
-Result<void> stage_tftp(const LabPaths& paths, const LabState& s, const Images& images) {
-  const std::string set = "/srv/tftp/.lab-bootset";
+// netboot: the lab's Pi template becomes image version lab@1 in the fileserver's image store
+// (/srv/images/lab/1: a read-only btrfs subvolume, its record etc/picluster/image, image.json),
+// whose boot set (root/boot/firmware) is the x86 one: the firmware files, the kernel, the trimmed
+// initrd and a config.txt naming them. The lab inventory's Pis follow image "lab", so `picluster
+// add` clones their roots from it (a btrfs snapshot) and stages its boot set into each Pi's TFTP
+// folder <tftp_root>/vlan-<N>/<serial>/ once the serial is known, as on a real shelf.
+Result<void> stage_lab_image(const LabPaths& paths, const LabState& s, const Images& images) {
+  const std::string set = "/root/lab-bootset";
   if (auto r = fileserver_run(paths, s.ssh_port, {"mkdir", "-p", set}); !r) return r;
   std::vector<std::string> scp = {"scp", "-q"};
   const auto opts = ssh_options(paths);
@@ -230,7 +240,7 @@ Result<void> stage_tftp(const LabPaths& paths, const LabState& s, const Images& 
   for (const auto& f : netboot_firmware_files()) scp.push_back((paths.firmware() / f).string());
   std::error_code ec;
   fs::create_directories(paths.dir / "netboot/set", ec);
-  for (const auto& [from, name] : {std::pair{images.kernel, kLabKernel}, std::pair{images.initrd, kLabInitrd}}) {
+  for (const auto& [from, name] : {std::pair{images.kernel, kLabKernel}, std::pair{paths.netboot_initrd(), kLabInitrd}}) {
     const fs::path named = paths.dir / "netboot/set" / name;
     fs::remove(named, ec);
     fs::create_symlink(from, named, ec);
@@ -239,12 +249,38 @@ Result<void> stage_tftp(const LabPaths& paths, const LabState& s, const Images& 
   }
   scp.push_back("root@127.0.0.1:" + set + "/");
   if (auto r = run_ok(scp, RunOptions{std::chrono::minutes(10), {}}); !r) return std::unexpected(r.error().with_context("scp boot set"));
-  if (auto r = fileserver_run(paths, s.ssh_port, {"sh", "-c", "printf 'log-dhcp\\n' > /etc/dnsmasq.d/lab-log.conf"}); !r) return r;
-  for (int port = 1; port <= s.pis; ++port) {
-    const std::string folder = "/srv/tftp/" + lab_pi_serial(port);
-    if (auto r = fileserver_run(paths, s.ssh_port, {"sh", "-c", "mkdir -p \"$2\" && cp -a \"$1\"/. \"$2\"/", "sh", set, folder}); !r) {
-      return r;
-    }
+  char created[32] = "";
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  std::strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  const nlohmann::json meta = {{"name", kLabImage}, {"version", 1}, {"arch", "amd64"}, {"created", created}, {"source", "import"},
+                               {"from", "picluster lab up --netboot: the lab's Pi template and x86 boot set"},
+                               {"method", "new btrfs subvolume"}, {"kernel", ""}, {"recipe", nullptr}};
+  std::string config;
+  for (const auto& line : lab_netboot_config_txt()) config += line + "\n";
+  // $1 boot set, $2 store/NAME, $3 golden, $4 config.txt, $5 image.json, $6 record.
+  const std::string script = R"SH(set -e
+v="$2/1"; new="$2/.new-1"
+[ -e "$v" ] && exit 0
+mkdir -p "$2"; rm -rf "$new"; mkdir "$new"
+btrfs subvolume create "$new/root" > /dev/null
+cp -a --reflink=always "$3"/. "$new/root"/
+mkdir -p "$new/root/boot/firmware" "$new/root/etc/picluster"
+cp "$1"/* "$new/root/boot/firmware/"
+printf '%s' "$4" > "$new/root/boot/firmware/config.txt"
+printf '%s\n' "$6" > "$new/root/etc/picluster/image"
+printf '%s\n' "$5" > "$new/image.json"
+btrfs property set -ts "$new/root" ro true
+sync
+mv "$new" "$v"
+)SH";
+  if (auto r = fileserver_run(paths, s.ssh_port,
+                              {"sh", "-c", script, "sh", set, std::string("/srv/images/") + kLabImage, "/srv/golden/pi", config,
+                               meta.dump(), std::string(kLabImage) + "@1"},
+                              std::chrono::minutes(15));  // a reflink copy of the template under TCG
+      !r) {
+    return std::unexpected(r.error().with_context("image " + std::string(kLabImage) + "@1"));
   }
   return {};
 }
@@ -373,8 +409,8 @@ Result<LabState> lab_up(const UpOptions& options) {
   }
   s.fileserver_boot_seconds = std::chrono::duration<double>(Clock::now() - boot_start).count();
   if (s.netboot) {
-    options.progress("netboot: the x86 boot set into each Pi's TFTP folder, dnsmasq log-dhcp");
-    if (auto r = stage_tftp(paths, s, *images); !r) return cleanup(r.error().with_context("netboot"));
+    options.progress("netboot: image lab@1 (the Pi template and the x86 boot set) in /srv/images");
+    if (auto r = stage_lab_image(paths, s, *images); !r) return cleanup(r.error().with_context("netboot"));
   }
   // 4. The switch's control plane, driving vde_switch and the Pis' power.
   options.progress("starting the switch simulator on udp:127.0.0.1:" + std::to_string(s.snmp_port));

@@ -46,6 +46,7 @@ struct LabPaths {
   // netboot labs: the boot stage initramfs and the firmware files staged in TFTP folders.
   [[nodiscard]] std::filesystem::path boot_stage() const { return dir / "netboot/bootstage.cpio.gz"; }
   [[nodiscard]] std::filesystem::path firmware() const { return dir / "netboot/firmware"; }
+  [[nodiscard]] std::filesystem::path netboot_initrd() const { return dir / "netboot/initrd.img"; }
 };
 
 // The MAC of the virtual Pi plugged into `port` (Raspberry Pi Foundation OUI b8:27:eb, so

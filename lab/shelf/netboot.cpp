@@ -86,6 +86,21 @@ Result<void> copy_libraries(const fs::path& binary, const fs::path& debs_root, c
   return {};
 }
 
+// Packs `root` as a gzip'd newc cpio at `out` (through out.tmp, renamed), then empties `work`.
+Result<void> pack_initramfs(const fs::path& root, const fs::path& out, const std::string& what, const fs::path& work) {
+  const fs::path tmp = out.string() + ".tmp";
+  if (auto r = run_ok({"sh", "-c", "cd \"$1\" && find . | cpio -o -H newc --quiet | gzip -6 > \"$2\"", "sh", root.string(),
+                       tmp.string()});
+      !r) {
+    return std::unexpected(r.error().with_context("cpio " + what));
+  }
+  std::error_code ec;
+  fs::rename(tmp, out, ec);
+  if (ec) return fail(ErrorCode::io, "rename " + out.string() + ": " + ec.message());
+  fs::remove_all(work, ec);
+  return {};
+}
+
 }  // namespace
 
 std::string lab_pi_serial(int port) {
@@ -151,8 +166,20 @@ while :; do
   . /tmp/lease
   say "DHCP offer accepted: $ip from $server (option 43: Raspberry Pi Boot)"
   fetch start4.elf && fetch fixup4.dat && fetch config.txt && fetch cmdline.txt || continue
-  kernel=$(awk -F= '$1 == "kernel" { k = $2 } END { print k }' /boot/config.txt)
-  initrd=$(awk '$1 == "initramfs" { i = $2 } END { print i }' /boot/config.txt)
+  # config.txt with each "include FILE" replaced by FILE (fetched from the same folder), as the
+  # firmware reads it: picluster's config.txt includes the image's own (picluster-image.txt).
+  : > /tmp/config.all
+  ok=1
+  while IFS= read -r line || [ -n "$line" ]; do
+    case "$line" in
+      include\ *) inc=${line#include }; inc=${inc%% *}
+        if fetch "$inc"; then cat "/boot/$inc" >> /tmp/config.all; echo >> /tmp/config.all; else ok=0; fi ;;
+      *) printf '%s\n' "$line" >> /tmp/config.all ;;
+    esac
+  done < /boot/config.txt
+  [ "$ok" = 1 ] || continue
+  kernel=$(awk -F= '$1 == "kernel" { k = $2 } END { print k }' /tmp/config.all)
+  initrd=$(awk '$1 == "initramfs" { i = $2 } END { print i }' /tmp/config.all)
   [ -n "$kernel" ] || kernel=kernel8.img
   fetch "$kernel" || continue
   if [ -n "$initrd" ]; then fetch "$initrd" || continue; fi
@@ -197,7 +224,7 @@ std::vector<std::string> netboot_debs() {
   return out;
 }
 
-std::vector<std::string> netboot_firmware_files() { return {"start4.elf", "fixup4.dat"}; }
+std::vector<std::string> netboot_firmware_files() { return {"start4.elf", "fixup4.dat", "bootcode.bin"}; }
 
 Result<void> ensure_netboot_debs(const fs::path& debs_dir, const std::string& mirror, const fs::path& extra_dir) {
   std::error_code ec;
@@ -246,6 +273,54 @@ Result<void> ensure_netboot_debs(const fs::path& debs_dir, const std::string& mi
   return {};
 }
 
+Result<void> build_netboot_initrd(const fs::path& initrd, const fs::path& work, const fs::path& out) {
+  std::error_code ec;
+  fs::remove_all(work, ec);
+  fs::create_directories(work, ec);
+  if (ec) return fail(ErrorCode::io, "create " + work.string() + ": " + ec.message());
+  if (auto r = unpack_initrd(initrd, work); !r) return std::unexpected(r.error().with_context("unpack " + initrd.string()));
+  fs::path modules;
+  for (const auto& base : {work / "usr/lib/modules", work / "lib/modules"}) {
+    if (!fs::is_directory(base, ec) || fs::is_symlink(base.parent_path(), ec)) continue;
+    for (const auto& e : fs::directory_iterator(base, ec)) {
+      if (e.is_directory()) modules = e.path();
+    }
+    if (!modules.empty()) break;
+  }
+  if (modules.empty()) return fail(ErrorCode::not_found, initrd.string() + ": no lib/modules/<version> in it");
+  std::vector<fs::path> drop;
+  const fs::path kernel = modules / "kernel";
+  for (auto it = fs::recursive_directory_iterator(kernel, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (!it->is_regular_file()) continue;
+    const std::string rel = it->path().lexically_relative(kernel).generic_string();
+    if (!netboot_initrd_keeps(rel)) drop.push_back(it->path());
+  }
+  for (const auto& f : drop) fs::remove(f, ec);
+  fs::remove_all(work / "usr/lib/firmware", ec);
+  // modules.dep still names the dropped modules (the build machine may have no depmod): what the
+  // boot needs (virtio_net, nfs and their dependencies) is all kept, and udev's modprobe of a
+  // dropped driver for a device the VM does not have fails quietly.
+  return pack_initramfs(work, out, "trimmed initrd", work);
+}
+
+bool netboot_initrd_keeps(const std::string& rel) {
+  // The NIC (virtio) and everything an NFS root mounts with; the rest of drivers/ and fs/ is
+  // for disks, GPUs, USB and file systems a netbooted lab Pi never has.
+  if (rel.starts_with("drivers/")) {
+    if (rel.starts_with("drivers/virtio/")) return true;
+    const std::string name = fs::path(rel).filename().string();
+    return name.starts_with("virtio_net.") || name.starts_with("net_failover.");
+  }
+  if (rel.starts_with("fs/")) {
+    for (const char* keep : {"fs/nfs/", "fs/nfs_common/", "fs/lockd/", "fs/fscache/", "fs/netfs/"}) {
+      if (rel.starts_with(keep)) return true;
+    }
+    return false;
+  }
+  return true;  // net/ (sunrpc, dns_resolver, failover), lib/, crypto/, arch/, ...
+}
+
 Result<void> build_boot_stage(const fs::path& debs_dir, const fs::path& initrd, const fs::path& work, const fs::path& out,
                               const fs::path& firmware_dir) {
   std::error_code ec;
@@ -286,16 +361,7 @@ Result<void> build_boot_stage(const fs::path& debs_dir, const fs::path& initrd, 
     fs::copy_file(debs_root / "usr/lib/raspi-firmware" / f, firmware_dir / f, fs::copy_options::overwrite_existing, ec);
     if (ec) return fail(ErrorCode::io, "raspi-firmware has no " + f + ": " + ec.message());
   }
-  const fs::path tmp = out.string() + ".tmp";
-  if (auto r = run_ok({"sh", "-c", "cd \"$1\" && find . | cpio -o -H newc --quiet | gzip -1 > \"$2\"", "sh", root.string(),
-                       tmp.string()});
-      !r) {
-    return std::unexpected(r.error().with_context("cpio boot stage"));
-  }
-  fs::rename(tmp, out, ec);
-  if (ec) return fail(ErrorCode::io, "rename " + out.string() + ": " + ec.message());
-  fs::remove_all(work, ec);
-  return {};
+  return pack_initramfs(root, out, "boot stage", work);
 }
 
 }  // namespace picluster::lab

@@ -14,7 +14,10 @@ using ::testing::Not;
 
 class BootSet : public ImageShelf {
  protected:
-  [[nodiscard]] fs::path tftp(int pi) const { return m_prefix / "srv/tftp" / ("1234abc" + std::to_string(pi)); }
+  // <tftp_root>/vlan-<N>/<serial>: Pi n is allocated VLAN 9+n (the shelf's first VLAN is 10).
+  [[nodiscard]] fs::path tftp(int pi) const {
+    return m_prefix / "srv/tftp" / ("vlan-" + std::to_string(9 + pi)) / ("1234abc" + std::to_string(pi));
+  }
   static bool present(const fs::path& p) { return fs::exists(fs::symlink_status(p)); }
 };
 
@@ -70,6 +73,8 @@ TEST_F(BootSet, DebianKernelFirmwareAndDtbsAreCopiedInAndStagedPerModel) {
   for (const char* f : {"bootcode.bin", "start.elf", "fixup.dat", "bcm2837-rpi-3-b.dtb"}) {
     EXPECT_TRUE(fs::is_regular_file(tftp(1) / f)) << "pi3: " << f;
   }
+  // The Pi 3's boot ROM asks for bootcode.bin at the TFTP root it sees: its VLAN's own.
+  EXPECT_TRUE(fs::is_regular_file(tftp(1).parent_path() / "bootcode.bin"));
   EXPECT_THAT(testing::read_file(tftp(1) / "config.txt"), HasSubstr("Raspberry Pi 3"));
   for (const char* f : {"start4.elf", "fixup4.dat", "bcm2711-rpi-4-b.dtb", "overlays/disable-bt.dtbo"}) {
     EXPECT_TRUE(fs::is_regular_file(tftp(2) / f)) << "pi4: " << f;

@@ -82,8 +82,15 @@ TEST_F(Versions, ExecSnapshotsDiffRebuildRollbackAndRemove) {
   r = pic({"rebuild", "pi01", "--from", "base@1", "--no-power"});
   ASSERT_EQ(r.status, 0) << said(r);
   EXPECT_EQ(record("pi01"), "base@1\n");
-  const fs::path tftp = m_prefix / "srv/tftp/1234abc1";
+  // <tftp_root>/vlan-<N>/<serial>: each storage VLAN has its own TFTP root
+  auto shelf_inv = inventory::load(inventory_path());
+  ASSERT_TRUE(shelf_inv.has_value());
+  const fs::path tftp =
+      m_prefix / ("srv/tftp/vlan-" + std::to_string(shelf_inv->shelves.front().find_pi("pi01")->vlan)) / "1234abc1";
   EXPECT_TRUE(fs::is_regular_file(tftp / "start4.elf"));
+  // a Pi 3's boot ROM asks for bootcode.bin at the root it sees: its VLAN's
+  EXPECT_TRUE(fs::is_regular_file(tftp / "bootcode.bin"));
+  EXPECT_TRUE(fs::is_regular_file(tftp.parent_path() / "bootcode.bin"));
   EXPECT_TRUE(fs::is_regular_file(tftp / "bcm2711-rpi-4-b.dtb"));
   EXPECT_THAT(testing::read_file(tftp / "picluster-image.txt"), HasSubstr("kernel=kernel8.img"));
   EXPECT_THAT(testing::read_file(tftp / "config.txt"), HasSubstr("include picluster-image.txt"));

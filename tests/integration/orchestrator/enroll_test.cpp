@@ -124,9 +124,10 @@ class EnrollTest : public ::testing::Test {
     if (!ready) return false;
     std::string conf = testing::read_file(rendered);
     const std::string prefix = m_shelf->prefix().string();
-    for (const std::string key : {"tftp-root=", "log-facility="}) {
-      const auto at = conf.find("\n" + key);
-      if (at != std::string::npos) conf.insert(at + 1 + key.size(), prefix);
+    for (const std::string key : {"tftp-root=", "log-facility="}) {  // every one: a root per VLAN
+      for (auto at = conf.find("\n" + key); at != std::string::npos; at = conf.find("\n" + key, at + 1)) {
+        conf.insert(at + 1 + key.size(), prefix);
+      }
     }
     testing::write_file(m_shelf->dir() / "dnsmasq.conf", conf);
     m_dnsmasq.reset();
@@ -182,7 +183,8 @@ TEST_F(EnrollTest, AddWithOnlyAPortLearnsTheMacFromTheSwitchAndTheSerialFromDnsm
   EXPECT_EQ(j["learned"]["mac_from"], "learned on port 9 (switch forwarding table)");
   EXPECT_EQ(j["learned"]["serial"], "1a2b3c4d");
   EXPECT_THAT(j["learned"]["serial_from"].get<std::string>(),
-              HasSubstr("TFTP read of " + m_shelf->prefix().string() + "/srv/tftp/1a2b3c4d/start4.elf from " +
+              HasSubstr("TFTP read of " + m_shelf->prefix().string() + "/srv/tftp/vlan-" +
+                        std::to_string(allocated.vlan) + "/1a2b3c4d/start4.elf from " +
                         allocated.storage.pi.str()));
   const auto enrolled = *pi("pi09");
   ASSERT_TRUE(enrolled.mac);
@@ -190,11 +192,45 @@ TEST_F(EnrollTest, AddWithOnlyAPortLearnsTheMacFromTheSwitchAndTheSerialFromDnsm
   EXPECT_EQ(enrolled.serial, "1a2b3c4d");
   EXPECT_EQ(enrolled.vlan, allocated.vlan);
   // The TFTP folder is staged: the Pi's next boot reads its files.
-  EXPECT_TRUE(fs::exists(m_shelf->prefix() / "srv/tftp/1a2b3c4d/cmdline.txt"));
+  EXPECT_TRUE(fs::exists(m_shelf->prefix() / ("srv/tftp/vlan-" + std::to_string(allocated.vlan)) / "1a2b3c4d/cmdline.txt"));
   ASSERT_TRUE(serve(kMac9));
   const auto second = boot(*m_pi, kMac9, "1a2b3c4d", {"{serial}/cmdline.txt", "{serial}/config.txt"});
   EXPECT_THAT(second.out, ::testing::ContainsRegex("tftp 1a2b3c4d/cmdline.txt: [1-9][0-9]* bytes"));
   EXPECT_THAT(second.out, ::testing::ContainsRegex("tftp 1a2b3c4d/config.txt: [1-9][0-9]* bytes"));
+}
+
+// Each storage VLAN has its own TFTP root (tftp-root=DIR,eth0.N): pi09, booted on its own VLAN,
+// reads its own folder but not pi03's, by relative, absolute or ../ path; and a DHCP request
+// with pi03's MAC and serial from pi09's VLAN gets no offer. With one shared tftp-root, dnsmasq
+// served pi03's cmdline.txt (its NFS root and addresses) to any Pi that asked.
+TEST_F(EnrollTest, APiReadsOnlyItsOwnVlansTftpRootAndAnotherPisMacGetsNoOffer) {
+  const auto r = m_shelf->pic({"add", "pi09", "--port", "9", "--model", "pi4", "--mac", kMac9, "--serial", "1a2b3c4d"});
+  ASSERT_EQ(r.status, 0) << TestShelf::describe({"add", "pi09"}, r);
+  const auto pi09 = *pi("pi09");
+  const auto pi03 = *pi("pi03");
+  ASSERT_NE(pi09.vlan, pi03.vlan);
+  const std::string tftp = m_shelf->prefix().string() + "/srv/tftp";
+  const std::string pi03_folder = "vlan-" + std::to_string(pi03.vlan) + "/" + kSerial3;
+  ASSERT_TRUE(fs::exists(tftp + "/" + pi03_folder + "/cmdline.txt")) << "pi03's folder is not where the test looks";
+  ASSERT_TRUE(link(*m_fs, *m_pi, pi09.vlan, pi09.storage.fileserver.str(), kMac9));
+  ASSERT_TRUE(serve(kMac9)) << testing::read_file(m_shelf->dir() / "dnsmasq.out");
+  const auto own = boot(*m_pi, kMac9, "1a2b3c4d",
+                        {"{serial}/cmdline.txt", std::string(kSerial3) + "/cmdline.txt", tftp + "/" + pi03_folder + "/cmdline.txt",
+                         "../" + pi03_folder + "/cmdline.txt", "/" + pi03_folder + "/cmdline.txt"});
+  EXPECT_THAT(own.out, HasSubstr("ack " + pi09.storage.pi.str())) << own.out;
+  EXPECT_THAT(own.out, ::testing::ContainsRegex("tftp 1a2b3c4d/cmdline.txt: [1-9][0-9]* bytes")) << own.out;
+  for (const auto& path : {std::string(kSerial3) + "/cmdline.txt", tftp + "/" + pi03_folder + "/cmdline.txt",
+                           "../" + pi03_folder + "/cmdline.txt", "/" + pi03_folder + "/cmdline.txt"}) {
+    EXPECT_THAT(own.out, HasSubstr("tftp " + path + ": error")) << own.out;
+  }
+  // pi03's MAC (and serial) on pi09's VLAN: pi03's static lease is not in this VLAN's range.
+  const auto stolen = boot(*m_pi, kMac3, kSerial3, {"{serial}/cmdline.txt"});
+  EXPECT_EQ(stolen.status, 1) << stolen.out;
+  EXPECT_THAT(stolen.out, HasSubstr("no offer")) << stolen.out;
+  const std::string log = testing::read_file(log_file());
+  EXPECT_THAT(log, HasSubstr("DHCPDISCOVER(eth0." + std::to_string(pi09.vlan) + ") " + kMac3)) << log;
+  EXPECT_THAT(log, ::testing::Not(HasSubstr("DHCPOFFER(eth0." + std::to_string(pi09.vlan) + ") " +
+                                            pi03.storage.pi.str()))) << log;
 }
 
 TEST_F(EnrollTest, AMacAnotherPiHasIsRefusedNamingIt) {

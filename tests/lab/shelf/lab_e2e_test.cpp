@@ -16,47 +16,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <iostream>
-#include <map>
 #include <nlohmann/json.hpp>
-#include <sstream>
-#include <thread>
 #include <tuple>
 
-#include "common/text.hpp"
-#include "lab/shelf/lab.hpp"
-#include "lab/shelf/process.hpp"
-#include "lab/shelf/qemu.hpp"
+#include "tests/lab/shelf/shelf_fixture.hpp"
 
 namespace picluster::lab {
 namespace {
-namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
-using namespace std::chrono_literals;
-
-const std::string kPicluster = std::string(PICLUSTER_BINARY_DIR) + "/orchestrator/picluster";
-const std::string kPi01Ip6 = "fd00:131::1000:1:0:2";
-const std::string kPi02Ip6 = "fd00:131::1000:2:0:2";
-
-// Below the test's ctest TIMEOUT (1500 s, issue 6's 25-minute bound; tests/lab/shelf/CMakeLists.txt)
-// by a margin for TearDown's `lab down`.
-constexpr std::chrono::seconds kBudget = 23min;
+using namespace shelf_test;
 
 // Where TearDown leaves the timing summary for scripts/test.sh (build/ci/lab-timing-summary.txt).
 const std::string kSummaryFile = std::string(PICLUSTER_BINARY_DIR) + "/lab-timing-summary.txt";
-
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // A child process whose stdout and stderr go to a file (for `picluster watch`, which runs until
 // told to stop). The destructor stops it (SIGTERM, then SIGKILL after 10 s) if it still runs.
@@ -105,100 +75,15 @@ class Background {
   int m_status = -1;
 };
 
-#define EXPECT_OK(result) EXPECT_EQ((result).exit_status, 0) << (result).out << (result).err
-
-class LabEndToEnd : public ::testing::Test {
+class LabEndToEnd : public LabShelfTest {
  protected:
   void SetUp() override {
-    if (geteuid() != 0) GTEST_SKIP() << "the lab needs root";
-    for (const char* tool : {"qemu-system-x86_64", "vde_switch", "mmdebstrap", "mkfs.ext4", "ssh", "ansible-playbook"}) {
-      if (!run({"sh", "-c", "command -v \"$0\"", tool}).value_or(RunResult{1, {}, {}}).exit_status == 0) {
-        GTEST_SKIP() << tool << " is not installed";
-      }
-    }
-    m_dir = fs::temp_directory_path() / ("picluster-lab-e2e-" + std::to_string(getpid()));
-    fs::create_directories(m_dir);
-    const char* cache = std::getenv("PICLUSTER_LAB_CACHE");
-    m_cache = cache != nullptr ? cache : "/var/cache/picluster-lab";
+    set_up({"qemu-system-x86_64", "vde_switch", "mmdebstrap", "mkfs.ext4", "ssh", "ansible-playbook"}, "e2e");
   }
 
-  void TearDown() override {
-    if (m_dir.empty()) return;
-    // 7. Timing summary (also for a failed run: it shows how far it got), on stdout and in
-    // kSummaryFile, which scripts/test.sh prints after ctest (which drops a passing test's output).
-    std::ostringstream summary;
-    summary << "lab timing summary (seconds; " << (HasFailure() ? "test FAILED" : "test passed") << "):\n";
-    for (const auto& [what, secs] : m_timings) summary << "  " << what << ": " << static_cast<int>(secs) << "\n";
-    std::cout << "\n" << summary.str();
-    std::ofstream(kSummaryFile, std::ios::trunc) << summary.str();
-    const char* keep = std::getenv("PICLUSTER_LAB_KEEP");
-    if (keep != nullptr && std::string(keep) == "1") return;
-    auto down = picluster({"lab", "down", "--dir", m_dir.string()});
-    EXPECT_EQ(down.exit_status, 0) << down.err;
-    auto status = lab_status(m_dir);
-    if (status) {
-      for (const auto& p : status->processes) EXPECT_FALSE(p.running) << p.name << " still running after lab down";
-    }
-    std::error_code ec;
-    fs::remove_all(m_dir, ec);
-  }
-
-  // What is left of kBudget, at most `limit` (at least 1 s, so a late step fails fast).
-  std::chrono::seconds budget(std::chrono::seconds limit) const {
-    const auto left = std::chrono::duration_cast<std::chrono::seconds>(m_start + kBudget - Clock::now());
-    return std::max(1s, std::min(limit, left));
-  }
-
-  std::vector<std::string> picluster_argv(std::vector<std::string> args) const {
-    args.insert(args.begin(), {kPicluster, "-i", (m_dir / "inventory.json").string()});
-    return args;
-  }
-
-  // Runs `picluster ARGS` against the lab's inventory.
-  RunResult picluster(std::vector<std::string> args, std::chrono::seconds timeout = 20min) {
-    auto r = run(picluster_argv(std::move(args)), RunOptions{budget(timeout), {}});
-    if (!r) return RunResult{255, {}, r.error().message};
-    return *r;
-  }
-
-  std::vector<std::string> ssh_argv() {
-    return {"ssh", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o",
-            "UserKnownHostsFile=" + (m_dir / "known_hosts").string(), "-o", "ConnectTimeout=10", "-i",
-            (m_dir / "keys/id_ed25519").string(), "-p", std::to_string(m_state.ssh_port), "root@127.0.0.1"};
-  }
-
-  // Runs argv on the fileserver VM (every element quoted for its shell).
-  RunResult on_fileserver(const std::vector<std::string>& argv, std::chrono::seconds timeout = 120s) {
-    auto full = ssh_argv();
-    full.push_back(shell_join(argv));
-    auto r = run(full, RunOptions{budget(timeout), {}});
-    if (!r) return RunResult{255, {}, r.error().message};
-    return *r;
-  }
-
-  // Runs argv on a Pi, from the fileserver, over the public VLAN (the fileserver's own key).
-  RunResult on_pi(const std::string& ip6, const std::vector<std::string>& argv, std::chrono::seconds timeout = 120s) {
-    return on_fileserver({"ssh", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o",
-                          "UserKnownHostsFile=/dev/null", "-o", "ConnectTimeout=5", "root@" + ip6, shell_join(argv)},
-                         timeout);
-  }
-
-  // Waits until the Pi answers ping and SSH on its eth0.131 address. Returns seconds waited.
-  double wait_for_pi(const std::string& ip6, std::chrono::seconds limit = 15min) {
-    const auto start = Clock::now();
-    limit = budget(limit);
-    while (Clock::now() - start < limit) {
-      if (on_fileserver({"ping", "-6", "-c", "1", "-W", "2", ip6}, 30s).exit_status == 0 &&
-          on_pi(ip6, {"true"}, 40s).exit_status == 0) {
-        return seconds_since(start);
-      }
-      std::this_thread::sleep_for(5s);
-    }
-    ADD_FAILURE() << ip6 << " did not answer ping and SSH within " << limit.count() << " s";
-    return -1;
-  }
-
-  std::optional<int> pi_pid(int port) { return running_pid(LabPaths{m_dir}.pi(port)); }
+  // 7. Timing summary, also in kSummaryFile, which scripts/test.sh prints after ctest (which drops
+  // a passing test's output).
+  void TearDown() override { tear_down("lab timing summary", fs::path(kSummaryFile)); }
 
   // ansible-playbook PLAYBOOK through picluster's dynamic inventory of the lab's inventory, as
   // docs/ansible.md tells operators to run it. `env` sets the environment: argv, never a shell.
@@ -275,13 +160,6 @@ class LabEndToEnd : public ::testing::Test {
     }
     return read_text(log).find(text) != std::string::npos;
   }
-
-  Clock::time_point m_start = Clock::now();
-
-  fs::path m_dir;
-  fs::path m_cache;
-  LabState m_state;
-  std::map<std::string, double> m_timings;
 };
 
 

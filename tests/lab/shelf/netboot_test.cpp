@@ -50,6 +50,31 @@ TEST(LabNetboot, BootStageAsksLikeAPi4AndKexecsTheFetchedCmdline) {
   EXPECT_TRUE(has(init, "--command-line=\"$(cat /boot/cmdline.txt)\" && kexec -e")) << init;
 }
 
+TEST(LabNetboot, BootStageFollowsConfigTxtIncludesForTheKernelAndInitramfs) {
+  // picluster's config.txt ends with "include picluster-image.txt" (the image's own, naming its
+  // kernel): the firmware reads it in place, so the boot stage fetches it from the same folder
+  // and takes kernel= and initramfs from the merged text, the last one winning.
+  const auto init = boot_stage_init({"virtio_net"});
+  EXPECT_TRUE(has(init, "include\\ *) inc=${line#include }")) << init;
+  EXPECT_TRUE(has(init, "if fetch \"$inc\"; then cat \"/boot/$inc\" >> /tmp/config.all")) << init;
+  EXPECT_TRUE(has(init, "$1 == \"kernel\" { k = $2 } END { print k }' /tmp/config.all")) << init;
+  EXPECT_TRUE(has(init, "$1 == \"initramfs\" { i = $2 } END { print i }' /tmp/config.all")) << init;
+  EXPECT_LT(init.find("done < /boot/config.txt"), init.find("fetch \"$kernel\""));
+}
+
+TEST(LabNetboot, TrimmedInitrdKeepsTheNicAndNfsAndDropsDisksAndOtherFileSystems) {
+  for (const char* keep : {"drivers/virtio/virtio_pci.ko", "drivers/virtio/virtio_ring.ko", "drivers/net/virtio_net.ko",
+                           "drivers/net/net_failover.ko", "net/core/failover.ko", "net/sunrpc/sunrpc.ko",
+                           "fs/nfs/nfs.ko", "fs/nfs/nfsv3.ko", "fs/nfs_common/grace.ko", "fs/lockd/lockd.ko",
+                           "fs/fscache/fscache.ko", "fs/netfs/netfs.ko", "lib/crc32c_generic.ko"}) {
+    EXPECT_TRUE(netboot_initrd_keeps(keep)) << keep;
+  }
+  for (const char* drop : {"drivers/gpu/drm/i915/i915.ko", "drivers/scsi/sd_mod.ko", "drivers/net/ethernet/intel/e1000e/e1000e.ko",
+                           "drivers/block/virtio_blk.ko", "fs/ext4/ext4.ko", "fs/btrfs/btrfs.ko", "fs/nfsd/nfsd.ko"}) {
+    EXPECT_FALSE(netboot_initrd_keeps(drop)) << drop;
+  }
+}
+
 TEST(LabNetboot, DhcpScriptKeepsOnlyALeaseWithRaspberryPiBootInOption43) {
   const auto script = boot_stage_dhcp_script();
   // "Raspberry Pi Boot" in hex, as inside option 43's PXE menu.

@@ -69,19 +69,20 @@ TEST(BootcfgGolden, NetbootTree) {
   const auto tree = render_tree(inventory_of(netboot_shelf()), {});
   expect_golden("netboot", tree);
 
-  const auto& pi3 = file_named(tree, "rack2/tftp/0a1b2c3d/config.txt").contents;
+  const auto& pi3 = file_named(tree, "rack2/tftp/vlan-10/0a1b2c3d/config.txt").contents;
   EXPECT_EQ(pi3.find("arm_64bit"), std::string::npos);
   EXPECT_NE(pi3.find("\nenable_uart=1\n"), std::string::npos);
-  EXPECT_NE(file_named(tree, "rack2/tftp/1234abcd/config.txt").contents.find("\narm_64bit=1\n"),
+  EXPECT_NE(file_named(tree, "rack2/tftp/vlan-11/1234abcd/config.txt").contents.find("\narm_64bit=1\n"),
             std::string::npos);
-  EXPECT_NE(file_named(tree, "rack2/tftp/5eed5eed/config.txt").contents.find("\narm_64bit=1\n"),
+  EXPECT_NE(file_named(tree, "rack2/tftp/vlan-12/5eed5eed/config.txt").contents.find("\narm_64bit=1\n"),
             std::string::npos);
   // pi04 has no serial, hence no TFTP folder: its files stay visible under boot/.
   file_named(tree, "rack2/boot/pi04/config.txt");
 
   const auto& dnsmasq = file_named(tree, "rack2/fileserver/etc/dnsmasq.d/picluster.conf").contents;
   for (const char* line :
-       {"\nport=0\n", "\nenable-tftp\n", "\ntftp-root=/srv/tftp\n",
+       {"\nport=0\n", "\nenable-tftp\n", "\ntftp-root=/srv/tftp/unassigned\n", "\ntftp-no-fail\n",
+        "\ntftp-root=/srv/tftp/vlan-10,eth0.10\n", "\ntftp-root=/srv/tftp/vlan-11,eth0.11\n",
         "\npxe-service=0,\"Raspberry Pi Boot\"\n", "\ninterface=eth0.10\n",
         "\ndhcp-range=172.30.0.0,static,255.255.255.252\n",
         "\ndhcp-host=b8:27:eb:00:00:01,172.30.0.2,pi01\n", "\ninterface=eth0.11\n",
@@ -91,6 +92,9 @@ TEST(BootcfgGolden, NetbootTree) {
   // No MAC, no DHCP: pi03 and pi04's VLANs are not served.
   EXPECT_EQ(dnsmasq.find("interface=eth0.12"), std::string::npos);
   EXPECT_EQ(dnsmasq.find("interface=eth0.13"), std::string::npos);
+  // Nor do they get a TFTP root: a Pi reaches only its own VLAN's root.
+  EXPECT_EQ(dnsmasq.find("vlan-12"), std::string::npos);
+  EXPECT_EQ(dnsmasq.find("vlan-13"), std::string::npos);
 }
 
 TEST(BootcfgGolden, NetworkdLabShelf) {
@@ -126,30 +130,30 @@ TEST(BootcfgGolden, MixedModelsShelf) {
   const auto tree = render_tree(inventory_of(models_shelf()), {});
   expect_golden("models", tree);
 
-  EXPECT_EQ(file_named(tree, "mixed/tftp/00000001/cmdline.txt").contents,
+  EXPECT_EQ(file_named(tree, "mixed/tftp/vlan-10/00000001/cmdline.txt").contents,
             std::string{kSeedCmdline} + "\n");
-  EXPECT_EQ(file_named(tree, "mixed/tftp/00000002/cmdline.txt").contents,
+  EXPECT_EQ(file_named(tree, "mixed/tftp/vlan-11/00000002/cmdline.txt").contents,
             "console=ttyAMA0,115200 root=/dev/nfs rootfstype=nfs "
             "nfsroot=172.30.0.5:/srv/nfsroot/pi02,vers=3,tcp "
             "ip=172.30.0.6:172.30.0.5::255.255.255.252:pi02:eth0:off rootwait\n");
-  EXPECT_EQ(file_named(tree, "mixed/tftp/00000003/cmdline.txt").contents,
+  EXPECT_EQ(file_named(tree, "mixed/tftp/vlan-12/00000003/cmdline.txt").contents,
             "console=serial0,115200 console=tty1 root=/dev/nfs rootfstype=nfs "
             "nfsroot=172.30.0.9:/srv/nfsroot/pi03,vers=3,tcp "
             "ip=172.30.0.10:172.30.0.9::255.255.255.252:pi03:eth0:off elevator=deadline "
             "rootwait\n");
-  EXPECT_EQ(file_named(tree, "mixed/tftp/00000004/cmdline.txt").contents,
+  EXPECT_EQ(file_named(tree, "mixed/tftp/vlan-13/00000004/cmdline.txt").contents,
             "console=serial0,115200 console=tty1 root=/dev/nfs rootfstype=nfs "
             "nfsroot=172.30.0.13:/srv/nfsroot/pi04,vers=3,tcp "
             "ip=172.30.0.14:172.30.0.13::255.255.255.252:pi04:eth0:off elevator=deadline "
             "rootwait\n");
 
-  const auto& pi3 = file_named(tree, "mixed/tftp/00000001/config.txt").contents;
+  const auto& pi3 = file_named(tree, "mixed/tftp/vlan-10/00000001/config.txt").contents;
   EXPECT_NE(pi3.find("\nenable_uart=1\ndtoverlay=disable-bt\n"), std::string::npos) << pi3;
   EXPECT_EQ(pi3.find("arm_64bit"), std::string::npos);
-  const auto& pi4 = file_named(tree, "mixed/tftp/00000003/config.txt").contents;
+  const auto& pi4 = file_named(tree, "mixed/tftp/vlan-12/00000003/config.txt").contents;
   EXPECT_NE(pi4.find("\narm_64bit=1\n"), std::string::npos) << pi4;
   EXPECT_NE(pi4.find("\nenable_uart=1\ndtoverlay=disable-bt\n"), std::string::npos) << pi4;
-  const auto& pi5 = file_named(tree, "mixed/tftp/00000004/config.txt").contents;
+  const auto& pi5 = file_named(tree, "mixed/tftp/vlan-13/00000004/config.txt").contents;
   EXPECT_TRUE(pi5.ends_with(
       "# Settings from boot.models.pi5.config_txt of the inventory.\n"
       "arm_64bit=1\nenable_uart=1\ndtparam=uart0_console\n"))
