@@ -8,54 +8,24 @@
 //
 // Environment: PICLUSTER_LAB_CACHE (default /var/cache/picluster-lab), PICLUSTER_LAB_KEEP=1.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <chrono>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <iostream>
-#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
-#include <thread>
 
-#include "common/text.hpp"
-#include "lab/shelf/lab.hpp"
-#include "lab/shelf/process.hpp"
-#include "lab/shelf/qemu.hpp"
+#include "tests/lab/shelf/shelf_fixture.hpp"
 
 namespace picluster::lab {
 namespace {
-namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
-using namespace std::chrono_literals;
+using namespace shelf_test;
 
-const std::string kPicluster = std::string(PICLUSTER_BINARY_DIR) + "/orchestrator/picluster";
-const std::string kPi01Ip6 = "fd00:131::1000:1:0:2";
 // Above ctest's TIMEOUT for the e2e tests: an aarch64 guest under TCG boots several times slower
 // than an x86 one. A cold cache (the arm64 image build) is not part of this budget: build it
 // first (docs/lab.md).
-constexpr std::chrono::seconds kBudget = 55min;
-
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::size_t count(const std::string& text, const std::string& what) {
-  std::size_t n = 0;
-  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
-}
+constexpr std::chrono::seconds kArm64Budget = 55min;
 
 // VmRSS of a process in MiB, or -1.
 double rss_mib(int pid) {
-  std::istringstream in(read_file("/proc/" + std::to_string(pid) + "/status"));
+  std::istringstream in(read_text("/proc/" + std::to_string(pid) + "/status"));
   std::string line;
   while (std::getline(in, line)) {
     if (line.starts_with("VmRSS:")) return std::stod(line.substr(6)) / 1024.0;
@@ -63,80 +33,18 @@ double rss_mib(int pid) {
   return -1;
 }
 
-#define EXPECT_OK(result) EXPECT_EQ((result).exit_status, 0) << (result).out << (result).err
-
-class LabArm64 : public ::testing::Test {
+class LabArm64 : public LabShelfTest {
  protected:
   void SetUp() override {
-    if (geteuid() != 0) GTEST_SKIP() << "the lab needs root";
-    for (const char* tool : {"qemu-system-x86_64", "qemu-system-aarch64", "vde_switch", "mmdebstrap", "ssh"}) {
-      if (run({"sh", "-c", "command -v \"$0\"", tool}).value_or(RunResult{1, {}, {}}).exit_status != 0) {
-        GTEST_SKIP() << tool << " is not installed";
-      }
-    }
-    m_dir = fs::temp_directory_path() / ("picluster-lab-arm64-" + std::to_string(getpid()));
-    fs::create_directories(m_dir);
-    const char* cache = std::getenv("PICLUSTER_LAB_CACHE");
-    m_cache = cache != nullptr ? cache : "/var/cache/picluster-lab";
+    set_up({"qemu-system-x86_64", "qemu-system-aarch64", "vde_switch", "mmdebstrap", "ssh"}, "arm64");
+    m_budget = kArm64Budget;
   }
 
-  void TearDown() override {
-    if (m_dir.empty()) return;
-    std::cout << "\nlab arm64 timing summary (seconds, MiB; " << (HasFailure() ? "test FAILED" : "test passed") << "):\n";
-    for (const auto& [what, value] : m_timings) std::cout << "  " << what << ": " << static_cast<int>(value) << "\n";
-    const char* keep = std::getenv("PICLUSTER_LAB_KEEP");
-    if (keep != nullptr && std::string(keep) == "1") return;
-    auto down = picluster({"lab", "down", "--dir", m_dir.string()});
-    EXPECT_EQ(down.exit_status, 0) << down.err;
-    if (auto status = lab_status(m_dir)) {
-      for (const auto& p : status->processes) EXPECT_FALSE(p.running) << p.name << " still running after lab down";
-    }
-    std::error_code ec;
-    fs::remove_all(m_dir, ec);
-  }
-
-  std::chrono::seconds budget(std::chrono::seconds limit) const {
-    const auto left = std::chrono::duration_cast<std::chrono::seconds>(m_start + kBudget - Clock::now());
-    return std::max(1s, std::min(limit, left));
-  }
-
-  RunResult picluster(std::vector<std::string> args, std::chrono::seconds timeout = 20min) {
-    args.insert(args.begin(), {kPicluster, "-i", (m_dir / "inventory.json").string()});
-    auto r = run(args, RunOptions{budget(timeout), {}});
-    if (!r) return RunResult{255, {}, r.error().message};
-    return *r;
-  }
-
-  RunResult on_fileserver(const std::vector<std::string>& argv, std::chrono::seconds timeout = 120s) {
-    std::vector<std::string> full = {"ssh", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o",
-                                     "UserKnownHostsFile=" + (m_dir / "known_hosts").string(), "-o", "ConnectTimeout=10",
-                                     "-i", (m_dir / "keys/id_ed25519").string(), "-p", std::to_string(m_state.ssh_port),
-                                     "root@127.0.0.1", shell_join(argv)};
-    auto r = run(full, RunOptions{budget(timeout), {}});
-    if (!r) return RunResult{255, {}, r.error().message};
-    return *r;
-  }
+  void TearDown() override { tear_down("lab arm64 timing summary, memory in MiB"); }
 
   // On pi01 through the fileserver, to its eth0.131 address.
   RunResult on_pi(const std::vector<std::string>& argv, std::chrono::seconds timeout = 120s) {
-    return on_fileserver({"ssh", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o",
-                          "UserKnownHostsFile=/dev/null", "-o", "ConnectTimeout=10", "root@" + kPi01Ip6, shell_join(argv)},
-                         timeout);
-  }
-
-  double wait_for_pi(std::chrono::seconds limit) {
-    const auto start = Clock::now();
-    limit = budget(limit);
-    while (Clock::now() - start < limit) {
-      if (on_fileserver({"ping", "-6", "-c", "1", "-W", "2", kPi01Ip6}, 30s).exit_status == 0 &&
-          on_pi({"true"}, 60s).exit_status == 0) {
-        return seconds_since(start);
-      }
-      std::this_thread::sleep_for(5s);
-    }
-    ADD_FAILURE() << "pi01 did not answer ping and SSH within " << limit.count() << " s; console:\n"
-                  << read_file(LabPaths{m_dir}.pi(1).serial_log());
-    return -1;
+    return LabShelfTest::on_pi(kPi01Ip6, argv, timeout);
   }
 
   double wait_for_console(const std::string& text, std::size_t times, std::chrono::seconds limit) {
@@ -144,11 +52,11 @@ class LabArm64 : public ::testing::Test {
     const auto start = Clock::now();
     limit = budget(limit);
     while (Clock::now() - start < limit) {
-      if (count(read_file(log), text) >= times) return seconds_since(start);
+      if (count(read_text(log), text) >= times) return seconds_since(start);
       std::this_thread::sleep_for(1s);
     }
     ADD_FAILURE() << "no \"" << text << "\" (x" << times << ") on pi01's console after " << limit.count()
-                  << " s; console:\n" << read_file(log);
+                  << " s; console:\n" << read_text(log);
     return -1;
   }
 
@@ -161,22 +69,17 @@ class LabArm64 : public ::testing::Test {
     // coloured and may shorten the unit's name to fit the console; the description stays.
     ASSERT_GE(wait_for_console("Multi-User System", nth, 30min), 0);
     m_timings[label + ": PoE on -> multi-user.target"] = seconds_since(on);
-    ASSERT_GE(wait_for_pi(15min), 0);
+    ASSERT_GE(wait_for_pi(kPi01Ip6, 15min), 0) << read_text(LabPaths{m_dir}.pi(1).serial_log());
     m_timings[label + ": PoE on -> SSH on eth0.131"] = seconds_since(on);
     if (auto pid = running_pid(LabPaths{m_dir}.pi(1))) m_timings[label + ": QEMU RSS (MiB)"] = rss_mib(*pid);
   }
 
-  Clock::time_point m_start = Clock::now();
-  fs::path m_dir;
-  fs::path m_cache;
-  LabState m_state;
-  std::map<std::string, double> m_timings;
 };
 
 TEST_F(LabArm64, Arm64PiBootsItsImageOverNfsAndPowerCycles) {
   auto t = Clock::now();
   auto up = picluster({"lab", "up", "--arch", "arm64", "--pis", "1", "--dir", m_dir.string(), "--cache", m_cache.string()},
-                      kBudget);
+                      kArm64Budget);
   ASSERT_EQ(up.exit_status, 0) << up.out << up.err;
   m_timings["lab up --arch arm64"] = seconds_since(t);
   auto state = load_state(LabPaths{m_dir});

@@ -1,5 +1,6 @@
 #pragma once
-// The fixture the lab's end-to-end tests share (lab_e2e_test.cpp, lab_netboot_test.cpp): the
+// The fixture the lab's end-to-end tests share (lab_e2e_test.cpp, lab_netboot_test.cpp,
+// lab_arm64_test.cpp): the
 // tool checks of SetUp, one lab folder per test process, `picluster` against the lab's
 // inventory, commands on the fileserver VM (over its forwarded SSH port) and on a Pi (from the
 // fileserver, over the public VLAN), the bounded wait for a Pi to answer, and TearDown's timing
