@@ -85,6 +85,7 @@ sub run_command {
   my %open = (o => $out_r, e => $err_r);
   my $feed = '';
   my $cin_open = 1;
+  my $cut = 0;
   while (%open) {
     if ($remaining > 0 && length $in) {
       my $n = $remaining < length($in) ? $remaining : length($in);
@@ -92,8 +93,12 @@ sub run_command {
       $feed .= $bytes if $cin_open;
       $remaining -= $n;
     }
-    if ($cin_open && (($remaining == 0 && $feed eq '') || (!$stdin_open && $remaining > 0))) {
-      close $cin_w; $cin_open = 0; $feed = '';
+    if ($cin_open && $remaining == 0 && $feed eq '') { close $cin_w; $cin_open = 0; }
+    if (!$stdin_open && $remaining > 0 && !$cut) {
+      # The input was cut short (the verb is gone): a clean EOF would let the command finish on
+      # half its input, so it is killed with its group instead.
+      kill('KILL', -$pid); $cut = 1;
+      if ($cin_open) { close $cin_w; $cin_open = 0; $feed = ''; }
     }
     kill('KILL', -$pid) if $remaining == 0 && $in =~ s/\Ak\n//;
     my ($rin, $win) = ('', '');

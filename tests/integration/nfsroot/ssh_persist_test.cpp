@@ -113,11 +113,14 @@ TEST_F(SshPersistTest, AClientLeavingMidRequestEndsTheMasterAndTheNextVerbGetsAN
   // A verb killed while sending a write: half a request, then gone without a goodbye.
   const int fd = master::connect_client(m_socket);
   ASSERT_GE(fd, 0);
-  const std::string half = remote::encode_run({"sh", "-c", "cat > \"$1\"", "sh", m_dir + "/half"}, 100) + "only part";
+  // The command installs its input only after a clean EOF: cut short, it must be killed instead.
+  const std::string half =
+      remote::encode_run({"sh", "-c", "cat > \"$1.tmp\" && mv \"$1.tmp\" \"$1\"", "sh", m_dir + "/half"}, 100) +
+      "only part";
   ASSERT_EQ(::send(fd, half.data(), half.size(), MSG_NOSIGNAL), static_cast<ssize_t>(half.size()));
   ::close(fd);
   EXPECT_TRUE(picluster::testing::wait_until([&] { return !fs::exists(m_socket); }, std::chrono::seconds(10)));
-  EXPECT_FALSE(fs::exists(m_dir + "/half") && it::slurp(m_dir + "/half") == "only part");
+  EXPECT_FALSE(fs::exists(m_dir + "/half")) << it::slurp(m_dir + "/half");
   auto next = connect();
   ASSERT_NE(next, nullptr);
   auto st = next->stat(m_dir);
