@@ -137,15 +137,9 @@ Result<std::vector<LearnedMac>> read_fdb(SnmpSession& session, const PortMap& ma
     if (!cols) return std::unexpected(cols.error().with_context("read forwarding database"));
     const bool qbridge = root == &mib::dot1qTpFdbPort;
     for (const auto& vb : (*cols)[0]) {
-      if (vb.oid.size() != root->size() + (qbridge ? 7 : 6)) continue;
-      inventory::Mac mac;
-      bool ok = true;
-      for (std::size_t k = 0; k < 6; ++k) {
-        const auto part = vb.oid[vb.oid.size() - 6 + k];
-        ok = ok && part <= 255;
-        mac.bytes[k] = static_cast<std::uint8_t>(part);
-      }
-      if (!ok) continue;
+      const auto found = mac_at_end(vb.oid, root->size() + (qbridge ? 7 : 6));
+      if (!found) continue;
+      const inventory::Mac& mac = *found;
       auto number = number_of(vb);
       if (!number) return std::unexpected(number.error().with_context("read forwarding database"));
       const int bridge_port = static_cast<int>(*number);

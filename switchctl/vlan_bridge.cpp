@@ -107,8 +107,10 @@ void note_per_vlan(PortMap& map, const std::set<int>& asked) {
   map.notes.push_back(std::move(note));
 }
 
-std::optional<inventory::Mac> mac_of(const Oid& oid) {
-  if (oid.size() != mib::dot1dTpFdbPort.size() + 6) return std::nullopt;
+}  // namespace
+
+std::optional<inventory::Mac> mac_at_end(const Oid& oid, std::size_t size) {
+  if (oid.size() != size) return std::nullopt;
   inventory::Mac mac;
   for (std::size_t k = 0; k < 6; ++k) {
     const auto part = oid[oid.size() - 6 + k];
@@ -117,8 +119,6 @@ std::optional<inventory::Mac> mac_of(const Oid& oid) {
   }
   return mac;
 }
-
-}  // namespace
 
 std::string vlan_list(const std::set<int>& vlans) {
   std::string out;
@@ -210,7 +210,7 @@ Result<FdbRead> read_fdb_tables_per_vlan(SnmpSession& session, const PortMap& ma
           rows.error().with_context("read forwarding database in " + where + " (community@VLAN)"));
     bool any = false;
     for (const auto& vb : *rows) {
-      auto mac = mac_of(vb.oid);
+      auto mac = mac_at_end(vb.oid, mib::dot1dTpFdbPort.size() + 6);
       if (!mac) continue;
       auto number = number_of(vb);
       if (!number)

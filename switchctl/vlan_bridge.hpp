@@ -12,6 +12,7 @@
 // the switch lists are asked (IOS drops requests for a context it lacks: a timeout), unless it
 // lists none. A timeout stops the round: the switch does not answer community@VLAN at all.
 
+#include <optional>
 #include <set>
 #include <string_view>
 
@@ -57,6 +58,10 @@ Result<std::vector<LearnedMac>> read_fdb_per_vlan(SnmpSession& session, const Po
 // For discover: read_fdb_tables_per_vlan after reading the port table in every VLAN the switch
 // lists (so that a Pi in a VLAN the inventory does not know is found too).
 Result<FdbRead> read_fdb_tables_every_vlan(SnmpSession& session, const PortMap& map);
+
+// The MAC in the last six sub-identifiers of a forwarding-table row's OID (dot1dTpFdbTable,
+// dot1qTpFdbTable), or nullopt when the OID is not `size` long or a sub-identifier exceeds 255.
+std::optional<inventory::Mac> mac_at_end(const Oid& oid, std::size_t size);
 
 // "1, 10, 11"
 std::string vlan_list(const std::set<int>& vlans);
