@@ -136,6 +136,19 @@ Result<std::vector<int>> reserved_vlans(const Shelf& shelf) {
   return out;
 }
 
+namespace {
+
+// fileserver.trunk_native_vlan, when set: the trunk carries it untagged, so it is no Pi's VLAN.
+std::optional<int> trunk_native_vlan(const Shelf& shelf) {
+  const Json& extra = shelf.fileserver.extra;
+  if (extra.contains("trunk_native_vlan") && extra["trunk_native_vlan"].is_number_integer()) {
+    return extra["trunk_native_vlan"].get<int>();
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 Result<Pi> add_pi(Shelf& shelf, const PiRequest& request) { return add_pi_avoiding(shelf, request, {}); }
 
 std::optional<int> previous_vlan(const Pi& pi) {
@@ -163,6 +176,7 @@ Result<int> pick_new_vlan(const Shelf& shelf, const std::string& name, std::opti
     if (other.name != pi->name) taken.emplace(other.vlan, "it is " + other.name + "'s storage VLAN");
   }
   for (const int v : *reserved) taken.emplace(v, "it is in storage.reserved_vlans");
+  if (const auto native = trunk_native_vlan(shelf)) taken.emplace(*native, "it is fileserver.trunk_native_vlan");
   for (const int v : avoid_vlans) taken.emplace(v, "it exists on the switch as another network's VLAN");
   const std::string who = "shelf " + printable(shelf.name) + ": pi " + printable(pi->name) + ": ";
   if (wanted) {
@@ -211,6 +225,7 @@ Result<Pi> add_pi_avoiding(Shelf& shelf, const PiRequest& request, const std::se
   if (st.vlan_first <= 1) forbidden_vlans.insert(static_cast<std::uint64_t>(1 - st.vlan_first));
   std::set<int> avoid = avoid_vlans;
   avoid.insert(reserved->begin(), reserved->end());
+  if (const auto native = trunk_native_vlan(shelf)) avoid.insert(*native);
   for (const int v : avoid) {
     if (v >= st.vlan_first) forbidden_vlans.insert(static_cast<std::uint64_t>(v - st.vlan_first));
   }

@@ -149,6 +149,28 @@ void check_fileserver_overlaps(Checker& c, const std::string& w, const Fileserve
   }
 }
 
+// fileserver.trunk_native_vlan (cisco only): the VLAN the fileserver's trunk carries untagged. The
+// fileserver reaches the public VLAN and every Pi's storage VLAN tagged (eth0.N): either one made
+// native would arrive untagged on its trunk interface, cutting that network off the fileserver.
+void check_trunk_native_vlan(Checker& c, const std::string& w, const Shelf& shelf) {
+  if (!shelf.fileserver.extra.contains("trunk_native_vlan")) return;
+  const Json& j = shelf.fileserver.extra["trunk_native_vlan"];
+  const std::string where = w + ": trunk_native_vlan";
+  const bool id = j.is_number_integer() && j.get<long long>() >= 1 && j.get<long long>() <= 4094;
+  c.check(id, where, j.dump() + " is not a VLAN id (1-4094)");
+  if (!id) return;
+  const int vlan = j.get<int>();
+  c.check(shelf.switch_.profile == "cisco", where,
+          "only the cisco profile sets the trunk's native VLAN (the " + shown(shelf.switch_.profile) +
+              " profile leaves the trunk's PVID alone); remove it");
+  c.check(vlan != shelf.public_net.vlan, where,
+          std::to_string(vlan) + " is the public VLAN, which the fileserver's trunk must carry tagged");
+  for (const auto& pi : shelf.pis) {
+    c.check(vlan != pi.vlan, where,
+            std::to_string(vlan) + " is pi " + shown(pi.name) + "'s storage VLAN, which the fileserver's trunk must carry tagged");
+  }
+}
+
 void check_fileserver(Checker& c, const std::string& w, const Shelf& shelf) {
   const auto& fs = shelf.fileserver;
   c.check(fs.host.empty() || is_host(fs.host), w + ": host",
@@ -182,6 +204,7 @@ void check_fileserver(Checker& c, const std::string& w, const Shelf& shelf) {
   c.check(fs.root_prefix.empty() || is_safe_absolute_path(fs.root_prefix), w + ": root_prefix",
           shown(fs.root_prefix) + " is not a safe absolute path ([A-Za-z0-9._/-], no '..')");
   if (!c.failed()) check_fileserver_overlaps(c, w, fs);
+  check_trunk_native_vlan(c, w, shelf);
 }
 
 void check_switch(Checker& c, const std::string& w, const Switch& sw) {
@@ -191,6 +214,16 @@ void check_switch(Checker& c, const std::string& w, const Switch& sw) {
           shown(sw.profile) + " is not a known profile (qbridge, cisco)");
   c.check(sw.secrets_file.empty() || is_local_path(sw.secrets_file), w + ": secrets_file",
           shown(sw.secrets_file) + " is not " + std::string(kLocalPathRule));
+  if (sw.extra.contains("numbering")) {
+    const Json& j = sw.extra["numbering"];
+    const bool known = j.is_string() && (j == "auto" || j == "entity" || j == "lldp" || j == "names");
+    c.check(known, w + ": numbering", j.dump() + " is not one of \"auto\", \"entity\", \"lldp\", \"names\"");
+  }
+  if (sw.extra.contains("stack_member")) {
+    const Json& j = sw.extra["stack_member"];
+    c.check(j.is_number_integer() && j.get<long long>() >= 1 && j.get<long long>() <= 1024, w + ": stack_member",
+            j.dump() + " is not a stack member number (1-1024)");
+  }
   for (const auto& [port, ov] : sw.port_map) {
     c.check(port <= sw.port_count, w + ": port_map: " + std::to_string(port),
             "is outside the switch's ports 1-" + std::to_string(sw.port_count));

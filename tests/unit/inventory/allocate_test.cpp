@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "inventory/inventory.hpp"
+#include "inventory/vlans.hpp"
 #include "tests/unit/inventory/test_util.hpp"
 
 namespace picluster::inventory {
@@ -114,6 +115,23 @@ TEST(Allocate, SkipsThePublicVlan) {
   ASSERT_FALSE(full);
   EXPECT_EQ(full.error().message,
             "shelf \"shelf1\": pi \"c\": storage: vlan_range [130, 132] is exhausted");
+}
+
+// fileserver.trunk_native_vlan is carried untagged on the fileserver's trunk: no Pi may get it
+// (port 4's natural VLAN 13 went to pi04, which the inventory check then refuses).
+TEST(Allocate, SkipsTheTrunksNativeVlan) {
+  auto inv = testing::seed_inventory(3);
+  auto& shelf = inv.shelves[0];
+  shelf.switch_.profile = "cisco";
+  shelf.fileserver.extra["trunk_native_vlan"] = 13;
+  const auto added = add_pi(shelf, req("pi04", 4));
+  ASSERT_TRUE(added) << added.error().message;
+  EXPECT_NE(added->vlan, 13);
+  EXPECT_TRUE(validate(inv)) << validate(inv).error().message;
+  const auto wanted = pick_new_vlan(shelf, "pi04", 13, {});
+  ASSERT_FALSE(wanted);
+  EXPECT_EQ(wanted.error().message,
+            "shelf \"shelf1\": pi \"pi04\": VLAN 13 cannot be used: it is fileserver.trunk_native_vlan");
 }
 
 TEST(Allocate, ExhaustedPool) {

@@ -278,6 +278,48 @@ INSTANTIATE_TEST_SUITE_P(
                  },
                  "inventory.json: shelf \"shelf1\": boot: models: pi4: config_txt: line 1: "
                  "\"[pi5]\" is not a config.txt line (printable ASCII, not starting with '[')"},
+        // Fields the vendor work added (issue 12), kept in `extra`: checked at load, so every
+        // verb refuses them before reading the switch (they were only checked, if at all, when
+        // the switch was planned; a storage or public VLAN as native VLAN passed).
+        BadField{"trunk_native_vlan_string",
+                 [](Json& j) {
+                   shelf(j)["switch"]["profile"] = "cisco";
+                   shelf(j)["fileserver"]["trunk_native_vlan"] = "5";
+                 },
+                 "inventory.json: shelf \"shelf1\": fileserver: trunk_native_vlan: \"5\" is not a VLAN id (1-4094)"},
+        BadField{"trunk_native_vlan_out_of_range",
+                 [](Json& j) {
+                   shelf(j)["switch"]["profile"] = "cisco";
+                   shelf(j)["fileserver"]["trunk_native_vlan"] = 4095;
+                 },
+                 "inventory.json: shelf \"shelf1\": fileserver: trunk_native_vlan: 4095 is not a VLAN id (1-4094)"},
+        BadField{"trunk_native_vlan_qbridge", [](Json& j) { shelf(j)["fileserver"]["trunk_native_vlan"] = 5; },
+                 "inventory.json: shelf \"shelf1\": fileserver: trunk_native_vlan: only the cisco profile sets the "
+                 "trunk's native VLAN (the \"qbridge\" profile leaves the trunk's PVID alone); remove it"},
+        BadField{"trunk_native_vlan_public",
+                 [](Json& j) {
+                   shelf(j)["switch"]["profile"] = "cisco";
+                   shelf(j)["fileserver"]["trunk_native_vlan"] = 131;
+                 },
+                 "inventory.json: shelf \"shelf1\": fileserver: trunk_native_vlan: 131 is the public VLAN, which the "
+                 "fileserver's trunk must carry tagged"},
+        BadField{"trunk_native_vlan_storage",
+                 [](Json& j) {
+                   shelf(j)["switch"]["profile"] = "cisco";
+                   shelf(j)["fileserver"]["trunk_native_vlan"] = 11;
+                 },
+                 "inventory.json: shelf \"shelf1\": fileserver: trunk_native_vlan: 11 is pi \"pi02\"'s storage VLAN, "
+                 "which the fileserver's trunk must carry tagged"},
+        BadField{"numbering_unknown", [](Json& j) { shelf(j)["switch"]["numbering"] = "entiti"; },
+                 "inventory.json: shelf \"shelf1\": switch: numbering: \"entiti\" is not one of \"auto\", \"entity\", "
+                 "\"lldp\", \"names\""},
+        BadField{"numbering_not_a_string", [](Json& j) { shelf(j)["switch"]["numbering"] = 3; },
+                 "inventory.json: shelf \"shelf1\": switch: numbering: 3 is not one of \"auto\", \"entity\", "
+                 "\"lldp\", \"names\""},
+        BadField{"stack_member_string", [](Json& j) { shelf(j)["switch"]["stack_member"] = "2"; },
+                 "inventory.json: shelf \"shelf1\": switch: stack_member: \"2\" is not a stack member number (1-1024)"},
+        BadField{"stack_member_zero", [](Json& j) { shelf(j)["switch"]["stack_member"] = 0; },
+                 "inventory.json: shelf \"shelf1\": switch: stack_member: 0 is not a stack member number (1-1024)"},
         BadField{"pi_name_across_shelves",
                  [](Json& j) {
                    Json second = shelf(j);
