@@ -200,9 +200,14 @@ void check_switch(const inventory::Shelf& shelf, switchctl::SnmpSession& session
   if (vlans && write) write_test(shelf, session, *vlans, out);
   auto state = switchctl::read_shelf_ports(session, shelf);
   if (!state) {
+    // A forced switch.numbering whose source cannot number the ports, or ENTITY-MIB and LLDP-MIB
+    // contradicting each other: the fix is the inventory's numbering, not the switch's view.
+    const bool numbering = state.error().message.find("switch.numbering") != std::string::npos;
     add(out, "port map", CheckStatus::fail, state.error().message,
-        "the switch must let picluster read IF-MIB ifName and BRIDGE-MIB dot1dBasePortIfIndex, or "
-        "the ports must be mapped with switch.port_map");
+        numbering ? "check the front panel, then set switch.numbering to the source that numbers it right "
+                    "(\"auto\", \"entity\", \"lldp\" or \"names\"), or serve the MIB it names"
+                  : "the switch must let picluster read IF-MIB ifName and BRIDGE-MIB dot1dBasePortIfIndex, or "
+                    "the ports must be mapped with switch.port_map");
     return;
   }
   port_checks(shelf, *state, out);

@@ -171,6 +171,18 @@ TEST(DoctorTest, ATrunkPortTheSwitchDoesNotHaveFails) {
                   "fileserver.trunk_port");
 }
 
+// switch.numbering forced to a source the switch does not serve: the port map fails, and the fix
+// is the inventory's numbering (it said to serve ifName/dot1dBasePortIfIndex, which the switch does).
+TEST(DoctorTest, AForcedNumberingTheSwitchCannotServeFailsNamingTheField) {
+  TestShelf shelf(Transport::local);
+  if (!shelf.ready()) GTEST_SKIP() << shelf.why_not();
+  healthy_kernel(shelf);
+  edit_inventory(shelf, [](json& s) { s["switch"]["numbering"] = "lldp"; });
+  expect_one_fail(doctor(shelf), "switch", "port map",
+                  "switch.numbering is \"lldp\" but LLDP-MIB's local port table cannot number the ports",
+                  "set switch.numbering");
+}
+
 TEST(DoctorTest, AnUnknownHostKeyFailsWithHowToPinIt) {
   TestShelf shelf(Transport::ssh);
   if (!shelf.ready()) GTEST_SKIP() << shelf.why_not();
