@@ -350,12 +350,17 @@ Result<void> wait_for_ssh_banner(int port, std::chrono::seconds timeout) {
                                       std::to_string(timeout.count()) + " s");
 }
 
-Result<LabState> lab_up(const UpOptions& options) {
+Result<void> check_up_options(const UpOptions& options) {
   if (options.pis < 0 || options.pis >= kTrunkPort) return fail(ErrorCode::invalid_argument, "--pis: 0..23");
   if (options.netboot && options.arch == PiArch::arm64) {
     return fail(ErrorCode::invalid_argument, "--netboot with --arch arm64: the netboot boot stage is x86 (kexec); "
                                              "an arm64 lab boots its Pis' kernel directly");
   }
+  return {};
+}
+
+Result<LabState> lab_up(const UpOptions& options) {
+  if (auto ok = check_up_options(options); !ok) return std::unexpected(ok.error());
   const LabPaths paths{fs::absolute(options.dir)};
   if (auto st = lab_status(paths.dir); st) {
     for (const auto& p : st->processes) {

@@ -77,6 +77,10 @@ struct UpOptions {
   std::function<void(const std::string&)> progress = [](const std::string&) {};
 };
 
+// The options lab_up refuses before starting anything (--pis out of range, --netboot with --arch
+// arm64); `lab up --dry-run` checks them too.
+Result<void> check_up_options(const UpOptions& options);
+
 // Builds or reuses the images, writes the lab's inventory, starts vde_switch, the fileserver VM
 // and the simulator. Fails with `conflict` if a lab is already running in that folder. On
 // failure, whatever was started is stopped again.

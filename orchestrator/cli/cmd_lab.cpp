@@ -67,6 +67,7 @@ Result<int> run_up(const LabArgs& a) {
   options.netboot = a.netboot;
   options.arch = lab::parse_pi_arch(a.arch).value_or(lab::PiArch::x86_64);
   options.switch_binary = find_switch_binary(a.switch_binary);
+  if (auto ok = lab::check_up_options(options); !ok) return std::unexpected(ok.error().with_context("lab up"));
   if (a.dry_run) {
     std::cout << "would build or reuse images in " << a.cache << "\n"
               << "would start vde_switch (" << lab::kLabPorts << " ports), the fileserver VM (trunk on port "

@@ -111,6 +111,19 @@ TEST_F(LabCli, UpDryRunSaysWhatItWouldStartAndCreatesNothing) {
   EXPECT_FALSE(fs::exists(m_dir / "cache"));
 }
 
+// --dry-run refuses what the real run refuses (it said "would ..." and exited 0 for --netboot with
+// --arch arm64, which lab up then refused).
+TEST_F(LabCli, UpDryRunRefusesNetbootWithArm64LikeTheRealRun) {
+  const fs::path dir = m_dir / "new-lab";
+  auto r = picluster({"lab", "up", "--dry-run", "--arch", "arm64", "--netboot", "--dir", dir.string(), "--cache",
+                      (m_dir / "cache").string()});
+  EXPECT_NE(r.exit_status, 0) << r.out;
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find("lab up: --netboot with --arch arm64"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir));
+  EXPECT_FALSE(fs::exists(m_dir / "cache"));
+}
+
 TEST_F(LabCli, ConsoleRelaysBetweenTheTerminalAndTheSerialSocket) {
   // The serial socket of the Pi on port 1, served here as QEMU would.
   const fs::path sock = m_dir / "lab/pi/01/serial.sock";
