@@ -571,6 +571,7 @@ Result<Discovery> SwitchController::discover() {
   Discovery d;
   d.learned = std::move(fdb->learned);
   for (const auto& l : d.learned) {
+    if (is_raspberry_pi_mac(l.mac) && l.port == 0) d.unplaced_pis.push_back(l);
     if (!is_raspberry_pi_mac(l.mac) || l.port == 0 || l.port == m_shelf->fileserver.trunk_port) continue;
     if (pi_on_port(*m_shelf, l.port) == nullptr) d.unknown_pis.push_back(l);
   }

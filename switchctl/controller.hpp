@@ -98,6 +98,9 @@ struct ProbeReport {
 struct Discovery {
   std::vector<LearnedMac> learned;     // everything in the FDB, mapped to front-panel ports
   std::vector<LearnedMac> unknown_pis; // Raspberry Pi MACs on ports with no Pi in the inventory
+  // Raspberry Pi MACs learned on a bridge port with no front-panel port (port 0: the switch serves
+  // no usable dot1dBasePortIfIndex for it, or it is a left-out interface such as a LAG or module port).
+  std::vector<LearnedMac> unplaced_pis;
 };
 
 // True for MACs with a Raspberry Pi OUI (b8:27:eb, dc:a6:32, e4:5f:01, d8:3a:dd, 2c:cf:67,

@@ -438,11 +438,26 @@ const orchestrator::AskingPi* asking_of(const std::optional<std::vector<orchestr
   return nullptr;
 }
 
+// Raspberry Pi MACs discover cannot place on a front-panel port: said on stderr, so that "no
+// Raspberry Pi MACs on ports without a Pi" is never claimed while some could be on such ports.
+void warn_unplaced(const std::vector<switchctl::LearnedMac>& unplaced) {
+  if (unplaced.empty()) return;
+  std::string bridge_ports;
+  for (const auto& l : unplaced) {
+    bridge_ports += (bridge_ports.empty() ? "" : ", ") + format_mac(l.mac) + " on bridge port " + std::to_string(l.bridge_port);
+  }
+  std::cerr << "picluster: warning: " << unplaced.size() << " Raspberry Pi MAC(s) learned on bridge ports with no "
+            << "front-panel port (" << bridge_ports << "): the switch serves no usable dot1dBasePortIfIndex for them "
+            << "(see `picluster switch probe`), or they are on a left-out interface; give a port's bridge_port in "
+            << "switch.port_map to place them\n";
+}
+
 Result<int> run_discover(const Context& ctx, bool json) {
   auto sw = open_switch(ctx);
   if (!sw) return std::unexpected(sw.error());
   auto d = (*sw)->controller->discover();
   if (!d) return std::unexpected(d.error());
+  warn_unplaced(d->unplaced_pis);
   const auto boot = boot_requests(ctx, *(*sw)->shelf, d->unknown_pis);
   if (json) {
     ordered_json learned = ordered_json::array(), unknown = ordered_json::array();
@@ -456,11 +471,16 @@ Result<int> run_discover(const Context& ctx, bool json) {
       }
       unknown.push_back(entry);
     }
-    std::cout << ordered_json{{"learned", learned}, {"unknown_pis", unknown}}.dump(2) << "\n";
+    ordered_json unplaced = ordered_json::array();
+    for (const auto& l : d->unplaced_pis) unplaced.push_back({{"mac", format_mac(l.mac)}, {"bridge_port", l.bridge_port}, {"vlans", l.vlans}});
+    std::cout << ordered_json{{"learned", learned}, {"unknown_pis", unknown}, {"unplaced_pis", unplaced}}.dump(2) << "\n";
     return 0;
   }
   if (d->unknown_pis.empty()) {
-    std::cout << "no Raspberry Pi MACs on ports without a Pi in the inventory (" << d->learned.size() << " MACs learned)\n";
+    std::cout << (d->unplaced_pis.empty() ? "no Raspberry Pi MACs" : "no Raspberry Pi MACs placed")
+              << " on ports without a Pi in the inventory (" << d->learned.size() << " MACs learned"
+              << (d->unplaced_pis.empty() ? "" : ", " + std::to_string(d->unplaced_pis.size()) + " Raspberry Pi MAC(s) on no front-panel port")
+              << ")\n";
     return 0;
   }
   if (boot) {

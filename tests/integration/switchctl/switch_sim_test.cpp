@@ -328,5 +328,27 @@ TEST_F(SwitchSim, CiscoModeDiscoveryReadsDot1dTpFdbTable) {
   EXPECT_EQ(j["learned"].size(), 2u) << r.out;
 }
 
+// A Cisco-looking switch without dot1dBasePortIfIndex that answers no community@VLAN: the FDB's
+// bridge ports cannot be placed on front-panel ports. discover said "no Raspberry Pi MACs on ports
+// without a Pi in the inventory" although a Pi's MAC was learned (on port 12, out of its sight).
+TEST_F(SwitchSim, DiscoveryNamesPiMacsItCannotPlaceInsteadOfSayingThereAreNone) {
+  start(R"({"bridge_port_table": false, "ports": {"12": {"device": true, "mac": "dc:a6:32:01:02:03"}}})",
+        {"--mode", "cisco"});
+  inv.shelves[0].switch_.profile = "cisco";
+  save_inventory();
+  auto r = pic({"discover"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out.find("no Raspberry Pi MACs on ports"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("1 Raspberry Pi MAC(s) on no front-panel port"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("dc:a6:32:01:02:03 on bridge port 12"), std::string::npos) << r.err;
+  r = pic({"discover", "--json"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["unknown_pis"].size(), 0u) << r.out;
+  ASSERT_EQ(j["unplaced_pis"].size(), 1u) << r.out;
+  EXPECT_EQ(j["unplaced_pis"][0]["mac"], "dc:a6:32:01:02:03");
+  EXPECT_EQ(j["unplaced_pis"][0]["bridge_port"], 12);
+}
+
 }  // namespace
 }  // namespace picluster::switchctl::it
