@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "orchestrator/cli/cli.hpp"
+#include "orchestrator/cli/report.hpp"
 #include "orchestrator/cli/version.hpp"
 
 int main(int argc, char** argv) {
@@ -57,8 +58,10 @@ int main(int argc, char** argv) {
   if (!ctx.action) return 0;
   // Once: a symlinked inventory is written through to its real file, whose lock every run shares.
   ctx.inventory_path = inventory::resolve_path(ctx.inventory_path).string();
+  cli::JsonErrorFallback json_error(app);
   auto status = ctx.action();
   if (!status) {
+    json_error.finish(status.error());
     std::fflush(stdout);
     std::cerr << "picluster: error: " << status.error().message << "\n";
     return exit_status(status.error());

@@ -64,4 +64,50 @@ void StepPrinter::finish(const Result<void>& result, inventory::Json extra) {
   std::cout << extra.dump(2) << "\n";
 }
 
+// Passes everything to stdout's own buffer and remembers whether anything went through.
+class JsonErrorFallback::Counting : public std::streambuf {
+ public:
+  explicit Counting(std::streambuf* inner) : m_inner(inner) {}
+  [[nodiscard]] bool wrote() const { return m_wrote; }
+
+ protected:
+  int overflow(int c) override {
+    if (c == traits_type::eof()) return traits_type::not_eof(c);
+    m_wrote = true;
+    return m_inner->sputc(static_cast<char>(c));
+  }
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    if (n > 0) m_wrote = true;
+    return m_inner->sputn(s, n);
+  }
+  int sync() override { return m_inner->pubsync(); }
+
+ private:
+  std::streambuf* m_inner;
+  bool m_wrote = false;
+};
+
+JsonErrorFallback::JsonErrorFallback(CLI::App& app) {
+  CLI::App* leaf = &app;
+  while (!leaf->get_subcommands().empty()) leaf = leaf->get_subcommands().front();
+  const CLI::Option* json = leaf->get_option_no_throw("--json");
+  m_json = json != nullptr && json->count() > 0;
+  if (!m_json) return;
+  m_counting = std::make_unique<Counting>(std::cout.rdbuf());
+  m_stdout = std::cout.rdbuf(m_counting.get());
+}
+
+JsonErrorFallback::~JsonErrorFallback() {
+  if (m_stdout != nullptr) {
+    std::cout.flush();
+    std::cout.rdbuf(m_stdout);
+  }
+}
+
+void JsonErrorFallback::finish(const Error& error) {
+  if (!m_json || m_counting->wrote()) return;
+  std::cout << inventory::Json{{"ok", false}, {"error", error.message}}.dump(2) << "\n";
+  std::cout.flush();
+}
+
 }  // namespace picluster::cli

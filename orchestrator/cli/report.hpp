@@ -2,8 +2,10 @@
 // How the operator verbs show their named steps: one line per step on the terminal (with colour
 // when stdout is one), or collected and printed as one JSON document with --json.
 
+#include <CLI/CLI.hpp>
 #include <iostream>
 #include <memory>
+#include <streambuf>
 
 #include "orchestrator/shelf_session.hpp"
 #include "orchestrator/verbs.hpp"
@@ -28,6 +30,25 @@ class StepPrinter {
   bool m_colour;               // stdout is a terminal and no --json: colour and progress
   bool m_progress_shown = false;  // a progress line waits to be overwritten
   inventory::Json m_steps = inventory::Json::array();
+};
+
+// With --json, a verb that fails before printing its document still gives a machine-readable
+// answer: main() wraps stdout in this while the verb runs, and when the verb failed and wrote
+// nothing on stdout, finish() prints {"ok": false, "error": "..."} there (the error also goes to
+// stderr as always).
+class JsonErrorFallback {
+ public:
+  explicit JsonErrorFallback(CLI::App& app);
+  ~JsonErrorFallback();
+  JsonErrorFallback(const JsonErrorFallback&) = delete;
+  JsonErrorFallback& operator=(const JsonErrorFallback&) = delete;
+  void finish(const Error& error);
+
+ private:
+  class Counting;
+  bool m_json = false;
+  std::unique_ptr<Counting> m_counting;
+  std::streambuf* m_stdout = nullptr;
 };
 
 }  // namespace picluster::cli

@@ -44,6 +44,29 @@ TEST(ErrorsTest, AddWithTheSwitchDownFailsClearlyKeepsThePiAndApplyFinishesLater
   EXPECT_EQ(shelf.pic_json({"plan", "--json"})["changes"], false);
 }
 
+// --json is a machine-readable answer even when the verb fails before its document: plan, switch
+// show, switch probe and discover printed nothing on stdout with the switch down (only stderr).
+TEST(ErrorsTest, JsonVerbsGiveAJsonErrorWhenTheSwitchIsDown) {
+  TestShelf shelf(Transport::local);
+  if (!shelf.ready()) GTEST_SKIP() << shelf.why_not();
+  ASSERT_EQ(shelf.add(1).status, 0);
+  shelf.stop_switch();
+  const std::string inventory_before = testing::read_file(shelf.inventory_path());
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"plan", "--json"},
+                                              {"switch", "show", "--json"},
+                                              {"switch", "probe", "--json"},
+                                              {"discover", "--json"}}) {
+    const auto r = shelf.pic(args);
+    EXPECT_EQ(r.status, 1) << TestShelf::describe(args, r);
+    const json j = json::parse(r.out, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << TestShelf::describe(args, r);
+    EXPECT_EQ(j["ok"], false) << r.out;
+    EXPECT_THAT(j["error"].get<std::string>(), HasSubstr(shelf.switch_address())) << r.out;
+    EXPECT_THAT(r.err, StartsWith("picluster: error: ")) << r.err;
+  }
+  EXPECT_EQ(testing::read_file(shelf.inventory_path()), inventory_before);
+}
+
 TEST(ErrorsTest, ASecondMutatingRunIsRefusedWhileTheShelfLockIsHeld) {
   TestShelf shelf(Transport::local);
   if (!shelf.ready()) GTEST_SKIP() << shelf.why_not();
