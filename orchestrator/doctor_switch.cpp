@@ -86,6 +86,22 @@ std::optional<std::vector<int>> vlan_table(const inventory::Shelf& shelf,
   return ids;
 }
 
+// fileserver.trunk_native_vlan (cisco only, checked at load): apply refuses a VLAN the switch lacks.
+void trunk_native_check(const inventory::Shelf& shelf, const std::vector<int>& vlans, std::vector<Check>& out) {
+  const auto& extra = shelf.fileserver.extra;
+  if (!extra.contains("trunk_native_vlan") || !extra["trunk_native_vlan"].is_number_integer()) return;
+  const int vlan = extra["trunk_native_vlan"].get<int>();
+  const std::string id = "VLAN " + std::to_string(vlan);
+  if (std::find(vlans.begin(), vlans.end(), vlan) != vlans.end()) {
+    add(out, "trunk native vlan", CheckStatus::ok, id + " (fileserver.trunk_native_vlan) exists on the switch");
+    return;
+  }
+  add(out, "trunk native vlan", CheckStatus::fail,
+      "fileserver.trunk_native_vlan: " + id + " does not exist on the switch; apply refuses it",
+      "create " + id + " on the switch, or remove fileserver.trunk_native_vlan (apply then keeps the trunk port's "
+      "own native VLAN)");
+}
+
 // Creates the spare VLAN and deletes it again (Q-BRIDGE row status createAndGo, destroy).
 void write_test(const inventory::Shelf& shelf, switchctl::SnmpSession& session,
                 const std::vector<int>& existing, std::vector<Check>& out) {
@@ -198,6 +214,7 @@ void check_switch(const inventory::Shelf& shelf, switchctl::SnmpSession& session
   if (!reachable(shelf, session, out)) return;
   const auto vlans = vlan_table(shelf, session, out);
   if (vlans && write) write_test(shelf, session, *vlans, out);
+  if (vlans) trunk_native_check(shelf, *vlans, out);
   auto state = switchctl::read_shelf_ports(session, shelf);
   if (!state) {
     // A forced switch.numbering whose source cannot number the ports, or ENTITY-MIB and LLDP-MIB
