@@ -136,9 +136,6 @@ Result<std::vector<int>> reserved_vlans(const Shelf& shelf) {
   return out;
 }
 
-namespace {
-
-// fileserver.trunk_native_vlan, when set: the trunk carries it untagged, so it is no Pi's VLAN.
 std::optional<int> trunk_native_vlan(const Shelf& shelf) {
   const Json& extra = shelf.fileserver.extra;
   if (extra.contains("trunk_native_vlan") && extra["trunk_native_vlan"].is_number_integer()) {
@@ -146,8 +143,6 @@ std::optional<int> trunk_native_vlan(const Shelf& shelf) {
   }
   return std::nullopt;
 }
-
-}  // namespace
 
 Result<Pi> add_pi(Shelf& shelf, const PiRequest& request) { return add_pi_avoiding(shelf, request, {}); }
 

@@ -33,4 +33,8 @@ Result<int> pick_new_vlan(const Shelf& shelf, const std::string& name, std::opti
 // take the Pi's port out of it although picluster no longer owns it. nullopt when unset.
 std::optional<int> previous_vlan(const Pi& pi);
 
+// fileserver.trunk_native_vlan (cisco): the VLAN the fileserver's trunk carries untagged, so no
+// Pi's VLAN (add and renumber avoid it). nullopt when unset or not an integer (validate refuses that).
+std::optional<int> trunk_native_vlan(const Shelf& shelf);
+
 }  // namespace picluster::inventory

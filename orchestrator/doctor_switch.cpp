@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 
+#include "inventory/vlans.hpp"
 #include "orchestrator/doctor.hpp"
 #include "switchctl/mib.hpp"
 #include "switchctl/profile.hpp"
@@ -88,9 +89,9 @@ std::optional<std::vector<int>> vlan_table(const inventory::Shelf& shelf,
 
 // fileserver.trunk_native_vlan (cisco only, checked at load): apply refuses a VLAN the switch lacks.
 void trunk_native_check(const inventory::Shelf& shelf, const std::vector<int>& vlans, std::vector<Check>& out) {
-  const auto& extra = shelf.fileserver.extra;
-  if (!extra.contains("trunk_native_vlan") || !extra["trunk_native_vlan"].is_number_integer()) return;
-  const int vlan = extra["trunk_native_vlan"].get<int>();
+  const auto native = inventory::trunk_native_vlan(shelf);
+  if (!native) return;
+  const int vlan = *native;
   const std::string id = "VLAN " + std::to_string(vlan);
   if (std::find(vlans.begin(), vlans.end(), vlan) != vlans.end()) {
     add(out, "trunk native vlan", CheckStatus::ok, id + " (fileserver.trunk_native_vlan) exists on the switch");
