@@ -5,6 +5,7 @@
 #include <set>
 
 #include "bootcfg/bootcfg.hpp"
+#include "inventory/vlans.hpp"
 #include "nfsroot/diff.hpp"
 #include "nfsroot/install.hpp"
 #include "orchestrator/images.hpp"
@@ -581,6 +582,33 @@ inventory::Json to_json(const ShelfPlan& plan) {
   return j;
 }
 
+// A renumbered netboot Pi's boot folder under its previous VLAN's TFTP root
+// (<tftp_root>/vlan-<previous_vlan>/<serial>): removed, so that no Pi later given that VLAN can
+// read the renumbered Pi's boot files (each VLAN's TFTP root holds only its own Pi's folder).
+static Result<void> stale_boot_stage(ShelfSession& session, const ApplyOptions& options) {
+  const auto& shelf = session.shelf();
+  if (shelf.boot.mode != inventory::BootMode::netboot) return {};
+  for (const auto* pi : pis_in_scope(shelf, options)) {
+    const auto previous = inventory::previous_vlan(*pi);
+    const std::string serial = bootcfg::tftp_folder(*pi);
+    if (!previous || *previous == pi->vlan || serial.empty()) continue;
+    auto host = session.host();
+    if (!host) return std::unexpected(host.error());
+    const std::string folder = nfsroot::Layout(shelf.fileserver)
+                                   .host_path(shelf.fileserver.tftp_root + "/vlan-" + std::to_string(*previous) + "/" + serial);
+    auto st = (*host)->stat(folder);
+    if (!st) return std::unexpected(st.error().with_context(pi->name));
+    if (st->type == nfsroot::FileType::none) continue;
+    if (auto ok = nfsroot::remove_tree(**host, folder); !ok) {
+      session.report({pi->name, "boot", "failed", "remove " + folder + ": " + ok.error().message});
+      return std::unexpected(ok.error().with_context(pi->name));
+    }
+    session.report({pi->name, "boot", "ok", "removed " + folder + " (its boot folder in previous VLAN " +
+                                                 std::to_string(*previous) + "'s TFTP root)"});
+  }
+  return {};
+}
+
 Result<void> apply_shelf(ShelfSession& session, const ApplyOptions& options) {
   if (options.dry_run && (!switch_configured(session.shelf()) || !fileserver_configured(session.shelf()))) {
     session.report({step_pi(options), "plan", "skipped",
@@ -626,6 +654,7 @@ Result<void> apply_shelf(ShelfSession& session, const ApplyOptions& options) {
     session.round_trips_note(pi, "exports");
     // 5. boot files
     if (auto ok = file_stage(session, options, "boot", boot_files(shelf), view->snapshot); !ok) return ok;
+    if (auto ok = stale_boot_stage(session, options); !ok) return ok;
     session.round_trips_note(pi, "boot");
   }
   // 6. PoE on

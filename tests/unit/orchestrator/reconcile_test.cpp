@@ -209,6 +209,34 @@ TEST_F(ReconcileTest, ApplyWorksInTheSafeOrderAndThenThePlanIsEmpty) {
   for (const auto& r : reports) EXPECT_EQ(r.result, "unchanged") << r.step;
 }
 
+// Netboot: each storage VLAN has its own TFTP root (vlan-N). After `renumber` (new VLAN,
+// previous_vlan set), apply wrote the Pi's boot files under its new VLAN's root but left them under
+// the old one, where a Pi later given that VLAN could read them.
+TEST_F(ReconcileTest, ARenumberedNetbootPisBootFolderLeavesItsPreviousVlansTftpRoot) {
+  auto& shelf = m_inventory.shelves.front();
+  shelf.boot.mode = inventory::BootMode::netboot;
+  inventory::Pi& pi01 = *shelf.find_pi("pi01");
+  pi01.serial = "1234abcd";
+  pi01.mac = *inventory::Mac::parse("dc:a6:32:00:00:01");
+  apply();
+  const int old_vlan = pi01.vlan;
+  const std::string old_folder = "/srv/srv/tftp/vlan-" + std::to_string(old_vlan) + "/1234abcd";
+  ASSERT_TRUE(m_host.exists(old_folder + "/cmdline.txt"));
+  pi01.vlan = 40;  // what `picluster renumber pi01 --vlan 40` writes
+  pi01.extra["previous_vlan"] = old_vlan;
+  reports.clear();
+  apply();
+  EXPECT_TRUE(m_host.exists("/srv/srv/tftp/vlan-40/1234abcd/cmdline.txt"));
+  EXPECT_FALSE(m_host.exists(old_folder + "/cmdline.txt"));
+  EXPECT_FALSE(m_host.exists(old_folder));
+  bool said = false;
+  for (const auto& r : reports) said |= r.pi == "pi01" && r.step == "boot" && r.detail.find("removed " + old_folder) == 0;
+  EXPECT_TRUE(said);
+  reports.clear();
+  apply();  // nothing left to remove: no step says so again
+  for (const auto& r : reports) EXPECT_EQ(r.detail.find("removed"), std::string::npos) << r.step << ": " << r.detail;
+}
+
 TEST_F(ReconcileTest, ADriftedExportsFileIsPlannedAsADiffOfItsLines) {
   apply();
   const std::string installed = m_host.fs.at(kExports).contents;
