@@ -1,6 +1,8 @@
 #include "nfsroot/actions.hpp"
 
 #include <cstdio>
+#include <list>
+#include <memory>
 #include <cstdlib>
 #include <ctime>
 
@@ -225,33 +227,221 @@ bool batchable(const Action& a) {
   return a.kind == ActionKind::write_file || a.kind == ActionKind::make_dirs;
 }
 
-}  // namespace
+// Requests collected for one Host::pipeline call (one round trip over SSH), each with what to do
+// with its answer. All but the first are chained: the fileserver stops at the first failure, as
+// doing them one by one did, so the order of the rebuild's steps and their recoverability are
+// kept.
+class Pipeline {
+ public:
+  using Done = std::function<Result<void>(PipelineAnswer&)>;
+  explicit Pipeline(Host& host) : m_host(host) {}
 
-Result<void> execute(Host& host, const Plan& plan, const ExecOptions& options) {
-  for (std::size_t i = 0; i < plan.size();) {
-    // A run of writes and folder creations goes to the host as one batch (one round trip over
-    // SSH); its files are renamed into place only once all of them are complete.
-    std::size_t end = i + 1;
-    while (batchable(plan[i]) && end < plan.size() && batchable(plan[end])) ++end;
-    if (end - i == 1) {
-      const Action& a = plan[i];
-      if (options.before_step) options.before_step(a.step);
-      if (auto r = execute_one(host, a, options); !r) {
-        return std::unexpected(r.error().with_context(a.step));
-      }
-      i = end;
+  void add(PipelineRequest request, std::string step, Done done = {}) {
+    m_requests.push_back(std::move(request));
+    m_pending.push_back({std::move(step), std::move(done)});
+  }
+  // Consecutive writes and folder creations share one write_files request.
+  void add_writes(std::vector<FileWrite> writes, const std::string& step) {
+    if (writes.empty()) return;
+    if (!m_requests.empty() && m_requests.back().kind == PipelineRequest::Kind::write_files) {
+      auto& batch = m_requests.back().writes;
+      batch.insert(batch.end(), std::make_move_iterator(writes.begin()), std::make_move_iterator(writes.end()));
+      return;
+    }
+    PipelineRequest r;
+    r.kind = PipelineRequest::Kind::write_files;
+    r.writes = std::move(writes);
+    add(std::move(r), step);
+  }
+  [[nodiscard]] bool ends_with_writes() const {
+    return !m_requests.empty() && m_requests.back().kind == PipelineRequest::Kind::write_files;
+  }
+  // Sends what was collected and handles the answers in order; the first failure is the error.
+  Result<void> flush() {
+    if (m_requests.empty()) return {};
+    for (std::size_t i = 1; i < m_requests.size(); ++i) m_requests[i].chained = true;
+    auto answers = m_host.pipeline(m_requests);
+    const auto pending = std::move(m_pending);
+    m_requests.clear();
+    m_pending.clear();
+    if (!answers) return std::unexpected(answers.error().with_context(pending.front().first));
+    for (std::size_t i = 0; i < answers->size() && i < pending.size(); ++i) {
+      auto& a = (*answers)[i];
+      const auto& [step, done] = pending[i];
+      if (a.skipped) return fail(ErrorCode::internal, step + ": skipped by the fileserver without an earlier failure");
+      if (a.error) return std::unexpected(a.error->with_context(step));
+      if (!done) continue;
+      if (auto r = done(a); !r) return std::unexpected(r.error().with_context(step));
+    }
+    return {};
+  }
+
+ private:
+  Host& m_host;
+  std::vector<PipelineRequest> m_requests;
+  std::vector<std::pair<std::string, Done>> m_pending;
+};
+
+PipelineRequest run_request(std::vector<std::string> argv, RunOptions options) {
+  PipelineRequest r;
+  r.kind = PipelineRequest::Kind::run;
+  r.argv = std::move(argv);
+  r.options = std::move(options);
+  return r;
+}
+
+// A run action as a pipelined request (tolerate_failure ones are run on their own: a program
+// that cannot start is tolerated too, which only a single run() reports apart).
+void add_run(Pipeline& pipeline, const Action& a, const ExecOptions& options, std::string& pending) {
+  if (a.live && options.prefixed) {
+    if (options.on_event) options.on_event("skipped (root_prefix set): " + shell_join(a.argv));
+    return;
+  }
+  RunOptions run = a.progress ? progress_options(options, pending) : with_timeout(std::chrono::hours(2));
+  pipeline.add(run_request(a.lock.empty() ? a.argv : locked_argv(a.lock, a.argv), std::move(run)), a.step,
+               [&a](PipelineAnswer& answer) -> Result<void> {
+                 const CommandResult& r = answer.result;
+                 if (!a.lock.empty() && r.exit_status == lock_conflict_status) {
+                   return lock_timeout(a.lock, shell_join(a.argv));
+                 }
+                 if (r.exit_status != 0) return fail(ErrorCode::command_failed, describe_failure(a.argv, r));
+                 return {};
+               });
+}
+
+// install_files and reset_identity: one read of all the roots' paths they check, chained after
+// what came before (the clone), sent now; their writes and the key commands join the next
+// pipeline.
+Result<void> add_root_work(Pipeline& pipeline, const Plan& plan, std::size_t from, std::size_t to,
+                           const ExecOptions& options) {
+  PipelineRequest read;
+  read.kind = PipelineRequest::Kind::read_paths;
+  for (std::size_t k = from; k < to; ++k) {
+    const Action& a = plan[k];
+    auto more = a.kind == ActionKind::install_files ? root_file_reads(a.path, a.files) : identity_reads(a.path);
+    read.reads.insert(read.reads.end(), more.begin(), more.end());
+  }
+  auto snapshot = std::make_shared<PathSnapshot>();
+  pipeline.add(std::move(read), plan[from].step, [snapshot](PipelineAnswer& answer) -> Result<void> {
+    *snapshot = std::move(answer.snapshot);
+    return {};
+  });
+  if (auto r = pipeline.flush(); !r) return r;
+  RunOptions keys;
+  keys.timeout = std::chrono::minutes(2);
+  for (std::size_t k = from; k < to; ++k) {
+    const Action& a = plan[k];
+    if (options.before_step && k > from) options.before_step(a.step);
+    if (a.kind == ActionKind::install_files) {
+      auto writes = install_writes(a.path, a.files, *snapshot);
+      if (!writes) return std::unexpected(writes.error().with_context(a.step));
+      pipeline.add_writes(std::move(*writes), a.step);
       continue;
     }
-    std::vector<FileWrite> batch;
-    for (std::size_t k = i; k < end; ++k) {
-      const Action& a = plan[k];
-      if (options.before_step) options.before_step(a.step);
-      batch.push_back(file_write(a));
+    auto writes = identity_writes(a.path, *snapshot);
+    if (!writes) return std::unexpected(writes.error().with_context(a.step));
+    pipeline.add_writes(std::move(*writes), a.step);
+    auto commands = std::make_shared<std::vector<std::vector<std::string>>>(identity_commands(a.path));
+    for (std::size_t i = 0; i < commands->size(); ++i) {
+      pipeline.add(run_request((*commands)[i], keys), a.step, [commands, i](PipelineAnswer& answer) {
+        return check_identity_command(i, (*commands)[i], answer.result);
+      });
     }
-    if (auto r = host.write_files(batch); !r) return std::unexpected(r.error().with_context(plan[i].step));
-    i = end;
   }
   return {};
+}
+
+// record_root: `du` chained after what came before, sent now; the record joins the next pipeline.
+Result<void> add_record(Pipeline& pipeline, const Action& a) {
+  auto bytes = std::make_shared<std::uint64_t>(0);
+  std::vector<std::string> du{"du", "-s", "-B1", "-x", "--", a.path};
+  pipeline.add(run_request(du, {}), a.step, [bytes, du](PipelineAnswer& answer) -> Result<void> {
+    if (answer.result.exit_status != 0) return fail(ErrorCode::command_failed, describe_failure(du, answer.result));
+    *bytes = std::strtoull(answer.result.out.c_str(), nullptr, 10);
+    return {};
+  });
+  if (auto r = pipeline.flush(); !r) return r;
+  auto record = parse_root_record(a.contents).value_or(RootRecord{});
+  record.built = static_cast<std::int64_t>(std::time(nullptr));
+  record.bytes = *bytes;
+  pipeline.add_writes({FileWrite{a.path + "/" + std::string(kRootRecord), render_root_record(record), 0644,
+                                 Owner{0, 0}, false}},
+                      a.step);
+  return {};
+}
+
+bool root_work(const Action& a) {
+  return a.kind == ActionKind::install_files || a.kind == ActionKind::reset_identity;
+}
+
+}  // namespace
+
+// Consecutive actions go to the host as one pipeline (one round trip over SSH), chained so that
+// the fileserver stops at the first failure; a run of writes and folder creations is one
+// write_files batch whose files are renamed into place only once all of them are complete. An
+// action whose plan depends on what the fileserver holds once the earlier ones are done
+// (install_files and reset_identity: a read; record_root: du) sends the pipeline with that read
+// at its end. remove_tree and tolerate_failure commands are done on their own. With a
+// before_step hook every action (a run of writes together) is sent on its own, after its hook.
+Result<void> execute(Host& host, const Plan& plan, const ExecOptions& options) {
+  Pipeline pipeline(host);
+  std::list<std::string> progress;  // rsync's partial progress lines, one per progress action
+  for (std::size_t i = 0; i < plan.size();) {
+    const Action& a = plan[i];
+    if (options.before_step) {
+      if (!(batchable(a) && pipeline.ends_with_writes())) {
+        if (auto r = pipeline.flush(); !r) return r;
+      }
+      options.before_step(a.step);
+    }
+    if (batchable(a)) {
+      pipeline.add_writes({file_write(a)}, a.step);
+      ++i;
+      continue;
+    }
+    switch (a.kind) {
+      case ActionKind::run:
+        if (!a.tolerate_failure) {
+          add_run(pipeline, a, options, progress.emplace_back());
+          break;
+        }
+        [[fallthrough]];
+      case ActionKind::remove_tree:
+        if (auto r = pipeline.flush(); !r) return r;
+        if (auto r = execute_one(host, a, options); !r) return std::unexpected(r.error().with_context(a.step));
+        break;
+      case ActionKind::rename: {
+        PipelineRequest r;
+        r.kind = PipelineRequest::Kind::rename;
+        r.path = a.path;
+        r.to = a.to;
+        pipeline.add(std::move(r), a.step);
+        break;
+      }
+      case ActionKind::remove_file: {
+        PipelineRequest r;
+        r.kind = PipelineRequest::Kind::remove;
+        r.path = a.path;
+        pipeline.add(std::move(r), a.step);
+        break;
+      }
+      case ActionKind::install_files:
+      case ActionKind::reset_identity: {
+        std::size_t end = i + 1;
+        while (end < plan.size() && root_work(plan[end])) ++end;
+        if (auto r = add_root_work(pipeline, plan, i, end, options); !r) return r;
+        i = end;
+        continue;
+      }
+      case ActionKind::record_root:
+        if (auto r = add_record(pipeline, a); !r) return r;
+        break;
+      case ActionKind::make_dirs:
+      case ActionKind::write_file: break;  // batchable, above
+    }
+    ++i;
+  }
+  return pipeline.flush();
 }
 
 Result<std::uint64_t> tree_size(Host& host, const std::string& path) {
@@ -271,13 +461,31 @@ Result<std::map<std::string, std::uint64_t>> tree_sizes(Host& host,
   run.timeout = std::chrono::minutes(30);
   auto du = host.run(argv, run);
   if (!du) return std::unexpected(du.error());
+  return parse_tree_sizes(du->out);
+}
+
+std::map<std::string, std::uint64_t> parse_tree_sizes(std::string_view out) {
   // "BYTES\tPATH\0" per tree; a missing tree is an error line on stderr (exit 1), not an entry.
-  for (const auto& record : split(du->out, '\0')) {
+  std::map<std::string, std::uint64_t> sizes;
+  for (const auto& record : split(out, '\0')) {
     const auto tab = record.find('\t');
     if (tab == std::string::npos) continue;
-    out[record.substr(tab + 1)] = std::strtoull(record.substr(0, tab).c_str(), nullptr, 10);
+    sizes[record.substr(tab + 1)] = std::strtoull(record.substr(0, tab).c_str(), nullptr, 10);
   }
-  return out;
+  return sizes;
+}
+
+// A small perl program (perl-base is Essential on Debian, and the remote helper is perl already):
+// the folders among `dir`'s entries named as a root is (an RFC 1123 label, see layout.hpp) that
+// hold no `record`, then exec du over them as tree_sizes does; nothing when there are none.
+std::vector<std::string> unrecorded_sizes_argv(const std::string& dir, std::string_view record) {
+  static constexpr std::string_view kScript =
+      "my ($d, $r) = @ARGV; opendir(my $h, $d) or exit 0; my @n = readdir($h);"
+      " my @p = map { \"$d/$_\" } grep { /\\A[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\\z/"
+      " && !-l \"$d/$_\" && -d _ && !lstat(\"$d/$_/$r\") } sort @n;"
+      " exit 0 unless @p; exec { 'du' } 'du', '-s', '-l', '-B1', '-x', '--null', '--', @p;"
+      " die \"du: $!\\n\";";
+  return {"perl", "-e", std::string(kScript), "--", dir, std::string(record)};
 }
 
 std::string render_root_record(const RootRecord& r) {

@@ -114,6 +114,13 @@ Result<std::uint64_t> tree_size(Host& host, const std::string& path);
 // The same for many trees in one command (one round trip); a missing tree has no entry.
 Result<std::map<std::string, std::uint64_t>> tree_sizes(Host& host, const std::vector<std::string>& paths);
 
+// tree_sizes' parser: "BYTES\tPATH\0" per tree.
+std::map<std::string, std::uint64_t> parse_tree_sizes(std::string_view out);
+// One command that measures, as tree_sizes does, the folders among `dir`'s entries named as roots
+// (RFC 1123 labels) that hold no `record` file: no answer needed first, so it can be pipelined
+// with the read of those records. Empty output when every one has a record.
+std::vector<std::string> unrecorded_sizes_argv(const std::string& dir, std::string_view record);
+
 // What picluster records about a root it built, in <root>/.picluster-root ("key=value" lines),
 // so `status` and `plan` know a root's size and origin without walking it: built (seconds since
 // the epoch), bytes (du when built; refreshed by `status --sizes`), method and golden image.

@@ -191,8 +191,18 @@ std::map<std::string, std::string> link_states(std::string_view text) {
 
 }  // namespace
 
+std::optional<std::vector<std::string>> FileserverConfigurator::inspect_links() const {
+  if (m_layout.prefixed()) return std::nullopt;
+  return std::vector<std::string>{"ip", "-br", "link"};
+}
+
 Result<FileserverState> FileserverConfigurator::inspect(const std::vector<RenderedFile>& files,
                                                         const PathSnapshot& snapshot) {
+  return inspect(files, snapshot, nullptr);
+}
+
+Result<FileserverState> FileserverConfigurator::inspect(const std::vector<RenderedFile>& files,
+                                                        const PathSnapshot& snapshot, const CommandResult* given) {
   FileserverState state;
   std::optional<std::map<std::string, std::string>> links;  // read once, when needed
   for (const auto& file : files) {
@@ -218,8 +228,10 @@ Result<FileserverState> FileserverConfigurator::inspect(const std::vector<Render
         if (words.size() >= 2 && words[0] == "address") vi.address = words[1];
       }
       if (!m_layout.prefixed()) {
-        if (!links) {
-          auto ip = m_host.run({"ip", "-br", "link"});
+        if (!links && given != nullptr) {
+          links = given->exit_status == 0 ? link_states(given->out) : std::map<std::string, std::string>{};
+        } else if (!links) {
+          auto ip = m_host.run(*inspect_links());
           links = ip && ip->exit_status == 0 ? link_states(ip->out) : std::map<std::string, std::string>{};
         }
         const auto found = links->find(name);

@@ -15,6 +15,7 @@
 // with root_prefix set (see actions.hpp).
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,12 @@ class FileserverConfigurator {
   // One read batch, plus one `ip -br link` without root_prefix.
   Result<FileserverState> inspect(const std::vector<RenderedFile>& files);
   Result<FileserverState> inspect(const std::vector<RenderedFile>& files, const PathSnapshot& snapshot);
+  // The same with `ip -br link`'s answer already there (inspect_links(), pipelined by the caller);
+  // nullptr: run it here when needed.
+  Result<FileserverState> inspect(const std::vector<RenderedFile>& files, const PathSnapshot& snapshot,
+                                  const CommandResult* links);
+  // The command inspect() reads interface states with; nullopt with root_prefix set (none read).
+  [[nodiscard]] std::optional<std::vector<std::string>> inspect_links() const;
 
   [[nodiscard]] const Layout& layout() const { return m_layout; }
 

@@ -75,6 +75,82 @@ Result<std::vector<CommandResult>> Host::run_all(const std::vector<std::vector<s
   return out;
 }
 
+Result<PathSnapshot> Host::read_children(const std::string& dir, const std::vector<std::string>& inside) {
+  auto names = list(dir);
+  if (!names && names.error().code == ErrorCode::not_found) return PathSnapshot{};
+  if (!names) return std::unexpected(names.error());
+  PathSnapshot out;
+  for (const auto& n : *names) {
+    const std::string path = dir + "/" + n;
+    auto st = stat(path);
+    if (!st) return std::unexpected(st.error());
+    if (st->type == FileType::none) continue;  // gone meanwhile
+    out[path] = PathFacts{*st, std::nullopt};
+    if (st->type != FileType::directory) continue;
+    std::vector<PathRead> reads;
+    for (const auto& rel : inside) reads.push_back({path + "/" + rel, true});
+    auto more = read_paths(reads);
+    if (!more) return std::unexpected(more.error());
+    out.merge(*more);
+  }
+  return out;
+}
+
+Result<std::vector<PipelineAnswer>> Host::pipeline(const std::vector<PipelineRequest>& requests) {
+  using Kind = PipelineRequest::Kind;
+  std::vector<PipelineAnswer> out;
+  bool broken = false;
+  for (const auto& r : requests) {
+    PipelineAnswer a;
+    if (!r.chained) broken = false;
+    if (r.chained && broken) {
+      a.skipped = true;
+      out.push_back(std::move(a));
+      continue;
+    }
+    const auto failed = [&a](const Error& e) { a.error = e; };
+    switch (r.kind) {
+      case Kind::run: {
+        auto res = run(r.argv, r.options);
+        if (!res) return std::unexpected(res.error());
+        a.result = std::move(*res);
+        if (a.result.exit_status != 0 && !r.tolerate) broken = true;
+        break;
+      }
+      case Kind::read_paths: {
+        auto res = read_paths(r.reads);
+        if (res) a.snapshot = std::move(*res); else failed(res.error());
+        break;
+      }
+      case Kind::read_children: {
+        auto res = read_children(r.path, r.names);
+        if (res) a.snapshot = std::move(*res); else failed(res.error());
+        break;
+      }
+      case Kind::list_dirs: {
+        auto res = list_dirs(r.names);
+        if (res) a.listing = std::move(*res); else failed(res.error());
+        break;
+      }
+      case Kind::write_files: {
+        if (auto res = write_files(r.writes); !res) failed(res.error());
+        break;
+      }
+      case Kind::rename: {
+        if (auto res = rename(r.path, r.to); !res) failed(res.error());
+        break;
+      }
+      case Kind::remove: {
+        if (auto res = remove(r.path); !res) failed(res.error());
+        break;
+      }
+    }
+    if (a.error) broken = true;
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
 namespace {
 
 std::string resolve(const std::string& path, const std::filesystem::path& base) {

@@ -38,6 +38,21 @@
 //     may all run). An error (a command that cannot start or times out) fails the whole call;
 //     SshHost then gives up its channel, and at most the command queued after it may still run.
 //     SshHost sends them all at once (pipelined): one round trip for the lot.
+//   - read_children() reads a folder's entries (lstat facts, as read_paths) and, inside each entry
+//     that is a folder, the relative paths `inside` (with contents); a missing folder gives an
+//     empty snapshot. A listing and the reads that depend on it in one request.
+//   - pipeline() sends several independent requests of any kind (run, read_paths, read_children,
+//     list_dirs, write_files, rename, remove) at once and returns their answers in order: one
+//     round trip over SSH for the lot. They are carried out in order, each as its single call
+//     would be. A request marked `chained` runs only if every request before it since the last
+//     unchained one succeeded (a command's exit 0, unless it is marked `tolerate`; a file request
+//     without error); otherwise it is not carried out at all and its answer says `skipped`. So a
+//     chain keeps the order and the stop-at-the-first-failure of doing the requests one by one
+//     (the rebuild state machine relies on it: the ready marker is written only after the root is
+//     complete, the swap only after the marker). A failed file request is an answer's `error`,
+//     not an error of the call; an error of the call (a command that cannot start or times out, a
+//     lost connection) is as for run_all. The default implementation does them one by one with
+//     the single calls (LocalHost and the test fakes use it).
 
 #include <chrono>
 #include <cstdint>
@@ -108,6 +123,29 @@ struct FileWrite {
   bool operator==(const FileWrite&) const = default;
 };
 
+// One request of Host::pipeline: `kind` says which fields are used.
+struct PipelineRequest {
+  enum class Kind { run, read_paths, read_children, list_dirs, write_files, rename, remove };
+  Kind kind = Kind::run;
+  std::vector<std::string> argv;   // run
+  RunOptions options;              // run (on_output is called as output arrives)
+  std::vector<PathRead> reads;     // read_paths
+  std::string path;                // read_children (the folder), rename (from), remove
+  std::string to;                  // rename
+  std::vector<std::string> names;  // read_children: the paths read inside each entry; list_dirs: the folders
+  std::vector<FileWrite> writes;   // write_files
+  bool chained = false;            // carried out only if the chain before it succeeded
+  bool tolerate = false;           // run: a non-zero exit does not break the chain
+};
+
+struct PipelineAnswer {
+  bool skipped = false;            // chained after a failure: not carried out
+  CommandResult result;            // run
+  PathSnapshot snapshot;           // read_paths, read_children
+  std::map<std::string, std::vector<std::string>> listing;  // list_dirs
+  std::optional<Error> error;      // a file request that failed
+};
+
 class Host {
  public:
   virtual ~Host() = default;
@@ -140,6 +178,9 @@ class Host {
   // options.input goes to every command; options.on_output is not called.
   virtual Result<std::vector<CommandResult>> run_all(const std::vector<std::vector<std::string>>& commands,
                                                      const RunOptions& options = {});
+
+  virtual Result<PathSnapshot> read_children(const std::string& dir, const std::vector<std::string>& inside);
+  virtual Result<std::vector<PipelineAnswer>> pipeline(const std::vector<PipelineRequest>& requests);
 
   // Round trips to the fileserver so far (operations sent and answered; 0 for a local host): what
   // a verb costs over a slow link, shown by `-v` and in `--json` as "fileserver_round_trips".

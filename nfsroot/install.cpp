@@ -103,30 +103,44 @@ std::vector<FileWrite> writes_of(const Plan& plan) {
 
 }  // namespace
 
+Result<std::vector<FileWrite>> install_writes(const std::string& root, const std::vector<RenderedFile>& files,
+                                              const PathSnapshot& snapshot) {
+  auto plan = plan_root_files(root, files, snapshot);
+  if (!plan) return std::unexpected(plan.error());
+  return writes_of(*plan);
+}
+
 Result<void> install_files(Host& host, const std::string& root,
                            const std::vector<RenderedFile>& files) {
   auto snapshot = host.read_paths(root_file_reads(root, files));
   if (!snapshot) return std::unexpected(snapshot.error());
-  auto plan = plan_root_files(root, files, *snapshot);
-  if (!plan) return std::unexpected(plan.error());
-  return host.write_files(writes_of(*plan));
+  auto writes = install_writes(root, files, *snapshot);
+  if (!writes) return std::unexpected(writes.error());
+  return host.write_files(*writes);
 }
 
+namespace {
 
-// Three round trips over SSH: one read (etc/machine-id and etc/ssh), one write batch (the empty
-// machine-id, etc/ssh if missing), one pipelined run of the key commands.
-Result<void> reset_identity(Host& host, const std::string& root) {
-  const std::vector<RenderedFile> machine_id{{"etc/machine-id", "", 0444}};
+const std::vector<RenderedFile>& machine_id_file() {
+  static const std::vector<RenderedFile> file{{"etc/machine-id", "", 0444}};
+  return file;
+}
+
+}  // namespace
+
+std::vector<PathRead> identity_reads(const std::string& root) {
+  auto reads = root_file_reads(root, machine_id_file());
+  reads.push_back({root + "/etc/ssh"});
+  return reads;
+}
+
+Result<std::vector<FileWrite>> identity_writes(const std::string& root, const PathSnapshot& snapshot) {
   const std::string ssh_dir = root + "/etc/ssh";
-  auto reads = root_file_reads(root, machine_id);
-  reads.push_back({ssh_dir});
-  auto snapshot = host.read_paths(reads);
-  if (!snapshot) return std::unexpected(snapshot.error());
-  auto plan = plan_root_files(root, machine_id, *snapshot);
+  auto plan = plan_root_files(root, machine_id_file(), snapshot);
   if (!plan) return std::unexpected(plan.error());
   // etc/ssh must be a real folder before anything in it is deleted or made.
-  const auto ssh = snapshot->find(ssh_dir);
-  const FileType type = ssh == snapshot->end() ? FileType::none : ssh->second.stat.type;
+  const auto ssh = snapshot.find(ssh_dir);
+  const FileType type = ssh == snapshot.end() ? FileType::none : ssh->second.stat.type;
   if (type == FileType::symlink) {
     return fail(ErrorCode::refused, "reset SSH host keys: etc/ssh is a symlink in the golden image; "
                                     "refusing to follow it out of the root");
@@ -136,26 +150,46 @@ Result<void> reset_identity(Host& host, const std::string& root) {
   }
   auto batch = writes_of(*plan);
   if (type == FileType::none) batch.push_back(FileWrite{ssh_dir, {}, 0755, std::nullopt, true});
-  if (auto w = host.write_files(batch); !w) return w;
-  // The golden image's host keys go (find -delete removes a symlink among them, never follows
-  // it), then new Ed25519 and ECDSA keys: RSA key generation takes seconds per Pi on a busy
-  // fileserver, and every OpenSSH client since 6.5 speaks Ed25519. sshd generates nothing itself
-  // at boot.
+  return batch;
+}
+
+// The golden image's host keys go (find -delete removes a symlink among them, never follows it),
+// then new Ed25519 and ECDSA keys: RSA key generation takes seconds per Pi on a busy fileserver,
+// and every OpenSSH client since 6.5 speaks Ed25519. sshd generates nothing itself at boot.
+std::vector<std::vector<std::string>> identity_commands(const std::string& root) {
+  const std::string ssh_dir = root + "/etc/ssh";
   std::vector<std::vector<std::string>> commands{
       {"find", ssh_dir, "-mindepth", "1", "-maxdepth", "1", "-name", "ssh_host_*", "-delete"}};
   for (const char* key_type : {"ed25519", "ecdsa"}) {
     commands.push_back({"ssh-keygen", "-q", "-t", key_type, "-N", "", "-C", "", "-f",
                         ssh_dir + "/ssh_host_" + key_type + "_key"});
   }
+  return commands;
+}
+
+Result<void> check_identity_command(std::size_t index, const std::vector<std::string>& argv,
+                                    const CommandResult& result) {
+  if (result.exit_status == 0) return {};
+  return fail(ErrorCode::command_failed,
+              std::string(index == 0 ? "delete the golden image's SSH host keys" : "generate SSH host keys") +
+                  ": " + describe_failure(argv, result));
+}
+
+// Three round trips over SSH: one read (etc/machine-id and etc/ssh), one write batch (the empty
+// machine-id, etc/ssh if missing), one pipelined run of the key commands.
+Result<void> reset_identity(Host& host, const std::string& root) {
+  auto snapshot = host.read_paths(identity_reads(root));
+  if (!snapshot) return std::unexpected(snapshot.error());
+  auto batch = identity_writes(root, *snapshot);
+  if (!batch) return std::unexpected(batch.error());
+  if (auto w = host.write_files(*batch); !w) return w;
+  const auto commands = identity_commands(root);
   RunOptions run;
   run.timeout = std::chrono::minutes(2);
   auto results = host.run_all(commands, run);
   if (!results) return std::unexpected(results.error().with_context("reset SSH host keys"));
   for (std::size_t i = 0; i < commands.size(); ++i) {
-    if ((*results)[i].exit_status == 0) continue;
-    return fail(ErrorCode::command_failed,
-                std::string(i == 0 ? "delete the golden image's SSH host keys" : "generate SSH host keys") +
-                    ": " + describe_failure(commands[i], (*results)[i]));
+    if (auto c = check_identity_command(i, commands[i], (*results)[i]); !c) return c;
   }
   return {};
 }

@@ -38,4 +38,15 @@ Result<Plan> plan_root_files(const std::string& root, const std::vector<Rendered
 // new Ed25519 and ECDSA host keys are generated with `ssh-keygen -t TYPE -f`.
 Result<void> reset_identity(Host& host, const std::string& root);
 
+// The halves of install_files and reset_identity, for callers that batch the reads and writes
+// of several steps (execute() pipelines them): what to read, then from the snapshot of those
+// reads the writes (with the same checks), and reset_identity's commands and their check.
+Result<std::vector<FileWrite>> install_writes(const std::string& root, const std::vector<RenderedFile>& files,
+                                              const PathSnapshot& snapshot);
+std::vector<PathRead> identity_reads(const std::string& root);
+Result<std::vector<FileWrite>> identity_writes(const std::string& root, const PathSnapshot& snapshot);
+std::vector<std::vector<std::string>> identity_commands(const std::string& root);
+Result<void> check_identity_command(std::size_t index, const std::vector<std::string>& argv,
+                                    const CommandResult& result);
+
 }  // namespace picluster::nfsroot

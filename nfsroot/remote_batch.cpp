@@ -89,6 +89,12 @@ Result<PathSnapshot> parse_read_paths(std::string_view out) {
   return snapshot;
 }
 
+Request read_children_request(const std::string& dir, const std::vector<std::string>& inside) {
+  Request r{{"read_children", dir}, {}};
+  r.args.insert(r.args.end(), inside.begin(), inside.end());
+  return r;
+}
+
 Request write_files_request(const std::vector<FileWrite>& files) {
   Request r{{"write_files"}, {}};
   for (const auto& f : files) {

@@ -16,6 +16,9 @@
 //                into place in order. Input that ends early renames nothing.
 //   list_dirs    input: folders, NUL-terminated. Answer per folder that exists: folder "\0" COUNT
 //                "\0" and COUNT names, each NUL-terminated.
+//   read_children  args: a folder, then paths relative to its entries. Answer: a read_paths
+//                record per entry and, inside each entry that is a folder, per relative path that
+//                exists (with contents). A missing folder: no records.
 //   stat PATH    a read_paths record, or nothing for a missing path.
 //   read PATH, list DIR, mkdir PATH, rename FROM TO, remove PATH: as the Host calls.
 
@@ -37,6 +40,8 @@ struct Request {
 
 Request read_paths_request(const std::vector<PathRead>& paths);
 Result<PathSnapshot> parse_read_paths(std::string_view out);
+
+Request read_children_request(const std::string& dir, const std::vector<std::string>& inside);
 
 Request write_files_request(const std::vector<FileWrite>& files);
 

@@ -21,20 +21,22 @@ std::string helper_command_line(std::string_view nonce) {
 
 namespace {
 
-std::string encode(char kind, const std::vector<std::string>& args, std::size_t input_size) {
-  std::string out = std::string(1, kind) + " " + std::to_string(args.size()) + " " + std::to_string(input_size) + "\n";
+std::string encode(char kind, const std::vector<std::string>& args, std::size_t input_size,
+                   std::string_view flags) {
+  std::string out = std::string(1, kind) + " " + std::to_string(args.size()) + " " + std::to_string(input_size) +
+                    (flags.empty() ? "" : " " + std::string(flags)) + "\n";
   for (const auto& a : args) out += std::to_string(a.size()) + "\n" + a;
   return out;
 }
 
 }  // namespace
 
-std::string encode_run(const std::vector<std::string>& argv, std::size_t input_size) {
-  return encode('r', argv, input_size);
+std::string encode_run(const std::vector<std::string>& argv, std::size_t input_size, std::string_view flags) {
+  return encode('r', argv, input_size, flags);
 }
 
-std::string encode_op(const std::vector<std::string>& args, std::size_t input_size) {
-  return encode('f', args, input_size);
+std::string encode_op(const std::vector<std::string>& args, std::size_t input_size, std::string_view flags) {
+  return encode('f', args, input_size, flags);
 }
 
 void FrameReader::feed(std::string_view bytes) {

@@ -27,7 +27,10 @@
 //     helper then answers "x 137" and serves the next request. A stray "k" between requests is
 //     ignored. (A file operation cannot be killed; it does no more than a few syscalls per path.)
 //   - Requests may be sent before the answers of earlier ones are read (pipelining): the helper
-//     serves them in order.
+//     serves them in order. A request line may end with FLAGS ("r NARGS INPUTLEN FLAGS"): "c" the
+//     request is chained, carried out only if no request since the last unchained one failed
+//     (non-zero exit status), else its input is dropped and it is answered "x 999" (skipped);
+//     "t" its own non-zero exit does not fail the chain (Host::pipeline).
 //   - End of input ends the helper; a command still running goes on (SshHost wraps every command
 //     in `timeout --signal=KILL`, so its deadline is enforced on the fileserver all the same).
 // Everything here is pure (strings in, frames out) and unit-tested; SshHost does the I/O.
@@ -49,9 +52,15 @@ std::string helper_command_line(std::string_view nonce);
 std::string_view helper_script();
 
 // A request to run argv; exactly `input_size` bytes of stdin must follow it on the channel.
-std::string encode_run(const std::vector<std::string>& argv, std::size_t input_size);
+// flags: "" or "c", "t", "ct" (see above).
+std::string encode_run(const std::vector<std::string>& argv, std::size_t input_size,
+                       std::string_view flags = {});
 // A file request (args[0] names the operation); exactly `input_size` bytes of input must follow.
-std::string encode_op(const std::vector<std::string>& args, std::size_t input_size);
+std::string encode_op(const std::vector<std::string>& args, std::size_t input_size,
+                      std::string_view flags = {});
+
+// Exit status of a chained request that was not carried out (an earlier one failed).
+inline constexpr int kSkippedStatus = 999;
 
 // Exit status of a file request whose path is not there.
 inline constexpr int kMissingStatus = 44;

@@ -60,13 +60,15 @@ sub run_command {
   unless (pipe($cin_r, $cin_w) && pipe($out_r, $out_w) && pipe($err_r, $err_w)) {
     take($remaining);
     frame('e', "picluster helper: pipe: $!\n");
-    return send_all("x 255\n");
+    send_all("x 255\n");
+    return 255;
   }
   my $pid = fork;
   unless (defined $pid) {
     take($remaining);
     frame('e', "picluster helper: fork: $!\n");
-    return send_all("x 255\n");
+    send_all("x 255\n");
+    return 255;
   }
   if ($pid == 0) {
     @staged = ();
@@ -121,7 +123,9 @@ sub run_command {
   close $cin_w if $cin_open;
   take($remaining) if $remaining > 0;
   waitpid($pid, 0);
-  send_all('x ' . (($? & 127) ? 128 + ($? & 127) : $? >> 8) . "\n");
+  my $status = ($? & 127) ? 128 + ($? & 127) : $? >> 8;
+  send_all("x $status\n");
+  return $status;
 }
 
 # File operations. Each takes its arguments and reads its input with input()/input_line(); it
@@ -168,20 +172,39 @@ sub read_all {
 sub op_read_paths {
   my ($with_contents) = @_;
   my $i = 0;
-  for my $path (nul_list()) {
-    my $want = $i++ < $with_contents;
+  read_one($_, $i++ < $with_contents) for nul_list();
+}
+sub read_one {
+  my ($path, $want) = @_;
+  my @st = lstat($path);
+  unless (@st) { return if gone(); die "stat $path: $!\n"; }
+  my $facts = facts(@st);
+  unless ($want && -f _) { emit("$facts|-|$path\0"); return; }
+  my $fh;
+  unless (sysopen($fh, $path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK)) {
+    return if gone() || $!{ELOOP};  # removed or replaced since the lstat: not there now
+    die "read $path: $!\n";
+  }
+  my $data = read_all($fh, $path);
+  close $fh;
+  emit("$facts|" . length($data) . "|$path\0$data");
+}
+# ARGS: a folder, then paths relative to each of its entries. Answer: a read_paths record for
+# every entry of the folder and, inside every entry that is a folder, for each relative path that
+# exists (read with contents). A missing folder has no records.
+sub op_read_children {
+  my ($dir, @inside) = @_;
+  my $dh;
+  unless (opendir($dh, $dir)) { return if gone(); die "list $dir: $!\n"; }
+  my @names = sort grep { $_ ne '.' && $_ ne '..' } readdir($dh);
+  closedir $dh;
+  for my $name (@names) {
+    my $path = "$dir/$name";
     my @st = lstat($path);
     unless (@st) { next if gone(); die "stat $path: $!\n"; }
-    my $facts = facts(@st);
-    unless ($want && -f _) { emit("$facts|-|$path\0"); next; }
-    my $fh;
-    unless (sysopen($fh, $path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK)) {
-      next if gone() || $!{ELOOP};  # removed or replaced since the lstat: not there now
-      die "read $path: $!\n";
-    }
-    my $data = read_all($fh, $path);
-    close $fh;
-    emit("$facts|" . length($data) . "|$path\0$data");
+    emit(facts(@st) . "|-|$path\0");
+    next unless -d _;
+    for my $rel (@inside) { read_one("$path/$rel", 1); }
   }
 }
 sub op_stat {
@@ -280,7 +303,7 @@ sub op_remove {
   my $ok = (-d _) ? rmdir($path) : unlink($path);
   die "remove $path: $!\n" unless $ok || $!{ENOENT};
 }
-my %ops = (read_paths => \&op_read_paths, stat => \&op_stat, read => \&op_read,
+my %ops = (read_paths => \&op_read_paths, read_children => \&op_read_children, stat => \&op_stat, read => \&op_read,
            list_dirs => \&op_list_dirs, list => \&op_list, mkdir => \&op_mkdir,
            write_files => \&op_write_files, rename => \&op_rename, remove => \&op_remove);
 sub serve_op {
@@ -299,18 +322,27 @@ sub serve_op {
   take($left) if $left > 0;
   frame('o', $out) if length $out;
   $out = '';
-  return send_all("x 0\n") if $ok;
+  if ($ok) { send_all("x 0\n"); return 0; }
   my ($status, $message) = ref $error ? ($error->{status}, $error->{message}) : (1, $error);
   frame('e', $message);
   send_all("x $status\n");
+  return $status;
 }
 send_all("$ARGV[0]\n");
+# FLAGS of a request: "c" carried out only if the chain has not failed since the last request
+# without "c" (else its input is dropped and it is answered "x 999": skipped); "t" a non-zero
+# exit of this one does not fail the chain.
+my $broken = 0;
 for (;;) {
-  my ($kind, $nargs, $len) = split / /, take_line();
+  my ($kind, $nargs, $len, $flags) = split / /, take_line();
   next if $kind eq 'k' || $kind eq 'q';
   die "picluster helper: bad request '$kind'\n" unless $kind eq 'r' || $kind eq 'f';
+  $flags //= '';
   my @argv = map { take(take_line()) } 1 .. $nargs;
-  if ($kind eq 'r') { run_command(\@argv, $len); } else { serve_op(\@argv, $len); }
+  if ($flags =~ /c/ && $broken) { take($len); send_all("x 999\n"); next; }
+  $broken = 0 unless $flags =~ /c/;
+  my $status = $kind eq 'r' ? run_command(\@argv, $len) : serve_op(\@argv, $len);
+  $broken = 1 if $status != 0 && $flags !~ /t/;
 }
 )PERL";
 }

@@ -307,6 +307,24 @@ Result<Plan> RootManager::plan_remove(const inventory::Pi& pi, bool keep) {
 Result<CloneChoice> RootManager::provision(const inventory::Pi& pi,
                                            const std::vector<RenderedFile>& files,
                                            const ExecOptions& options, const std::string& from) {
+  return provision(pi, files, options, from, nullptr);
+}
+
+Result<CloneChoice> RootManager::provision(const inventory::Pi& pi, const std::vector<RenderedFile>& files,
+                                           const PathSnapshot& known, const ExecOptions& options) {
+  return provision(pi, files, options, {}, &known);
+}
+
+std::vector<PathRead> RootManager::provision_reads(const inventory::Pi& pi) const {
+  auto paths = m_layout.pi(pi.name);
+  if (!paths) return {};
+  auto golden = golden_path({});
+  return golden ? rebuild_reads(*paths, *golden) : state_reads(*paths);
+}
+
+Result<CloneChoice> RootManager::provision(const inventory::Pi& pi, const std::vector<RenderedFile>& files,
+                                           const ExecOptions& options, const std::string& from,
+                                           const PathSnapshot* known) {
   auto paths = m_layout.pi(pi.name);
   if (!paths) return std::unexpected(paths.error().with_context(pi.name));
   const PiPaths& p = *paths;
@@ -314,7 +332,8 @@ Result<CloneChoice> RootManager::provision(const inventory::Pi& pi,
   for (const auto& f : files) {
     if (auto v = validate_relative_path(f.path); !v) return std::unexpected(v.error().with_context(pi.name + ": rebuild"));
   }
-  auto snapshot = m_host.read_paths(golden ? rebuild_reads(p, *golden) : state_reads(p));
+  auto snapshot = known != nullptr ? Result<PathSnapshot>(*known)
+                                   : m_host.read_paths(golden ? rebuild_reads(p, *golden) : state_reads(p));
   if (!snapshot) return std::unexpected(snapshot.error().with_context(pi.name));
   State state = state_of(p, *snapshot);
   Plan recovery;
@@ -357,20 +376,31 @@ Result<void> RootManager::remove(const inventory::Pi& pi, bool keep, const ExecO
   return with_context(execute(m_host, *plan, exec_options(options)), pi.name + ": remove root");
 }
 
-Result<void> RootManager::recover(const ExecOptions& options) {
-  std::set<std::string> names;
-  std::vector<std::string> folders;
+PipelineRequest RootManager::recovery_listing() const {
+  PipelineRequest r;
+  r.kind = PipelineRequest::Kind::list_dirs;
   for (const char* folder : {"/.staging", "/.previous", "/.rollback", "/.trash"}) {
-    folders.push_back(m_layout.nfs_root() + folder);
+    r.names.push_back(m_layout.nfs_root() + folder);
   }
-  auto listed = m_host.list_dirs(folders);  // one round trip; missing folders have no entry
+  return r;
+}
+
+Result<void> RootManager::recover(const ExecOptions& options) {
+  auto listed = m_host.list_dirs(recovery_listing().names);  // one round trip; missing folders have no entry
   if (!listed) return std::unexpected(listed.error());
-  for (const auto& [folder, entries] : *listed) {
+  return recover(*listed, options);
+}
+
+Result<void> RootManager::recover(const std::map<std::string, std::vector<std::string>>& listing,
+                                  const ExecOptions& options, std::set<std::string>* found) {
+  std::set<std::string> names;
+  for (const auto& [folder, entries] : listing) {
     for (std::string n : entries) {
       if (n.ends_with(".ready")) n.resize(n.size() - 6);
       if (is_rfc1123_label(n)) names.insert(n);
     }
   }
+  if (found != nullptr) found->insert(names.begin(), names.end());
   for (const auto& n : names) {
     auto plan = plan_recover(n);
     if (!plan) return std::unexpected(plan.error().with_context(n + ": recover"));
@@ -382,14 +412,35 @@ Result<void> RootManager::recover(const ExecOptions& options) {
 }
 
 Result<std::vector<RootInfo>> RootManager::list_roots() {
-  auto entries = m_host.list(m_layout.nfs_root());
-  if (!entries && entries.error().code == ErrorCode::not_found) return std::vector<RootInfo>{};
-  if (!entries) return std::unexpected(entries.error());
-  std::vector<std::string> names;
-  for (const auto& n : *entries) {
-    if (is_rfc1123_label(n)) names.push_back(n);
+  auto answers = m_host.pipeline(roots_requests());
+  if (!answers) return std::unexpected(answers.error());
+  PathSnapshot snapshot;
+  for (auto& a : *answers) {
+    if (a.error) return std::unexpected(*a.error);
+    snapshot.merge(a.snapshot);
   }
-  return roots_info(names);
+  return roots_in(snapshot);
+}
+
+std::vector<PipelineRequest> RootManager::roots_requests() const {
+  PipelineRequest roots;
+  roots.kind = PipelineRequest::Kind::read_children;
+  roots.path = m_layout.nfs_root();
+  roots.names = {std::string(kRootRecord)};
+  PipelineRequest previous = roots;
+  previous.path = m_layout.nfs_root() + "/.previous";
+  previous.names.clear();
+  return {roots, previous};
+}
+
+std::vector<RootInfo> RootManager::roots_in(const PathSnapshot& snapshot) const {
+  const std::string prefix = m_layout.nfs_root() + "/";
+  std::vector<std::string> names;
+  for (auto it = snapshot.lower_bound(prefix); it != snapshot.end() && it->first.starts_with(prefix); ++it) {
+    const std::string name = it->first.substr(prefix.size());
+    if (is_rfc1123_label(name)) names.push_back(name);  // no '/': an entry of nfs_root itself
+  }
+  return roots_info(names, snapshot);
 }
 
 Result<std::vector<RootInfo>> RootManager::roots_info(const std::vector<std::string>& names) {

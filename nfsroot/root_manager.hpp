@@ -21,7 +21,9 @@
 // Every operation is planned first (plan_*: read-only probing of the host, returns data) and then
 // executed; --dry-run prints the plan. The class knows nothing about the CLI.
 
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -72,9 +74,26 @@ class RootManager {
   // Recovers every Pi root found under nfs_root's working folders.
   Result<void> recover(const ExecOptions& options = {});
 
-  // Live roots under nfs_root (folders whose name is an RFC 1123 label), sorted: one listing and
-  // one read batch.
+  // The same with the recovery scan's listing already read (recovery_listing() in a pipeline);
+  // the names it found, recovered or not, go to `found` when given.
+  Result<void> recover(const std::map<std::string, std::vector<std::string>>& listing,
+                       const ExecOptions& options = {}, std::set<std::string>* found = nullptr);
+  // The recovery scan: one list_dirs of nfs_root's working folders.
+  [[nodiscard]] PipelineRequest recovery_listing() const;
+  // provision() with the Pi's folders, the golden image and nfs_root taken from `known`, a
+  // snapshot read before that holds provision_reads(pi) (the caller makes sure nothing changed
+  // them since: no recovery of that Pi in between).
+  Result<CloneChoice> provision(const inventory::Pi& pi, const std::vector<RenderedFile>& files,
+                                const PathSnapshot& known, const ExecOptions& options = {});
+  [[nodiscard]] std::vector<PathRead> provision_reads(const inventory::Pi& pi) const;
+
+  // Live roots under nfs_root (folders whose name is an RFC 1123 label), sorted: one pipeline of
+  // roots_requests().
   Result<std::vector<RootInfo>> list_roots();
+  // The reads list_roots needs, to pipeline with others: nfs_root's entries with their records,
+  // and the entries of nfs_root/.previous. roots_in() makes the list from their snapshots.
+  [[nodiscard]] std::vector<PipelineRequest> roots_requests() const;
+  [[nodiscard]] std::vector<RootInfo> roots_in(const PathSnapshot& snapshot) const;
   // The live roots among `names` (one read batch), or from a snapshot holding roots_reads(names).
   Result<std::vector<RootInfo>> roots_info(const std::vector<std::string>& names);
   [[nodiscard]] std::vector<PathRead> roots_reads(const std::vector<std::string>& names) const;
@@ -93,6 +112,8 @@ class RootManager {
   Result<RebuildPlan> plan_rebuild(const std::vector<RenderedFile>& files, const PiPaths& p,
                                    const std::string& golden, const PathSnapshot& snapshot);
   Result<std::string> golden_path(const std::string& from) const;
+  Result<CloneChoice> provision(const inventory::Pi& pi, const std::vector<RenderedFile>& files,
+                                const ExecOptions& options, const std::string& from, const PathSnapshot* known);
 
   Host& m_host;
   const inventory::Shelf& m_shelf;

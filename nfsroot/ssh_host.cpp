@@ -73,9 +73,12 @@ struct SshHost::Impl {
   bool kill_running();
   // Sends one run request (argv under the remote `timeout`, and its stdin); await() reads its
   // answer.
-  Result<void> send(const std::vector<std::string>& argv, const RunOptions& options);
+  Result<void> send(const std::vector<std::string>& argv, const RunOptions& options,
+                    std::string_view flags = {});
   // Sends one file request (remote_batch.hpp); await() reads its answer.
-  Result<void> send_op(const remote::Request& request);
+  Result<void> send_op(const remote::Request& request, std::string_view flags = {});
+  // A file request's answer: its stdout, or its error (not_found for status 44).
+  Result<std::string> op_result(const remote::Request& request, CommandResult r) const;
   // A file request and its answer: the helper's stdout, or its error (not_found for status 44).
   Result<std::string> call(const remote::Request& request);
   Result<CommandResult> await(const std::vector<std::string>& argv, const RunOptions& options);
@@ -432,7 +435,8 @@ std::unexpected<Error> SshHost::Impl::lost(const std::string& program) {
   return fail(ErrorCode::ssh, where() + ": connection lost during " + program + ": " + why);
 }
 
-Result<void> SshHost::Impl::send(const std::vector<std::string>& argv, const RunOptions& options) {
+Result<void> SshHost::Impl::send(const std::vector<std::string>& argv, const RunOptions& options,
+                                 std::string_view flags) {
   if (auto started = start_helper(); !started) {
     return std::unexpected(started.error().with_context("run " + argv[0]));
   }
@@ -442,17 +446,17 @@ Result<void> SshHost::Impl::send(const std::vector<std::string>& argv, const Run
                 static_cast<double>(options.timeout.count()) / 1000.0 + kRemoteGraceSeconds);
   std::vector<std::string> wrapped{"timeout", "--signal=KILL", limit};
   wrapped.insert(wrapped.end(), argv.begin(), argv.end());
-  if (!write_all(remote::encode_run(wrapped, options.input.size())) || !write_all(options.input)) {
+  if (!write_all(remote::encode_run(wrapped, options.input.size(), flags)) || !write_all(options.input)) {
     return lost(argv[0]);
   }
   return {};
 }
 
-Result<void> SshHost::Impl::send_op(const remote::Request& request) {
+Result<void> SshHost::Impl::send_op(const remote::Request& request, std::string_view flags) {
   if (auto started = start_helper(); !started) {
     return std::unexpected(started.error().with_context(request.args[0]));
   }
-  if (!write_all(remote::encode_op(request.args, request.input.size())) || !write_all(request.input)) {
+  if (!write_all(remote::encode_op(request.args, request.input.size(), flags)) || !write_all(request.input)) {
     return lost(request.args[0]);
   }
   return {};
@@ -469,11 +473,15 @@ Result<std::string> SshHost::Impl::call(const remote::Request& request) {
   options.timeout = kFileRequestLimit;
   auto r = await(request.args, options);
   if (!r) return std::unexpected(r.error());
-  if (r->exit_status == 0) return std::move(r->out);
-  std::string err = r->err;
+  return op_result(request, std::move(*r));
+}
+
+Result<std::string> SshHost::Impl::op_result(const remote::Request& request, CommandResult r) const {
+  if (r.exit_status == 0) return std::move(r.out);
+  std::string err = r.err;
   while (!err.empty() && err.back() == '\n') err.pop_back();
-  if (err.empty()) err = request.args[0] + ": exit " + std::to_string(r->exit_status);
-  return fail(r->exit_status == remote::kMissingStatus ? ErrorCode::not_found : ErrorCode::io, where() + ": " + err);
+  if (err.empty()) err = request.args[0] + ": exit " + std::to_string(r.exit_status);
+  return fail(r.exit_status == remote::kMissingStatus ? ErrorCode::not_found : ErrorCode::io, where() + ": " + err);
 }
 
 Result<CommandResult> SshHost::Impl::await(const std::vector<std::string>& argv, const RunOptions& options) {
@@ -688,6 +696,82 @@ Result<void> SshHost::write_files(const std::vector<FileWrite>& files) {
   auto r = m_impl->call(remote::write_files_request(files));
   if (!r) return std::unexpected(r.error());
   return {};
+}
+
+Result<PathSnapshot> SshHost::read_children(const std::string& dir, const std::vector<std::string>& inside) {
+  auto r = m_impl->call(remote::read_children_request(dir, inside));
+  if (!r) return std::unexpected(r.error());
+  auto snapshot = remote::parse_read_paths(*r);
+  if (!snapshot) return std::unexpected(snapshot.error().with_context(name()));
+  return snapshot;
+}
+
+namespace {
+
+// The helper's request for a pipelined file request (not a run).
+remote::Request file_request(const PipelineRequest& r) {
+  using Kind = PipelineRequest::Kind;
+  switch (r.kind) {
+    case Kind::read_paths: return remote::read_paths_request(r.reads);
+    case Kind::read_children: return remote::read_children_request(r.path, r.names);
+    case Kind::list_dirs: return remote::list_dirs_request(r.names);
+    case Kind::write_files: return remote::write_files_request(r.writes);
+    case Kind::rename: return {{"rename", r.path, r.to}, {}};
+    case Kind::remove: return {{"remove", r.path}, {}};
+    case Kind::run: break;
+  }
+  return {};
+}
+
+}  // namespace
+
+// Every request sent at once, then every answer read in order: one round trip. The helper keeps
+// the chains (remote_helper.hpp's "c" and "t" flags).
+Result<std::vector<PipelineAnswer>> SshHost::pipeline(const std::vector<PipelineRequest>& requests) {
+  using Kind = PipelineRequest::Kind;
+  std::vector<PipelineAnswer> out;
+  if (requests.empty()) return out;
+  std::vector<remote::Request> files(requests.size());
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    const auto& r = requests[i];
+    std::string flags = std::string(r.chained ? "c" : "") + (r.tolerate ? "t" : "");
+    if (r.kind == Kind::run) {
+      if (auto sent = m_impl->send(r.argv, r.options, flags); !sent) return std::unexpected(sent.error());
+      continue;
+    }
+    files[i] = file_request(r);
+    if (auto sent = m_impl->send_op(files[i], flags); !sent) return std::unexpected(sent.error());
+  }
+  ++m_impl->requests;
+  RunOptions file_options;
+  file_options.timeout = kFileRequestLimit;
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    const auto& r = requests[i];
+    const bool run = r.kind == Kind::run;
+    auto got = run ? m_impl->await(r.argv, r.options) : m_impl->await(files[i].args, file_options);
+    if (!got) {
+      m_impl->close_helper();  // the answers still queued belong to no one now
+      return std::unexpected(got.error());
+    }
+    PipelineAnswer a;
+    if (got->exit_status == remote::kSkippedStatus) {
+      a.skipped = true;
+    } else if (run) {
+      a.result = std::move(*got);
+    } else if (auto text = m_impl->op_result(files[i], std::move(*got)); !text) {
+      a.error = text.error();
+    } else if (r.kind == Kind::list_dirs) {
+      auto listed = remote::parse_list_dirs(*text);
+      if (!listed) return std::unexpected(listed.error().with_context(name()));
+      a.listing = std::move(*listed);
+    } else if (r.kind == Kind::read_paths || r.kind == Kind::read_children) {
+      auto snapshot = remote::parse_read_paths(*text);
+      if (!snapshot) return std::unexpected(snapshot.error().with_context(name()));
+      a.snapshot = std::move(*snapshot);
+    }
+    out.push_back(std::move(a));
+  }
+  return out;
 }
 
 Result<std::map<std::string, std::vector<std::string>>> SshHost::list_dirs(

@@ -50,7 +50,9 @@ class SshHost final : public Host {
   Result<void> write_files(const std::vector<FileWrite>& files) override;
   Result<std::map<std::string, std::vector<std::string>>> list_dirs(
       const std::vector<std::string>& dirs) override;
+  Result<PathSnapshot> read_children(const std::string& dir, const std::vector<std::string>& inside) override;
   // All requests sent at once, then all answers read: one round trip.
+  Result<std::vector<PipelineAnswer>> pipeline(const std::vector<PipelineRequest>& requests) override;
   Result<std::vector<CommandResult>> run_all(const std::vector<std::vector<std::string>>& commands,
                                              const RunOptions& options) override;
   [[nodiscard]] std::uint64_t round_trips() const override;

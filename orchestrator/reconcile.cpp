@@ -40,6 +40,10 @@ Result<switchctl::Plan> scoped_plan(switchctl::SwitchController& sw, const Apply
 // One read of everything the fileserver stages compare against (one round trip over SSH).
 struct FileserverView {
   nfsroot::PathSnapshot snapshot;
+  // apply: the recovery scan's listing, read with the snapshot, and the Pis whose provision
+  // reads (their folders, golden image, nfs_root) the snapshot holds.
+  std::optional<std::map<std::string, std::vector<std::string>>> recovery;
+  std::set<std::string> provision_read;
   std::map<std::string, nfsroot::RootInfo> live;  // in-scope Pis with a live root
   std::map<std::string, std::string> records;     // in-scope Pis on an image: "NAME@N" of the live root
 };
@@ -52,7 +56,9 @@ std::vector<const inventory::Pi*> pis_in_scope(const inventory::Shelf& shelf, co
   return out;
 }
 
-Result<FileserverView> read_view(ShelfSession& session, const ApplyOptions& options) {
+// for_apply: with the recovery scan and, for the Pis without an image, what provisioning them
+// reads: one pipeline, one round trip.
+Result<FileserverView> read_view(ShelfSession& session, const ApplyOptions& options, bool for_apply = false) {
   const auto& shelf = session.shelf();
   auto cfg = session.configurator();
   if (!cfg) return std::unexpected(cfg.error());
@@ -76,12 +82,27 @@ Result<FileserverView> read_view(ShelfSession& session, const ApplyOptions& opti
     if (!inventory::image_of(shelf, *pi).empty()) add(image::record_reads(live));
   }
   add((*roots)->roots_reads(names));
+  FileserverView view;
+  if (for_apply) {
+    for (const auto* pi : pis_in_scope(shelf, options)) {
+      if (!inventory::image_of(shelf, *pi).empty()) continue;
+      add((*roots)->provision_reads(*pi));
+      view.provision_read.insert(pi->name);
+    }
+  }
   auto host = session.host();
   if (!host) return std::unexpected(host.error());
-  FileserverView view;
-  auto snapshot = (*host)->read_paths(reads);
-  if (!snapshot) return std::unexpected(snapshot.error());
-  view.snapshot = std::move(*snapshot);
+  std::vector<nfsroot::PipelineRequest> requests(1);
+  requests[0].kind = nfsroot::PipelineRequest::Kind::read_paths;
+  requests[0].reads = std::move(reads);
+  if (for_apply) requests.push_back((*roots)->recovery_listing());
+  auto answers = (*host)->pipeline(requests);
+  if (!answers) return std::unexpected(answers.error());
+  for (auto& a : *answers) {
+    if (a.error) return std::unexpected(*a.error);
+  }
+  view.snapshot = std::move(answers->front().snapshot);
+  if (for_apply) view.recovery = std::move(answers->back().listing);
   for (auto& info : (*roots)->roots_info(names, view.snapshot)) view.live[info.name] = std::move(info);
   for (const auto* pi : pis_in_scope(shelf, options)) {
     if (inventory::image_of(shelf, *pi).empty() || !view.live.contains(pi->name)) continue;
@@ -204,9 +225,10 @@ Result<std::set<std::string>> roots_stage(ShelfSession& session, const ApplyOpti
                                           const FileserverView& view) {
   auto roots = session.roots();
   if (!roots) return std::unexpected(roots.error());
-  if (auto ok = (*roots)->recover(session.exec_options(step_pi(options))); !ok) {
-    return std::unexpected(ok.error());
-  }
+  std::set<std::string> recovered;  // names the scan found: their folders may have changed since the view
+  auto ok = view.recovery ? (*roots)->recover(*view.recovery, session.exec_options(step_pi(options)), &recovered)
+                          : (*roots)->recover(session.exec_options(step_pi(options)));
+  if (!ok) return std::unexpected(ok.error());
   const auto& shelf = session.shelf();
   std::set<std::string> provisioned;
   for (const auto* pi : pis_in_scope(shelf, options)) {
@@ -216,8 +238,10 @@ Result<std::set<std::string>> roots_stage(ShelfSession& session, const ApplyOpti
       session.report({pi->name, "root", "failed", source.error().message});
       return std::unexpected(source.error());
     }
-    auto choice = (*roots)->provision(*pi, bootcfg::render_pi_root_files(shelf, *pi),
-                                      session.exec_options(pi->name), source->path);
+    const auto files = bootcfg::render_pi_root_files(shelf, *pi);
+    const bool known = source->path.empty() && view.provision_read.contains(pi->name) && !recovered.contains(pi->name);
+    auto choice = known ? (*roots)->provision(*pi, files, view.snapshot, session.exec_options(pi->name))
+                        : (*roots)->provision(*pi, files, session.exec_options(pi->name), source->path);
     if (!choice) {
       session.report({pi->name, "root", "failed", choice.error().message});
       return std::unexpected(choice.error());
@@ -635,8 +659,8 @@ Result<void> apply_shelf(ShelfSession& session, const ApplyOptions& options) {
     for (const char* step : {"network", "roots", "root-files", "exports", "boot"}) skipped(step, "fileserver");
   } else {
     const std::string pi = step_pi(options);
-    // one snapshot of the fileserver for every stage below
-    auto view = read_view(session, options);
+    // one snapshot of the fileserver for every stage below, with the recovery scan
+    auto view = read_view(session, options, true);
     if (!view) return std::unexpected(view.error());
     session.round_trips_note(pi, "read");
     // 2. fileserver VLAN interfaces and isolation hardening

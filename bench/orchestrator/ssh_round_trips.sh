@@ -23,6 +23,9 @@
 #   WARM=1    with PERSIST: one unmeasured `fileserver show` over ssh before each shelf size's verbs,
 #             so every measured verb finds a live master (the "warm" figures; without it the first
 #             ssh verb of a size, or of the run, pays the connection and the login shell: "cold")
+#   LATENCY_MS=N  picluster reaches sshd through bench/orchestrator/latency_proxy.py, which delays
+#             every chunk by N/2 ms each way (about N ms more per round trip, a WAN-like link; the
+#             kernel here has no sch_netem); the local transport is not delayed
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${1:-$SRC/build/bench}
@@ -37,8 +40,9 @@ fi
 PIC="$BUILD/orchestrator/picluster"
 SIM="$BUILD/lab/switchsim/picluster-switchsim"
 WORK=$(mktemp -d /tmp/picluster-rt-bench-XXXXXX)
-SIM_PID= SSHD_PID=
+SIM_PID= SSHD_PID= PROXY_PID=
 cleanup() {
+  [[ -n $PROXY_PID ]] && kill "$PROXY_PID" 2>/dev/null && wait "$PROXY_PID" 2>/dev/null
   [[ -n $SIM_PID ]] && kill "$SIM_PID" 2>/dev/null && wait "$SIM_PID" 2>/dev/null
   [[ -n $SSHD_PID ]] && kill "$SSHD_PID" 2>/dev/null && wait "$SSHD_PID" 2>/dev/null
   rm -rf "$WORK"
@@ -88,13 +92,21 @@ if [[ ${NO_RC:-0} == 1 ]]; then echo "SetEnv SHLVL=1" >>"$WORK/sshd_config"; fi
 /usr/sbin/sshd -D -e -f "$WORK/sshd_config" 2>"$WORK/sshd.log" &
 SSHD_PID=$!
 for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$SSH_PORT") 2>/dev/null && break; sleep 0.1; done
-echo "[127.0.0.1]:$SSH_PORT $(cut -d' ' -f1,2 "$WORK/host_key.pub")" >"$WORK/known_hosts"
+CONNECT_PORT=$SSH_PORT
+if [[ ${LATENCY_MS:-0} != 0 ]]; then
+  CONNECT_PORT=$(free_port SOCK_STREAM)
+  python3 "$SRC/bench/orchestrator/latency_proxy.py" "$CONNECT_PORT" "$SSH_PORT" \
+    "$(awk -v n="$LATENCY_MS" 'BEGIN { print n / 2 }')" >"$WORK/proxy.out" 2>"$WORK/proxy.log" &
+  PROXY_PID=$!
+  for _ in $(seq 100); do grep -q '^ready' "$WORK/proxy.out" && break; sleep 0.1; done
+fi
+echo "[127.0.0.1]:$CONNECT_PORT $(cut -d' ' -f1,2 "$WORK/host_key.pub")" >"$WORK/known_hosts"
 
 printf '{"community": "bench"}\n' >"$WORK/switch-secrets.json"
 chmod 600 "$WORK/switch-secrets.json"
 fileserver() {  # transport -> the inventory's fileserver object
   local extra=
-  [[ $1 == ssh ]] && extra="\"host\": \"127.0.0.1\", \"ssh_port\": $SSH_PORT, \"user\": \"root\",
+  [[ $1 == ssh ]] && extra="\"host\": \"127.0.0.1\", \"ssh_port\": $CONNECT_PORT, \"user\": \"root\",
     \"identity_file\": \"$WORK/client_key\", \"known_hosts\": \"$WORK/known_hosts\",
     \"ssh_persist_seconds\": ${PERSIST:-0},"
   [[ $1 == local ]] && extra='"host": "localhost",'
@@ -181,4 +193,4 @@ read -r trips counted ch ts < <(run_verb ssh add -v add "$(printf 'pi%02d' "$nex
 [[ -d $FS/srv/nfsroot/$(printf 'pi%02d' "$next") ]] || { cat "$WORK/stderr"; echo "add over ssh failed" >&2; }
 echo "add of one Pi to a $MAX-Pi shelf over ssh: $ts s (target < 2 s): $(verdict "$ts < 2");" \
   "$trips round trips, $counted SSH channels (sshd's log: $ch)"
-echo "(PERSIST=${PERSIST:-0} WARM=${WARM:-0} NO_RC=${NO_RC:-0}; build: $BUILD; a Debug build is several times slower than Release; the machine's load: $(cut -d' ' -f1-3 /proc/loadavg))"
+echo "(PERSIST=${PERSIST:-0} WARM=${WARM:-0} NO_RC=${NO_RC:-0} LATENCY_MS=${LATENCY_MS:-0}; build: $BUILD; a Debug build is several times slower than Release; the machine's load: $(cut -d' ' -f1-3 /proc/loadavg))"

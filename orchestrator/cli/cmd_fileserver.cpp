@@ -86,17 +86,37 @@ Result<int> run_show(const Context& ctx, bool json) {
   FileserverContext& f = **fs;
   FileserverConfigurator config(*f.host, f.shelf->fileserver);
   RootManager roots(*f.host, *f.shelf);
-  // Three round trips however many roots: the files, the list of roots, their facts and records.
-  auto state = config.inspect(bootcfg::render_fileserver_files(*f.shelf));
-  if (!state) return std::unexpected(state.error());
-  auto list = roots.list_roots();
-  if (!list) return std::unexpected(list.error());
-  std::vector<std::string> unrecorded;  // roots built before records existed: measured now
-  for (const auto& r : *list) {
-    if (!r.record) unrecorded.push_back(r.path);
+  // One round trip however many roots: one pipeline of independent requests, the installed
+  // files, the roots with their records and previous roots, the interface states (without
+  // root_prefix), and the sizes of roots built before records existed (measured on the
+  // fileserver, which picks them itself: usually none).
+  const auto files = bootcfg::render_fileserver_files(*f.shelf);
+  std::vector<PipelineRequest> requests(1);
+  requests[0].kind = PipelineRequest::Kind::read_paths;
+  requests[0].reads = config.reads(files);
+  for (auto& r : roots.roots_requests()) requests.push_back(std::move(r));
+  PipelineRequest du;
+  du.argv = nfsroot::unrecorded_sizes_argv(roots.layout().nfs_root(), nfsroot::kRootRecord);
+  du.options.timeout = std::chrono::minutes(30);
+  requests.push_back(du);
+  const auto links_argv = config.inspect_links();
+  if (links_argv) {
+    PipelineRequest links;
+    links.argv = *links_argv;
+    requests.push_back(links);
   }
-  auto measured = nfsroot::tree_sizes(*f.host, unrecorded);
-  if (!measured) return std::unexpected(measured.error());
+  auto answers = f.host->pipeline(requests);
+  if (!answers) return std::unexpected(answers.error());
+  PathSnapshot snapshot;
+  for (auto& a : *answers) {
+    if (a.error) return std::unexpected(*a.error);
+    snapshot.merge(a.snapshot);
+  }
+  auto state = config.inspect(files, snapshot, links_argv ? &answers->back().result : nullptr);
+  if (!state) return std::unexpected(state.error());
+  const auto list = roots.roots_in(snapshot);
+  // as tree_sizes: a root gone meanwhile makes du exit 1 and has no line
+  const auto measured = nfsroot::parse_tree_sizes((*answers)[requests.size() - (links_argv ? 2 : 1)].result.out);
   ordered_json j;
   j["host"] = f.host->name();
   j["root_prefix"] = f.shelf->fileserver.root_prefix;
@@ -108,9 +128,9 @@ Result<int> run_show(const Context& ctx, bool json) {
   for (const auto& e : state->exports)
     j["exports"].push_back(ordered_json{{"path", e.path}, {"clients", e.clients}});
   j["roots"] = ordered_json::array();
-  for (const auto& r : *list) {
+  for (const auto& r : list) {
     const std::uint64_t bytes =
-        r.record ? r.record->bytes : (measured->contains(r.path) ? measured->at(r.path) : 0);
+        r.record ? r.record->bytes : (measured.contains(r.path) ? measured.at(r.path) : 0);
     j["roots"].push_back(ordered_json{{"name", r.name},
                                       {"path", r.path},
                                       {"bytes", bytes},

@@ -306,5 +306,64 @@ TEST_F(RemoteHelperFiles, InputCutShortRenamesNothingAndLeavesNoTemporary) {
   for (const auto& w : writes) EXPECT_EQ(slurp(w.path), w.contents);
 }
 
+// Chained requests (Host::pipeline): after a failure in the chain, the helper carries out none
+// of the chained requests that follow (a rename, a write, a command: the fileserver stays as it
+// was), answers each "skipped" and drops its input; an unchained request starts a new chain; a
+// tolerated failure does not break it.
+TEST_F(RemoteHelperFiles, AChainStopsAtItsFirstFailureAndAnUnchainedRequestStartsANewOne) {
+  const std::string a = m_dir + "/a";
+  const std::string marker = m_dir + "/ready";
+  std::ofstream(a) << "x";
+  std::string in = encode_op({"rename", m_dir + "/missing", m_dir + "/b"}, 0);              // fails: 44
+  const auto write = write_files_request({{marker, "ready", 0644, std::nullopt, false}});
+  in += encode_op(write.args, write.input.size(), "c") + write.input;                         // skipped
+  in += encode_op({"rename", a, m_dir + "/moved"}, 0, "c");                                   // skipped
+  in += encode_run({"touch", m_dir + "/ran"}, 3, "c") + "abc";                                // skipped
+  in += encode_op({"stat", a}, 0);                                                             // a new chain
+  in += encode_run({"false"}, 0, "ct");                                                        // tolerated
+  in += encode_op({"rename", a, m_dir + "/moved"}, 0, "c");                                   // runs
+  in += encode_run({"sh", "-c", "exit 3"}, 0, "c");                                           // fails
+  in += encode_run({"touch", m_dir + "/ran"}, 0, "c");                                        // skipped
+  const auto answers = serve(in);
+  ASSERT_EQ(answers.size(), 9U);
+  const std::vector<int> want{kMissingStatus, kSkippedStatus, kSkippedStatus, kSkippedStatus, 0, 1, 0, 3, kSkippedStatus};
+  for (std::size_t i = 0; i < want.size(); ++i) EXPECT_EQ(answers[i].status, want[i]) << i << ": " << answers[i].err;
+  EXPECT_FALSE(fs::exists(marker));
+  EXPECT_FALSE(fs::exists(m_dir + "/ran"));
+  EXPECT_TRUE(fs::exists(m_dir + "/moved"));
+  EXPECT_EQ(std::distance(fs::directory_iterator(m_dir), fs::directory_iterator()), 1);  // no temporary left
+}
+
+// read_children: a folder's entries and, inside each entry that is a folder, the asked paths with
+// contents: the same snapshot as the default Host::read_children over LocalHost's syscalls.
+TEST_F(RemoteHelperFiles, ReadChildrenAgreesWithTheSingleCalls) {
+  const std::string d = m_dir + "/roots";
+  fs::create_directories(d + "/pi01");
+  fs::create_directories(d + "/" + kHostile[4]);
+  fs::create_directories(d + "/.staging/pi02");
+  std::ofstream(d + "/pi01/.rec") << "built=1\n";
+  std::ofstream(d + "/loose file") << "x";
+  fs::create_symlink("/etc", d + "/link");
+  auto answers = serve(op(read_children_request(d, {".rec", "missing"})) +
+                       op(read_children_request(m_dir + "/nowhere", {".rec"})));
+  ASSERT_EQ(answers.size(), 2U);
+  ASSERT_EQ(answers[0].status, 0) << answers[0].err;
+  EXPECT_EQ(answers[1].status, 0) << answers[1].err;
+  EXPECT_TRUE(answers[1].out.empty());
+  auto helper = parse_read_paths(answers[0].out);
+  ASSERT_TRUE(helper.has_value()) << helper.error().message;
+  LocalHost local;
+  auto native = local.read_children(d, {".rec", "missing"});
+  ASSERT_TRUE(native.has_value()) << native.error().message;
+  std::vector<std::string> keys, native_keys;
+  for (const auto& [path, facts] : *helper) keys.push_back(path);
+  for (const auto& [path, facts] : *native) native_keys.push_back(path);
+  EXPECT_EQ(keys, native_keys);
+  EXPECT_EQ(keys.size(), 6U);  // pi01, its record, the hostile folder, .staging, the file, the link
+  EXPECT_EQ(helper->at(d + "/pi01/.rec").contents, std::optional<std::string>("built=1\n"));
+  EXPECT_EQ(helper->at(d + "/link").stat.type, FileType::symlink);  // never followed into /etc
+  EXPECT_FALSE(helper->contains(d + "/link/.rec"));
+}
+
 }  // namespace
 }  // namespace picluster::nfsroot::remote
