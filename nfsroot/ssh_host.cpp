@@ -209,6 +209,8 @@ Result<std::unique_ptr<SshHost>> SshHost::connect(const SshTarget& target) {
         if (*spawned == master::Spawned::not_started) {
           how = "connected directly: this program runs " + std::to_string(master::thread_count()) +
                 " threads and cannot exec a connection master, so it started none";
+        } else if (*spawned == master::Spawned::died) {
+          how = "connected directly: the SSH connection master exited before it could report";
         } else {
           started = true;
           fd = master::connect_client(*path);

@@ -361,6 +361,7 @@ Result<Spawned> spawn(const SshTarget& target, const std::string& path) {
   const auto answer = read_all(pair[0], target.connect_timeout + std::chrono::seconds(75)).value_or("");
   ::close(pair[0]);
   if (answer == "ok\n") return exec ? Spawned::exec : Spawned::fork;
+  if (answer.empty()) return Spawned::died;
   const auto nl = answer.find('\n');
   if (nl == std::string::npos) return fail(ErrorCode::ssh, "the SSH connection master did not start");
   const int code = std::atoi(answer.substr(0, nl).c_str());

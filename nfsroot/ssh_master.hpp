@@ -71,6 +71,7 @@ enum class Spawned {
   exec,         // fork+exec of /proc/self/exe (main_if_master)
   fork,         // fork alone: a program without main_if_master, running a single thread
   not_started,  // a program without main_if_master running several threads: connect directly
+  died,         // the master exited without a word (its exec failed, it was killed): connect directly
 };
 
 // Starts a master for `target` listening on `path`; returns once it listens, or with the error
