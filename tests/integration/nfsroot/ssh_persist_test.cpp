@@ -215,6 +215,33 @@ TEST_F(SshPersistTest, TwoFileserversOrIdentityFilesNeverShareAMaster) {
   }
 }
 
+// `picluster fileserver disconnect`: an idle master ends, and so does a busy one (SIGTERM, handled:
+// it removes its socket and closes the connection; its client's next request fails).
+TEST_F(SshPersistTest, StopEndsAnIdleOrABusyMaster) {
+  EXPECT_EQ(master::stop(m_socket).value_or(true), false);  // none yet
+  auto first = connect();
+  ASSERT_NE(first, nullptr);
+  ASSERT_TRUE(first->stat(m_dir).has_value());
+  first.reset();
+  const auto idle = master::live_master(m_socket);
+  ASSERT_TRUE(idle.has_value());
+  EXPECT_EQ(master::stop(m_socket).value_or(false), true);
+  EXPECT_FALSE(fs::exists(m_socket));
+  std::ifstream stat("/proc/" + std::to_string(*idle) + "/stat");  // gone, or a zombie init has not reaped
+  std::string line;
+  EXPECT_TRUE(!std::getline(stat, line) || line.substr(line.rfind(')') + 2, 1) == "Z") << line;
+  EXPECT_EQ(master::stop(m_socket).value_or(true), false);
+
+  auto busy = connect();
+  ASSERT_NE(busy, nullptr);
+  ASSERT_TRUE(busy->stat(m_dir).has_value());
+  EXPECT_EQ(busy->channels(), 1U);  // a new master
+  EXPECT_EQ(master::stop(m_socket).value_or(false), true);
+  EXPECT_FALSE(fs::exists(m_socket)) << "a SIGTERMed master must remove its socket";
+  EXPECT_FALSE(busy->stat(m_dir).has_value());
+  EXPECT_TRUE(sshd_channels_become(2));
+}
+
 // A test binary cannot exec its master (its main is GoogleTest's): with a second thread running it
 // must not fork one (the child could deadlock on a lock that thread holds) but connect directly.
 TEST_F(SshPersistTest, AProgramThatCannotExecConnectsDirectlyWhileASecondThreadRuns) {
