@@ -134,6 +134,10 @@ std::optional<ImageRef> parse_image_ref(std::string_view text) {
 
 std::string image_of(const Shelf& shelf, const Pi& pi) { return pi.image ? *pi.image : shelf.image; }
 
+int ssh_persist_of(const Fileserver& fileserver) {
+  return fileserver.ssh_persist_seconds.value_or(kDefaultSshPersistSeconds);
+}
+
 std::string image_store_of(const Fileserver& fileserver) {
   if (!fileserver.image_store.empty()) return fileserver.image_store;
   std::string root = fileserver.nfs_root;

@@ -51,6 +51,8 @@ std::optional<SnmpVersion> parse_snmp_version(std::string_view s);
 std::optional<NetConfigStyle> parse_net_config_style(std::string_view s);
 std::optional<Transport> parse_transport(std::string_view s);
 
+// fileserver.ssh_persist_seconds when the inventory does not say (Ansible's ControlPersist).
+inline constexpr int kDefaultSshPersistSeconds = 60;
 inline constexpr std::string_view kDefaultDnsmasqLog = "/var/log/picluster-dnsmasq.log";
 inline constexpr std::string_view kDefaultCmdlineBase =
     "dwc_otg.lpm_enable=0 console=ttyAMA0,115200 console=tty1 root=/dev/nfs rootfstype=nfs "
@@ -64,8 +66,9 @@ struct Fileserver {
   std::string identity_file;        // private key; empty = ssh-agent / default keys
   std::string known_hosts;          // empty = ~/.ssh/known_hosts
   // > 0: reuse one SSH connection (and its remote helper) across verbs for this many seconds
-  // after the last one (nfsroot/ssh_master.hpp); 0 = connect once per verb.
-  int ssh_persist_seconds = 0;
+  // after the last one (nfsroot/ssh_master.hpp); 0 = connect once per verb. Unset (absent from
+  // the file, and kept absent by a rewrite) = kDefaultSshPersistSeconds: see ssh_persist_of.
+  std::optional<int> ssh_persist_seconds;
   std::string trunk_interface = "eth0";
   int trunk_port = 24;              // the switch port the trunk is plugged into
   // trunk_port given as the switch's interface name ("te1/0/1": a module or uplink port that is
@@ -205,6 +208,8 @@ std::optional<ImageRef> parse_image_ref(std::string_view text);
 std::string image_of(const Shelf& shelf, const Pi& pi);
 // The image store folder of a fileserver: image_store, or "<parent of nfs_root>/images".
 std::string image_store_of(const Fileserver& fileserver);
+// Seconds an SSH connection is kept for the next verb: ssh_persist_seconds, else the default.
+int ssh_persist_of(const Fileserver& fileserver);
 
 // --- reading and writing -------------------------------------------------------------------
 

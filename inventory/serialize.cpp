@@ -164,7 +164,11 @@ std::optional<std::string> read_fileserver(const Json& j, const std::string& whe
   f.text("user", fs.user);
   f.text("identity_file", fs.identity_file);
   f.text("known_hosts", fs.known_hosts);
-  f.integer("ssh_persist_seconds", fs.ssh_persist_seconds, 0, 86400);
+  if (j.is_object() && j.contains("ssh_persist_seconds")) {  // absent stays absent (the default)
+    int persist = 0;
+    f.integer("ssh_persist_seconds", persist, 0, 86400);
+    fs.ssh_persist_seconds = persist;
+  }
   f.text("trunk_interface", fs.trunk_interface);
   if (j.is_object() && j.contains("trunk_port") && j["trunk_port"].is_string()) {
     f.text("trunk_port", fs.trunk_port_name);  // an interface name; numbered in read_shelf
@@ -507,7 +511,7 @@ Json write_fileserver(const Fileserver& fs) {
   o["user"] = fs.user;
   if (!fs.identity_file.empty()) o["identity_file"] = fs.identity_file;
   if (!fs.known_hosts.empty()) o["known_hosts"] = fs.known_hosts;
-  if (fs.ssh_persist_seconds != 0) o["ssh_persist_seconds"] = fs.ssh_persist_seconds;
+  if (fs.ssh_persist_seconds) o["ssh_persist_seconds"] = *fs.ssh_persist_seconds;  // an explicit 0 too
   o["trunk_interface"] = fs.trunk_interface;
   if (fs.trunk_port_name.empty()) {
     o["trunk_port"] = fs.trunk_port;

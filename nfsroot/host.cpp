@@ -165,9 +165,7 @@ std::string resolve(const std::string& path, const std::filesystem::path& base) 
 
 }  // namespace
 
-Result<std::unique_ptr<Host>> connect(const inventory::Fileserver& fileserver,
-                                      const std::filesystem::path& inventory_dir) {
-  if (fileserver.transport == inventory::Transport::local) return std::make_unique<LocalHost>();
+SshTarget ssh_target(const inventory::Fileserver& fileserver, const std::filesystem::path& inventory_dir) {
   SshTarget target;
   target.host = fileserver.host;
   target.port = fileserver.ssh_port;
@@ -176,8 +174,14 @@ Result<std::unique_ptr<Host>> connect(const inventory::Fileserver& fileserver,
   target.known_hosts = resolve(fileserver.known_hosts.empty() ? std::string("~/.ssh/known_hosts")
                                                               : fileserver.known_hosts,
                                inventory_dir);
-  target.persist = std::chrono::seconds(fileserver.ssh_persist_seconds);
-  auto host = SshHost::connect(target);
+  target.persist = std::chrono::seconds(inventory::ssh_persist_of(fileserver));
+  return target;
+}
+
+Result<std::unique_ptr<Host>> connect(const inventory::Fileserver& fileserver,
+                                      const std::filesystem::path& inventory_dir) {
+  if (fileserver.transport == inventory::Transport::local) return std::make_unique<LocalHost>();
+  auto host = SshHost::connect(ssh_target(fileserver, inventory_dir));
   if (!host) return std::unexpected(host.error());
   return std::unique_ptr<Host>(std::move(*host));
 }

@@ -188,6 +188,9 @@ class Host {
   // SSH channels opened so far (0 for a local host): each one pays the remote login shell's
   // start-up; SshHost opens one per connection. `--json`: "fileserver_channels".
   [[nodiscard]] virtual std::uint64_t channels() const { return 0; }
+  // How the connection was made, for `-v` ("" for a local host): SshHost says whether it reused
+  // a connection master, started one, or connected directly and why.
+  [[nodiscard]] virtual std::string how_connected() const { return {}; }
 };
 
 // Runs argv and turns a non-zero exit into ErrorCode::command_failed whose message names the
@@ -202,5 +205,9 @@ std::string describe_failure(const std::vector<std::string>& argv, const Command
 // resolves identity_file and known_hosts relative to inventory_dir. Errors carry "ssh <host>: ".
 Result<std::unique_ptr<Host>> connect(const inventory::Fileserver& fileserver,
                                       const std::filesystem::path& inventory_dir);
+
+struct SshTarget;
+// The SSH endpoint connect() uses for an "ssh" fileserver (paths resolved, persist applied).
+SshTarget ssh_target(const inventory::Fileserver& fileserver, const std::filesystem::path& inventory_dir);
 
 }  // namespace picluster::nfsroot

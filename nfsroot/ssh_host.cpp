@@ -44,6 +44,7 @@ struct SshHost::Impl {
   // mux_lost once it was closed after an error (the stream may be out of step).
   int mux = -1;
   bool mux_lost = false;
+  std::string how;  // how_connected(): reuse, a new master, or why a direct connection
   ~Impl() {
     if (mux >= 0) {
       // Every answer was read (operations are synchronous): the helper is idle; say goodbye so
@@ -192,24 +193,41 @@ Result<void> authenticate(ssh_session session, const SshTarget& t) {
 }  // namespace
 
 Result<std::unique_ptr<SshHost>> SshHost::connect(const SshTarget& target) {
+  std::string how = "connected directly (ssh_persist_seconds is 0)";
   if (target.persist.count() > 0) {
-    // Through a connection master: a live one, else a new one; a busy one (another verb) or no
-    // safe socket folder: a direct connection.
-    if (auto path = master::socket_path(target)) {
+    // Through a connection master: a live one, else a new one; a busy one (another verb), no
+    // safe socket folder, or a process that cannot start one safely: a direct connection.
+    const std::string kept = " (kept " + std::to_string(target.persist.count()) + " s after the last verb)";
+    auto path = master::socket_path(target);
+    if (!path) how = "connected directly: " + path.error().message;
+    if (path) {
       int fd = master::connect_client(*path);
-      const bool spawn = fd < 0;
-      if (spawn) {
-        if (auto spawned = master::spawn(target, *path); !spawned) return std::unexpected(spawned.error());
-        fd = master::connect_client(*path);
+      bool started = false;
+      if (fd < 0 && master::live_master(*path)) {
+        how = "connected directly: another verb is using the SSH connection master";
+      } else if (fd < 0) {
+        // None yet, or the stale socket of a master that was killed (the new one replaces it).
+        auto spawned = master::spawn(target, *path);
+        if (!spawned) return std::unexpected(spawned.error());
+        if (*spawned == master::Spawned::not_started) {
+          how = "connected directly: this program runs " + std::to_string(master::thread_count()) +
+                " threads and cannot exec a connection master, so it started none";
+        } else if (*spawned == master::Spawned::died) {
+          how = "connected directly: the SSH connection master exited before it could report";
+        } else {
+          started = true;
+          fd = master::connect_client(*path);
+        }
       }
       if (fd >= 0) {
         auto impl = std::make_unique<Impl>();
         impl->target = target;
-        impl->channels = spawn ? 1 : 0;  // the master opened one for this verb
+        impl->channels = started ? 1 : 0;  // the master opened one for this verb
         impl->mux = fd;
         impl->marker = "picluster-master";
         impl->frames.emplace(impl->marker);
         impl->frames->feed(impl->marker + "\n");
+        impl->how = (started ? "started an SSH connection master" : "reused the SSH connection master") + kept;
         return std::unique_ptr<SshHost>(new SshHost(std::move(impl)));
       }
     }
@@ -245,6 +263,7 @@ Result<std::unique_ptr<SshHost>> SshHost::connect(const SshTarget& target) {
   char marker[48];
   std::snprintf(marker, sizeof marker, "picluster-%08x%08x%08x", random(), random(), random());
   impl->marker = marker;
+  impl->how = how;
   return std::unique_ptr<SshHost>(new SshHost(std::move(impl)));
 }
 
@@ -601,7 +620,7 @@ Result<void> SshHost::make_dirs(const std::string& path) {
 
 Result<void> SshHost::warm_up() { return m_impl->start_helper(); }
 
-void SshHost::serve(int listener, std::chrono::seconds idle) {
+void SshHost::serve(int listener, std::chrono::seconds idle, const volatile std::sig_atomic_t* stop) {
   Impl& m = *m_impl;
   if (m.helper == nullptr) return;
   int client = -1;
@@ -624,7 +643,7 @@ void SshHost::serve(int listener, std::chrono::seconds idle) {
   auto idle_until = Clock::now() + idle;
   auto last_traffic = Clock::now();
   std::array<char, 65536> buffer{};
-  while (!broken) {
+  while (!broken && (stop == nullptr || *stop == 0)) {
     const int o = drain(m.helper, 0, out);
     const int e = drain(m.helper, 1, err);
     if (o == SSH_ERROR || e == SSH_ERROR || o == SSH_EOF) break;
@@ -681,6 +700,7 @@ void SshHost::serve(int listener, std::chrono::seconds idle) {
 
 std::uint64_t SshHost::round_trips() const { return m_impl->requests; }
 std::uint64_t SshHost::channels() const { return m_impl->channels; }
+std::string SshHost::how_connected() const { return m_impl->how; }
 
 Result<PathSnapshot> SshHost::read_paths(const std::vector<PathRead>& paths) {
   if (paths.empty()) return PathSnapshot{};

@@ -11,6 +11,7 @@
 // fileserver, paths and contents length-framed, never parsed by a shell. The only file linking
 // libssh.
 
+#include <csignal>
 #include <memory>
 
 #include "nfsroot/host.hpp"
@@ -25,7 +26,8 @@ struct SshTarget {
   std::string known_hosts;    // absolute; never empty here
   std::chrono::seconds connect_timeout{15};
   // > 0: reuse the connection across verbs through a master that stays this long after its last
-  // client (nfsroot/ssh_master.hpp); 0: every SshHost connects on its own.
+  // client (nfsroot/ssh_master.hpp); 0: every SshHost connects on its own. An inventory's
+  // fileserver has its own default (inventory::ssh_persist_of); a bare SshTarget does not reuse.
   std::chrono::seconds persist{0};
 };
 
@@ -57,12 +59,14 @@ class SshHost final : public Host {
                                              const RunOptions& options) override;
   [[nodiscard]] std::uint64_t round_trips() const override;
   [[nodiscard]] std::uint64_t channels() const override;
+  [[nodiscard]] std::string how_connected() const override;
 
   // For the connection master (ssh_master.cpp): starts the remote helper now (the login shell's
   // errors surface here), then relays the helper's protocol between it and one client at a time
-  // accepted on `listener`, until `idle` passes without a client or the connection is lost.
+  // accepted on `listener`, until `idle` passes without a client, the connection is lost or
+  // *stop is set (by a signal handler).
   Result<void> warm_up();
-  void serve(int listener, std::chrono::seconds idle);
+  void serve(int listener, std::chrono::seconds idle, const volatile std::sig_atomic_t* stop = nullptr);
 
  private:
   struct Impl;

@@ -12,17 +12,42 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <vector>
 
 #include "nfsroot/ssh_host.hpp"
+
+extern char** environ;
 
 namespace picluster::nfsroot::master {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+bool g_self_exec = false;                    // main_if_master() was called: spawn by exec
+volatile std::sig_atomic_t g_stop_requested = 0;  // SIGTERM in a master: leave cleanly
+
+void on_sigterm(int) { g_stop_requested = 1; }
+
+// A master's signals: SIGTERM ends it cleanly (socket removed, connection closed), SIGPIPE and
+// SIGHUP are ignored, nothing is blocked (a caller's mask is inherited across fork and exec).
+void master_signals() {
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+  ::signal(SIGHUP, SIG_IGN);
+  struct sigaction term{};
+  term.sa_handler = on_sigterm;  // no SA_RESTART: the master's poll(2) wakes up
+  sigemptyset(&term.sa_mask);
+  ::sigaction(SIGTERM, &term, nullptr);
+}
 
 std::uint64_t fnv1a(std::string_view text) {
   std::uint64_t h = 14695981039346656037ULL;
@@ -121,7 +146,7 @@ int listen_on(const std::string& path) {
   ::stat(path.c_str(), &ours);
   write_text(report, "ok\n");
   ::close(report);
-  (*host)->serve(listener, idle);
+  (*host)->serve(listener, idle, &g_stop_requested);
   struct ::stat now{};
   if (::stat(path.c_str(), &now) == 0 && now.st_ino == ours.st_ino && now.st_dev == ours.st_dev) ::unlink(path.c_str());
   ::close(listener);
@@ -163,51 +188,212 @@ int connect_client(const std::string& path) {
   return fd;
 }
 
-Result<void> spawn(const SshTarget& target, const std::string& path) {
-  int report[2];
-  if (::pipe2(report, O_CLOEXEC) != 0) return fail(ErrorCode::io, std::string("pipe: ") + std::strerror(errno));
+namespace {
+
+// The target as the exec'd master reads it on fd 3: NUL-separated fields (no field can hold a
+// NUL: paths and host names come from C strings).
+std::string encode_target(const SshTarget& t, const std::string& path) {
+  const std::vector<std::string> fields{path, t.host, std::to_string(t.port), t.user, t.identity_file,
+                                        t.known_hosts, std::to_string(t.connect_timeout.count()),
+                                        std::to_string(t.persist.count())};
+  std::string out;
+  for (const auto& f : fields) out += f + '\0';
+  return out;
+}
+
+std::optional<std::pair<SshTarget, std::string>> decode_target(const std::string& text) {
+  std::vector<std::string> f;
+  for (std::size_t pos = 0; pos < text.size();) {
+    const auto end = text.find('\0', pos);
+    if (end == std::string::npos) return std::nullopt;
+    f.push_back(text.substr(pos, end - pos));
+    pos = end + 1;
+  }
+  if (f.size() != 8) return std::nullopt;
+  SshTarget t;
+  t.host = f[1];
+  t.port = std::atoi(f[2].c_str());
+  t.user = f[3];
+  t.identity_file = f[4];
+  t.known_hosts = f[5];
+  t.connect_timeout = std::chrono::seconds(std::atoi(f[6].c_str()));
+  t.persist = std::chrono::seconds(std::atoi(f[7].c_str()));
+  if (f[0].empty() || t.host.empty() || t.port <= 0 || t.persist.count() <= 0) return std::nullopt;
+  return std::pair{t, f[0]};
+}
+
+// Reads until EOF (at most 64 KiB, within `wait`); nothing on timeout or error.
+std::optional<std::string> read_all(int fd, std::chrono::milliseconds wait) {
+  std::string text;
+  char buffer[4096];
+  const auto until = Clock::now() + wait;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now());
+    pollfd p{fd, POLLIN, 0};
+    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) return std::nullopt;
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return std::nullopt;
+    if (n == 0) return text;
+    text.append(buffer, static_cast<std::size_t>(n));
+    if (text.size() > 65536) return std::nullopt;
+  }
+}
+
+// A process that exists and is not a zombie.
+bool alive(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return false;
+  const auto paren = line.rfind(')');
+  return paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] != 'Z';
+}
+
+// Connects to the socket on `path` and reads the master's greeting: the descriptor, the greeting
+// ("ready\n", "busy\n") and the master's pid; -1 when nothing (of the user's) listens there.
+struct Knock {
+  int fd = -1;
+  std::string greeting;
+  pid_t pid = 0;
+};
+
+Knock knock(const std::string& path) {
+  Knock k;
+  k.fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (k.fd < 0) return k;
+  const sockaddr_un a = address(path);
+  ucred cred{};
+  socklen_t len = sizeof cred;
+  if (::connect(k.fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0 ||
+      ::getsockopt(k.fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.uid != ::geteuid()) {
+    ::close(k.fd);
+    k.fd = -1;
+    return k;
+  }
+  k.pid = cred.pid;
+  k.greeting = read_line(k.fd, std::chrono::seconds(5));
+  return k;
+}
+
+}  // namespace
+
+int thread_count() {
+  std::error_code ec;
+  int n = 0;
+  for (auto it = std::filesystem::directory_iterator("/proc/self/task", ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    ++n;
+  }
+  return n;
+}
+
+std::optional<int> main_if_master(int argc, char** argv) {
+  if (argc < 2 || std::string_view(argv[1]) != kMasterArgument) {
+    g_self_exec = true;
+    return std::nullopt;
+  }
+  master_signals();
+  constexpr int report = 3;  // the socketpair spawn() left there
+  auto request = read_all(report, std::chrono::seconds(10));
+  auto decoded = request ? decode_target(*request) : std::nullopt;
+  if (!decoded) {
+    write_text(report, std::to_string(static_cast<int>(ErrorCode::internal)) +
+                           "\nthe SSH connection master got no valid target");
+    return 1;
+  }
+  run_master(decoded->first, decoded->second, report);
+}
+
+Result<Spawned> spawn(const SshTarget& target, const std::string& path) {
+  const bool exec = g_self_exec;
+  if (!exec && thread_count() > 1) return Spawned::not_started;
+  int pair[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
+    return fail(ErrorCode::io, std::string("socketpair: ") + std::strerror(errno));
+  }
+  // Everything the child needs is prepared here: between fork and exec it calls only
+  // async-signal-safe functions (another thread may hold malloc's or libssh's locks).
+  char exe[] = "/proc/self/exe";
+  char arg0[] = "picluster";
+  std::string arg1_text(kMasterArgument);
+  char* args[] = {arg0, arg1_text.data(), nullptr};
   const pid_t child = ::fork();
   if (child < 0) {
-    ::close(report[0]);
-    ::close(report[1]);
+    ::close(pair[0]);
+    ::close(pair[1]);
     return fail(ErrorCode::io, std::string("fork: ") + std::strerror(errno));
   }
   if (child == 0) {
     // Detach: a session of its own, reparented to init (the verb waits for the first child
-    // only), nothing inherited but the report pipe (a caller's $(...) must not wait for it).
+    // only), nothing inherited but the report socket (a caller's $(...) must not wait for it).
     ::setsid();
     if (::fork() != 0) ::_exit(0);
+    if (exec) {
+      if (pair[1] == 3) {
+        ::fcntl(3, F_SETFD, 0);
+      } else if (::dup2(pair[1], 3) != 3) {
+        ::_exit(127);
+      }
+      const int null = ::open("/dev/null", O_RDWR);
+      ::dup2(null, 0);
+      ::dup2(null, 1);
+      ::dup2(null, 2);
+      ::close_range(4, ~0U, 0);
+      ::execve(exe, args, environ);
+      ::_exit(127);
+    }
     const int null = ::open("/dev/null", O_RDWR);
     ::dup2(null, 0);
     ::dup2(null, 1);
     ::dup2(null, 2);
-    if (report[1] > 3) ::close_range(3, static_cast<unsigned>(report[1]) - 1, 0);
-    ::close_range(static_cast<unsigned>(report[1]) + 1, ~0U, 0);
-    ::signal(SIGPIPE, SIG_IGN);
-    ::signal(SIGHUP, SIG_IGN);
-    run_master(target, path, report[1]);
+    if (pair[1] > 3) ::close_range(3, static_cast<unsigned>(pair[1]) - 1, 0);
+    ::close_range(static_cast<unsigned>(pair[1]) + 1, ~0U, 0);
+    master_signals();
+    run_master(target, path, pair[1]);
   }
-  ::close(report[1]);
+  ::close(pair[1]);
   int status = 0;
   ::waitpid(child, &status, 0);
-  std::string answer;
-  char buffer[4096];
-  const auto until = Clock::now() + target.connect_timeout + std::chrono::seconds(75);
-  for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now());
-    pollfd p{report[0], POLLIN, 0};
-    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
-    const ssize_t n = ::read(report[0], buffer, sizeof buffer);
-    if (n <= 0) break;
-    answer.append(buffer, static_cast<std::size_t>(n));
+  if (exec) {
+    write_text(pair[0], encode_target(target, path));
+    ::shutdown(pair[0], SHUT_WR);
   }
-  ::close(report[0]);
-  if (answer == "ok\n") return {};
+  const auto answer = read_all(pair[0], target.connect_timeout + std::chrono::seconds(75)).value_or("");
+  ::close(pair[0]);
+  if (answer == "ok\n") return exec ? Spawned::exec : Spawned::fork;
+  if (answer.empty()) return Spawned::died;
   const auto nl = answer.find('\n');
   if (nl == std::string::npos) return fail(ErrorCode::ssh, "the SSH connection master did not start");
   const int code = std::atoi(answer.substr(0, nl).c_str());
   const bool known = code >= 0 && code <= static_cast<int>(ErrorCode::internal);
   return fail(known ? static_cast<ErrorCode>(code) : ErrorCode::ssh, answer.substr(nl + 1));
+}
+
+std::optional<pid_t> live_master(const std::string& path) {
+  Knock k = knock(path);
+  if (k.fd < 0) return std::nullopt;
+  if (k.greeting == "ready\n") (void)::send(k.fd, "q\n", 2, MSG_NOSIGNAL);
+  ::close(k.fd);
+  if (k.greeting != "ready\n" && k.greeting != "busy\n") return std::nullopt;
+  return k.pid;
+}
+
+Result<bool> stop(const std::string& path) {
+  Knock k = knock(path);
+  if (k.fd < 0) return false;
+  if (k.greeting != "ready\n" && k.greeting != "busy\n") {
+    ::close(k.fd);
+    return false;
+  }
+  if (k.greeting == "busy\n") ::kill(k.pid, SIGTERM);
+  ::close(k.fd);  // an idle master left without "q": it ends
+  auto until = Clock::now() + std::chrono::seconds(10);
+  while (alive(k.pid) && Clock::now() < until) ::usleep(20000);
+  if (alive(k.pid)) {
+    ::kill(k.pid, SIGKILL);
+    ::unlink(path.c_str());
+  }
+  return true;
 }
 
 }  // namespace picluster::nfsroot::master

@@ -50,6 +50,14 @@ Json fileserver_vars(const Shelf& shelf, const std::filesystem::path& inventory_
       vars["ansible_ssh_common_args"] =
           "-o StrictHostKeyChecking=yes -o UserKnownHostsFile=" +
           shell_quote(inventory_relative(fs.known_hosts, inventory_file));
+    // Connection reuse as picluster's own: Ansible's default (ControlPersist=60s) unless the
+    // inventory says otherwise; 0 turns OpenSSH's ControlMaster off.
+    if (fs.ssh_persist_seconds) {
+      vars["ansible_ssh_args"] = *fs.ssh_persist_seconds == 0
+                                     ? std::string("-C -o ControlMaster=no -o ControlPath=none")
+                                     : "-C -o ControlMaster=auto -o ControlPersist=" +
+                                           std::to_string(*fs.ssh_persist_seconds) + "s";
+    }
   }
   std::vector<int> vlans;
   for (const auto& pi : shelf.pis) vlans.push_back(pi.vlan);

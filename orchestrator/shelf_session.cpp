@@ -63,6 +63,7 @@ Result<nfsroot::Host*> ShelfSession::host() {
     auto host = nfsroot::connect(shelf().fileserver, inventory_dir());
     if (!host) return std::unexpected(host.error());
     m_host = std::move(*host);
+    if (m_verbose && !m_host->how_connected().empty()) report({"", "fileserver", "note", m_host->how_connected()});
   }
   return m_host.get();
 }

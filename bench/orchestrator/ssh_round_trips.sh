@@ -10,17 +10,18 @@
 # apply), its SSH channel counter ("fileserver_channels", or the notes' "(N SSH channel opened)"),
 # the SSH channels sshd's log shows for it, and the wall times. Then one more Pi is added over SSH
 # to the largest shelf (-v: its round trips and channels too).
-# Targets: round trips constant and <= 4 per verb; one SSH channel per verb, picluster's counter
-# equal to sshd's log; ssh/local wall time <= 2x at 96 Pis; add of one Pi to a 96-Pi shelf over
+# Targets: round trips constant and <= 4 per verb; at most one SSH channel per verb (0 for one
+# that reuses a connection master), picluster's counter equal to sshd's log; ssh/local wall time <= 2x at 96 Pis; add of one Pi to a 96-Pi shelf over
 # ssh < 2 s; status --probe none of 96 Pis locally < 1 s.
 #
 # Needs root (sshd), openssh-server, rsync, snmp. Usage: bench/orchestrator/ssh_round_trips.sh [BUILD_DIR]
 #   SIZES="8 24 48 96"
 #   NO_RC=1   sshd's SetEnv SHLVL=1: bash then skips root's ~/.bashrc (bench/nfsroot/ssh.sh), which
 #             separates picluster's own cost from the login shell's start-up files
-#   PERSIST=N the ssh inventory's fileserver.ssh_persist_seconds (default 0: every verb connects;
-#             N > 0: the first ssh verb leaves a connection master that the later ones reuse)
-#   WARM=1    with PERSIST: one unmeasured `fileserver show` over ssh before each shelf size's verbs,
+#   PERSIST=N the ssh inventory's fileserver.ssh_persist_seconds; unset: the field is left out, so
+#             the inventory's default applies (60 s: the first ssh verb leaves a connection master
+#             that the later ones reuse); PERSIST=0: every verb connects ("cold")
+#   WARM=1    with reuse on: one unmeasured `fileserver show` over ssh before each shelf size's verbs,
 #             so every measured verb finds a live master (the "warm" figures; without it the first
 #             ssh verb of a size, or of the run, pays the connection and the login shell: "cold")
 #   LATENCY_MS=N  picluster reaches sshd through bench/orchestrator/latency_proxy.py, which delays
@@ -42,6 +43,8 @@ SIM="$BUILD/lab/switchsim/picluster-switchsim"
 WORK=$(mktemp -d /tmp/picluster-rt-bench-XXXXXX)
 SIM_PID= SSHD_PID= PROXY_PID=
 cleanup() {
+  # The connection master a verb left (reuse is on unless PERSIST=0) ends now, not 60 s later.
+  [[ -n $SSHD_PID && -f $WORK/inventory.json ]] && use ssh && "$PIC" fileserver disconnect >/dev/null 2>&1
   [[ -n $PROXY_PID ]] && kill "$PROXY_PID" 2>/dev/null && wait "$PROXY_PID" 2>/dev/null
   [[ -n $SIM_PID ]] && kill "$SIM_PID" 2>/dev/null && wait "$SIM_PID" 2>/dev/null
   [[ -n $SSHD_PID ]] && kill "$SSHD_PID" 2>/dev/null && wait "$SSHD_PID" 2>/dev/null
@@ -108,7 +111,7 @@ fileserver() {  # transport -> the inventory's fileserver object
   local extra=
   [[ $1 == ssh ]] && extra="\"host\": \"127.0.0.1\", \"ssh_port\": $CONNECT_PORT, \"user\": \"root\",
     \"identity_file\": \"$WORK/client_key\", \"known_hosts\": \"$WORK/known_hosts\",
-    \"ssh_persist_seconds\": ${PERSIST:-0},"
+    ${PERSIST:+\"ssh_persist_seconds\": $PERSIST,}"
   [[ $1 == local ]] && extra='"host": "localhost",'
   printf '{"transport": "%s", %s "trunk_interface": "eth0", "trunk_port": %d, "nfs_root": "/srv/nfsroot",
     "golden_image": "/srv/golden/raspios", "clone_method": "rsync", "tftp_root": "/srv/tftp", "root_prefix": "%s"}' \
@@ -193,4 +196,4 @@ read -r trips counted ch ts < <(run_verb ssh add -v add "$(printf 'pi%02d' "$nex
 [[ -d $FS/srv/nfsroot/$(printf 'pi%02d' "$next") ]] || { cat "$WORK/stderr"; echo "add over ssh failed" >&2; }
 echo "add of one Pi to a $MAX-Pi shelf over ssh: $ts s (target < 2 s): $(verdict "$ts < 2");" \
   "$trips round trips, $counted SSH channels (sshd's log: $ch)"
-echo "(PERSIST=${PERSIST:-0} WARM=${WARM:-0} NO_RC=${NO_RC:-0} LATENCY_MS=${LATENCY_MS:-0}; build: $BUILD; a Debug build is several times slower than Release; the machine's load: $(cut -d' ' -f1-3 /proc/loadavg))"
+echo "(PERSIST=${PERSIST:-unset (the inventory default, 60)} WARM=${WARM:-0} NO_RC=${NO_RC:-0} LATENCY_MS=${LATENCY_MS:-0}; build: $BUILD; a Debug build is several times slower than Release; the machine's load: $(cut -d' ' -f1-3 /proc/loadavg))"

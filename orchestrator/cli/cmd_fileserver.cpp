@@ -1,4 +1,5 @@
-// Subcommands for the fileserver: `rebuild`, `rollback`, `fileserver show`, `fileserver apply`.
+// Subcommands for the fileserver: `rebuild`, `rollback`, `fileserver show`, `fileserver apply`,
+// `fileserver disconnect`.
 // rebuild and rollback are orchestrator verbs (orchestrator/verbs.hpp); show and apply work
 // through nfsroot (RootManager, FileserverConfigurator) over a Host picked by the shelf's
 // fileserver.transport; this file renders the files with bootcfg, parses and prints.
@@ -11,6 +12,8 @@
 #include "common/text.hpp"
 #include "nfsroot/fileserver_config.hpp"
 #include "nfsroot/root_manager.hpp"
+#include "nfsroot/ssh_host.hpp"
+#include "nfsroot/ssh_master.hpp"
 #include "orchestrator/cli/cli.hpp"
 #include "orchestrator/cli/report.hpp"
 #include "orchestrator/cli/table.hpp"
@@ -142,6 +145,7 @@ Result<int> run_show(const Context& ctx, bool json) {
   if (ctx.verbose) {
     std::cerr << "note: fileserver show: " << f.host->round_trips() << " fileserver round trips over "
               << f.host->channels() << " SSH channels\n";
+    if (!f.host->how_connected().empty()) std::cerr << "note: fileserver show: " << f.host->how_connected() << "\n";
   }
   if (json) {
     std::cout << j.dump(2) << "\n";
@@ -167,6 +171,43 @@ Result<int> run_show(const Context& ctx, bool json) {
                r["modified"].get<std::string>(), r["previous"].get<bool>() ? "yes" : "no"});
   }
   table.print(std::cout);
+  return 0;
+}
+
+// Ends the shelf's SSH connection master now (OpenSSH's `ssh -O exit`); exit 0 whether or not one
+// was running.
+Result<int> run_disconnect(const Context& ctx, bool json) {
+  auto inv = load_inventory(ctx);
+  if (!inv) return std::unexpected(inv.error());
+  auto shelf = select_shelf(*inv, ctx);
+  if (!shelf) return std::unexpected(shelf.error());
+  const auto& fileserver = (*shelf)->fileserver;
+  ordered_json j;
+  j["shelf"] = (*shelf)->name;
+  std::string text;
+  if (fileserver.transport == inventory::Transport::local || fileserver.host.empty()) {
+    j["host"] = fileserver.transport == inventory::Transport::local ? "local" : "";
+    j["was_running"] = false;
+    text = "fileserver: no SSH connection (" +
+           std::string(fileserver.transport == inventory::Transport::local ? "transport local" : "host not set") + ")";
+  } else {
+    const std::filesystem::path source = inv->source.empty() ? std::filesystem::path(ctx.inventory_path) : inv->source;
+    const auto target = nfsroot::ssh_target(fileserver, std::filesystem::absolute(source).parent_path());
+    const std::string where = target.user + "@" + target.host + ":" + std::to_string(target.port);
+    auto path = nfsroot::master::socket_path(target);
+    if (!path) return std::unexpected(path.error().with_context("fileserver disconnect"));
+    auto stopped = nfsroot::master::stop(*path);
+    if (!stopped) return std::unexpected(stopped.error().with_context("fileserver disconnect"));
+    j["host"] = "ssh " + where;
+    j["was_running"] = *stopped;
+    text = *stopped ? "fileserver: ended the SSH connection master for " + where
+                    : "fileserver: no SSH connection master running for " + where;
+  }
+  if (json) {
+    std::cout << j.dump(2) << "\n";
+  } else {
+    std::cout << text << "\n";
+  }
   return 0;
 }
 
@@ -246,6 +287,13 @@ void register_fileserver_commands(CLI::App& app, Context& ctx) {
   apply->add_flag("--dry-run", *apply_dry, "Print the exact commands, change nothing");
   apply->callback(
       [&ctx, apply_dry] { ctx.action = [&ctx, apply_dry] { return run_apply(ctx, *apply_dry); }; });
+  auto disconnect_json = std::make_shared<bool>(false);
+  auto* disconnect = fileserver->add_subcommand(
+      "disconnect", "End the SSH connection kept for the next verb (ssh_persist_seconds) now");
+  disconnect->add_flag("--json", *disconnect_json, "Machine-readable output");
+  disconnect->callback([&ctx, disconnect_json] {
+    ctx.action = [&ctx, disconnect_json] { return run_disconnect(ctx, *disconnect_json); };
+  });
 }
 
 }  // namespace picluster::cli

@@ -7,12 +7,15 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "nfsroot/ssh_master.hpp"
 #include "orchestrator/cli/cli.hpp"
 #include "orchestrator/cli/report.hpp"
 #include "orchestrator/cli/version.hpp"
 
 int main(int argc, char** argv) {
   using namespace picluster;
+  // A fileserver connection master started by an earlier verb (nfsroot/ssh_master.hpp) runs here.
+  if (const auto master = nfsroot::master::main_if_master(argc, argv)) return *master;
   cli::Context ctx;
   CLI::App app{"picluster: provision, netboot and heal Raspberry Pi shelves", "picluster"};
   app.require_subcommand(1);

@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "tests/support/process.hpp"
@@ -168,6 +169,45 @@ LoopbackSshd::LoopbackSshd(const fs::path& dir, const LoopbackSshdOptions& optio
   // known_hosts pins the throwaway host key: "[127.0.0.1]:PORT ssh-ed25519 AAAA..."
   const std::string pub = first_words(read_file(m_dir / "host_key.pub"), 2);
   write_file(m_dir / "known_hosts", "[127.0.0.1]:" + std::to_string(m_port) + " " + pub + "\n");
+}
+
+namespace {
+
+// Every descendant of `pid` (from /proc/*/stat), children before grandchildren.
+std::vector<pid_t> descendants(pid_t pid) {
+  std::vector<std::pair<pid_t, pid_t>> parent_of;  // (pid, ppid)
+  std::error_code ec;
+  for (auto it = fs::directory_iterator("/proc", ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(it->path() / "stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;
+    const auto paren = line.rfind(')');
+    if (paren == std::string::npos) continue;
+    std::istringstream rest(line.substr(paren + 2));
+    std::string state;
+    pid_t ppid = 0;
+    rest >> state >> ppid;
+    parent_of.emplace_back(static_cast<pid_t>(std::stol(name)), ppid);
+  }
+  std::vector<pid_t> out{pid};
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    for (const auto& [child, parent] : parent_of) {
+      if (parent == out[i]) out.push_back(child);
+    }
+  }
+  out.erase(out.begin());
+  return out;
+}
+
+}  // namespace
+
+void LoopbackSshd::stop() {
+  if (!m_daemon) return;
+  const auto sessions = descendants(m_daemon->pid());
+  m_daemon.reset();
+  for (const pid_t p : sessions) ::kill(p, SIGKILL);
 }
 
 int LoopbackSshd::channels_opened() const {

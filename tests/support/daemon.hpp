@@ -68,6 +68,11 @@ class LoopbackSshd {
   explicit LoopbackSshd(const std::filesystem::path& dir, const LoopbackSshdOptions& options = {});
   LoopbackSshd(const LoopbackSshd&) = delete;
   LoopbackSshd& operator=(const LoopbackSshd&) = delete;
+  ~LoopbackSshd() { stop(); }
+  // Stops sshd and SIGKILLs its sessions (the connections it accepted and what runs in them), as a
+  // fileserver going away would: a client's connection ends now (sshd's own SIGTERM would leave
+  // the sessions running). The destructor does it.
+  void stop();
 
   [[nodiscard]] bool ready() const { return m_daemon != nullptr; }
   [[nodiscard]] const std::string& why_not() const { return m_why_not; }

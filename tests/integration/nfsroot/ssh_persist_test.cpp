@@ -2,20 +2,27 @@
 // has a noisy ~/.bashrc that sleeps 2 s: a second SshHost reuses the master's connection and
 // helper (no new channel in sshd's own log, the rc file does not run again), a busy master means a
 // direct connection, a client that leaves in the middle of a request ends the master (the next
-// verb gets a new one), an idle master leaves, and a refused host key is reported as a direct
-// connection reports it.
+// verb gets a new one), an idle master leaves, a refused host key is reported as a direct
+// connection reports it, a master leaves when its sshd goes away, two fileservers (ports) or
+// identity files never share a master, a program that execs its master (nfsroot_master_driver)
+// starts one while a second thread runs, and one that cannot exec connects directly then.
 
 #include <gmock/gmock.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
+#include <fstream>
+#include <set>
+#include <thread>
 
 #include "nfsroot/remote_helper.hpp"
 #include "nfsroot/ssh_host.hpp"
 #include "nfsroot/ssh_master.hpp"
 #include "tests/integration/nfsroot/helpers.hpp"
 #include "tests/support/daemon.hpp"
+#include "tests/support/process.hpp"
 
 namespace picluster::nfsroot {
 namespace {
@@ -147,6 +154,131 @@ TEST_F(SshPersistTest, AnUnknownHostKeyIsRefusedAsWithoutAMaster) {
   EXPECT_EQ(h.error().code, ErrorCode::refused);
   EXPECT_THAT(h.error().message, ::testing::HasSubstr("is not in " + m_dir + "/empty_known_hosts"));
   m_socket.clear();
+}
+
+TEST_F(SshPersistTest, AMasterLeavesWhenItsSshdGoesAway) {
+  auto first = connect();
+  ASSERT_NE(first, nullptr);
+  ASSERT_TRUE(first->stat(m_dir).has_value());
+  first.reset();
+  ASSERT_TRUE(master::live_master(m_socket).has_value());
+  m_sshd->stop();  // the listener and every session: the master's connection ends
+  EXPECT_TRUE(picluster::testing::wait_until([&] { return !fs::exists(m_socket); }, std::chrono::seconds(20)));
+  EXPECT_FALSE(master::live_master(m_socket).has_value());
+}
+
+TEST_F(SshPersistTest, TwoFileserversOrIdentityFilesNeverShareAMaster) {
+  // The socket's name differs for every field a connection is checked with.
+  std::set<std::string> paths{m_socket};
+  for (int field = 0; field < 5; ++field) {
+    SshTarget t = m_target;
+    if (field == 0) t.host = "127.0.0.2";
+    if (field == 1) t.port += 1;
+    if (field == 2) t.user = "nobody";
+    if (field == 3) t.identity_file += ".other";
+    if (field == 4) t.known_hosts += ".other";
+    auto p = master::socket_path(t);
+    ASSERT_TRUE(p.has_value());
+    EXPECT_TRUE(paths.insert(*p).second) << "field " << field << " shares " << *p;
+  }
+  auto first = connect();
+  ASSERT_NE(first, nullptr);
+  ASSERT_TRUE(first->stat(m_dir).has_value());
+  first.reset();  // an idle master for this sshd, port and key
+  // Another sshd (another port): its own master, its own channel in its own log.
+  picluster::testing::LoopbackSshd other(fs::path(m_dir) / "sshd2", picluster::testing::LoopbackSshdOptions{"", true});
+  ASSERT_TRUE(other.ready()) << other.why_not();
+  SshTarget t = m_target;
+  t.port = other.port();
+  t.identity_file = other.identity_file().string();
+  t.known_hosts = other.known_hosts().string();
+  auto second = SshHost::connect(t);
+  ASSERT_TRUE(second.has_value()) << second.error().message;
+  ASSERT_TRUE((*second)->stat(m_dir).has_value());
+  EXPECT_EQ((*second)->channels(), 1U);
+  EXPECT_TRUE(picluster::testing::wait_until([&] { return other.channels_opened() == 1; }, std::chrono::seconds(10)));
+  second->reset();
+  // The same sshd with the same key under another file name: not the first master either.
+  fs::copy_file(m_target.identity_file, m_dir + "/same_key");
+  SshTarget same = m_target;
+  same.identity_file = m_dir + "/same_key";
+  auto third = SshHost::connect(same);
+  ASSERT_TRUE(third.has_value()) << third.error().message;
+  ASSERT_TRUE((*third)->stat(m_dir).has_value());
+  EXPECT_EQ((*third)->channels(), 1U);
+  EXPECT_THAT((*third)->how_connected(), ::testing::HasSubstr("started an SSH connection master"));
+  EXPECT_TRUE(sshd_channels_become(2));
+  third->reset();
+  other.stop();
+  if (auto p = master::socket_path(same)) {
+    EXPECT_TRUE(master::stop(*p).value_or(false));
+  }
+}
+
+// `picluster fileserver disconnect`: an idle master ends, and so does a busy one (SIGTERM, handled:
+// it removes its socket and closes the connection; its client's next request fails).
+TEST_F(SshPersistTest, StopEndsAnIdleOrABusyMaster) {
+  EXPECT_EQ(master::stop(m_socket).value_or(true), false);  // none yet
+  auto first = connect();
+  ASSERT_NE(first, nullptr);
+  ASSERT_TRUE(first->stat(m_dir).has_value());
+  first.reset();
+  const auto idle = master::live_master(m_socket);
+  ASSERT_TRUE(idle.has_value());
+  EXPECT_EQ(master::stop(m_socket).value_or(false), true);
+  EXPECT_FALSE(fs::exists(m_socket));
+  std::ifstream stat("/proc/" + std::to_string(*idle) + "/stat");  // gone, or a zombie init has not reaped
+  std::string line;
+  EXPECT_TRUE(!std::getline(stat, line) || line.substr(line.rfind(')') + 2, 1) == "Z") << line;
+  EXPECT_EQ(master::stop(m_socket).value_or(true), false);
+
+  auto busy = connect();
+  ASSERT_NE(busy, nullptr);
+  ASSERT_TRUE(busy->stat(m_dir).has_value());
+  EXPECT_EQ(busy->channels(), 1U);  // a new master
+  EXPECT_EQ(master::stop(m_socket).value_or(false), true);
+  EXPECT_FALSE(fs::exists(m_socket)) << "a SIGTERMed master must remove its socket";
+  EXPECT_FALSE(busy->stat(m_dir).has_value());
+  EXPECT_TRUE(sshd_channels_become(2));
+}
+
+// A test binary cannot exec its master (its main is GoogleTest's): with a second thread running it
+// must not fork one (the child could deadlock on a lock that thread holds) but connect directly.
+TEST_F(SshPersistTest, AProgramThatCannotExecConnectsDirectlyWhileASecondThreadRuns) {
+  std::atomic<bool> done{false};
+  std::thread busy([&] {
+    while (!done) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  });
+  auto h = SshHost::connect(m_target);
+  done = true;
+  busy.join();
+  ASSERT_TRUE(h.has_value()) << h.error().message;
+  ASSERT_TRUE((*h)->stat(m_dir).has_value());
+  EXPECT_EQ((*h)->channels(), 1U);
+  EXPECT_THAT((*h)->how_connected(), ::testing::HasSubstr("threads and cannot exec a connection master"));
+  EXPECT_FALSE(fs::exists(m_socket));
+  m_socket.clear();
+}
+
+// nfsroot_master_driver calls main_if_master (as picluster does) and connects while a second
+// thread allocates and locks without pause: the master is exec'd (its command line says so), the
+// driver exits, and a second run reuses the master.
+TEST_F(SshPersistTest, AProgramThatExecsItsMasterStartsOneWhileASecondThreadRuns) {
+  const std::vector<std::string> argv{NFSROOT_MASTER_DRIVER, m_target.host, std::to_string(m_target.port),
+                                      m_target.identity_file, m_target.known_hosts, "30"};
+  const auto first = picluster::testing::run(argv);
+  ASSERT_EQ(first.status, 0) << first.out << first.err;
+  EXPECT_THAT(first.out, ::testing::HasSubstr("channels=1\nthreads=2\nhow=started an SSH connection master"));
+  const auto pid = master::live_master(m_socket);
+  ASSERT_TRUE(pid.has_value());
+  std::ifstream cmdline("/proc/" + std::to_string(*pid) + "/cmdline");
+  std::string args((std::istreambuf_iterator<char>(cmdline)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(args, std::string("picluster\0", 10) + std::string(master::kMasterArgument) + '\0');
+  EXPECT_EQ(fs::read_symlink("/proc/" + std::to_string(*pid) + "/exe"), fs::path(NFSROOT_MASTER_DRIVER));
+  const auto second = picluster::testing::run(argv);
+  ASSERT_EQ(second.status, 0) << second.out << second.err;
+  EXPECT_THAT(second.out, ::testing::HasSubstr("channels=0\nthreads=2\nhow=reused the SSH connection master"));
+  EXPECT_TRUE(sshd_channels_become(1));
 }
 
 }  // namespace

@@ -35,6 +35,7 @@ class RoundTripsTest : public ::testing::Test {
     m_shelf = std::make_unique<TestShelf>(Transport::ssh, 24,
                                           picluster::testing::LoopbackSshdOptions{picluster::testing::kNoisySlowBashrc, true});
     if (!m_shelf->ready()) GTEST_SKIP() << m_shelf->why_not();
+    m_shelf->set_fileserver("ssh_persist_seconds", 0);  // every verb connects: one channel each
   }
   // One SSH channel for the verb, by picluster's counter (`counted`) and by sshd's log.
   void expect_one_channel(const std::string& verb, std::uint64_t counted) {

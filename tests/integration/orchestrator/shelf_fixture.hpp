@@ -105,6 +105,13 @@ class TestShelf {
     for (const auto& a : args) line += " " + a;
     return line + " -> exit " + std::to_string(r.status) + "\nstdout: " + r.out + "\nstderr: " + r.err;
   }
+  // Sets one field of the inventory's fileserver object, as an operator would edit it
+  // (set_fileserver("ssh_persist_seconds", 0): every verb connects on its own).
+  void set_fileserver(const std::string& field, const json& value) const {
+    json inv = json::parse(testing::read_file(inventory_path()));
+    inv["shelves"][0]["fileserver"][field] = value;
+    testing::write_file(inventory_path(), inv.dump(2) + "\n");
+  }
   // `add NAME --port N --mac M` for Pi number i (on port i).
   [[nodiscard]] RunResult add(int i, const std::vector<std::string>& extra = {}) const {
     std::vector<std::string> args{"add", pi_name(i), "--port", std::to_string(i), "--mac", pi_mac(i)};

@@ -98,6 +98,22 @@ TEST(AnsibleInventory, FileserverVariables) {
   EXPECT_FALSE(local.contains("ansible_host"));
 }
 
+// fileserver.ssh_persist_seconds: absent leaves Ansible's own default (ControlPersist=60s, as
+// picluster's); an explicit value becomes ansible_ssh_args, 0 turning ControlMaster off.
+TEST(AnsibleInventory, SshPersistSecondsBecomesAnsiblesControlPersist) {
+  auto inv = two_shelves();
+  const auto fileserver_vars = [&] {
+    auto doc = ansible_inventory_list(inv, "/etc/picluster/inventory.json");
+    EXPECT_TRUE(doc.has_value());
+    return doc ? doc->at("_meta").at("hostvars").at("north-1-fileserver") : Json();
+  };
+  EXPECT_FALSE(fileserver_vars().contains("ansible_ssh_args"));
+  inv.shelves[0].fileserver.ssh_persist_seconds = 300;
+  EXPECT_EQ(fileserver_vars().at("ansible_ssh_args"), "-C -o ControlMaster=auto -o ControlPersist=300s");
+  inv.shelves[0].fileserver.ssh_persist_seconds = 0;
+  EXPECT_EQ(fileserver_vars().at("ansible_ssh_args"), "-C -o ControlMaster=no -o ControlPath=none");
+}
+
 TEST(AnsibleInventory, SwitchSecretsNeverAppear) {
   auto doc = ansible_inventory_list(two_shelves(), "/etc/picluster/inventory.json");
   ASSERT_TRUE(doc) << doc.error().message;

@@ -1,3 +1,4 @@
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "inventory/inventory.hpp"
@@ -454,6 +455,31 @@ TEST(RoundTrip, UnknownFieldsSurviveARewrite) {
   EXPECT_EQ(back["shelves"][0]["pis"][1]["x-owner"], "web team");
   EXPECT_EQ(back["shelves"][0]["boot"]["x-note"], true);
   EXPECT_EQ(back["shelves"][0]["pis"][2]["name"], "pi09");
+}
+
+// fileserver.ssh_persist_seconds: absent means the default (connection reuse for 60 s) and stays
+// absent through a rewrite; an explicit value, 0 (reuse off) included, is kept as written.
+TEST(RoundTrip, SshPersistSecondsAbsentStaysAbsentAndAnExplicitZeroStaysZero) {
+  for (const std::optional<int> written : {std::optional<int>(), std::optional<int>(0), std::optional<int>(600)}) {
+    auto j = seed_json(1);
+    if (written) shelf(j)["fileserver"]["ssh_persist_seconds"] = *written;
+    auto inv = parse_json(j);
+    ASSERT_TRUE(inv) << inv.error().message;
+    EXPECT_EQ(inv->shelves[0].fileserver.ssh_persist_seconds, written);
+    EXPECT_EQ(ssh_persist_of(inv->shelves[0].fileserver), written.value_or(60));
+    ASSERT_TRUE(add_pi(inv->shelves[0], PiRequest{"pi09", 9, PiModel::pi4, {}, {}}));
+    const Json back = Json::parse(serialize(*inv));
+    const Json& fs = back["shelves"][0]["fileserver"];
+    EXPECT_EQ(fs.contains("ssh_persist_seconds"), written.has_value()) << fs.dump();
+    if (written) {
+      EXPECT_EQ(fs["ssh_persist_seconds"], *written);
+    }
+  }
+  auto j = seed_json(1);
+  shelf(j)["fileserver"]["ssh_persist_seconds"] = 86401;
+  auto bad = parse_json(j);
+  ASSERT_FALSE(bad);
+  EXPECT_THAT(bad.error().message, ::testing::HasSubstr("fileserver: ssh_persist_seconds"));
 }
 
 TEST(RoundTrip, OutputIsStableAndOrdered) {
