@@ -21,6 +21,7 @@
 #include <fstream>
 #include <vector>
 
+#include "nfsroot/remote_helper.hpp"
 #include "nfsroot/ssh_host.hpp"
 
 extern char** environ;
@@ -165,8 +166,13 @@ bool peer_is_us(int fd) {
 Result<std::string> socket_path(const SshTarget& target) {
   auto dir = private_folder();
   if (!dir) return std::unexpected(dir.error());
+  // The helper's source is part of the key: a master started by an older picluster runs an older
+  // helper, which would not understand (and could misread) a newer binary's requests, such as the
+  // chain flags that make it stop at a failed step. After an upgrade the new binary starts its own
+  // master; the old one idles out.
   const std::string key = target.user + '\0' + target.host + '\0' + std::to_string(target.port) + '\0' +
-                          target.identity_file + '\0' + target.known_hosts;
+                          target.identity_file + '\0' + target.known_hosts + '\0' +
+                          std::string(remote::helper_script());
   char name[32];
   std::snprintf(name, sizeof name, "/ssh-%016llx", static_cast<unsigned long long>(fnv1a(key)));
   const std::string path = *dir + name;
