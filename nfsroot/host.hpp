@@ -51,7 +51,8 @@
 //     (the rebuild state machine relies on it: the ready marker is written only after the root is
 //     complete, the swap only after the marker). A failed file request is an answer's `error`,
 //     not an error of the call; an error of the call (a command that cannot start or times out, a
-//     lost connection) is as for run_all. The default implementation does them one by one with
+//     lost connection) is as for run_all, with the `what` of the request it met as its context
+//     (the first request whose answer did not come, over SSH). The default implementation does them one by one with
 //     the single calls (LocalHost and the test fakes use it).
 
 #include <chrono>
@@ -136,6 +137,7 @@ struct PipelineRequest {
   std::vector<FileWrite> writes;   // write_files
   bool chained = false;            // carried out only if the chain before it succeeded
   bool tolerate = false;           // run: a non-zero exit does not break the chain
+  std::string what;                // named (as context) in an error of the call this request met
 };
 
 struct PipelineAnswer {
