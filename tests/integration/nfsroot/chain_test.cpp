@@ -272,6 +272,28 @@ TEST_P(ChainSshTest, ASessionKilledMidChainCarriesOutNothingAfterTheRunningComma
   EXPECT_FALSE(fs::exists(m_dir + "/to"));
 }
 
+// A chained command that outlives its deadline fails the call, is killed on the fileserver (by
+// the remote `timeout`: the helper's `k` request waits behind the chain's queued requests), and
+// what is queued after it in the chain is not carried out.
+TEST_P(ChainSshTest, ATimedOutCommandStopsItsChainAndIsKilled) {
+  const std::string pid_file = m_dir + "/pid";
+  auto slow = run_req({"sh", "-c", "echo $$ > \"$1\"; exec sleep 60", "sh", pid_file}, false);
+  slow.options.timeout = std::chrono::seconds(1);
+  slow.what = "slow step";
+  std::vector<PipelineRequest> requests{slow, write_req(m_dir + "/marker", "m\n", true)};
+  auto answers = m_host->pipeline(requests);
+  ASSERT_FALSE(answers.has_value());
+  EXPECT_EQ(answers.error().code, ErrorCode::timeout);
+  EXPECT_THAT(answers.error().message, ::testing::StartsWith("slow step: "));
+  const std::string pid = it::slurp(pid_file);
+  ASSERT_FALSE(pid.empty());
+  EXPECT_FALSE(alive(std::stoi(pid))) << "the timed-out command still runs";
+  // The helper went on after the kill: let it reach the queued write if it were to do it.
+  auto after = m_host->run({"true"}, {});
+  ASSERT_TRUE(after.has_value()) << after.error().message;
+  EXPECT_FALSE(fs::exists(m_dir + "/marker"));
+}
+
 INSTANTIATE_TEST_SUITE_P(Ssh, ChainSshTest, ::testing::Values("ssh"), [](const auto& param_info) { return param_info.param; });
 
 }  // namespace
