@@ -237,13 +237,15 @@ class Pipeline {
   explicit Pipeline(Host& host) : m_host(host) {}
 
   void add(PipelineRequest request, std::string step, Done done = {}) {
+    request.what = step;
     m_requests.push_back(std::move(request));
     m_pending.push_back({std::move(step), std::move(done)});
   }
-  // Consecutive writes and folder creations share one write_files request.
+  // Consecutive writes and folder creations of one step share one write_files request (a failure
+  // is then named by its own step: the ready marker's batch is not the retire step's mkdir).
   void add_writes(std::vector<FileWrite> writes, const std::string& step) {
     if (writes.empty()) return;
-    if (!m_requests.empty() && m_requests.back().kind == PipelineRequest::Kind::write_files) {
+    if (merges(step)) {
       auto& batch = m_requests.back().writes;
       batch.insert(batch.end(), std::make_move_iterator(writes.begin()), std::make_move_iterator(writes.end()));
       return;
@@ -253,8 +255,9 @@ class Pipeline {
     r.writes = std::move(writes);
     add(std::move(r), step);
   }
-  [[nodiscard]] bool ends_with_writes() const {
-    return !m_requests.empty() && m_requests.back().kind == PipelineRequest::Kind::write_files;
+  [[nodiscard]] bool merges(const std::string& step) const {
+    return !m_requests.empty() && m_requests.back().kind == PipelineRequest::Kind::write_files &&
+           m_pending.back().first == step;
   }
   // Sends what was collected and handles the answers in order; the first failure is the error.
   Result<void> flush() {
@@ -264,7 +267,7 @@ class Pipeline {
     const auto pending = std::move(m_pending);
     m_requests.clear();
     m_pending.clear();
-    if (!answers) return std::unexpected(answers.error().with_context(pending.front().first));
+    if (!answers) return std::unexpected(answers.error());  // named by the request it met (`what`)
     for (std::size_t i = 0; i < answers->size() && i < pending.size(); ++i) {
       auto& a = (*answers)[i];
       const auto& [step, done] = pending[i];
@@ -377,8 +380,8 @@ bool root_work(const Action& a) {
 }  // namespace
 
 // Consecutive actions go to the host as one pipeline (one round trip over SSH), chained so that
-// the fileserver stops at the first failure; a run of writes and folder creations is one
-// write_files batch whose files are renamed into place only once all of them are complete. An
+// the fileserver stops at the first failure; a run of writes and folder creations of one step is
+// one write_files batch whose files are renamed into place only once all of them are complete. An
 // action whose plan depends on what the fileserver holds once the earlier ones are done
 // (install_files and reset_identity: a read; record_root: du) sends the pipeline with that read
 // at its end. remove_tree and tolerate_failure commands are done on their own. With a
@@ -389,7 +392,7 @@ Result<void> execute(Host& host, const Plan& plan, const ExecOptions& options) {
   for (std::size_t i = 0; i < plan.size();) {
     const Action& a = plan[i];
     if (options.before_step) {
-      if (!(batchable(a) && pipeline.ends_with_writes())) {
+      if (!(batchable(a) && pipeline.merges(a.step))) {
         if (auto r = pipeline.flush(); !r) return r;
       }
       options.before_step(a.step);

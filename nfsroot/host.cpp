@@ -112,7 +112,7 @@ Result<std::vector<PipelineAnswer>> Host::pipeline(const std::vector<PipelineReq
     switch (r.kind) {
       case Kind::run: {
         auto res = run(r.argv, r.options);
-        if (!res) return std::unexpected(res.error());
+        if (!res) return std::unexpected(r.what.empty() ? res.error() : res.error().with_context(r.what));
         a.result = std::move(*res);
         if (a.result.exit_status != 0 && !r.tolerate) broken = true;
         break;

@@ -51,13 +51,14 @@
 //     (the rebuild state machine relies on it: the ready marker is written only after the root is
 //     complete, the swap only after the marker). A failed file request is an answer's `error`,
 //     not an error of the call; an error of the call (a command that cannot start or times out, a
-//     lost connection) is as for run_all. The default implementation does them one by one with
-//     the single calls (LocalHost and the test fakes use it). SshHost writes every request before
-//     it reads any answer, so keep the inputs of a pipeline's requests small (paths, a few files)
-//     when earlier requests answer with much data: a request whose input no longer fits in the SSH
-//     window while the helper waits for room to answer would stall. Send a large write_files on
-//     its own or first (execute()'s chains carry a Pi's few small files, and writes come
-//     before the commands whose output is large).
+//     lost connection) is as for run_all, with the `what` of the request it met as its context
+//     (the first request whose answer did not come, over SSH). The default implementation does
+//     them one by one with the single calls (LocalHost and the test fakes use it). SshHost writes
+//     every request before it reads any answer, so keep the inputs of a pipeline's requests small
+//     (paths, a few files) when earlier requests answer with much data: a request whose input no
+//     longer fits in the SSH window while the helper waits for room to answer would stall. Send a
+//     large write_files on its own or first (execute()'s chains carry a Pi's few small files, and
+//     writes come before the commands whose output is large).
 
 #include <chrono>
 #include <cstdint>
@@ -141,6 +142,7 @@ struct PipelineRequest {
   std::vector<FileWrite> writes;   // write_files
   bool chained = false;            // carried out only if the chain before it succeeded
   bool tolerate = false;           // run: a non-zero exit does not break the chain
+  std::string what;                // named (as context) in an error of the call this request met
 };
 
 struct PipelineAnswer {

@@ -751,16 +751,19 @@ Result<std::vector<PipelineAnswer>> SshHost::pipeline(const std::vector<Pipeline
   using Kind = PipelineRequest::Kind;
   std::vector<PipelineAnswer> out;
   if (requests.empty()) return out;
+  const auto named = [](const PipelineRequest& r, const Error& e) {
+    return std::unexpected(r.what.empty() ? e : e.with_context(r.what));
+  };
   std::vector<remote::Request> files(requests.size());
   for (std::size_t i = 0; i < requests.size(); ++i) {
     const auto& r = requests[i];
     std::string flags = std::string(r.chained ? "c" : "") + (r.tolerate ? "t" : "");
     if (r.kind == Kind::run) {
-      if (auto sent = m_impl->send(r.argv, r.options, flags); !sent) return std::unexpected(sent.error());
+      if (auto sent = m_impl->send(r.argv, r.options, flags); !sent) return named(r, sent.error());
       continue;
     }
     files[i] = file_request(r);
-    if (auto sent = m_impl->send_op(files[i], flags); !sent) return std::unexpected(sent.error());
+    if (auto sent = m_impl->send_op(files[i], flags); !sent) return named(r, sent.error());
   }
   ++m_impl->requests;
   RunOptions file_options;
@@ -771,7 +774,7 @@ Result<std::vector<PipelineAnswer>> SshHost::pipeline(const std::vector<Pipeline
     auto got = run ? m_impl->await(r.argv, r.options) : m_impl->await(files[i].args, file_options);
     if (!got) {
       m_impl->close_helper();  // the answers still queued belong to no one now
-      return std::unexpected(got.error());
+      return named(r, got.error());
     }
     PipelineAnswer a;
     if (got->exit_status == remote::kSkippedStatus) {
@@ -782,11 +785,17 @@ Result<std::vector<PipelineAnswer>> SshHost::pipeline(const std::vector<Pipeline
       a.error = text.error();
     } else if (r.kind == Kind::list_dirs) {
       auto listed = remote::parse_list_dirs(*text);
-      if (!listed) return std::unexpected(listed.error().with_context(name()));
+      if (!listed) {
+        m_impl->close_helper();  // the answers still queued belong to no one now
+        return named(r, listed.error().with_context(name()));
+      }
       a.listing = std::move(*listed);
     } else if (r.kind == Kind::read_paths || r.kind == Kind::read_children) {
       auto snapshot = remote::parse_read_paths(*text);
-      if (!snapshot) return std::unexpected(snapshot.error().with_context(name()));
+      if (!snapshot) {
+        m_impl->close_helper();  // the answers still queued belong to no one now
+        return named(r, snapshot.error().with_context(name()));
+      }
       a.snapshot = std::move(*snapshot);
     }
     out.push_back(std::move(a));

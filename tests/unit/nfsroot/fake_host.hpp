@@ -46,6 +46,11 @@ class FakeHost final : public Host {
 
   void crash_after(int effectful_calls) { m_budget = effectful_calls; }
   void no_crash() { m_budget = -1; }
+  // The effectful call numbered `index` (0-based) fails once, every other one works: a command
+  // exits 1, a file operation returns an error. A transient failure: what comes after it would
+  // work, so a caller that went on after it would be seen doing so.
+  void fail_once_at(int index) { m_fail_at = index; }
+  [[nodiscard]] int effectful_calls() const { return m_spent; }
   [[nodiscard]] bool crashed() const { return m_budget == 0; }
 
   // Test helpers.
@@ -85,7 +90,10 @@ class FakeHost final : public Host {
 
   Result<CommandResult> run(const std::vector<std::string>& argv, const RunOptions& options) override {
     commands.push_back(argv);
-    if (auto e = spend(shell_join(argv)); !e) return std::unexpected(e.error());
+    if (auto e = spend(shell_join(argv)); !e) {
+      if (e.error().code == ErrorCode::ssh) return std::unexpected(e.error());
+      return CommandResult{1, {}, e.error().message};
+    }
     // flock --exclusive --no-fork --wait N --conflict-exit-code C LOCK ARGV...: records LOCK, runs ARGV.
     const bool locked = argv.size() > 8 && argv[0] == "flock";
     if (locked) {
@@ -151,12 +159,15 @@ class FakeHost final : public Host {
 
  private:
   int m_budget = -1;  // effectful calls left before the crash; -1 = never crash
+  int m_fail_at = -1;  // fail_once_at
+  int m_spent = 0;     // effectful calls so far
 
   static std::unexpected<Error> lost() { return fail(ErrorCode::ssh, "connection lost (injected)"); }
   Result<void> spend(std::string what) {
     if (m_budget == 0) return lost();
     if (m_budget > 0) --m_budget;
     log.push_back(std::move(what));
+    if (m_spent++ == m_fail_at) return fail(ErrorCode::io, "injected failure of " + log.back());
     return {};
   }
   static std::string parent(const std::string& p) {

@@ -273,6 +273,116 @@ TEST(RootManager, RebuildInterruptedAtEveryPointLeavesOldOrNewAndNextRunFinishes
   EXPECT_GT(completed_at, 10);  // there were many interruption points
 }
 
+// The rebuild's chained path (no before_step: three Host::pipeline chains) under a transient
+// failure of each effectful call in turn (the call fails once, everything after it would work):
+// nothing is carried out after the failed call, the error names the step the failed call belongs
+// to, a ready marker exists only beside a complete new staging root, the live root is old or new,
+// and the next run finishes.
+TEST(RootManager, RebuildWithAFailureAtEveryPointStopsThereNamesTheStepAndNextRunFinishes) {
+  const auto shelf = testing::test_shelf();
+  FakeHost reference;
+  make_golden(reference, "v1");
+  {
+    RootManager roots(reference, shelf);
+    ASSERT_TRUE(roots.provision(shelf.pis[0], pi_files()).has_value());
+    reference.file(kGolden + "/etc/version", "v2");
+    ASSERT_TRUE(roots.rebuild(shelf.pis[0], pi_files()).has_value());  // live v2, previous v1
+  }
+  const auto old_tree = reference.tree(kLive);
+  reference.file(kGolden + "/etc/version", "v3");
+  const auto is_new = [](const std::map<std::string, std::string>& t) {
+    return t.contains("etc/version") && t.at("etc/version") == "v3" && t.at("etc/machine-id").empty() &&
+           t.at("etc/hostname") == "pi01\n" && t.contains("etc/ssh/ssh_host_ed25519_key") &&
+           t.at("etc/ssh/ssh_host_ed25519_key").starts_with("new-") && t.contains(".picluster-root");
+  };
+  // The step an effectful call of the rebuild belongs to (plan_rebuild's step names).
+  const auto step_of = [](const std::string& call) -> std::string {
+    const std::string staging = "/srv/nfsroot/.staging/pi01";
+    if (call == "mkdir /srv/nfsroot/.staging" || call.starts_with("mkdir /srv/nfsroot/.locks") ||
+        call.starts_with("'flock' ")) {
+      return "clone";
+    }
+    if (call.starts_with("write " + staging + ".ready")) return "ready";
+    if (call.starts_with("write " + staging + "/") || call.starts_with("mkdir " + staging + "/") ||
+        call.starts_with("'find' ") || call.starts_with("'ssh-keygen' ") || call.starts_with("'du' ") ||
+        call.starts_with("'touch' ")) {
+      return "install";
+    }
+    if (call == "mkdir /srv/nfsroot/.trash" || call.starts_with("rename /srv/nfsroot/.previous/pi01 ")) return "retire";
+    if (call == "mkdir /srv/nfsroot/.previous" || call.starts_with("rename /srv/nfsroot/pi01 ")) return "swap-out";
+    if (call.starts_with("rename " + staging + " ")) return "swap-in";
+    if (call.starts_with("remove ") || call.starts_with("'rm' ")) return "cleanup";
+    return "unknown step of " + call;
+  };
+  int completed_at = -1;
+  for (int at = 0; at < 200 && completed_at < 0; ++at) {
+    FakeHost h = reference;
+    RootManager roots(h, shelf);
+    // The clone-method probe (read-only, tolerant of failures) is done by planning, first.
+    ASSERT_TRUE(roots.plan_rebuild(shelf.pis[0], pi_files()).has_value());
+    const std::size_t before = h.log.size();
+    h.fail_once_at(h.effectful_calls() + at);
+    auto r = roots.rebuild(shelf.pis[0], pi_files());
+    if (r.has_value()) {
+      completed_at = at;
+      break;
+    }
+    const std::size_t failed_index = before + static_cast<std::size_t>(at);
+    ASSERT_EQ(h.log.size(), failed_index + 1)
+        << "failure at " << at << " (" << (h.log.size() > failed_index ? h.log[failed_index] : "?")
+        << "): the rebuild went on after it: " << h.log.back();
+    const std::string failed = h.log.back();
+    EXPECT_THAT(r.error().message, HasSubstr("pi01: rebuild: " + step_of(failed) + ": ")) << failed;
+    EXPECT_THAT(r.error().message, HasSubstr("injected failure")) << failed;
+    const bool ready = h.exists("/srv/nfsroot/.staging/pi01.ready");
+    // A ready marker is beside a complete new staging root, or (after swap-in) the new root is live.
+    if (ready && !h.exists("/srv/nfsroot/.staging/pi01")) {
+      EXPECT_TRUE(is_new(h.tree(kLive))) << "a ready marker without its root: " << failed;
+    } else if (ready) {
+      EXPECT_TRUE(is_new(h.tree("/srv/nfsroot/.staging/pi01")))
+          << "a ready marker beside an incomplete root: " << failed << "\n"
+          << ::testing::PrintToString(h.tree("/srv/nfsroot/.staging/pi01"));
+    }
+    const auto live = h.tree(kLive);
+    if (live.empty()) {
+      EXPECT_TRUE(ready) << failed;
+    } else {
+      EXPECT_TRUE(live == old_tree || is_new(live)) << "a mix after " << failed;
+    }
+    auto again = roots.rebuild(shelf.pis[0], pi_files());
+    ASSERT_TRUE(again.has_value()) << failed << ": " << again.error().message;
+    EXPECT_TRUE(is_new(h.tree(kLive))) << failed;
+    EXPECT_EQ(h.names_under("/srv/nfsroot/.staging"), std::vector<std::string>{}) << failed;
+    EXPECT_FALSE(h.exists("/srv/nfsroot/.trash/pi01")) << failed;
+    EXPECT_TRUE(h.exists("/srv/nfsroot/.previous/pi01")) << failed;
+  }
+  EXPECT_GT(completed_at, 10);
+}
+
+// An error of a whole Host::pipeline call (a lost connection, a command that cannot start or
+// times out) is named by the step of the request it met, not by the first step of the chain.
+TEST(Execute, AnErrorOfThePipelineCallNamesTheStepOfTheRequestItMet) {
+  FakeHost h;
+  h.dir("/srv");
+  Action write;
+  write.kind = ActionKind::write_file;
+  write.step = "first";
+  write.path = "/srv/a";
+  Action rename;
+  rename.kind = ActionKind::rename;
+  rename.step = "second";
+  rename.path = "/srv/a";
+  rename.to = "/srv/b";
+  Action run;
+  run.step = "third";
+  run.argv = {"true"};
+  h.crash_after(2);  // the write and the rename are done; the command meets a lost connection
+  auto r = execute(h, {write, rename, run}, {});
+  ASSERT_FALSE(r.has_value());
+  EXPECT_THAT(r.error().message, ::testing::StartsWith("third: connection lost"));
+  EXPECT_EQ(h.log, (std::vector<std::string>{"write /srv/a", "rename /srv/a /srv/b"}));
+}
+
 TEST(RootManager, RollbackInterruptedAtEveryPointIsRecovered) {
   const auto shelf = testing::test_shelf();
   FakeHost reference;
