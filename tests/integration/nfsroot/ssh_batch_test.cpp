@@ -17,6 +17,7 @@
 #include "nfsroot/local_host.hpp"
 #include "nfsroot/ssh_host.hpp"
 #include "tests/integration/nfsroot/helpers.hpp"
+#include "tests/integration/nfsroot/loopback_target.hpp"
 #include "tests/support/daemon.hpp"
 
 namespace picluster::nfsroot {
@@ -33,13 +34,7 @@ class SshBatchTest : public ::testing::Test {
     m_sshd = std::make_unique<picluster::testing::LoopbackSshd>(
         fs::path(m_dir) / "sshd", picluster::testing::LoopbackSshdOptions{picluster::testing::kNoisySlowBashrc, true});
     if (!m_sshd->ready()) GTEST_SKIP() << m_sshd->why_not();
-    SshTarget t;
-    t.host = "127.0.0.1";
-    t.port = m_sshd->port();
-    t.identity_file = m_sshd->identity_file().string();
-    t.known_hosts = m_sshd->known_hosts().string();
-    t.connect_timeout = std::chrono::seconds(10);
-    auto h = SshHost::connect(t);
+    auto h = SshHost::connect(it::loopback_target(*m_sshd));
     ASSERT_TRUE(h.has_value()) << h.error().message;
     m_host = std::move(*h);
   }

@@ -21,6 +21,7 @@
 #include "nfsroot/ssh_host.hpp"
 #include "nfsroot/ssh_master.hpp"
 #include "tests/integration/nfsroot/helpers.hpp"
+#include "tests/integration/nfsroot/loopback_target.hpp"
 #include "tests/support/daemon.hpp"
 #include "tests/support/process.hpp"
 
@@ -37,11 +38,7 @@ class SshPersistTest : public ::testing::Test {
     m_sshd = std::make_unique<picluster::testing::LoopbackSshd>(
         fs::path(m_dir) / "sshd", picluster::testing::LoopbackSshdOptions{picluster::testing::kNoisySlowBashrc, true});
     if (!m_sshd->ready()) GTEST_SKIP() << m_sshd->why_not();
-    m_target.host = "127.0.0.1";
-    m_target.port = m_sshd->port();
-    m_target.identity_file = m_sshd->identity_file().string();
-    m_target.known_hosts = m_sshd->known_hosts().string();
-    m_target.connect_timeout = std::chrono::seconds(10);
+    m_target = it::loopback_target(*m_sshd);
     m_target.persist = std::chrono::seconds(30);
     auto path = master::socket_path(m_target);
     ASSERT_TRUE(path.has_value()) << path.error().message;
