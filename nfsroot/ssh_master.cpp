@@ -182,18 +182,6 @@ Result<std::string> socket_path(const SshTarget& target) {
   return path;
 }
 
-int connect_client(const std::string& path) {
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  const sockaddr_un a = address(path);
-  if (::connect(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0 || !peer_is_us(fd) ||
-      read_line(fd, std::chrono::seconds(5)) != "ready\n") {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 namespace {
 
 // The target as the exec'd master reads it on fd 3: NUL-separated fields (no field can hold a
@@ -282,6 +270,16 @@ Knock knock(const std::string& path) {
 }
 
 }  // namespace
+
+// A live master that is free: knock() with the greeting "ready".
+int connect_client(const std::string& path) {
+  Knock k = knock(path);
+  if (k.fd >= 0 && k.greeting != "ready\n") {
+    ::close(k.fd);
+    return -1;
+  }
+  return k.fd;
+}
 
 int thread_count() {
   std::error_code ec;
